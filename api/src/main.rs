@@ -1,0 +1,2 @@
+//! The voucher-ledger binary.
+fn main() {}

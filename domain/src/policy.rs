@@ -1,0 +1,215 @@
+//! Policy versions: the Measures' numbers as published data, and the book of versions in force (SPEC §3).
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{ApplicantKind, Cny, Share};
+
+/// One published version of the policy. Every [P] value of SPEC §3 lives here, never in code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyVersion {
+    /// A stable identifier, e.g. `measures-2023`.
+    pub id: String,
+    pub title: String,
+    /// First business date (Asia/Shanghai) on which commands are judged under this version.
+    pub effective_from: NaiveDate,
+    /// Last business date on which it is in force (inclusive).
+    pub effective_until: NaiveDate,
+    /// Annual issuance cap of an enterprise (Measures art. 7).
+    pub annual_cap_enterprise: Cny,
+    /// Annual issuance cap of a project entity (Measures art. 7).
+    pub annual_cap_project_entity: Cny,
+    /// Industries whose enterprises are eligible (Measures art. 6).
+    pub eligible_industries: BTreeSet<String>,
+    /// Service categories vouchers may pay for (Measures art. 3).
+    pub service_categories: BTreeSet<String>,
+    /// Working days a redemption list is announced (Measures art. 11).
+    pub redemption_announcement_working_days: u32,
+    /// Working days a provider's admission is announced.
+    pub provider_announcement_working_days: u32,
+    /// Claims one applicant may make on one batch.
+    pub claims_per_batch: u32,
+    /// Default redemption deadline, in days after service completion, for batches that do not state one.
+    pub default_redemption_days: u32,
+    /// Default maximum share of a contract a voucher may pay, for batches that do not state one.
+    pub default_max_voucher_share: Share,
+}
+
+/// Why a policy version cannot be published.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("policy {id}: effective_until {until} is before effective_from {from}")]
+    EmptyWindow { id: String, from: NaiveDate, until: NaiveDate },
+    #[error("policy {id}: its window overlaps policy {other}")]
+    Overlaps { id: String, other: String },
+    #[error("policy id {0} is already published")]
+    DuplicateId(String),
+    #[error("policy {id}: {field} must not be empty")]
+    Empty { id: String, field: &'static str },
+    #[error("policy {id}: claims_per_batch must be at least 1")]
+    NoClaims { id: String },
+    #[error("policy data does not parse: {0}")]
+    Parse(String),
+}
+
+impl PolicyVersion {
+    /// The annual issuance cap for an applicant of `kind`.
+    pub fn annual_cap(&self, kind: ApplicantKind) -> Cny {
+        match kind {
+            ApplicantKind::Enterprise => self.annual_cap_enterprise,
+            ApplicantKind::ProjectEntity => self.annual_cap_project_entity,
+        }
+    }
+
+    /// True when `date` lies in the version's window.
+    pub fn in_force_on(&self, date: NaiveDate) -> bool {
+        self.effective_from <= date && date <= self.effective_until
+    }
+
+    /// Checks the version on its own.
+    ///
+    /// # Errors
+    /// An empty window, empty lists, or zero claims per batch.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.effective_until < self.effective_from {
+            return Err(PolicyError::EmptyWindow {
+                id: self.id.clone(),
+                from: self.effective_from,
+                until: self.effective_until,
+            });
+        }
+        if self.id.trim().is_empty() {
+            return Err(PolicyError::Empty { id: self.id.clone(), field: "id" });
+        }
+        if self.eligible_industries.is_empty() {
+            return Err(PolicyError::Empty { id: self.id.clone(), field: "eligible_industries" });
+        }
+        if self.service_categories.is_empty() {
+            return Err(PolicyError::Empty { id: self.id.clone(), field: "service_categories" });
+        }
+        if self.claims_per_batch == 0 {
+            return Err(PolicyError::NoClaims { id: self.id.clone() });
+        }
+        Ok(())
+    }
+}
+
+/// Every policy version known to the ledger: the shipped one plus those published by event.
+///
+/// # Properties
+/// - At most one version is in force on any date (windows never overlap).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyBook {
+    versions: Vec<PolicyVersion>,
+}
+
+impl PolicyBook {
+    /// The book holding the version shipped with the project (`data/policy/measures-2023.toml`).
+    ///
+    /// # Panics
+    /// Never in practice: the file is compiled in and a test proves it parses and validates.
+    pub fn shipped() -> PolicyBook {
+        let mut book = PolicyBook::default();
+        let version = PolicyVersion::from_toml(include_str!("../data/policy/measures-2023.toml"))
+            .unwrap_or_else(|error| panic!("shipped policy data: {error}"));
+        book.publish(version).unwrap_or_else(|error| panic!("shipped policy data: {error}"));
+        book
+    }
+
+    /// The version in force on `date`, if any.
+    pub fn in_force(&self, date: NaiveDate) -> Option<&PolicyVersion> {
+        self.versions.iter().find(|version| version.in_force_on(date))
+    }
+
+    /// Every version, in publication order.
+    pub fn versions(&self) -> &[PolicyVersion] {
+        &self.versions
+    }
+
+    /// Checks that `version` may be added: valid, new id, no overlap.
+    ///
+    /// # Errors
+    /// See [`PolicyError`].
+    pub fn check(&self, version: &PolicyVersion) -> Result<(), PolicyError> {
+        version.validate()?;
+        for other in &self.versions {
+            if other.id == version.id {
+                return Err(PolicyError::DuplicateId(version.id.clone()));
+            }
+            if version.effective_from <= other.effective_until && other.effective_from <= version.effective_until {
+                return Err(PolicyError::Overlaps { id: version.id.clone(), other: other.id.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a version after [`PolicyBook::check`].
+    ///
+    /// # Errors
+    /// See [`PolicyError`].
+    pub fn publish(&mut self, version: PolicyVersion) -> Result<(), PolicyError> {
+        self.check(&version)?;
+        self.versions.push(version);
+        Ok(())
+    }
+
+    /// Adds a version that has already been checked (when folding a recorded event).
+    pub(crate) fn record(&mut self, version: PolicyVersion) {
+        self.versions.push(version);
+    }
+}
+
+impl PolicyVersion {
+    /// Parses a policy version from TOML text.
+    ///
+    /// # Errors
+    /// `PolicyError::Parse` naming the first bad field.
+    pub fn from_toml(text: &str) -> Result<PolicyVersion, PolicyError> {
+        toml::from_str(text).map_err(|error| PolicyError::Parse(error.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("test date")
+    }
+
+    #[test]
+    fn shipped_policy_carries_the_measures_numbers() {
+        let book = PolicyBook::shipped();
+        let version = book.in_force(date("2024-06-01")).expect("in force in 2024");
+        assert_eq!(version.annual_cap(ApplicantKind::Enterprise).to_string(), "5000000.00");
+        assert_eq!(version.annual_cap(ApplicantKind::ProjectEntity).to_string(), "200000.00");
+        assert_eq!(version.eligible_industries.len(), 7);
+        assert_eq!(version.service_categories.len(), 13);
+        assert_eq!(version.redemption_announcement_working_days, 5);
+        assert_eq!(version.claims_per_batch, 1);
+    }
+
+    #[test]
+    fn measures_expire_at_the_end_of_2025() {
+        let book = PolicyBook::shipped();
+        assert!(book.in_force(date("2025-12-31")).is_some());
+        assert!(book.in_force(date("2026-01-01")).is_none());
+        assert!(book.in_force(date("2022-12-31")).is_none());
+    }
+
+    #[test]
+    fn a_successor_may_not_overlap_the_version_in_force() {
+        let mut book = PolicyBook::shipped();
+        let mut successor = book.versions()[0].clone();
+        successor.id = "measures-2026".into();
+        successor.effective_from = date("2025-12-01");
+        successor.effective_until = date("2027-12-31");
+        assert!(matches!(book.check(&successor), Err(PolicyError::Overlaps { .. })));
+        successor.effective_from = date("2026-01-01");
+        assert_eq!(book.publish(successor), Ok(()));
+        assert_eq!(book.in_force(date("2026-11-25")).map(|v| v.id.as_str()), Some("measures-2026"));
+    }
+}

@@ -1,0 +1,114 @@
+//! Rejections: the expected ways a command is refused, each named for the rule it breaks, with a stable code.
+
+use chrono::NaiveDate;
+
+use crate::{ApplicantKind, CalendarError, Cny, CreditCode, Jurisdiction, PolicyError, Role};
+
+/// How a caller should treat a rejection; the HTTP layer maps each class to one status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectionClass {
+    /// The actor may not do this (403). Do not retry with the same credentials.
+    Forbidden,
+    /// The thing acted on does not exist (404).
+    NotFound,
+    /// The command conflicts with the current state of the thing (409), e.g. it already exists.
+    Conflict,
+    /// The command is well formed but a business rule refuses it (422).
+    Unprocessable,
+}
+
+/// A command refused by a rule. A refused command records nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("role {role} in {jurisdiction} may not {action}")]
+    Forbidden { role: Role, jurisdiction: String, action: &'static str },
+    #[error("no policy version is in force on {date}")]
+    NoPolicyInForce { date: NaiveDate },
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    #[error("batch {0} does not exist")]
+    BatchNotFound(uuid::Uuid),
+    #[error("batch {0} already exists")]
+    BatchExists(uuid::Uuid),
+    #[error("batch {0} is closed")]
+    BatchClosed(uuid::Uuid),
+    #[error("budget of {jurisdiction} {fiscal_year} has {available} available, less than {requested}")]
+    BudgetInsufficient { jurisdiction: Jurisdiction, fiscal_year: i32, available: String, requested: Cny },
+    #[error("invalid batch guide: {0}")]
+    InvalidBatch(String),
+    #[error("applicant {0} is not registered")]
+    ApplicantNotFound(CreditCode),
+    #[error("applicant {0} is already registered")]
+    ApplicantExists(CreditCode),
+    #[error("invalid registration: {0}")]
+    InvalidRegistration(String),
+    #[error("applicant {credit_code} is {status}, not pending verification")]
+    NotPendingVerification { credit_code: CreditCode, status: &'static str },
+    #[error("applicant {credit_code} is {status}, not verified")]
+    ApplicantNotVerified { credit_code: CreditCode, status: &'static str },
+    #[error("applicant {0} is already suspended")]
+    AlreadySuspended(CreditCode),
+    #[error("applicant {credit_code} is not eligible for batch {batch_id}: {reason}")]
+    NotEligible { credit_code: CreditCode, batch_id: uuid::Uuid, reason: String },
+    #[error("batch {batch_id} takes claims from {opens} to {closes}, not on {date}")]
+    ClaimWindowClosed { batch_id: uuid::Uuid, opens: NaiveDate, closes: NaiveDate, date: NaiveDate },
+    #[error("batch {batch_id} has {remaining} left, less than the face value {face_value}")]
+    BatchExhausted { batch_id: uuid::Uuid, remaining: String, face_value: Cny },
+    #[error("applicant {credit_code} has already claimed from batch {batch_id}")]
+    AlreadyClaimed { credit_code: CreditCode, batch_id: uuid::Uuid },
+    #[error(
+        "applicant {credit_code} ({kind}) has {issued} issued in {year}; {face_value} more exceeds the annual cap {cap}"
+    )]
+    CapExceeded { credit_code: CreditCode, kind: ApplicantKind, year: i32, issued: String, face_value: Cny, cap: Cny },
+    #[error("voucher {0} already exists")]
+    VoucherExists(uuid::Uuid),
+}
+
+impl Rejection {
+    /// The stable machine-readable code of the rejection (problem+json `code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Forbidden { .. } => "forbidden",
+            Rejection::NoPolicyInForce { .. } => "no_policy_in_force",
+            Rejection::Policy(PolicyError::Overlaps { .. }) => "policy_overlaps",
+            Rejection::Policy(PolicyError::DuplicateId(_)) => "policy_exists",
+            Rejection::Policy(_) => "invalid_policy",
+            Rejection::Calendar(CalendarError::UnknownYear(_)) => "calendar_year_unknown",
+            Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => "calendar_year_exists",
+            Rejection::Calendar(_) => "invalid_calendar",
+            Rejection::BatchNotFound(_) => "batch_not_found",
+            Rejection::BatchExists(_) => "batch_exists",
+            Rejection::BatchClosed(_) => "batch_closed",
+            Rejection::BudgetInsufficient { .. } => "budget_insufficient",
+            Rejection::InvalidBatch(_) => "invalid_batch",
+            Rejection::ApplicantNotFound(_) => "applicant_not_found",
+            Rejection::ApplicantExists(_) => "applicant_exists",
+            Rejection::InvalidRegistration(_) => "invalid_registration",
+            Rejection::NotPendingVerification { .. } => "not_pending_verification",
+            Rejection::ApplicantNotVerified { .. } => "applicant_not_verified",
+            Rejection::AlreadySuspended(_) => "already_suspended",
+            Rejection::NotEligible { .. } => "not_eligible",
+            Rejection::ClaimWindowClosed { .. } => "claim_window_closed",
+            Rejection::BatchExhausted { .. } => "batch_exhausted",
+            Rejection::AlreadyClaimed { .. } => "already_claimed",
+            Rejection::CapExceeded { .. } => "cap_exceeded",
+            Rejection::VoucherExists(_) => "voucher_exists",
+        }
+    }
+
+    /// How the caller should treat it.
+    pub fn class(&self) -> RejectionClass {
+        match self {
+            Rejection::Forbidden { .. } => RejectionClass::Forbidden,
+            Rejection::BatchNotFound(_) | Rejection::ApplicantNotFound(_) => RejectionClass::NotFound,
+            Rejection::BatchExists(_)
+            | Rejection::ApplicantExists(_)
+            | Rejection::VoucherExists(_)
+            | Rejection::Policy(PolicyError::DuplicateId(_))
+            | Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => RejectionClass::Conflict,
+            _ => RejectionClass::Unprocessable,
+        }
+    }
+}

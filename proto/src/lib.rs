@@ -1,0 +1,16 @@
+//! Protobuf schemas of the ledger's records, the record codec and the hash chain.
+//!
+//! - [`v1`]: the code prost generates from `proto/v1/*.proto` (package `voucher_ledger.v1`).
+//! - [`record`]: sealing an [`v1::Envelope`] into a [`store::StoredRecord`], opening it again, and verifying
+//!   the hash chain with [`record::ChainVerifier`]. These are pure functions over bytes: the bytes sealed are
+//!   the bytes stored and hashed, and verification never re-encodes.
+
+/// Messages generated from `proto/v1/*.proto` (package `voucher_ledger.v1`).
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod v1 {
+    include!(concat!(env!("OUT_DIR"), "/voucher_ledger.v1.rs"));
+}
+
+pub mod record;
+
+pub use record::{BreakKind, ChainBreak, ChainVerifier, CodecError, open, record_hash, seal};

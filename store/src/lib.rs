@@ -1,0 +1,139 @@
+//! The append-only log behind the ledger: the `EventLog` trait every backend implements, and the backends.
+//!
+//! The store knows nothing of the domain. It keeps opaque, already-sealed records (the bytes that the hash
+//! chain covers, the record's hash, its global position) in order, refuses an append whose expected head is
+//! not the current head (fencing), and makes an append durable before it returns.
+
+pub mod file;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+/// A hash of a record: SHA-256, computed by the codec in `ledger-proto`; the store only keeps it.
+pub type Hash = [u8; 32];
+
+/// The genesis "previous hash": 32 zero bytes.
+pub const GENESIS_HASH: Hash = [0u8; 32];
+
+/// The last record of the log: its position (0 when the log is empty) and hash (zeros when empty).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub position: u64,
+    pub hash: Hash,
+}
+
+impl Head {
+    /// The head of an empty log.
+    pub const GENESIS: Head = Head { position: 0, hash: GENESIS_HASH };
+}
+
+impl fmt::Debug for Head {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Head({}, {})", self.position, hex_short(&self.hash))
+    }
+}
+
+fn hex_short(hash: &Hash) -> String {
+    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// One sealed record as the store keeps it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Global position, from 1, without gaps.
+    pub position: u64,
+    /// True on the last record of a command: an append is atomic per command, so recovery never keeps a
+    /// command's records without its last one.
+    pub ends_command: bool,
+    /// The record's hash (SHA-256 of the previous hash and `bytes`).
+    pub hash: Hash,
+    /// The encoded record without its hash (the envelope, which itself carries the previous hash).
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for StoredRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredRecord")
+            .field("position", &self.position)
+            .field("ends_command", &self.ends_command)
+            .field("hash", &hex_short(&self.hash))
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Errors of a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The log's head is not the one the append expected: another writer appended in between. The caller
+    /// reloads its state from the log (or exits); it never retries blindly.
+    #[error("expected head {expected:?} but the log is at {actual:?}")]
+    Conflict { expected: Head, actual: Head },
+    /// The records handed to `append` do not follow the head (positions not consecutive). A bug in the caller.
+    #[error("records out of sequence: {0}")]
+    OutOfSequence(String),
+    /// Another process holds the log open for writing. The caller exits with this message.
+    #[error("the log at {path} is locked by another writer process")]
+    Locked { path: String },
+    /// The stored bytes are damaged at this position (not a torn tail). The operator runs `verify`.
+    #[error("log corrupt at position {position}: {reason}")]
+    Corrupt { position: u64, reason: String },
+    /// The store could not be reached or an I/O call failed. Nothing from the failed call was acknowledged;
+    /// the writer refuses further appends until it has reloaded.
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] std::io::Error),
+}
+
+/// What opening a log found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Bytes cut from the end of the last segment (a torn write: an incomplete or damaged last frame, or
+    /// complete frames of a command whose last record was never written).
+    pub truncated_bytes: u64,
+    /// The first position that was cut, when any whole or partial record was cut.
+    pub truncated_from_position: Option<u64>,
+}
+
+/// The append-only log. Implemented by the embedded file log, PostgreSQL and KurrentDB.
+///
+/// # Properties
+/// - Positions start at 1 and have no gaps; `read_from(p)` yields records in position order.
+/// - `append` is all or nothing, and durable when it returns `Ok`.
+/// - `append` with an `expected` head that is not the current head fails with `Conflict` and writes nothing.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// The current head.
+    async fn head(&self) -> Result<Head, StoreError>;
+
+    /// Appends `records` (consecutive positions following `expected`) durably.
+    ///
+    /// # Errors
+    /// `Conflict` when the head moved, `OutOfSequence` for a malformed batch, `Unavailable` on I/O failure.
+    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError>;
+
+    /// Up to `max` records starting at `from` (1-based), in order. An empty vector means `from` is past the head.
+    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// Every record from `from` to the head at the time each batch is read, as a stream.
+    fn read_from(&self, from: u64) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
+        use futures::StreamExt;
+        const BATCH: usize = 4096;
+        futures::stream::unfold((from.max(1), false), move |(next, done)| async move {
+            if done {
+                return None;
+            }
+            match self.read_batch(next, BATCH).await {
+                Ok(batch) if batch.is_empty() => None,
+                Ok(batch) => {
+                    let next = next + batch.len() as u64;
+                    Some((futures::stream::iter(batch.into_iter().map(Ok)).left_stream(), (next, false)))
+                }
+                Err(error) => Some((futures::stream::iter(vec![Err(error)]).right_stream(), (next, true))),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+}

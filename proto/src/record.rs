@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{Datelike, DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use store::{GENESIS_HASH, Hash, Head, StoredRecord};
@@ -497,7 +497,8 @@ mod tests {
     fn display_names_the_position_and_the_reason() {
         let error = ChainBreak { position: 3, kind: BreakKind::Missing { expected: 3, found: 5 } };
         assert_eq!(error.to_string(), "position 3: record missing (expected position 3, found position 5)");
-        let error = ChainBreak { position: 9, kind: BreakKind::BrokenLink { expected: [0; 32], found: vec![1] } };
+        let error =
+            ChainBreak { position: 9, kind: BreakKind::BrokenLink { expected: [0; 32], found: vec![1] } };
         assert!(error.to_string().starts_with("position 9: broken link (previous hash should be 0000"));
     }
 

@@ -1,0 +1,416 @@
+//! The writer: one task that owns the decision state, decides commands, seals their events into the hash
+//! chain and appends them, with group commit, then applies them to the read models and answers.
+//!
+//! Commands that arrive while an append (and its fsync) is in flight wait in the channel; the next loop
+//! turn takes them all and appends them together, so one fsync serves many commands. Each command's
+//! records are appended all or none: the last record of a command carries `ends_command`, and the store
+//! cuts back to a command boundary on recovery. A refused command appends nothing. An append that fails
+//! is answered with `Unavailable` for every command of the batch, and the writer reloads its state from the
+//! log before taking more commands, so nothing unacknowledged survives in memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use domain::{Actor, Command, Context, Event, Rejection, State};
+use ledger_proto::{RecordMeta, Recorded};
+use projections::Projections;
+use store::{EventLog, Head, StoreError, StoredRecord};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+
+/// The most commands decided into one append.
+const GROUP_COMMANDS_MAX: usize = 1024;
+
+/// One event as committed: its place in the log and the fact.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommittedEvent {
+    pub position: u64,
+    pub hash: [u8; 32],
+    pub stream: String,
+    pub stream_version: u64,
+    pub event: Event,
+}
+
+/// The answer to an accepted command: the events it recorded and the log position after them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Committed {
+    pub events: Vec<CommittedEvent>,
+    pub position: u64,
+    /// True when this answer is the first answer again, for a retried idempotency key.
+    pub replayed: bool,
+}
+
+/// Why a command was not committed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    /// A rule refused it; nothing was recorded.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The idempotency key was used before with a different request; nothing was recorded.
+    #[error("idempotency key \"{0}\" was already used for a different request")]
+    IdempotencyKeyReused(String),
+    /// The log could not be written; nothing of this command was acknowledged. Retry with the same key.
+    #[error("the ledger could not record the command: {0}")]
+    Unavailable(String),
+}
+
+/// A command on its way to the writer.
+#[derive(Debug)]
+pub struct Submission {
+    pub command: Command,
+    pub actor: Actor,
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of what the client sent (route and body); the same key must come with the same digest.
+    pub request_digest: [u8; 32],
+    pub reply: oneshot::Sender<Result<Committed, WriteError>>,
+}
+
+/// The handle the HTTP layer submits commands through.
+#[derive(Clone, Debug)]
+pub struct WriterHandle {
+    sender: mpsc::Sender<Submission>,
+}
+
+impl WriterHandle {
+    /// Submits a command and waits for its answer.
+    ///
+    /// # Errors
+    /// See [`WriteError`]; `Unavailable` as well when the writer has stopped.
+    pub async fn submit(
+        &self,
+        command: Command,
+        actor: Actor,
+        idempotency_key: Option<String>,
+        request_digest: [u8; 32],
+    ) -> Result<Committed, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        let submission = Submission { command, actor, idempotency_key, request_digest, reply };
+        self.sender.send(submission).await.map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?;
+        answer.await.map_err(|_| WriteError::Unavailable("the writer stopped before answering".into()))?
+    }
+}
+
+/// What the service shares between the writer and the queries.
+#[derive(Clone)]
+pub struct Shared {
+    /// The read models, updated after each durable append.
+    pub projections: Arc<RwLock<Projections>>,
+    /// The head after the last durable append.
+    pub head: watch::Receiver<Head>,
+}
+
+/// An idempotency key's first answer.
+#[derive(Clone, Debug)]
+struct KeyRecord {
+    request_digest: [u8; 32],
+    answer: Arc<Committed>,
+}
+
+/// Everything the writer derives from the log.
+pub struct Loaded {
+    pub state: State,
+    pub projections: Projections,
+    pub head: Head,
+    stream_versions: HashMap<String, u64>,
+    keys: HashMap<(String, String), KeyRecord>,
+}
+
+/// Why the log could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Chain(#[from] ledger_proto::ChainBreak),
+    #[error("position {position}: {reason}")]
+    Decode { position: u64, reason: String },
+}
+
+impl Loaded {
+    /// An empty ledger.
+    pub fn empty() -> Loaded {
+        Loaded {
+            state: State::new(),
+            projections: Projections::new(),
+            head: Head::GENESIS,
+            stream_versions: HashMap::new(),
+            keys: HashMap::new(),
+        }
+    }
+
+    /// Reads the whole log, verifying the chain, and folds it.
+    ///
+    /// # Errors
+    /// A store error, a chain break or an undecodable record: the log is not trusted then.
+    pub async fn from_log(log: &dyn EventLog) -> Result<Loaded, LoadError> {
+        use futures::StreamExt;
+        let mut loaded = Loaded::empty();
+        let mut verifier = ledger_proto::ChainVerifier::new();
+        let mut pending: Vec<Recorded> = Vec::new();
+        let mut records = log.read_from(1);
+        while let Some(record) = records.next().await {
+            let record = record?;
+            verifier.check(&record)?;
+            let recorded = ledger_proto::decode_record(&record)
+                .map_err(|error| LoadError::Decode { position: record.position, reason: error.to_string() })?;
+            let ends_command = record.ends_command;
+            pending.push(recorded);
+            if ends_command {
+                loaded.fold_command(std::mem::take(&mut pending));
+            }
+        }
+        if let Some(last) = pending.last() {
+            return Err(LoadError::Decode {
+                position: last.position,
+                reason: "the log ends inside a command (no record ends it)".into(),
+            });
+        }
+        Ok(loaded)
+    }
+
+    /// Folds one command's records (in order) into every derived structure.
+    fn fold_command(&mut self, records: Vec<Recorded>) {
+        let Some(last) = records.last() else { return };
+        let key = last.meta.idempotency_key.clone().map(|key| (last.meta.actor.subject.clone(), key));
+        let digest = last.meta.request_digest;
+        let position = last.position;
+        let hash = last.hash;
+        let mut events = Vec::with_capacity(records.len());
+        for recorded in records {
+            self.state.evolve(&recorded.event);
+            self.stream_versions.insert(recorded.meta.stream.clone(), recorded.meta.stream_version);
+            self.projections.apply(&recorded);
+            events.push(CommittedEvent {
+                position: recorded.position,
+                hash: recorded.hash,
+                stream: recorded.meta.stream.clone(),
+                stream_version: recorded.meta.stream_version,
+                event: recorded.event,
+            });
+        }
+        self.head = Head { position, hash };
+        if let (Some(key), Some(request_digest)) = (key, digest) {
+            let answer = Arc::new(Committed { events, position, replayed: false });
+            self.keys.insert(key, KeyRecord { request_digest, answer });
+        }
+    }
+}
+
+/// Starts the writer task over an opened log and its loaded state.
+pub fn spawn(log: Arc<dyn EventLog>, loaded: Loaded, clock: Clock) -> (WriterHandle, Shared) {
+    let (sender, receiver) = mpsc::channel(GROUP_COMMANDS_MAX * 4);
+    let Loaded { state, projections, head, stream_versions, keys } = loaded;
+    let projections = Arc::new(RwLock::new(projections));
+    let (head_sender, head_receiver) = watch::channel(head);
+    let writer = Writer {
+        log,
+        clock,
+        state,
+        head,
+        stream_versions,
+        keys,
+        projections: projections.clone(),
+        head_sender,
+    };
+    tokio::spawn(writer.run(receiver));
+    (WriterHandle { sender }, Shared { projections, head: head_receiver })
+}
+
+struct Writer {
+    log: Arc<dyn EventLog>,
+    clock: Clock,
+    state: State,
+    head: Head,
+    stream_versions: HashMap<String, u64>,
+    keys: HashMap<(String, String), KeyRecord>,
+    projections: Arc<RwLock<Projections>>,
+    head_sender: watch::Sender<Head>,
+}
+
+/// What became of one submission within a group.
+enum Outcome {
+    /// Decided and sealed; answered once the append is durable.
+    Pending { reply: oneshot::Sender<Result<Committed, WriteError>>, answer: Arc<Committed> },
+    /// Answered now (refused, or an idempotent replay of an earlier answer that is already durable).
+    Immediate { reply: oneshot::Sender<Result<Committed, WriteError>>, result: Result<Committed, WriteError> },
+}
+
+impl Writer {
+    async fn run(mut self, mut receiver: mpsc::Receiver<Submission>) {
+        while let Some(first) = receiver.recv().await {
+            let mut group = vec![first];
+            while group.len() < GROUP_COMMANDS_MAX {
+                match receiver.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(group).await;
+        }
+        tracing::info!("writer stopped: every command handed to it has been answered");
+    }
+
+    async fn commit_group(&mut self, group: Vec<Submission>) {
+        let now = self.clock.now();
+        let business_date = domain::business_date(now);
+        let expected = self.head;
+        let mut records: Vec<StoredRecord> = Vec::new();
+        let mut recorded: Vec<Recorded> = Vec::new();
+        let mut outcomes = Vec::with_capacity(group.len());
+        for submission in group {
+            outcomes.push(self.decide_one(submission, now, business_date, &mut records, &mut recorded));
+        }
+        let pending = outcomes.iter().any(|outcome| matches!(outcome, Outcome::Pending { .. }));
+        let append_result = if pending {
+            metrics::histogram!("ledger_append_batch_records").record(records.len() as f64);
+            let started = Instant::now();
+            let result = self.log.append(expected, records).await;
+            metrics::histogram!("ledger_append_seconds").record(started.elapsed().as_secs_f64());
+            Some(result)
+        } else {
+            None
+        };
+        match append_result {
+            None => {}
+            Some(Ok(head)) => {
+                debug_assert_eq!(head, self.head);
+                let mut projections = self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                for record in &recorded {
+                    projections.apply(record);
+                }
+                drop(projections);
+                self.head_sender.send_replace(self.head);
+            }
+            Some(Err(error)) => {
+                tracing::error!(%error, "append failed; reloading the ledger from the log");
+                metrics::counter!("ledger_append_failures_total").increment(1);
+                let message = error.to_string();
+                for outcome in outcomes {
+                    let (reply, result) = match outcome {
+                        Outcome::Pending { reply, .. } => (reply, Err(WriteError::Unavailable(message.clone()))),
+                        Outcome::Immediate { reply, result } => (reply, result),
+                    };
+                    let _client_may_have_gone = reply.send(result);
+                }
+                self.reload().await;
+                return;
+            }
+        }
+        for outcome in outcomes {
+            let (reply, result) = match outcome {
+                Outcome::Pending { reply, answer } => (reply, Ok((*answer).clone())),
+                Outcome::Immediate { reply, result } => (reply, result),
+            };
+            let _client_may_have_gone = reply.send(result);
+        }
+    }
+
+    /// Decides one submission against the state as left by the commands before it in the group, and seals
+    /// its events after theirs.
+    fn decide_one(
+        &mut self,
+        submission: Submission,
+        now: DateTime<Utc>,
+        business_date: chrono::NaiveDate,
+        records: &mut Vec<StoredRecord>,
+        recorded: &mut Vec<Recorded>,
+    ) -> Outcome {
+        let Submission { command, actor, idempotency_key, request_digest, reply } = submission;
+        let key = idempotency_key.clone().map(|key| (actor.subject.clone(), key));
+        if let Some(key) = &key {
+            if let Some(first) = self.keys.get(key) {
+                let result = if first.request_digest == request_digest {
+                    Ok(Committed { replayed: true, ..(*first.answer).clone() })
+                } else {
+                    Err(WriteError::IdempotencyKeyReused(key.1.clone()))
+                };
+                // A replay of an answer sealed in this same group must wait for the append like the first.
+                return match result {
+                    Ok(answer) if first.answer.position > self.durable_position() => {
+                        Outcome::Pending { reply, answer: Arc::new(answer) }
+                    }
+                    result => Outcome::Immediate { reply, result },
+                };
+            }
+        }
+        let context = Context { actor: actor.clone(), business_date };
+        let events = match domain::decide(&self.state, &context, &command) {
+            Ok(events) => events,
+            Err(rejection) => {
+                metrics::counter!("ledger_commands_refused_total", "code" => rejection.code()).increment(1);
+                return Outcome::Immediate { reply, result: Err(WriteError::Rejected(rejection)) };
+            }
+        };
+        let correlation_id = Uuid::now_v7();
+        let count = events.len();
+        let mut committed = Vec::with_capacity(count);
+        for (index, event) in events.into_iter().enumerate() {
+            let stream = event.stream();
+            let stream_version = self.stream_versions.get(&stream).copied().unwrap_or(0) + 1;
+            self.stream_versions.insert(stream.clone(), stream_version);
+            let meta = RecordMeta {
+                id: Uuid::now_v7(),
+                stream: stream.clone(),
+                stream_version,
+                recorded_at: now,
+                business_date,
+                actor: actor.clone(),
+                correlation_id,
+                causation_id: correlation_id,
+                idempotency_key: idempotency_key.clone(),
+                request_digest: key.as_ref().map(|_| request_digest),
+            };
+            let position = self.head.position + 1;
+            let prev_hash = self.head.hash;
+            let ends_command = index + 1 == count;
+            let record = ledger_proto::seal_event(&meta, &event, position, prev_hash, ends_command);
+            self.head = Head { position, hash: record.hash };
+            self.state.evolve(&event);
+            recorded.push(Recorded {
+                position,
+                hash: record.hash,
+                prev_hash,
+                meta,
+                event: event.clone(),
+                ends_command,
+            });
+            records.push(record);
+            committed.push(CommittedEvent { position, hash: self.head.hash, stream, stream_version, event });
+        }
+        let answer = Arc::new(Committed { events: committed, position: self.head.position, replayed: false });
+        metrics::counter!("ledger_commands_committed_total", "command" => command.name()).increment(1);
+        if let Some(key) = key {
+            self.keys.insert(key, KeyRecord { request_digest, answer: answer.clone() });
+        }
+        Outcome::Pending { reply, answer }
+    }
+
+    fn durable_position(&self) -> u64 {
+        self.head_sender.borrow().position
+    }
+
+    /// After a failed append: forget everything not durable and rebuild from the log.
+    async fn reload(&mut self) {
+        loop {
+            match Loaded::from_log(self.log.as_ref()).await {
+                Ok(loaded) => {
+                    self.state = loaded.state;
+                    self.head = loaded.head;
+                    self.stream_versions = loaded.stream_versions;
+                    self.keys = loaded.keys;
+                    *self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded.projections;
+                    self.head_sender.send_replace(self.head);
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "reloading the ledger failed; retrying in one second");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}

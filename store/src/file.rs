@@ -1,0 +1,1182 @@
+//! The embedded file log (the default backend): append-only segment files of CRC-checked frames.
+//!
+//! # Layout
+//! ```text
+//! DIR/LOCK                                  exclusive flock held by the one writer process
+//! DIR/segments/{first_position:020}.seg     segment files, named by the position of their first frame
+//! ```
+//!
+//! # Frame format (all integers little endian)
+//! ```text
+//! len:  u32        length of the body in bytes (>= 41)
+//! crc:  u32        CRC32C (Castagnoli) of the body
+//! body:
+//!   position: u64  global position of the record (from 1, no gaps)
+//!   flags:    u8   bit 0 = ends_command; the other bits must be zero
+//!   hash:     [u8; 32]
+//!   bytes:    [u8; len - 41]   the record bytes
+//! ```
+//!
+//! # Invariants
+//! - Segment `n + 1` starts at the position after the last frame of segment `n`; the first segment starts at 1.
+//! - A new segment is started only between commands (after a frame with `ends_command`), and only when the
+//!   current segment is not empty and the next frame would take it past `segment_bytes_max`. So every sealed
+//!   segment ends on a command boundary and a command larger than the limit still fits in one segment.
+//! - An append is one write per touched segment plus `fdatasync`; the in-memory index and head move only after
+//!   the sync succeeded. A failed write poisons the log (no further appends until reopened) and is rolled back
+//!   on a best-effort basis.
+//!
+//! # Recovery at open
+//! Only the tail of the last segment may be repaired: an incomplete last frame, a last frame whose CRC fails
+//! with nothing after it, or a tail of zero bytes is cut off, and so are complete frames after the last frame
+//! that ends a command. Anything else that is wrong (a damaged frame followed by more data, a damaged sealed
+//! segment, positions out of order, a missing segment) is [`StoreError::Corrupt`].
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::{fmt, mem};
+
+use async_trait::async_trait;
+
+use crate::{EventLog, Hash, Head, Recovery, StoreError, StoredRecord};
+
+/// Default size limit of a segment file: 64 MiB.
+pub const DEFAULT_SEGMENT_BYTES_MAX: u64 = 64 << 20;
+
+const HEADER_LEN: usize = 8;
+/// position (8) + flags (1) + hash (32).
+const BODY_FIXED_LEN: usize = 8 + 1 + 32;
+const MIN_FRAME_LEN: usize = HEADER_LEN + BODY_FIXED_LEN;
+const FLAG_ENDS_COMMAND: u8 = 1;
+const SEGMENTS_DIR: &str = "segments";
+const LOCK_FILE: &str = "LOCK";
+const SEGMENT_SUFFIX: &str = ".seg";
+/// Buffer of the sequential scan at open.
+const SCAN_BUFFER: usize = 1 << 20;
+/// Largest byte range one `read_batch` reads with a single positioned read (at least one frame is read).
+const READ_CHUNK_MAX: u64 = 4 << 20;
+/// Number of cached read handles (segment files).
+const HANDLE_CACHE: usize = 4;
+
+/// Options of [`FileLog::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileLogOptions {
+    /// A new segment is started when appending the next frame would take the current one past this size
+    /// (only between commands, and never for an empty segment).
+    pub segment_bytes_max: u64,
+}
+
+impl Default for FileLogOptions {
+    fn default() -> Self {
+        FileLogOptions { segment_bytes_max: DEFAULT_SEGMENT_BYTES_MAX }
+    }
+}
+
+/// The embedded file log. Opened for writing ([`FileLog::open`], one process at a time, with recovery) or
+/// read-only ([`FileLog::open_read_only`], a snapshot up to the last complete command, no lock).
+pub struct FileLog {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    segments_dir: PathBuf,
+    options: FileLogOptions,
+    index: RwLock<Index>,
+    /// `None` when read-only.
+    writer: Option<Mutex<Writer>>,
+    /// Small most-recently-used cache of read handles, keyed by segment first position.
+    handles: Mutex<Vec<(u64, Arc<File>)>>,
+    /// Held for the lifetime of the log; closing it releases the flock.
+    _lock: Option<File>,
+}
+
+/// The writer's view of the last segment. Guarded by a mutex held only inside blocking code.
+struct Writer {
+    file: File,
+    first_position: u64,
+    len: u64,
+    poisoned: bool,
+}
+
+/// Per segment: the first position and the byte offset of every frame; enough to locate any record.
+struct IndexSegment {
+    first_position: u64,
+    offsets: Vec<u64>,
+    /// Bytes of the segment covered by indexed frames (end of the last one).
+    len: u64,
+}
+
+struct Index {
+    segments: Vec<IndexSegment>,
+    head: Head,
+}
+
+/// A contiguous byte range of one segment holding `count` frames starting at `first`.
+struct ReadPlan {
+    segment_first_position: u64,
+    first: u64,
+    count: usize,
+    start: u64,
+    end: u64,
+}
+
+impl Index {
+    /// Where the frames from `position` (at most `max`, at most up to the head, within one segment) are.
+    fn plan(&self, position: u64, max: usize) -> Option<ReadPlan> {
+        if position == 0 || position > self.head.position || max == 0 {
+            return None;
+        }
+        let slot = self.segments.partition_point(|s| s.first_position <= position).checked_sub(1)?;
+        let segment = &self.segments[slot];
+        let local = usize::try_from(position - segment.first_position).ok()?;
+        if local >= segment.offsets.len() {
+            return None;
+        }
+        let up_to_head = usize::try_from(self.head.position - position + 1).unwrap_or(usize::MAX);
+        let wanted = max.min(segment.offsets.len() - local).min(up_to_head);
+        let end_of = |i: usize| segment.offsets.get(i + 1).copied().unwrap_or(segment.len);
+        let start = segment.offsets[local];
+        let mut count = 1;
+        while count < wanted && end_of(local + count) - start <= READ_CHUNK_MAX {
+            count += 1;
+        }
+        Some(ReadPlan {
+            segment_first_position: segment.first_position,
+            first: position,
+            count,
+            start,
+            end: end_of(local + count - 1),
+        })
+    }
+}
+
+impl fmt::Debug for FileLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileLog")
+            .field("dir", &self.shared.dir)
+            .field("read_only", &self.shared.writer.is_none())
+            .field("head", &self.head_now())
+            .finish()
+    }
+}
+
+impl FileLog {
+    /// Opens (creating if needed) the log in `dir` for writing, with the default options.
+    ///
+    /// # Errors
+    /// See [`FileLog::open_with`].
+    pub fn open(dir: &Path) -> Result<(FileLog, Recovery), StoreError> {
+        FileLog::open_with(dir, FileLogOptions::default())
+    }
+
+    /// Opens (creating if needed) the log in `dir` for writing: takes the lock, validates every frame,
+    /// cuts a torn tail off the last segment (reported in the returned [`Recovery`] and logged), and builds the
+    /// in-memory index.
+    ///
+    /// # Errors
+    /// `Locked` when another open log (in this or another process) holds `DIR/LOCK`; `Corrupt` when a frame
+    /// other than the torn tail is damaged or positions are missing or out of order; `Unavailable` on I/O
+    /// failure.
+    pub fn open_with(dir: &Path, options: FileLogOptions) -> Result<(FileLog, Recovery), StoreError> {
+        let created = !dir.exists();
+        fs::create_dir_all(dir).map_err(StoreError::Unavailable)?;
+        if created && let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // Best effort: the data directory's own entry.
+            let _ = sync_dir(parent);
+        }
+        let lock = lock_dir(dir)?;
+        let segments_dir = dir.join(SEGMENTS_DIR);
+        if !segments_dir.is_dir() {
+            fs::create_dir(&segments_dir).map_err(StoreError::Unavailable)?;
+            sync_dir(dir).map_err(StoreError::Unavailable)?;
+        }
+
+        let loaded = load(&segments_dir)?;
+        let mut recovery = Recovery::default();
+        if let Some(cut) = &loaded.cut {
+            let file = OpenOptions::new().write(true).open(&cut.path).map_err(StoreError::Unavailable)?;
+            file.set_len(cut.keep_len).map_err(StoreError::Unavailable)?;
+            file.sync_all().map_err(StoreError::Unavailable)?;
+            recovery = Recovery {
+                truncated_bytes: cut.file_len - cut.keep_len,
+                truncated_from_position: Some(cut.from_position),
+            };
+            tracing::warn!(
+                dir = %dir.display(),
+                segment = %cut.path.display(),
+                truncated_bytes = recovery.truncated_bytes,
+                truncated_from_position = cut.from_position,
+                "file log: cut a torn tail (records of an unfinished append) at open"
+            );
+        }
+
+        let mut index = loaded.index;
+        if index.segments.is_empty() {
+            let path = segment_path(&segments_dir, 1);
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(StoreError::Unavailable)?;
+            sync_dir(&segments_dir).map_err(StoreError::Unavailable)?;
+            index.segments.push(IndexSegment { first_position: 1, offsets: Vec::new(), len: 0 });
+        }
+        let (first_position, len) = match index.segments.last() {
+            Some(last) => (last.first_position, last.len),
+            None => (1, 0),
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(segment_path(&segments_dir, first_position))
+            .map_err(StoreError::Unavailable)?;
+
+        let log = FileLog {
+            shared: Arc::new(Shared {
+                dir: dir.to_path_buf(),
+                segments_dir,
+                options,
+                index: RwLock::new(index),
+                writer: Some(Mutex::new(Writer { file, first_position, len, poisoned: false })),
+                handles: Mutex::new(Vec::new()),
+                _lock: Some(lock),
+            }),
+        };
+        log.shared.load_head_hash()?;
+        Ok((log, recovery))
+    }
+
+    /// Opens the log in `dir` read-only, without the lock and without repairing anything: a snapshot of the
+    /// records up to the last complete command at the time of opening (safe while a writer is running).
+    /// `append` on it fails with `Unavailable`.
+    ///
+    /// # Errors
+    /// `Corrupt` as for [`FileLog::open_with`] (a torn tail is ignored, not an error); `Unavailable` when
+    /// `DIR/segments` does not exist or on I/O failure.
+    pub fn open_read_only(dir: &Path) -> Result<FileLog, StoreError> {
+        let segments_dir = dir.join(SEGMENTS_DIR);
+        if !segments_dir.is_dir() {
+            return Err(StoreError::Unavailable(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is not a file log (no {SEGMENTS_DIR}/ directory)", dir.display()),
+            )));
+        }
+        let loaded = load(&segments_dir)?;
+        let log = FileLog {
+            shared: Arc::new(Shared {
+                dir: dir.to_path_buf(),
+                segments_dir,
+                options: FileLogOptions::default(),
+                index: RwLock::new(loaded.index),
+                writer: None,
+                handles: Mutex::new(Vec::new()),
+                _lock: None,
+            }),
+        };
+        log.shared.load_head_hash()?;
+        Ok(log)
+    }
+
+    /// The current head (position and hash of the last durable record).
+    pub fn head_now(&self) -> Head {
+        self.shared.index().head
+    }
+
+    /// The directory this log lives in.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// True when opened with [`FileLog::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.shared.writer.is_none()
+    }
+
+    /// Blocking form of [`EventLog::append`], for callers outside an async runtime.
+    ///
+    /// # Errors
+    /// As [`EventLog::append`]; also `Unavailable` when read-only or poisoned by an earlier I/O failure.
+    pub fn append_blocking(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
+        self.shared.append(expected, &records)
+    }
+
+    /// Blocking form of [`EventLog::read_batch`], for callers outside an async runtime.
+    ///
+    /// # Errors
+    /// `Corrupt` when a frame read fails its CRC or does not match the index; `Unavailable` on I/O failure.
+    pub fn read_batch_blocking(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        self.shared.read_batch(from, max)
+    }
+}
+
+#[async_trait]
+impl EventLog for FileLog {
+    async fn head(&self) -> Result<Head, StoreError> {
+        Ok(self.head_now())
+    }
+
+    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.append(expected, &records))
+            .await
+            .map_err(|e| StoreError::Unavailable(io::Error::other(e)))?
+    }
+
+    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.read_batch(from, max))
+            .await
+            .map_err(|e| StoreError::Unavailable(io::Error::other(e)))?
+    }
+}
+
+/// One segment's frames to write in an append.
+struct Chunk {
+    segment_first_position: u64,
+    new_segment: bool,
+    start: u64,
+    buf: Vec<u8>,
+    offsets: Vec<u64>,
+}
+
+impl Shared {
+    fn index(&self) -> RwLockReadGuard<'_, Index> {
+        // The index is only replaced wholesale-consistent under the write lock; a panic elsewhere cannot
+        // leave it half-updated, so a poisoned lock is still safe to read.
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn index_mut(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fills in the head's hash from the last indexed frame (the index knows only positions).
+    fn load_head_hash(&self) -> Result<(), StoreError> {
+        let position = self.index().head.position;
+        if position == 0 {
+            return Ok(());
+        }
+        let records = self.read_batch(position, 1)?;
+        let hash = match records.first() {
+            Some(record) => record.hash,
+            None => {
+                return Err(StoreError::Corrupt { position, reason: "head record not readable".into() });
+            }
+        };
+        self.index_mut().head.hash = hash;
+        Ok(())
+    }
+
+    fn handle(&self, segment_first_position: u64) -> Result<Arc<File>, StoreError> {
+        let mut cache = self.handles.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.iter().position(|(p, _)| *p == segment_first_position) {
+            let entry = cache.remove(i);
+            let file = Arc::clone(&entry.1);
+            cache.push(entry);
+            return Ok(file);
+        }
+        let file = File::open(segment_path(&self.segments_dir, segment_first_position))
+            .map_err(StoreError::Unavailable)?;
+        let file = Arc::new(file);
+        cache.push((segment_first_position, Arc::clone(&file)));
+        if cache.len() > HANDLE_CACHE {
+            cache.remove(0);
+        }
+        Ok(file)
+    }
+
+    fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut next = from.max(1);
+        let mut buf = Vec::new();
+        while out.len() < max {
+            let Some(plan) = self.index().plan(next, max - out.len()) else { break };
+            let file = self.handle(plan.segment_first_position)?;
+            let len = usize::try_from(plan.end - plan.start)
+                .map_err(|_| StoreError::Unavailable(io::Error::other("read range too large")))?;
+            buf.clear();
+            buf.resize(len, 0);
+            file.read_exact_at(&mut buf, plan.start).map_err(StoreError::Unavailable)?;
+            decode_frames(&buf, plan.first, plan.count, &mut out)?;
+            next += plan.count as u64;
+        }
+        Ok(out)
+    }
+
+    fn append(&self, expected: Head, records: &[StoredRecord]) -> Result<Head, StoreError> {
+        let Some(writer) = &self.writer else {
+            return Err(StoreError::Unavailable(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the file log was opened read-only",
+            )));
+        };
+        let mut writer = writer
+            .lock()
+            .map_err(|_| StoreError::Unavailable(io::Error::other("file log writer lock poisoned")))?;
+        if writer.poisoned {
+            return Err(StoreError::Unavailable(io::Error::other(
+                "an earlier append to the file log failed; reopen the log before appending",
+            )));
+        }
+        let head = self.index().head;
+        if expected != head {
+            return Err(StoreError::Conflict { expected, actual: head });
+        }
+        check_batch(head, records)?;
+        let chunks = plan_chunks(&writer, self.options.segment_bytes_max, records);
+
+        let mut created: Vec<(u64, File)> = Vec::new();
+        if let Err(error) = self.write_chunks(&writer, &chunks, &mut created) {
+            tracing::error!(dir = %self.dir.display(), %error, "file log: append failed; the log refuses appends until reopened");
+            self.roll_back(&writer, created);
+            writer.poisoned = true;
+            return Err(StoreError::Unavailable(error));
+        }
+
+        // Durable: publish.
+        let last = &records[records.len() - 1];
+        let new_head = Head { position: last.position, hash: last.hash };
+        let mut index = self.index_mut();
+        for chunk in chunks {
+            let end = chunk.start + chunk.buf.len() as u64;
+            if chunk.new_segment {
+                if let Some(previous) = index.segments.last_mut() {
+                    previous.offsets.shrink_to_fit();
+                }
+                index.segments.push(IndexSegment {
+                    first_position: chunk.segment_first_position,
+                    offsets: chunk.offsets,
+                    len: end,
+                });
+            } else if let Some(current) = index.segments.last_mut() {
+                current.offsets.extend_from_slice(&chunk.offsets);
+                current.len = end;
+            }
+            writer.first_position = chunk.segment_first_position;
+            writer.len = end;
+        }
+        index.head = new_head;
+        drop(index);
+        if let Some((_, file)) = created.pop() {
+            writer.file = file;
+        }
+        Ok(new_head)
+    }
+
+    fn write_chunks(
+        &self,
+        writer: &Writer,
+        chunks: &[Chunk],
+        created: &mut Vec<(u64, File)>,
+    ) -> io::Result<()> {
+        for chunk in chunks {
+            if chunk.new_segment {
+                let path = segment_path(&self.segments_dir, chunk.segment_first_position);
+                let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+                created.push((chunk.segment_first_position, file));
+                sync_dir(&self.segments_dir)?;
+                if let Some((_, file)) = created.last() {
+                    file.write_all_at(&chunk.buf, 0)?;
+                    file.sync_data()?;
+                }
+            } else {
+                writer.file.write_all_at(&chunk.buf, chunk.start)?;
+                writer.file.sync_data()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Best effort: removes the segments this append created (newest first) and truncates the current segment
+    /// back to its length before the append. Stops at the first failure, so what stays on disk is always a
+    /// prefix of the append ending on a command boundary plus at most one torn tail, which a reopen repairs.
+    fn roll_back(&self, writer: &Writer, created: Vec<(u64, File)>) {
+        let mut removed_any = false;
+        for (first_position, file) in created.into_iter().rev() {
+            let path = segment_path(&self.segments_dir, first_position);
+            if let Err(error) = fs::remove_file(&path) {
+                tracing::error!(segment = %path.display(), %error, "file log: could not remove a segment after a failed append");
+                if let Err(error) = file.set_len(0).and_then(|()| file.sync_all()) {
+                    tracing::error!(segment = %path.display(), %error, "file log: could not truncate it either");
+                }
+                return;
+            }
+            removed_any = true;
+        }
+        if removed_any && let Err(error) = sync_dir(&self.segments_dir) {
+            tracing::error!(%error, "file log: could not sync the segments directory after a failed append");
+        }
+        if let Err(error) = writer.file.set_len(writer.len).and_then(|()| writer.file.sync_all()) {
+            tracing::error!(%error, "file log: could not truncate the segment back after a failed append");
+        }
+    }
+}
+
+fn check_batch(head: Head, records: &[StoredRecord]) -> Result<(), StoreError> {
+    let Some(last) = records.last() else {
+        return Err(StoreError::OutOfSequence("empty batch".into()));
+    };
+    for (i, record) in records.iter().enumerate() {
+        let want = head.position + 1 + i as u64;
+        if record.position != want {
+            return Err(StoreError::OutOfSequence(format!(
+                "record {i} of the batch has position {} but {want} was expected (head {})",
+                record.position, head.position
+            )));
+        }
+        if record.bytes.len() > u32::MAX as usize - BODY_FIXED_LEN {
+            return Err(StoreError::OutOfSequence(format!(
+                "record at position {} is too large ({} bytes)",
+                record.position,
+                record.bytes.len()
+            )));
+        }
+    }
+    if !last.ends_command {
+        return Err(StoreError::OutOfSequence(format!(
+            "the last record of the batch (position {}) does not end a command",
+            last.position
+        )));
+    }
+    Ok(())
+}
+
+/// Splits the batch into per-segment buffers, rolling only between commands.
+fn plan_chunks(writer: &Writer, segment_bytes_max: u64, records: &[StoredRecord]) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut current = Chunk {
+        segment_first_position: writer.first_position,
+        new_segment: false,
+        start: writer.len,
+        buf: Vec::with_capacity(records.iter().map(|r| MIN_FRAME_LEN + r.bytes.len()).sum()),
+        offsets: Vec::with_capacity(records.len()),
+    };
+    let mut segment_len = writer.len;
+    let mut previous_ends_command = true;
+    for record in records {
+        let frame_len = (MIN_FRAME_LEN + record.bytes.len()) as u64;
+        if segment_len > 0 && previous_ends_command && segment_len + frame_len > segment_bytes_max {
+            let next = Chunk {
+                segment_first_position: record.position,
+                new_segment: true,
+                start: 0,
+                buf: Vec::new(),
+                offsets: Vec::new(),
+            };
+            let done = mem::replace(&mut current, next);
+            if !done.offsets.is_empty() {
+                chunks.push(done);
+            }
+            segment_len = 0;
+        }
+        current.offsets.push(segment_len);
+        encode_frame(&mut current.buf, record);
+        segment_len += frame_len;
+        previous_ends_command = record.ends_command;
+    }
+    chunks.push(current);
+    chunks
+}
+
+fn encode_frame(buf: &mut Vec<u8>, record: &StoredRecord) {
+    let body_len = BODY_FIXED_LEN + record.bytes.len();
+    let start = buf.len();
+    buf.reserve(HEADER_LEN + body_len);
+    // `check_batch` bounded the length.
+    buf.extend_from_slice(&(body_len as u32).to_le_bytes());
+    buf.extend_from_slice(&[0; 4]);
+    let body_start = buf.len();
+    buf.extend_from_slice(&record.position.to_le_bytes());
+    buf.push(if record.ends_command { FLAG_ENDS_COMMAND } else { 0 });
+    buf.extend_from_slice(&record.hash);
+    buf.extend_from_slice(&record.bytes);
+    let crc = crc32c::crc32c(&buf[body_start..]);
+    buf[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Decodes `count` frames from `buf` (which must hold exactly them), checking CRC, position and flags.
+fn decode_frames(
+    buf: &[u8],
+    first: u64,
+    count: usize,
+    out: &mut Vec<StoredRecord>,
+) -> Result<(), StoreError> {
+    let mut rest = buf;
+    out.reserve(count);
+    for i in 0..count {
+        let position = first + i as u64;
+        let corrupt = |reason: &str| StoreError::Corrupt { position, reason: reason.to_string() };
+        let Some((len, crc)) = read_header(rest) else {
+            return Err(corrupt("frame header past the indexed end"));
+        };
+        let body_len = len as usize;
+        if body_len < BODY_FIXED_LEN || rest.len() < HEADER_LEN + body_len {
+            return Err(corrupt("frame length does not match the index"));
+        }
+        let body = &rest[HEADER_LEN..HEADER_LEN + body_len];
+        if crc32c::crc32c(body) != crc {
+            return Err(corrupt("CRC mismatch on read"));
+        }
+        let (found, flags, hash, bytes) = split_body(body);
+        if found != position {
+            return Err(corrupt(&format!("frame holds position {found}")));
+        }
+        if flags & !FLAG_ENDS_COMMAND != 0 {
+            return Err(corrupt(&format!("unknown flags {flags:#04x}")));
+        }
+        out.push(StoredRecord {
+            position,
+            ends_command: flags & FLAG_ENDS_COMMAND != 0,
+            hash,
+            bytes: bytes.to_vec(),
+        });
+        rest = &rest[HEADER_LEN + body_len..];
+    }
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt {
+            position: first + count as u64,
+            reason: "trailing bytes in indexed range".into(),
+        })
+    }
+}
+
+fn read_header(buf: &[u8]) -> Option<(u32, u32)> {
+    let len = u32::from_le_bytes(buf.get(0..4)?.try_into().ok()?);
+    let crc = u32::from_le_bytes(buf.get(4..8)?.try_into().ok()?);
+    Some((len, crc))
+}
+
+/// Splits a body of at least `BODY_FIXED_LEN` bytes.
+fn split_body(body: &[u8]) -> (u64, u8, Hash, &[u8]) {
+    let mut position = [0u8; 8];
+    position.copy_from_slice(&body[0..8]);
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&body[9..BODY_FIXED_LEN]);
+    (u64::from_le_bytes(position), body[8], hash, &body[BODY_FIXED_LEN..])
+}
+
+fn segment_path(segments_dir: &Path, first_position: u64) -> PathBuf {
+    segments_dir.join(format!("{first_position:020}{SEGMENT_SUFFIX}"))
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn lock_dir(dir: &Path) -> Result<File, StoreError> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(StoreError::Unavailable)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StoreError::Locked { path: path.display().to_string() }),
+        Err(TryLockError::Error(error)) => Err(StoreError::Unavailable(error)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scanning
+// ---------------------------------------------------------------------------------------------------------
+
+/// What [`scan`] found in a log directory, read-only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    /// The segment files, in position order.
+    pub segments: Vec<SegmentSummary>,
+    /// The position of every complete, CRC-valid frame, in file order (segment by segment). Includes the
+    /// frames of an unfinished last command (see [`ScanProblem::IncompleteCommand`]).
+    pub positions: Vec<u64>,
+    /// Every problem found, in file order.
+    pub problems: Vec<ScanProblem>,
+}
+
+impl ScanReport {
+    /// True when nothing at all is wrong (not even a repairable tail).
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The first problem, in file order.
+    pub fn first_problem(&self) -> Option<&ScanProblem> {
+        self.problems.first()
+    }
+
+    /// The first problem that opening the log for writing would not repair (what makes it fail with
+    /// `Corrupt`).
+    pub fn first_corruption(&self) -> Option<&ScanProblem> {
+        self.problems.iter().find(|p| !p.is_repairable())
+    }
+}
+
+/// One segment file seen by [`scan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSummary {
+    /// The segment file.
+    pub path: PathBuf,
+    /// The first position, from the file name.
+    pub first_position: u64,
+    /// The file's length in bytes.
+    pub bytes: u64,
+    /// The number of complete, CRC-valid frames in it.
+    pub frames: u64,
+}
+
+/// A problem found by [`scan`]. `position` is the position the damaged or missing record has (or would have,
+/// counting from the previous valid frame); `offset` is a byte offset in `segment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanProblem {
+    /// A file or directory could not be read.
+    Io { path: PathBuf, error: String },
+    /// A `.seg` file whose name is not a 20-digit position.
+    BadSegmentName { path: PathBuf },
+    /// A segment does not start where the previous one ended (or the first one does not start at 1):
+    /// positions are missing (`found > expected`) or overlap (`found < expected`).
+    Gap { segment: PathBuf, expected: u64, found: u64 },
+    /// A damaged frame that is not a torn tail.
+    Corrupt { segment: PathBuf, position: u64, offset: u64, reason: String },
+    /// A valid frame whose position does not follow the previous frame's.
+    OutOfOrder { segment: PathBuf, offset: u64, expected: u64, found: u64 },
+    /// Repairable: the last segment ends in an incomplete or damaged frame (an interrupted append).
+    TornTail { segment: PathBuf, position: u64, offset: u64, bytes: u64 },
+    /// Repairable: complete frames at the end of the log whose command's last record is missing.
+    IncompleteCommand { segment: PathBuf, position: u64, offset: u64, frames: u64 },
+    /// The log ends inside a command whose earlier records are in a sealed segment (the writer never rolls
+    /// a segment inside a command).
+    EndsInsideCommand { segment: PathBuf, position: u64 },
+}
+
+impl ScanProblem {
+    /// The position the problem is at (0 when it is not about a position).
+    pub fn position(&self) -> u64 {
+        match self {
+            ScanProblem::Io { .. } | ScanProblem::BadSegmentName { .. } => 0,
+            ScanProblem::Gap { expected, .. } | ScanProblem::OutOfOrder { expected, .. } => *expected,
+            ScanProblem::Corrupt { position, .. }
+            | ScanProblem::TornTail { position, .. }
+            | ScanProblem::IncompleteCommand { position, .. }
+            | ScanProblem::EndsInsideCommand { position, .. } => *position,
+        }
+    }
+
+    /// True for what opening the log for writing repairs by cutting the tail (an interrupted append).
+    pub fn is_repairable(&self) -> bool {
+        matches!(self, ScanProblem::TornTail { .. } | ScanProblem::IncompleteCommand { .. })
+    }
+
+    fn to_error(&self) -> StoreError {
+        StoreError::Corrupt { position: self.position(), reason: self.to_string() }
+    }
+}
+
+impl fmt::Display for ScanProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScanProblem::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
+            ScanProblem::BadSegmentName { path } => {
+                write!(f, "{} is not named {{first_position:020}}.seg", path.display())
+            }
+            ScanProblem::Gap { segment, expected, found } if found > expected => write!(
+                f,
+                "positions {expected}..{} are missing: segment {} starts at {found}",
+                found - 1,
+                segment.display()
+            ),
+            ScanProblem::Gap { segment, expected, found } => write!(
+                f,
+                "segment {} starts at {found}, overlapping the previous one (expected {expected})",
+                segment.display()
+            ),
+            ScanProblem::Corrupt { segment, offset, reason, .. } => {
+                write!(f, "{reason} (segment {}, offset {offset})", segment.display())
+            }
+            ScanProblem::OutOfOrder { segment, offset, expected, found } => write!(
+                f,
+                "frame holds position {found} where {expected} was expected (segment {}, offset {offset})",
+                segment.display()
+            ),
+            ScanProblem::TornTail { segment, offset, bytes, .. } => write!(
+                f,
+                "torn tail: {bytes} bytes of an incomplete or damaged last frame (segment {}, offset {offset})",
+                segment.display()
+            ),
+            ScanProblem::IncompleteCommand { segment, offset, frames, .. } => write!(
+                f,
+                "{frames} records of an unfinished command at the end (segment {}, offset {offset})",
+                segment.display()
+            ),
+            ScanProblem::EndsInsideCommand { segment, .. } => write!(
+                f,
+                "the log ends inside a command whose records are in the sealed segment {}",
+                segment.display()
+            ),
+        }
+    }
+}
+
+/// Scans the log in `dir` read-only and reports every valid frame and every problem, without stopping at the
+/// first one. Safe while a writer is running (its unfinished append then shows as a repairable tail).
+pub fn scan(dir: &Path) -> ScanReport {
+    let segments_dir = dir.join(SEGMENTS_DIR);
+    let mut positions = Vec::new();
+    let result = scan_log(&segments_dir, false, &mut |_, frame| positions.push(frame.position));
+    match result {
+        Ok(log) => ScanReport {
+            segments: log
+                .segments
+                .into_iter()
+                .map(|s| SegmentSummary {
+                    path: s.file.path,
+                    first_position: s.file.first_position,
+                    bytes: s.outcome.file_len,
+                    frames: s.outcome.frames as u64,
+                })
+                .collect(),
+            positions,
+            problems: log.problems,
+        },
+        Err(error) => ScanReport {
+            problems: vec![ScanProblem::Io { path: segments_dir, error: error.to_string() }],
+            ..ScanReport::default()
+        },
+    }
+}
+
+struct SegmentFile {
+    first_position: u64,
+    path: PathBuf,
+}
+
+#[derive(Clone, Copy)]
+struct FrameInfo {
+    offset: u64,
+    position: u64,
+}
+
+#[derive(Default)]
+struct SegmentOutcome {
+    file_len: u64,
+    /// Valid frames reported.
+    frames: usize,
+    /// Valid frames up to and including the last one that ends a command, and the end of that one.
+    command_frames: usize,
+    command_len: u64,
+    /// Position of the last frame that ends a command.
+    command_position: Option<u64>,
+    /// The last valid frame: position and `ends_command`.
+    last: Option<(u64, bool)>,
+    /// The position expected after this segment, `None` when unknown (the segment's end is damaged).
+    next_expected: Option<u64>,
+    /// A repairable tail was found (torn frame or unfinished command); only in the last segment.
+    repairable: bool,
+}
+
+struct ScannedSegment {
+    file: SegmentFile,
+    outcome: SegmentOutcome,
+}
+
+struct LogScan {
+    segments: Vec<ScannedSegment>,
+    problems: Vec<ScanProblem>,
+}
+
+/// Lists `segments_dir`'s segment files in position order.
+fn list_segments(segments_dir: &Path, problems: &mut Vec<ScanProblem>) -> io::Result<Vec<SegmentFile>> {
+    let mut segments = Vec::new();
+    for entry in fs::read_dir(segments_dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(stem) = name.strip_suffix(SEGMENT_SUFFIX) else { continue };
+        match stem.parse::<u64>() {
+            Ok(first_position) if stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()) => {
+                segments.push(SegmentFile { first_position, path: entry.path() });
+            }
+            _ => problems.push(ScanProblem::BadSegmentName { path: entry.path() }),
+        }
+    }
+    segments.sort_by_key(|s| s.first_position);
+    Ok(segments)
+}
+
+/// Scans every segment. `strict`: I/O errors are returned (open) instead of reported as problems (`scan`).
+fn scan_log(
+    segments_dir: &Path,
+    strict: bool,
+    on_frame: &mut dyn FnMut(usize, FrameInfo),
+) -> io::Result<LogScan> {
+    let mut problems = Vec::new();
+    let files = list_segments(segments_dir, &mut problems)?;
+    let count = files.len();
+    let mut segments = Vec::with_capacity(count);
+    let mut expected = Some(1);
+    for (i, file) in files.into_iter().enumerate() {
+        if let Some(expected) = expected
+            && file.first_position != expected
+        {
+            problems.push(ScanProblem::Gap {
+                segment: file.path.clone(),
+                expected,
+                found: file.first_position,
+            });
+        }
+        let is_last = i + 1 == count;
+        let outcome = match scan_segment(&file, is_last, &mut |frame| on_frame(i, frame), &mut problems) {
+            Ok(outcome) => outcome,
+            Err(error) if !strict => {
+                problems.push(ScanProblem::Io { path: file.path.clone(), error: error.to_string() });
+                SegmentOutcome::default()
+            }
+            Err(error) => return Err(error),
+        };
+        expected = outcome.next_expected;
+        segments.push(ScannedSegment { file, outcome });
+    }
+    // After the tail is cut, the log must end on a command boundary. The last segment's kept frames do by
+    // construction; when it keeps none, the sealed segment before it must end a command.
+    if let [.., previous, last] = segments.as_slice()
+        && last.outcome.command_frames == 0
+        && let Some((position, false)) = previous.outcome.last
+    {
+        problems.push(ScanProblem::EndsInsideCommand { segment: previous.file.path.clone(), position });
+    }
+    Ok(LogScan { segments, problems })
+}
+
+/// Why the frame at the end of a segment could not be read.
+#[derive(Clone, Copy)]
+enum TailKind {
+    ShortHeader,
+    BadLength(u32),
+    ShortBody(u32),
+    BadCrc,
+}
+
+impl TailKind {
+    fn describe(self) -> String {
+        match self {
+            TailKind::ShortHeader => "incomplete frame header at the end of a sealed segment".into(),
+            TailKind::BadLength(len) => format!("impossible frame length {len}"),
+            TailKind::ShortBody(len) => format!("frame of {len} bytes extends past the end of the segment"),
+            TailKind::BadCrc => "CRC mismatch".into(),
+        }
+    }
+}
+
+fn scan_segment(
+    segment: &SegmentFile,
+    is_last: bool,
+    on_frame: &mut dyn FnMut(FrameInfo),
+    problems: &mut Vec<ScanProblem>,
+) -> io::Result<SegmentOutcome> {
+    let file = File::open(&segment.path)?;
+    let file_len = file.metadata()?.len();
+    let mut reader = BufReader::with_capacity(SCAN_BUFFER, (&file).take(file_len));
+    let mut out = SegmentOutcome { file_len, ..SegmentOutcome::default() };
+    let mut expected = segment.first_position;
+    let mut offset = 0u64;
+    let mut header = [0u8; HEADER_LEN];
+    let mut body = Vec::new();
+    let mut tail = None;
+    while offset < file_len {
+        let remaining = file_len - offset;
+        if remaining < HEADER_LEN as u64 {
+            tail = Some(TailKind::ShortHeader);
+            break;
+        }
+        reader.read_exact(&mut header)?;
+        let Some((len, crc)) = read_header(&header) else { break };
+        if (len as usize) < BODY_FIXED_LEN {
+            tail = Some(TailKind::BadLength(len));
+            break;
+        }
+        let frame_len = HEADER_LEN as u64 + u64::from(len);
+        if frame_len > remaining {
+            tail = Some(TailKind::ShortBody(len));
+            break;
+        }
+        body.resize(len as usize, 0);
+        reader.read_exact(&mut body)?;
+        let frame_end = offset + frame_len;
+        if crc32c::crc32c(&body) != crc {
+            if frame_end == file_len {
+                tail = Some(TailKind::BadCrc);
+                break;
+            }
+            problems.push(ScanProblem::Corrupt {
+                segment: segment.path.clone(),
+                position: expected,
+                offset,
+                reason: "CRC mismatch".into(),
+            });
+            expected += 1;
+            offset = frame_end;
+            continue;
+        }
+        let (position, flags, _, _) = split_body(&body);
+        if flags & !FLAG_ENDS_COMMAND != 0 {
+            problems.push(ScanProblem::Corrupt {
+                segment: segment.path.clone(),
+                position: expected,
+                offset,
+                reason: format!("unknown flags {flags:#04x}"),
+            });
+            expected += 1;
+            offset = frame_end;
+            continue;
+        }
+        if position != expected {
+            problems.push(ScanProblem::OutOfOrder {
+                segment: segment.path.clone(),
+                offset,
+                expected,
+                found: position,
+            });
+        }
+        let ends_command = flags & FLAG_ENDS_COMMAND != 0;
+        on_frame(FrameInfo { offset, position });
+        out.frames += 1;
+        out.last = Some((position, ends_command));
+        offset = frame_end;
+        if ends_command {
+            out.command_frames = out.frames;
+            out.command_len = offset;
+            out.command_position = Some(position);
+        }
+        expected = position + 1;
+    }
+    out.next_expected = Some(expected);
+
+    if let Some(kind) = tail {
+        let bytes = file_len - offset;
+        let torn = is_last && {
+            let mut rest = vec![0u8; usize::try_from(bytes).map_err(io::Error::other)?];
+            file.read_exact_at(&mut rest, offset)?;
+            match kind {
+                // Zeros past the last frame: blocks allocated by a crash but never written.
+                TailKind::BadLength(_) => rest.iter().all(|&b| b == 0),
+                // A real torn write has no later valid frame inside it; if one is there, the length field
+                // of a frame in the middle was damaged.
+                _ => !contains_frame_for(&rest, expected + 1),
+            }
+        };
+        if torn {
+            problems.push(ScanProblem::TornTail {
+                segment: segment.path.clone(),
+                position: expected,
+                offset,
+                bytes,
+            });
+            out.repairable = true;
+        } else {
+            problems.push(ScanProblem::Corrupt {
+                segment: segment.path.clone(),
+                position: expected,
+                offset,
+                reason: kind.describe(),
+            });
+            out.next_expected = None;
+        }
+    }
+    if is_last && out.frames > out.command_frames {
+        problems.push(ScanProblem::IncompleteCommand {
+            segment: segment.path.clone(),
+            position: out.command_position.map_or(segment.first_position, |p| p + 1),
+            offset: out.command_len,
+            frames: (out.frames - out.command_frames) as u64,
+        });
+        out.repairable = true;
+    }
+    Ok(out)
+}
+
+/// True when `buf` (the bytes from a damaged frame to the end of the file) contains, after the damaged
+/// frame's header, a CRC-valid frame holding `position`.
+fn contains_frame_for(buf: &[u8], position: u64) -> bool {
+    let wanted = position.to_le_bytes();
+    let mut at = MIN_FRAME_LEN;
+    while at + MIN_FRAME_LEN <= buf.len() {
+        let candidate = &buf[at..];
+        if candidate[HEADER_LEN..HEADER_LEN + 8] == wanted
+            && let Some((len, crc)) = read_header(candidate)
+            && (len as usize) >= BODY_FIXED_LEN
+            && HEADER_LEN + len as usize <= candidate.len()
+            && crc32c::crc32c(&candidate[HEADER_LEN..HEADER_LEN + len as usize]) == crc
+        {
+            return true;
+        }
+        at += 1;
+    }
+    false
+}
+
+/// A cut to make at open: the last segment keeps `keep_len` bytes.
+struct Cut {
+    path: PathBuf,
+    file_len: u64,
+    keep_len: u64,
+    from_position: u64,
+}
+
+struct Loaded {
+    index: Index,
+    cut: Option<Cut>,
+}
+
+/// Scans and validates the log, building the index up to the last complete command (the head's hash is
+/// filled in afterwards). Fails on the first problem that is not a repairable tail.
+fn load(segments_dir: &Path) -> Result<Loaded, StoreError> {
+    let mut offsets: Vec<Vec<u64>> = Vec::new();
+    let scanned = scan_log(segments_dir, true, &mut |segment, frame| {
+        if offsets.len() <= segment {
+            offsets.resize_with(segment + 1, Vec::new);
+        }
+        offsets[segment].push(frame.offset);
+    })
+    .map_err(StoreError::Unavailable)?;
+    if let Some(problem) = scanned.problems.iter().find(|p| !p.is_repairable()) {
+        return Err(problem.to_error());
+    }
+    offsets.resize_with(scanned.segments.len(), Vec::new);
+
+    let count = scanned.segments.len();
+    let mut segments = Vec::with_capacity(count);
+    let mut cut = None;
+    let mut head_position = 0;
+    for (i, (scanned, mut offsets)) in scanned.segments.into_iter().zip(offsets).enumerate() {
+        let outcome = &scanned.outcome;
+        let is_last = i + 1 == count;
+        let len = if is_last {
+            offsets.truncate(outcome.command_frames);
+            if outcome.repairable || outcome.file_len > outcome.command_len {
+                cut = Some(Cut {
+                    path: scanned.file.path.clone(),
+                    file_len: outcome.file_len,
+                    keep_len: outcome.command_len,
+                    from_position: outcome.command_position.map_or(scanned.file.first_position, |p| p + 1),
+                });
+            }
+            outcome.command_len
+        } else {
+            outcome.file_len
+        };
+        offsets.shrink_to_fit();
+        if !offsets.is_empty() {
+            head_position = scanned.file.first_position + offsets.len() as u64 - 1;
+        }
+        segments.push(IndexSegment { first_position: scanned.file.first_position, offsets, len });
+    }
+    Ok(Loaded { index: Index { segments, head: Head { position: head_position, hash: [0; 32] } }, cut })
+}

@@ -1,0 +1,611 @@
+//! Tests of the embedded file log: roundtrips across segment rolls, fencing, locking, recovery and corruption.
+#![allow(clippy::unwrap_used)]
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use store::file::{self, FileLog, FileLogOptions, ScanProblem};
+use store::{EventLog, Hash, Head, Recovery, StoreError, StoredRecord};
+
+/// Frame overhead: len + crc + position + flags + hash.
+const OVERHEAD: u64 = 4 + 4 + 8 + 1 + 32;
+
+fn hash_of(position: u64) -> Hash {
+    let mut hash = [0xA5u8; 32];
+    hash[..8].copy_from_slice(&position.to_le_bytes());
+    hash
+}
+
+fn rec(position: u64, ends_command: bool, len: usize) -> StoredRecord {
+    StoredRecord {
+        position,
+        ends_command,
+        hash: hash_of(position),
+        bytes: (0..len).map(|i| (position as usize * 31 + i) as u8).collect(),
+    }
+}
+
+/// Single-record commands from `first`, each with a payload of `len` bytes.
+fn commands(first: u64, count: u64, len: usize) -> Vec<StoredRecord> {
+    (first..first + count).map(|p| rec(p, true, len)).collect()
+}
+
+fn head_of(records: &[StoredRecord]) -> Head {
+    let last = records.last().unwrap();
+    Head { position: last.position, hash: last.hash }
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        fs::read_dir(dir.join("segments")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+fn last_segment(dir: &Path) -> PathBuf {
+    segments(dir).pop().unwrap()
+}
+
+fn file_len(path: &Path) -> u64 {
+    fs::metadata(path).unwrap().len()
+}
+
+fn set_len(path: &Path, len: u64) {
+    OpenOptions::new().write(true).open(path).unwrap().set_len(len).unwrap();
+}
+
+fn flip_byte(path: &Path, offset: u64) {
+    let file = OpenOptions::new().read(true).write(true).open(path).unwrap();
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, offset).unwrap();
+    byte[0] ^= 0x40;
+    file.write_all_at(&byte, offset).unwrap();
+}
+
+fn tiny(segment_bytes_max: u64) -> FileLogOptions {
+    FileLogOptions { segment_bytes_max }
+}
+
+/// A mixed workload: batches of 1..=4 records, commands of 1 or 2 records, payloads of 10..130 bytes.
+async fn fill(log: &FileLog, batches: u64) -> Vec<StoredRecord> {
+    let mut all = Vec::new();
+    let mut head = log.head().await.unwrap();
+    for b in 0..batches {
+        let n = 1 + b % 4;
+        let batch: Vec<StoredRecord> = (0..n)
+            .map(|j| {
+                let position = head.position + 1 + j;
+                rec(position, j % 2 == 1 || j + 1 == n, 10 + (position as usize * 7) % 120)
+            })
+            .collect();
+        let new_head = log.append(head, batch.clone()).await.unwrap();
+        assert_eq!(new_head, head_of(&batch));
+        head = new_head;
+        all.extend(batch);
+    }
+    all
+}
+
+#[tokio::test]
+async fn roundtrip_across_segment_rolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, recovery) = FileLog::open_with(dir.path(), tiny(300)).unwrap();
+    assert_eq!(recovery, Recovery::default());
+    let all = fill(&log, 60).await;
+    let count = all.len() as u64;
+
+    let files = segments(dir.path());
+    assert!(files.len() >= 10, "expected many segment rolls, got {}", files.len());
+    let report = file::scan(dir.path());
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.positions, (1..=count).collect::<Vec<_>>());
+    assert_eq!(report.segments.len(), files.len());
+    for (i, segment) in report.segments.iter().enumerate() {
+        // Named by the first position, rolled only between commands, within the limit unless one command.
+        assert_eq!(
+            segment.path.file_name().unwrap().to_str().unwrap(),
+            format!("{:020}.seg", segment.first_position)
+        );
+        assert!(all[(segment.first_position - 1) as usize].position == segment.first_position);
+        if i > 0 {
+            assert!(all[(segment.first_position - 2) as usize].ends_command, "rolled inside a command");
+        }
+        // Over the limit only by the rest of a command (at most 2 records of at most 129 bytes here).
+        assert!(segment.bytes <= 300 + 2 * (OVERHEAD + 129), "segment {} has {} bytes", i, segment.bytes);
+    }
+
+    assert_eq!(log.head().await.unwrap(), head_of(&all));
+    assert_eq!(log.read_batch(1, usize::MAX).await.unwrap(), all);
+    for from in 1..=count {
+        let batch = log.read_batch(from, 7).await.unwrap();
+        let end = (from as usize - 1 + 7).min(all.len());
+        assert_eq!(batch, all[from as usize - 1..end], "read_batch({from}, 7)");
+    }
+    assert!(log.read_batch(count + 1, 10).await.unwrap().is_empty());
+    assert!(log.read_batch(count + 100, 10).await.unwrap().is_empty());
+    assert!(log.read_batch(1, 0).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reopen_restores_head_and_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = {
+        let (log, _) = FileLog::open_with(dir.path(), tiny(500)).unwrap();
+        fill(&log, 30).await
+    };
+    let (log, recovery) = FileLog::open_with(dir.path(), tiny(500)).unwrap();
+    assert_eq!(recovery, Recovery::default());
+    assert_eq!(log.head_now(), head_of(&all));
+    assert_eq!(log.read_batch(1, usize::MAX).await.unwrap(), all);
+
+    // And it keeps going from there.
+    let next = commands(all.len() as u64 + 1, 3, 20);
+    log.append(head_of(&all), next.clone()).await.unwrap();
+    drop(log);
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(log.head_now(), head_of(&next));
+    assert_eq!(log.read_batch(all.len() as u64 + 1, 10).await.unwrap(), next);
+}
+
+#[tokio::test]
+async fn empty_log_opens_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested/data");
+    {
+        let (log, recovery) = FileLog::open(&data).unwrap();
+        assert_eq!(recovery, Recovery::default());
+        assert_eq!(log.head().await.unwrap(), Head::GENESIS);
+        assert!(log.read_batch(1, 10).await.unwrap().is_empty());
+    }
+    assert_eq!(segments(&data), vec![data.join("segments/00000000000000000001.seg")]);
+    let (log, _) = FileLog::open(&data).unwrap();
+    assert_eq!(log.head_now(), Head::GENESIS);
+    let records = commands(1, 2, 5);
+    assert_eq!(log.append(Head::GENESIS, records.clone()).await.unwrap(), head_of(&records));
+}
+
+#[tokio::test]
+async fn conflict_on_wrong_expected_head_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    let first = commands(1, 2, 40);
+    let head = log.append(Head::GENESIS, first.clone()).await.unwrap();
+    let segment = last_segment(dir.path());
+    let len = file_len(&segment);
+
+    let stale = log.append(Head::GENESIS, commands(1, 1, 40)).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { expected, actual }) if expected == Head::GENESIS && actual == head),
+        "{stale:?}"
+    );
+    let wrong_hash = Head { position: 2, hash: [7; 32] };
+    let forked = log.append(wrong_hash, commands(3, 1, 40)).await;
+    assert!(matches!(forked, Err(StoreError::Conflict { actual, .. }) if actual == head), "{forked:?}");
+
+    assert_eq!(file_len(&segment), len);
+    assert_eq!(log.head_now(), head);
+    assert_eq!(log.read_batch(1, 10).await.unwrap(), first);
+}
+
+#[tokio::test]
+async fn out_of_sequence_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    let head = log.append(Head::GENESIS, commands(1, 1, 10)).await.unwrap();
+    let segment = last_segment(dir.path());
+    let len = file_len(&segment);
+
+    let cases = vec![
+        ("empty", vec![]),
+        ("wrong start", commands(3, 1, 10)),
+        ("repeats the head", commands(1, 1, 10)),
+        ("gap inside", vec![rec(2, true, 10), rec(4, true, 10)]),
+        ("last does not end a command", vec![rec(2, true, 10), rec(3, false, 10)]),
+    ];
+    for (name, batch) in cases {
+        let result = log.append(head, batch).await;
+        assert!(matches!(result, Err(StoreError::OutOfSequence(_))), "{name}: {result:?}");
+        assert_eq!(file_len(&segment), len, "{name} wrote something");
+        assert_eq!(log.head_now(), head);
+    }
+    // The log is not poisoned by a refused batch.
+    log.append(head, commands(2, 1, 10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn second_open_in_the_same_process_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    match FileLog::open(dir.path()) {
+        Err(StoreError::Locked { path }) => assert!(path.ends_with("LOCK"), "{path}"),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    // Still locked after the failed attempt; free once the first one is dropped.
+    assert!(matches!(FileLog::open(dir.path()), Err(StoreError::Locked { .. })));
+    drop(log);
+    let (_log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery::default());
+}
+
+#[tokio::test]
+async fn torn_tail_mid_frame_is_cut_and_appends_resume_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = commands(1, 3, 50);
+    let frame = OVERHEAD + 50;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, records.clone()).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    set_len(&segment, 3 * frame - 10);
+
+    let report = file::scan(dir.path());
+    assert_eq!(report.positions, vec![1, 2]);
+    assert!(
+        matches!(report.first_problem(), Some(ScanProblem::TornTail { position: 3, offset, .. }) if *offset == 2 * frame),
+        "{:?}",
+        report.problems
+    );
+    assert!(report.first_corruption().is_none());
+
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery { truncated_bytes: frame - 10, truncated_from_position: Some(3) });
+    assert_eq!(file_len(&segment), 2 * frame);
+    assert_eq!(log.head_now(), head_of(&records[..2]));
+    let again = vec![rec(3, true, 9)];
+    log.append(log.head_now(), again.clone()).await.unwrap();
+    drop(log);
+
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery::default());
+    let mut expected = records[..2].to_vec();
+    expected.extend(again);
+    assert_eq!(log.read_batch(1, 10).await.unwrap(), expected);
+}
+
+#[tokio::test]
+async fn torn_header_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 20;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, commands(1, 2, 20)).await.unwrap();
+    }
+    set_len(&last_segment(dir.path()), frame + 3);
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery { truncated_bytes: 3, truncated_from_position: Some(2) });
+    assert_eq!(log.head_now().position, 1);
+}
+
+#[tokio::test]
+async fn zero_filled_tail_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 20;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, commands(1, 2, 20)).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    set_len(&segment, 2 * frame + 4096);
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery { truncated_bytes: 4096, truncated_from_position: Some(3) });
+    assert_eq!(log.head_now().position, 2);
+    assert_eq!(file_len(&segment), 2 * frame);
+}
+
+#[tokio::test]
+async fn partial_command_is_cut_back_to_the_last_command_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = commands(1, 1, 30);
+    let command = vec![rec(2, false, 40), rec(3, false, 50), rec(4, true, 60)];
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        let head = log.append(Head::GENESIS, first.clone()).await.unwrap();
+        log.append(head, command).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    // Chop the whole last frame: frames 2 and 3 are complete but their command never finished.
+    let keep = (OVERHEAD + 30) + (OVERHEAD + 40) + (OVERHEAD + 50);
+    set_len(&segment, keep);
+
+    let report = file::scan(dir.path());
+    assert_eq!(report.positions, vec![1, 2, 3]);
+    assert!(
+        matches!(report.first_problem(), Some(ScanProblem::IncompleteCommand { position: 2, frames: 2, .. })),
+        "{:?}",
+        report.problems
+    );
+
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(
+        recovery,
+        Recovery { truncated_bytes: (OVERHEAD + 40) + (OVERHEAD + 50), truncated_from_position: Some(2) }
+    );
+    assert_eq!(log.head_now(), head_of(&first));
+    assert_eq!(file_len(&segment), OVERHEAD + 30);
+    assert_eq!(log.read_batch(1, 10).await.unwrap(), first);
+}
+
+#[tokio::test]
+async fn flipped_byte_in_a_middle_record_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 40;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, commands(1, 5, 40)).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    flip_byte(&segment, frame + OVERHEAD + 3);
+
+    let opened = FileLog::open(dir.path());
+    assert!(matches!(opened, Err(StoreError::Corrupt { position: 2, .. })), "{opened:?}");
+    assert_eq!(file_len(&segment), 5 * frame, "a corrupt log must not be repaired");
+    let read_only = FileLog::open_read_only(dir.path());
+    assert!(matches!(read_only, Err(StoreError::Corrupt { position: 2, .. })), "{read_only:?}");
+
+    let report = file::scan(dir.path());
+    assert_eq!(report.positions, vec![1, 3, 4, 5]);
+    let problem = report.first_corruption().unwrap();
+    assert_eq!(problem.position(), 2);
+    assert!(matches!(problem, ScanProblem::Corrupt { offset, .. } if *offset == frame), "{problem:?}");
+    assert!(problem.to_string().contains("CRC"), "{problem}");
+}
+
+#[tokio::test]
+async fn flipped_byte_in_the_last_record_is_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = commands(1, 5, 40);
+    let frame = OVERHEAD + 40;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, records.clone()).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    flip_byte(&segment, 4 * frame + OVERHEAD + 3);
+
+    let report = file::scan(dir.path());
+    assert!(
+        matches!(report.problems.as_slice(), [ScanProblem::TornTail { position: 5, .. }]),
+        "{:?}",
+        report.problems
+    );
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery { truncated_bytes: frame, truncated_from_position: Some(5) });
+    assert_eq!(log.head_now(), head_of(&records[..4]));
+}
+
+#[tokio::test]
+async fn damaged_length_field_in_the_last_segment_is_not_taken_for_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 40;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, commands(1, 5, 40)).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    // Frame 3's length now claims more than the rest of the file: it looks torn, but frame 4 follows it.
+    flip_byte(&segment, 2 * frame + 2);
+
+    let opened = FileLog::open(dir.path());
+    assert!(matches!(opened, Err(StoreError::Corrupt { position: 3, .. })), "{opened:?}");
+    assert_eq!(file_len(&segment), 5 * frame);
+    assert_eq!(file::scan(dir.path()).first_corruption().map(ScanProblem::position), Some(3));
+}
+
+#[tokio::test]
+async fn missing_or_damaged_sealed_segments_are_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open_with(dir.path(), tiny(400)).unwrap();
+        fill(&log, 40).await;
+    }
+    let files = segments(dir.path());
+    assert!(files.len() >= 5);
+    let report = file::scan(dir.path());
+    let first_of = |i: usize| report.segments[i].first_position;
+
+    // A sealed segment cut short (not the last one): never repaired.
+    let middle = &files[2];
+    let saved = fs::read(middle).unwrap();
+    let len = file_len(middle);
+    set_len(middle, len - 5);
+    let opened = FileLog::open_with(dir.path(), tiny(400));
+    assert!(matches!(opened, Err(StoreError::Corrupt { .. })), "{opened:?}");
+    assert_eq!(file_len(middle), len - 5);
+    assert!(file::scan(dir.path()).first_corruption().is_some());
+    fs::write(middle, &saved).unwrap();
+    assert!(file::scan(dir.path()).is_clean());
+
+    // A missing segment in the middle.
+    fs::remove_file(&files[2]).unwrap();
+    let opened = FileLog::open_with(dir.path(), tiny(400));
+    assert!(
+        matches!(opened, Err(StoreError::Corrupt { position, .. }) if position == first_of(2)),
+        "{opened:?}"
+    );
+    let scanned = file::scan(dir.path());
+    assert!(
+        matches!(scanned.first_problem(), Some(ScanProblem::Gap { expected, found, .. }) if *expected == first_of(2) && *found == first_of(3)),
+        "{:?}",
+        scanned.problems
+    );
+    fs::write(&files[2], saved).unwrap();
+
+    // A missing first segment.
+    fs::remove_file(&files[0]).unwrap();
+    let opened = FileLog::open_with(dir.path(), tiny(400));
+    assert!(matches!(opened, Err(StoreError::Corrupt { position: 1, .. })), "{opened:?}");
+    let read_only = FileLog::open_read_only(dir.path());
+    assert!(matches!(read_only, Err(StoreError::Corrupt { position: 1, .. })), "{read_only:?}");
+}
+
+#[tokio::test]
+async fn read_only_open_while_the_writer_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (writer, _) = FileLog::open_with(dir.path(), tiny(1000)).unwrap();
+    let all = fill(&writer, 20).await;
+
+    let reader = FileLog::open_read_only(dir.path()).unwrap();
+    assert!(reader.is_read_only());
+    assert_eq!(reader.head().await.unwrap(), head_of(&all));
+    assert_eq!(reader.read_batch(1, usize::MAX).await.unwrap(), all);
+    let refused = reader.append(head_of(&all), commands(all.len() as u64 + 1, 1, 5)).await;
+    assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
+
+    // The reader is a snapshot; a new one sees later appends.
+    let more = commands(all.len() as u64 + 1, 2, 5);
+    writer.append(head_of(&all), more.clone()).await.unwrap();
+    assert_eq!(reader.head_now(), head_of(&all));
+    let fresh = FileLog::open_read_only(dir.path()).unwrap();
+    assert_eq!(fresh.head_now(), head_of(&more));
+    assert!(file::scan(dir.path()).is_clean());
+
+    // Not a log at all.
+    assert!(matches!(FileLog::open_read_only(&dir.path().join("nothing")), Err(StoreError::Unavailable(_))));
+}
+
+#[tokio::test]
+async fn read_from_yields_everything_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open_with(dir.path(), tiny(4096)).unwrap();
+    let mut all = Vec::new();
+    let mut head = Head::GENESIS;
+    for _ in 0..100 {
+        let batch = commands(head.position + 1, 100, 24);
+        head = log.append(head, batch.clone()).await.unwrap();
+        all.extend(batch);
+    }
+    let read: Vec<StoredRecord> = log.read_from(1).map(Result::unwrap).collect().await;
+    assert_eq!(read.len(), 10_000);
+    assert_eq!(read, all);
+    let tail: Vec<StoredRecord> = log.read_from(1234).map(Result::unwrap).collect().await;
+    assert_eq!(tail, all[1233..]);
+    assert_eq!(log.read_from(0).count().await, 10_000);
+    assert_eq!(log.read_from(10_001).count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_during_appends_see_consistent_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open_with(dir.path(), tiny(2048)).unwrap();
+    let log = std::sync::Arc::new(log);
+    let reader = {
+        let log = std::sync::Arc::clone(&log);
+        tokio::spawn(async move {
+            let mut seen = 0;
+            while seen < 2000 {
+                let records = log.read_batch(1, usize::MAX).await.unwrap();
+                assert!(records.len() >= seen, "the log shrank");
+                for (i, record) in records.iter().enumerate() {
+                    assert_eq!(record, &rec(i as u64 + 1, true, 16 + i % 50));
+                }
+                seen = records.len();
+            }
+        })
+    };
+    let mut head = Head::GENESIS;
+    for b in 0..200u64 {
+        let batch: Vec<StoredRecord> =
+            (0..10).map(|j| b * 10 + j).map(|i| rec(i + 1, true, 16 + i as usize % 50)).collect();
+        head = log.append(head, batch).await.unwrap();
+    }
+    reader.await.unwrap();
+}
+
+#[tokio::test]
+async fn failed_append_poisons_the_log_and_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 50;
+    let (log, _) = FileLog::open_with(dir.path(), tiny(3 * frame + 1)).unwrap();
+    let head = log.append(Head::GENESIS, commands(1, 1, 50)).await.unwrap();
+    let segment = last_segment(dir.path());
+    assert_eq!(file_len(&segment), frame);
+
+    // Records 2 and 3 fit in the first segment; 4 rolls to a new segment, whose file name is taken by a
+    // directory, so creating it fails after 2 and 3 were written.
+    let blocker = dir.path().join("segments/00000000000000000004.seg");
+    fs::create_dir(&blocker).unwrap();
+    let failed = log.append(head, commands(2, 3, 50)).await;
+    assert!(matches!(failed, Err(StoreError::Unavailable(_))), "{failed:?}");
+    assert_eq!(file_len(&segment), frame, "the partial append was not rolled back");
+    assert_eq!(log.head_now(), head);
+    let poisoned = log.append(head, commands(2, 1, 50)).await;
+    assert!(matches!(poisoned, Err(StoreError::Unavailable(_))), "{poisoned:?}");
+    assert_eq!(log.read_batch(1, 10).await.unwrap(), commands(1, 1, 50));
+    drop(log);
+
+    fs::remove_dir(&blocker).unwrap();
+    let (log, recovery) = FileLog::open_with(dir.path(), tiny(3 * frame + 1)).unwrap();
+    assert_eq!(recovery, Recovery::default());
+    assert_eq!(log.head_now(), head);
+    let batch = commands(2, 3, 50);
+    log.append(head, batch.clone()).await.unwrap();
+    assert_eq!(segments(dir.path()).len(), 2);
+    assert_eq!(log.read_batch(2, 10).await.unwrap(), batch);
+}
+
+#[tokio::test]
+async fn log_ending_inside_a_command_in_a_sealed_segment_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, vec![rec(1, false, 10), rec(2, true, 10)]).await.unwrap();
+    }
+    // Cut record 2 and start an (empty) segment after record 1, as if the writer had rolled inside a command.
+    let segment = last_segment(dir.path());
+    set_len(&segment, OVERHEAD + 10);
+    fs::write(dir.path().join("segments/00000000000000000002.seg"), b"").unwrap();
+
+    let opened = FileLog::open(dir.path());
+    assert!(matches!(opened, Err(StoreError::Corrupt { position: 1, .. })), "{opened:?}");
+    assert!(
+        matches!(
+            file::scan(dir.path()).first_corruption(),
+            Some(ScanProblem::EndsInsideCommand { position: 1, .. })
+        ),
+        "{:?}",
+        file::scan(dir.path()).problems
+    );
+}
+
+/// `cargo test -p store --release --test file_log -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow; measures throughput"]
+async fn large_log_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    let total = 1_000_000u64;
+    let payload = 200;
+    let started = std::time::Instant::now();
+    let mut head = Head::GENESIS;
+    while head.position < total {
+        let batch = commands(head.position + 1, 1000, payload);
+        head = log.append(head, batch).await.unwrap();
+    }
+    let write = started.elapsed();
+    drop(log);
+
+    let started = std::time::Instant::now();
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    let open = started.elapsed();
+    let started = std::time::Instant::now();
+    let mut count = 0u64;
+    let mut bytes = 0u64;
+    let mut stream = log.read_from(1);
+    while let Some(record) = stream.next().await {
+        let record = record.unwrap();
+        count += 1;
+        bytes += record.bytes.len() as u64 + OVERHEAD;
+    }
+    let read = started.elapsed();
+    assert_eq!(count, total);
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "{total} records, {mb:.0} MB: append {write:?} ({:.0} MB/s), open {open:?} ({:.0} MB/s), read_from {read:?} ({:.0} MB/s)",
+        mb / write.as_secs_f64(),
+        mb / open.as_secs_f64(),
+        mb / read.as_secs_f64()
+    );
+}

@@ -1,1 +1,10 @@
-//! The voucher-ledger service.
+//! The voucher-ledger service and command line: the writer pipeline, the HTTP API, authentication, the
+//! clock, offline verification, and the glue that opens a store and serves it.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod verify;
+pub mod writer;

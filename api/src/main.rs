@@ -1,2 +1,210 @@
-//! The voucher-ledger binary.
-fn main() {}
+//! The `voucher-ledger` command line: serve, verify, token, calendar.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use api::auth::{Authenticator, SECRET_VARIABLE};
+use api::clock::Clock;
+use api::verify::Verdict;
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use domain::{Actor, CreditCode, Jurisdiction, Role};
+
+#[derive(Parser)]
+#[command(name = "voucher-ledger", version, about = "Event-sourced ledger of the Guiyang / Gui'an enterprise-assistance vouchers")]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: CliCommand,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ClockMode {
+    System,
+    Manual,
+}
+
+#[derive(Subcommand)]
+enum CliCommand {
+    /// Run the service on the embedded store.
+    Serve {
+        /// The embedded store's directory.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// `manual` is test mode: the clock stands still at --now and POST /v1/admin/clock moves it.
+        #[arg(long, value_enum, default_value_t = ClockMode::System)]
+        clock: ClockMode,
+        /// The manual clock's start (RFC 3339), required with --clock manual.
+        #[arg(long)]
+        now: Option<DateTime<Utc>>,
+        /// Without VOUCHER_LEDGER_JWT_SECRET: generate a key and print it (development only).
+        #[arg(long)]
+        dev: bool,
+    },
+    /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact).
+    Verify {
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+    },
+    /// Mint a bearer token with the key in VOUCHER_LEDGER_JWT_SECRET.
+    Token {
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        jurisdiction: Jurisdiction,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        credit_code: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 12 * 3600)]
+        ttl_seconds: i64,
+    },
+    /// Working-day arithmetic on the shipped holiday calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print the date on which a period of N working days after DATE ends.
+    WorkingDaysAfter { date: NaiveDate, n: u32 },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CliCommand::Serve { data, listen, clock, now, dev } => {
+            let clock = match (clock, now) {
+                (ClockMode::System, None) => Clock::System,
+                (ClockMode::System, Some(_)) => bail!("--now needs --clock manual"),
+                (ClockMode::Manual, Some(now)) => Clock::manual(now),
+                (ClockMode::Manual, None) => bail!("--clock manual needs --now RFC3339"),
+            };
+            let auth = authenticator(dev)?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            runtime.block_on(serve(data, listen, clock, auth))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        CliCommand::Verify { data } => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let verdict = runtime.block_on(api::verify::verify_dir(&data))?;
+            match verdict {
+                Verdict::Intact { records, head_position, head_hash } => {
+                    println!("verify: ok records={records} head={head_position} hash={}", hex::encode(head_hash));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verdict::Broken { position, reason } => {
+                    println!("verify: FAILED position={position} reason={reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Verdict::Violated { records, violations } => {
+                    println!("verify: FAILED invariants records={records}");
+                    for violation in violations {
+                        println!("  {violation}");
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        CliCommand::Token { role, jurisdiction, subject, credit_code, ttl_seconds } => {
+            let auth = authenticator(false)?;
+            let credit_code = credit_code.map(|code| CreditCode::parse(&code)).transpose()?;
+            let actor = Actor { subject, role, jurisdiction: Some(jurisdiction), credit_code };
+            println!("{}", auth.mint(&actor, Utc::now().timestamp(), ttl_seconds)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        CliCommand::Calendar { command: CalendarCommand::WorkingDaysAfter { date, n } } => {
+            let calendar = domain::Calendar::shipped();
+            println!("{}", calendar.working_days_after(date, n)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn authenticator(dev: bool) -> anyhow::Result<Authenticator> {
+    match std::env::var(SECRET_VARIABLE) {
+        Ok(secret) => Ok(Authenticator::new(secret.as_bytes())?),
+        Err(_) if dev => {
+            let secret = hex::encode(rand::random::<[u8; 32]>());
+            eprintln!("dev mode: generated JWT key; mint tokens with  export {SECRET_VARIABLE}={secret}");
+            Ok(Authenticator::new(secret.as_bytes())?)
+        }
+        Err(_) => bail!("{SECRET_VARIABLE} is not set (use --dev to generate a key for development)"),
+    }
+}
+
+async fn serve(data: PathBuf, listen: SocketAddr, clock: Clock, auth: Authenticator) -> anyhow::Result<()> {
+    let ledger = api::server::open_embedded(&data, auth, clock).await?;
+    if let Some(position) = ledger.recovery.truncated_from_position {
+        eprintln!(
+            "recovered: cut a torn tail of {} bytes from position {position} (never acknowledged)",
+            ledger.recovery.truncated_bytes
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let address = listener.local_addr()?;
+    let head = ledger.app.shared.head.borrow().position;
+    eprintln!("voucher-ledger listening on http://{address} (data {}, head {head})", data.display());
+    api::server::serve(listener, ledger.app, shutdown_signal()).await?;
+    eprintln!("voucher-ledger stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -4,6 +4,10 @@
 //! - [`record`]: sealing an [`v1::Envelope`] into a [`store::StoredRecord`], opening it again, and verifying
 //!   the hash chain with [`record::ChainVerifier`]. These are pure functions over bytes: the bytes sealed are
 //!   the bytes stored and hashed, and verification never re-encodes.
+//! - [`convert`]: domain events to and from their stored payloads (`proto/v1/events.proto`):
+//!   [`encode_event`], [`decode_event`].
+//! - [`recorded`]: a domain event with its metadata ([`RecordMeta`]) sealed into a record ([`seal_event`])
+//!   and decoded back into a [`Recorded`] ([`decode_record`]).
 
 /// Messages generated from `proto/v1/*.proto` (package `voucher_ledger.v1`).
 #[allow(clippy::all, clippy::pedantic)] // generated code
@@ -11,6 +15,10 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/voucher_ledger.v1.rs"));
 }
 
+pub mod convert;
 pub mod record;
+pub mod recorded;
 
+pub use convert::{decode_event, encode_event};
 pub use record::{BreakKind, ChainBreak, ChainVerifier, CodecError, open, record_hash, seal};
+pub use recorded::{RecordMeta, Recorded, decode_record, seal_event};

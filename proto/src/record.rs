@@ -39,6 +39,14 @@ pub enum CodecError {
     /// A timestamp (microseconds since the Unix epoch) outside the range of times.
     #[error("timestamp out of range: {0} microseconds since the Unix epoch")]
     TimeOutOfRange(i64),
+    /// The record's event type, at this schema version, is not one this build can decode: the log was
+    /// written by a newer build (upgrade) or names a type that never existed (a damaged or foreign log).
+    #[error("unknown event type {event_type:?} at schema version {schema_version}")]
+    UnknownEventType { event_type: String, schema_version: u32 },
+    /// A field of the envelope or the payload holds a value its type refuses (a malformed amount, credit
+    /// code, name, UUID or date, or a required message that is absent). `field` is `Message.field`.
+    #[error("invalid field {field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
 }
 
 /// The hash of a record: `SHA-256(prev_hash || bytes)`.

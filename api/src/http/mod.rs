@@ -1,0 +1,194 @@
+//! The HTTP API (axum): routes, authentication, body parsing, metrics, health and the OpenAPI document.
+
+pub mod commands;
+pub mod openapi;
+pub mod queries;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use domain::Actor;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{AuthError, Authenticator};
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::writer::{Shared, WriterHandle};
+
+/// The largest request body accepted.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct App {
+    pub writer: WriterHandle,
+    pub shared: Shared,
+    pub auth: Arc<Authenticator>,
+    pub clock: Clock,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// The router of the whole API.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi::document))
+        .route("/v1/policies", post(commands::publish_policy))
+        .route("/v1/calendar/years", post(commands::publish_calendar_year))
+        .route("/v1/budgets/{jurisdiction}/{fiscal_year}/appropriations", post(commands::appropriate))
+        .route("/v1/budgets/{jurisdiction}/{fiscal_year}", get(queries::budget))
+        .route("/v1/batches", post(commands::publish_batch))
+        .route("/v1/batches/{batch_id}", get(queries::batch))
+        .route("/v1/batches/{batch_id}/closure", post(commands::close_batch))
+        .route("/v1/batches/{batch_id}/claims", post(commands::claim))
+        .route("/v1/applicants", post(commands::register_applicant))
+        .route("/v1/applicants/{credit_code}", get(queries::applicant))
+        .route("/v1/applicants/{credit_code}/verification", post(commands::decide_verification))
+        .route("/v1/applicants/{credit_code}/suspension", post(commands::suspend_applicant))
+        .route("/v1/applicants/{credit_code}/issued", get(queries::issued))
+        .route("/v1/vouchers/{voucher_id}", get(queries::voucher))
+        .route("/v1/trial-balance/{jurisdiction}", get(queries::trial_balance))
+        .route("/v1/log/head", get(queries::log_head))
+        .route("/v1/admin/clock", post(commands::set_clock))
+        .fallback(not_found)
+        .layer(middleware::from_fn(track))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(app)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "the process is alive")))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the log is open and the read models have folded up to its head.
+#[utoipa::path(get, path = "/readyz", responses((status = 200), (status = 503)))]
+pub async fn readyz(State(app): State<App>) -> Response {
+    let head = app.shared.head.borrow().position;
+    let folded = app.shared.projections.read().map(|p| p.position()).unwrap_or(0);
+    let body = serde_json::json!({ "ready": folded == head, "head": head, "projections_position": folded });
+    let status = if folded == head { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(body)).into_response()
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics_text(State(app): State<App>) -> Response {
+    match &app.metrics {
+        Some(handle) => {
+            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response()
+        }
+        None => ApiError::not_found("not_found", "metrics are not enabled").into_response(),
+    }
+}
+
+/// Counts requests by route and status, times them, and traces each one.
+async fn track(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", %method, route = %route);
+    let response = {
+        let _entered = span.enter();
+        drop(_entered);
+        tracing::Instrument::instrument(next.run(request), span.clone()).await
+    };
+    let status = response.status().as_u16().to_string();
+    let elapsed = started.elapsed().as_secs_f64();
+    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.clone())
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route.clone()).record(elapsed);
+    span.in_scope(|| tracing::info!(status = %status, elapsed_ms = elapsed * 1000.0, "answered"));
+    response
+}
+
+/// The authenticated actor of a request (bearer token).
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Actor);
+
+impl FromRequestParts<App> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or(AuthError::Missing)?;
+        let value = value.to_str().map_err(|_| AuthError::Invalid("authorization header is not text".into()))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| AuthError::Invalid("expected a Bearer token".into()))?;
+        Ok(Authenticated(app.auth.verify(token.trim())?))
+    }
+}
+
+/// Parses a JSON body, naming the field that failed and giving amounts and credit codes their own codes.
+///
+/// # Errors
+/// 400 `invalid_json`, `invalid_amount`, `invalid_credit_code` or `invalid_request`.
+pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("invalid_json", "body is not UTF-8"))?;
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = inner.to_string();
+        let code = if inner.is_syntax() || inner.is_eof() {
+            "invalid_json"
+        } else if message.contains("invalid amount") || message.contains("amount") && path != "." {
+            "invalid_amount"
+        } else if message.contains("credit code") {
+            "invalid_credit_code"
+        } else {
+            "invalid_request"
+        };
+        let detail = if path == "." { message } else { format!("{path}: {message}") };
+        ApiError::bad_request(code, detail)
+    })?;
+    deserializer.end().map_err(|error| ApiError::bad_request("invalid_json", error.to_string()))?;
+    Ok(value)
+}
+
+/// The idempotency key of a request, if any.
+///
+/// # Errors
+/// 400 `invalid_idempotency_key` when it is not printable ASCII of 1 to 255 characters.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|key| !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable characters")
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// The digest an idempotency key is bound to: the route and the exact body.
+pub fn request_digest(route: &str, body: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(route.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(body);
+    hasher.finalize().into()
+}

@@ -1,0 +1,42 @@
+//! The OpenAPI document, generated from the route annotations (utoipa), served at `/openapi.json`.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{commands, queries};
+use crate::error::Problem;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "voucher-ledger", description = "Event-sourced ledger of the Guiyang / Gui'an enterprise-assistance vouchers (助企券)"),
+    paths(
+        super::healthz, super::readyz, super::metrics_text,
+        commands::appropriate, commands::publish_batch, commands::close_batch, commands::claim,
+        commands::register_applicant, commands::decide_verification, commands::suspend_applicant,
+        commands::publish_policy, commands::publish_calendar_year, commands::set_clock,
+        queries::voucher, queries::applicant, queries::issued, queries::batch, queries::budget,
+        queries::trial_balance, queries::log_head,
+    ),
+    components(schemas(Problem, commands::CommandAnswer)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -255,7 +255,8 @@ impl Writer {
     }
 
     async fn commit_group(&mut self, group: Vec<Submission>) {
-        let now = self.clock.now();
+        // The record keeps microseconds; cut here so the in-memory record equals the one read back.
+        let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6);
         let business_date = domain::business_date(now);
         let expected = self.head;
         let mut records: Vec<StoredRecord> = Vec::new();

@@ -53,7 +53,9 @@ pub struct Recorded {
     pub hash: Hash,
     /// The previous record's hash as carried by the envelope.
     pub prev_hash: Hash,
+    /// Everything else the envelope says about the record.
     pub meta: RecordMeta,
+    /// The recorded fact.
     pub event: domain::Event,
     /// True on the last record of a command.
     pub ends_command: bool,

@@ -1,1 +1,310 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: a real server (in-process on a loopback socket, or the
+//! `voucher-ledger` binary as a child process), tokens, credit codes, and an HTTP client.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use domain::{Actor, CreditCode, Jurisdiction, Role};
+use serde_json::Value;
+
+/// The JWT key every test server and token uses.
+pub const SECRET: &str = "e2e-test-key-0123456789abcdef0123456789";
+
+/// A business morning inside the shipped policy's window and a batch's claim window.
+pub const MORNING: &str = "2025-03-03T09:00:00+08:00";
+
+/// A valid unified social credit code for test applicant `n`.
+pub fn credit_code(n: u32) -> String {
+    let body = format!("915201{n:011}");
+    domain::credit_code::with_check_character(&body).map(|code| code.as_str().to_owned()).unwrap_or(body)
+}
+
+/// A token for an actor.
+pub fn token(role: Role, jurisdiction: Jurisdiction, subject: &str, credit_code: Option<&str>) -> String {
+    let auth = api::auth::Authenticator::new(SECRET.as_bytes()).expect("test key is long enough");
+    let actor = Actor {
+        subject: subject.to_owned(),
+        role,
+        jurisdiction: Some(jurisdiction),
+        credit_code: credit_code.map(|code| CreditCode::parse(code).expect("valid test credit code")),
+    };
+    auth.mint(&actor, chrono::Utc::now().timestamp(), 3600).expect("mint")
+}
+
+/// The `voucher-ledger` binary built next to this test executable (`scripts/test.sh` builds it first).
+///
+/// # Panics
+/// When the binary has not been built.
+pub fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("VOUCHER_LEDGER_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let binary = dir.join("voucher-ledger");
+    assert!(binary.exists(), "{} is missing: run `cargo build --bins` first (scripts/test.sh does)", binary.display());
+    binary
+}
+
+/// A `voucher-ledger serve` child process on a free loopback port.
+pub struct ServerProcess {
+    pub base: String,
+    pub data: PathBuf,
+    child: Child,
+    stderr_lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ServerProcess {
+    /// Starts the binary on `data` with a manual clock at `now`, and waits until it listens.
+    ///
+    /// # Errors
+    /// When it exits before listening (its stderr is in the error).
+    pub fn start(data: &Path, now: &str) -> anyhow::Result<ServerProcess> {
+        let mut child = Command::new(binary())
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0", "--clock", "manual", "--now", now])
+            .env("VOUCHER_LEDGER_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("spawning voucher-ledger serve")?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let (sender, receiver) = std::sync::mpsc::channel::<Option<String>>();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push(line.clone());
+                }
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = sender.send(rest.split_whitespace().next().map(str::to_owned));
+                }
+            }
+            let _ = sender.send(None);
+        });
+        match receiver.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(address)) => {
+                Ok(ServerProcess { base: format!("http://{address}"), data: data.to_owned(), child, stderr_lines: lines })
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let output = lines.lock().map(|lines| lines.join("\n")).unwrap_or_default();
+                bail!("server did not start:\n{output}")
+            }
+        }
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr_lines.lock().map(|lines| lines.join("\n")).unwrap_or_default()
+    }
+
+    /// Kills the process with SIGKILL (no graceful shutdown) and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server running inside the test process on a real loopback socket.
+pub struct InProcessServer {
+    pub base: String,
+    pub address: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl InProcessServer {
+    /// Opens the embedded store in `data` and serves it with a manual clock at `now`.
+    ///
+    /// # Errors
+    /// When the store cannot be opened or the socket bound.
+    pub async fn start(data: &Path, now: &str) -> anyhow::Result<InProcessServer> {
+        let auth = api::auth::Authenticator::new(SECRET.as_bytes())?;
+        let now = chrono::DateTime::parse_from_rfc3339(now)?.with_timezone(&chrono::Utc);
+        let ledger = api::server::open_embedded(data, auth, api::clock::Clock::manual(now)).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = api::server::serve(listener, ledger.app, async move {
+                let _ = signal.await;
+            })
+            .await;
+        });
+        Ok(InProcessServer { base: format!("http://{address}"), address, shutdown: Some(shutdown), task: Some(task) })
+    }
+
+    /// Stops the server gracefully (finishing in-flight requests) and releases the store.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// A JSON-over-HTTP client for one server.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    http: reqwest::Client,
+}
+
+/// A response: status and JSON body (Null when the body is not JSON), and the content type.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl Answer {
+    /// The problem `code`, or "" when the body has none.
+    pub fn code(&self) -> &str {
+        self.body.get("code").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+impl Client {
+    /// A client for `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Client {
+        let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("http client");
+        Client { base: base.to_owned(), http }
+    }
+
+    /// POSTs `body` (raw text) with an optional token and idempotency key.
+    ///
+    /// # Errors
+    /// Transport errors only; every HTTP status is an `Answer`.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: &str, key: Option<&str>) -> anyhow::Result<Answer> {
+        let mut request = self.http.post(format!("{}{path}", self.base)).body(body.to_owned());
+        request = request.header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        answer(request.send().await?).await
+    }
+
+    /// POSTs a JSON value.
+    ///
+    /// # Errors
+    /// Transport errors only.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> anyhow::Result<Answer> {
+        self.post_raw(path, Some(token), &body.to_string(), None).await
+    }
+
+    /// GETs a path with an optional token.
+    ///
+    /// # Errors
+    /// Transport errors only.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Answer> {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await?).await
+    }
+}
+
+async fn answer(response: reqwest::Response) -> anyhow::Result<Answer> {
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bytes = response.bytes().await?;
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok(Answer { status, body, content_type })
+}
+
+/// Builds the usual program: finance appropriates `budget`, the bureau publishes a batch; returns its id.
+///
+/// # Errors
+/// When a step is not accepted.
+pub async fn publish_batch(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    budget: &str,
+    total: &str,
+    face_value: &str,
+) -> anyhow::Result<String> {
+    let finance = token(Role::Finance, jurisdiction, "finance-1", None);
+    let bureau = token(Role::Bureau, jurisdiction, "bureau-1", None);
+    let path = format!("/v1/budgets/{jurisdiction}/2025/appropriations");
+    if !budget.is_empty() {
+        let answer = client.post(&path, &finance, &serde_json::json!({ "amount": budget })).await?;
+        anyhow::ensure!(answer.status == 201, "appropriation: {answer:?}");
+    }
+    let batch = serde_json::json!({
+        "jurisdiction": jurisdiction, "fiscal_year": 2025, "name": "test batch",
+        "total": total, "face_value": face_value,
+        "eligible_kinds": ["enterprise", "project_entity"],
+        "eligible_industries": ["advanced_equipment", "aluminum"],
+        "eligible_categories": ["technology_innovation", "inspection_testing"],
+        "claim_opens": "2025-03-01", "claim_closes": "2025-06-30", "valid_until": "2025-12-31"
+    });
+    let answer = client.post("/v1/batches", &bureau, &batch).await?;
+    anyhow::ensure!(answer.status == 201, "batch: {answer:?}");
+    Ok(answer.body["batch_id"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Registers and verifies applicant `n` (an enterprise in advanced equipment, or a project entity).
+///
+/// # Errors
+/// When a step is not accepted.
+pub async fn verified_applicant(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    n: u32,
+    project_entity: bool,
+) -> anyhow::Result<String> {
+    let code = credit_code(n);
+    let role = if project_entity { Role::ProjectEntity } else { Role::Enterprise };
+    let own = token(role, jurisdiction, &format!("applicant-{n}"), Some(&code));
+    let registration = if project_entity {
+        serde_json::json!({ "credit_code": code, "name": format!("project {n}"), "kind": "project_entity",
+            "jurisdiction": jurisdiction, "project_code": format!("2025-520100-{n:06}"),
+            "independent_legal_person": true, "tax_compliant": true })
+    } else {
+        serde_json::json!({ "credit_code": code, "name": format!("enterprise {n}"), "kind": "enterprise",
+            "jurisdiction": jurisdiction, "industry": "advanced_equipment",
+            "independent_legal_person": true, "tax_compliant": true })
+    };
+    let answer = client.post("/v1/applicants", &own, &registration).await?;
+    anyhow::ensure!(answer.status == 201, "registration: {answer:?}");
+    let center = token(Role::ServiceCenter, jurisdiction, "center-1", None);
+    let path = format!("/v1/applicants/{code}/verification");
+    let answer = client.post(&path, &center, &serde_json::json!({ "decision": "verified" })).await?;
+    anyhow::ensure!(answer.status == 200, "verification: {answer:?}");
+    Ok(own)
+}
+
+/// The log head position of a server.
+///
+/// # Errors
+/// Transport errors.
+pub async fn head_position(client: &Client) -> anyhow::Result<u64> {
+    let auditor = token(Role::Auditor, Jurisdiction::Guiyang, "auditor-1", None);
+    let answer = client.get("/v1/log/head", Some(&auditor)).await?;
+    answer.body["position"].as_u64().context("head position")
+}

@@ -120,8 +120,8 @@ pub fn actor_from_claims(claims: &Claims) -> Result<Actor, AuthError> {
     if !Role::AUTHENTICATED.contains(&role) {
         return Err(AuthError::Invalid(format!("role {role} cannot be authenticated")));
     }
-    let jurisdiction =
-        Jurisdiction::from_str(&claims.jurisdiction).map_err(|error| AuthError::Invalid(error.to_string()))?;
+    let jurisdiction = Jurisdiction::from_str(&claims.jurisdiction)
+        .map_err(|error| AuthError::Invalid(error.to_string()))?;
     let credit_code = match &claims.credit_code {
         Some(code) => Some(CreditCode::parse(code).map_err(|error| AuthError::Invalid(error.to_string()))?),
         None => None,

@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use domain::{Actor, CreditCode, Jurisdiction, Role};
 
 #[derive(Parser)]
-#[command(name = "voucher-ledger", version, about = "Event-sourced ledger of the Guiyang / Gui'an enterprise-assistance vouchers")]
+#[command(
+    name = "voucher-ledger",
+    version,
+    about = "Event-sourced ledger of the Guiyang / Gui'an enterprise-assistance vouchers"
+)]
 struct Cli {
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -127,7 +131,10 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             let verdict = runtime.block_on(api::verify::verify_dir(&data))?;
             match verdict {
                 Verdict::Intact { records, head_position, head_hash } => {
-                    println!("verify: ok records={records} head={head_position} hash={}", hex::encode(head_hash));
+                    println!(
+                        "verify: ok records={records} head={head_position} hash={}",
+                        hex::encode(head_hash)
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Verdict::Broken { position, reason } => {
@@ -178,7 +185,8 @@ async fn serve(data: PathBuf, listen: SocketAddr, clock: Clock, auth: Authentica
             ledger.recovery.truncated_bytes
         );
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
     let head = ledger.app.shared.head.borrow().position;
     eprintln!("voucher-ledger listening on http://{address} (data {}, head {head})", data.display());

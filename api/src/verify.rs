@@ -47,15 +47,22 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
     while let Some(record) = stream.next().await {
         let record = match record {
             Ok(record) => record,
-            Err(store::StoreError::Corrupt { position, reason }) => return Ok(Verdict::Broken { position, reason }),
+            Err(store::StoreError::Corrupt { position, reason }) => {
+                return Ok(Verdict::Broken { position, reason });
+            }
             Err(error) => return Err(error),
         };
         if let Err(chain_break) = verifier.check(&record) {
-            return Ok(Verdict::Broken { position: chain_break.position, reason: chain_break.kind.to_string() });
+            return Ok(Verdict::Broken {
+                position: chain_break.position,
+                reason: chain_break.kind.to_string(),
+            });
         }
         let recorded = match ledger_proto::decode_record(&record) {
             Ok(recorded) => recorded,
-            Err(error) => return Ok(Verdict::Broken { position: record.position, reason: error.to_string() }),
+            Err(error) => {
+                return Ok(Verdict::Broken { position: record.position, reason: error.to_string() });
+            }
         };
         invariants.check(&state, &recorded.event, record.position);
         state.evolve(&recorded.event);

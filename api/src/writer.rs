@@ -89,7 +89,10 @@ impl WriterHandle {
     ) -> Result<Committed, WriteError> {
         let (reply, answer) = oneshot::channel();
         let submission = Submission { command, actor, idempotency_key, request_digest, reply };
-        self.sender.send(submission).await.map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?;
+        self.sender
+            .send(submission)
+            .await
+            .map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?;
         answer.await.map_err(|_| WriteError::Unavailable("the writer stopped before answering".into()))?
     }
 }
@@ -155,8 +158,10 @@ impl Loaded {
         while let Some(record) = records.next().await {
             let record = record?;
             verifier.check(&record)?;
-            let recorded = ledger_proto::decode_record(&record)
-                .map_err(|error| LoadError::Decode { position: record.position, reason: error.to_string() })?;
+            let recorded = ledger_proto::decode_record(&record).map_err(|error| LoadError::Decode {
+                position: record.position,
+                reason: error.to_string(),
+            })?;
             let ends_command = record.ends_command;
             pending.push(recorded);
             if ends_command {
@@ -279,7 +284,8 @@ impl Writer {
             None => {}
             Some(Ok(head)) => {
                 debug_assert_eq!(head, self.head);
-                let mut projections = self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut projections =
+                    self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner());
                 for record in &recorded {
                     projections.apply(record);
                 }
@@ -292,7 +298,9 @@ impl Writer {
                 let message = error.to_string();
                 for outcome in outcomes {
                     let (reply, result) = match outcome {
-                        Outcome::Pending { reply, .. } => (reply, Err(WriteError::Unavailable(message.clone()))),
+                        Outcome::Pending { reply, .. } => {
+                            (reply, Err(WriteError::Unavailable(message.clone())))
+                        }
                         Outcome::Immediate { reply, result } => (reply, result),
                     };
                     let _client_may_have_gone = reply.send(result);
@@ -322,21 +330,20 @@ impl Writer {
     ) -> Outcome {
         let Submission { command, actor, idempotency_key, request_digest, reply } = submission;
         let key = idempotency_key.clone().map(|key| (actor.subject.clone(), key));
-        if let Some(key) = &key {
-            if let Some(first) = self.keys.get(key) {
-                let result = if first.request_digest == request_digest {
-                    Ok(Committed { replayed: true, ..(*first.answer).clone() })
-                } else {
-                    Err(WriteError::IdempotencyKeyReused(key.1.clone()))
-                };
-                // A replay of an answer sealed in this same group must wait for the append like the first.
-                return match result {
-                    Ok(answer) if first.answer.position > self.durable_position() => {
-                        Outcome::Pending { reply, answer: Arc::new(answer) }
-                    }
-                    result => Outcome::Immediate { reply, result },
-                };
-            }
+        if let Some((key, first)) = key.as_ref().and_then(|key| self.keys.get(key).map(|first| (key, first)))
+        {
+            let result = if first.request_digest == request_digest {
+                Ok(Committed { replayed: true, ..(*first.answer).clone() })
+            } else {
+                Err(WriteError::IdempotencyKeyReused(key.1.clone()))
+            };
+            // A replay of an answer sealed in this same group must wait for the append like the first.
+            return match result {
+                Ok(answer) if first.answer.position > self.durable_position() => {
+                    Outcome::Pending { reply, answer: Arc::new(answer) }
+                }
+                result => Outcome::Immediate { reply, result },
+            };
         }
         let context = Context { actor: actor.clone(), business_date };
         let events = match domain::decide(&self.state, &context, &command) {
@@ -403,7 +410,8 @@ impl Writer {
                     self.head = loaded.head;
                     self.stream_versions = loaded.stream_versions;
                     self.keys = loaded.keys;
-                    *self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded.projections;
+                    *self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                        loaded.projections;
                     self.head_sender.send_replace(self.head);
                     return;
                 }

@@ -92,8 +92,10 @@ pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec
             Ok(vec![Event::ApplicantRegistered { registration: registration.clone() }])
         }
         Command::DecideVerification { credit_code, decision, reason } => {
-            let applicant =
-                state.applicants.get(credit_code).ok_or_else(|| Rejection::ApplicantNotFound(credit_code.clone()))?;
+            let applicant = state
+                .applicants
+                .get(credit_code)
+                .ok_or_else(|| Rejection::ApplicantNotFound(credit_code.clone()))?;
             require_service_center(&context.actor, applicant.registration.jurisdiction, "verify applicants")?;
             if applicant.status != ApplicantStatus::Pending {
                 return Err(Rejection::NotPendingVerification {
@@ -112,22 +114,36 @@ pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec
             }
         }
         Command::SuspendApplicant { credit_code, reason } => {
-            let applicant =
-                state.applicants.get(credit_code).ok_or_else(|| Rejection::ApplicantNotFound(credit_code.clone()))?;
-            require_role(&context.actor, Role::Bureau, Some(applicant.registration.jurisdiction), "suspend applicants")?;
+            let applicant = state
+                .applicants
+                .get(credit_code)
+                .ok_or_else(|| Rejection::ApplicantNotFound(credit_code.clone()))?;
+            require_role(
+                &context.actor,
+                Role::Bureau,
+                Some(applicant.registration.jurisdiction),
+                "suspend applicants",
+            )?;
             if matches!(applicant.status, ApplicantStatus::Suspended { .. }) {
                 return Err(Rejection::AlreadySuspended(credit_code.clone()));
             }
             let reason = required_reason(reason, "a suspension")?;
             Ok(vec![Event::ApplicantSuspended { credit_code: credit_code.clone(), reason }])
         }
-        Command::ClaimVoucher { batch_id, voucher_id } => decide_claim(state, context, *batch_id, *voucher_id),
+        Command::ClaimVoucher { batch_id, voucher_id } => {
+            decide_claim(state, context, *batch_id, *voucher_id)
+        }
     }
 }
 
 /// Issuance by claim (SPEC §4 Voucher, Measures art. 6, 7, 9): every check, in the order a clerk would
 /// make them, so the first broken rule is the one reported.
-fn decide_claim(state: &State, context: &Context, batch_id: Uuid, voucher_id: Uuid) -> Result<Vec<Event>, Rejection> {
+fn decide_claim(
+    state: &State,
+    context: &Context,
+    batch_id: Uuid,
+    voucher_id: Uuid,
+) -> Result<Vec<Event>, Rejection> {
     let batch = state.batches.get(&batch_id).ok_or(Rejection::BatchNotFound(batch_id))?;
     let jurisdiction = batch.guide.jurisdiction;
     let actor = &context.actor;
@@ -139,8 +155,10 @@ fn decide_claim(state: &State, context: &Context, batch_id: Uuid, voucher_id: Uu
     if state.vouchers.contains_key(&voucher_id) {
         return Err(Rejection::VoucherExists(voucher_id));
     }
-    let applicant =
-        state.applicants.get(&credit_code).ok_or_else(|| Rejection::ApplicantNotFound(credit_code.clone()))?;
+    let applicant = state
+        .applicants
+        .get(&credit_code)
+        .ok_or_else(|| Rejection::ApplicantNotFound(credit_code.clone()))?;
     let registration = &applicant.registration;
     if Some(registration.kind) != acting_kind || registration.jurisdiction != jurisdiction {
         return Err(forbidden(actor, "claim for an applicant of another kind or jurisdiction"));
@@ -155,7 +173,12 @@ fn decide_claim(state: &State, context: &Context, batch_id: Uuid, voucher_id: Uu
     let guide = &batch.guide;
     let date = context.business_date;
     if date < guide.claim_opens || date > guide.claim_closes {
-        return Err(Rejection::ClaimWindowClosed { batch_id, opens: guide.claim_opens, closes: guide.claim_closes, date });
+        return Err(Rejection::ClaimWindowClosed {
+            batch_id,
+            opens: guide.claim_opens,
+            closes: guide.claim_closes,
+            date,
+        });
     }
     if let Some(reason) = ineligibility(registration, guide) {
         return Err(Rejection::NotEligible { credit_code, batch_id, reason });
@@ -166,7 +189,11 @@ fn decide_claim(state: &State, context: &Context, batch_id: Uuid, voucher_id: Uu
     }
     let remaining = state.batch_remaining(batch_id, jurisdiction);
     if remaining < Balance::from(guide.face_value) {
-        return Err(Rejection::BatchExhausted { batch_id, remaining: remaining.to_string(), face_value: guide.face_value });
+        return Err(Rejection::BatchExhausted {
+            batch_id,
+            remaining: remaining.to_string(),
+            face_value: guide.face_value,
+        });
     }
     let cap_year = date.year();
     let cap = policy.annual_cap(registration.kind);
@@ -215,7 +242,11 @@ fn ineligibility(registration: &Registration, guide: &BatchGuide) -> Option<Stri
 }
 
 /// Builds and checks a batch's guide from a `PublishBatch` command under the policy in force.
-fn batch_guide(command: &Command, policy: &PolicyVersion, context: &Context) -> Result<BatchGuide, Rejection> {
+fn batch_guide(
+    command: &Command,
+    policy: &PolicyVersion,
+    context: &Context,
+) -> Result<BatchGuide, Rejection> {
     let Command::PublishBatch {
         jurisdiction,
         fiscal_year,
@@ -317,7 +348,10 @@ fn first_outside<'a>(values: &'a BTreeSet<String>, allowed: &BTreeSet<String>) -
 }
 
 fn policy_in_force<'a>(state: &'a State, context: &Context) -> Result<&'a PolicyVersion, Rejection> {
-    state.policies.in_force(context.business_date).ok_or(Rejection::NoPolicyInForce { date: context.business_date })
+    state
+        .policies
+        .in_force(context.business_date)
+        .ok_or(Rejection::NoPolicyInForce { date: context.business_date })
 }
 
 fn required_reason(reason: &str, what: &str) -> Result<String, Rejection> {
@@ -352,7 +386,11 @@ fn require_role(
 
 /// The day-to-day manager of applicants: the service center of the jurisdiction, and in guian also the
 /// bureau (Measures art. 5).
-fn require_service_center(actor: &Actor, jurisdiction: Jurisdiction, action: &'static str) -> Result<(), Rejection> {
+fn require_service_center(
+    actor: &Actor,
+    jurisdiction: Jurisdiction,
+    action: &'static str,
+) -> Result<(), Rejection> {
     let allowed = actor.is(Role::ServiceCenter, jurisdiction)
         || (jurisdiction == Jurisdiction::Guian && actor.is(Role::Bureau, Jurisdiction::Guian));
     if allowed { Ok(()) } else { Err(forbidden(actor, action)) }

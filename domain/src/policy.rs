@@ -139,7 +139,9 @@ impl PolicyBook {
             if other.id == version.id {
                 return Err(PolicyError::DuplicateId(version.id.clone()));
             }
-            if version.effective_from <= other.effective_until && other.effective_from <= version.effective_until {
+            if version.effective_from <= other.effective_until
+                && other.effective_from <= version.effective_until
+            {
                 return Err(PolicyError::Overlaps { id: version.id.clone(), other: other.id.clone() });
             }
         }

@@ -61,7 +61,14 @@ pub enum Rejection {
     #[error(
         "applicant {credit_code} ({kind}) has {issued} issued in {year}; {face_value} more exceeds the annual cap {cap}"
     )]
-    CapExceeded { credit_code: CreditCode, kind: ApplicantKind, year: i32, issued: String, face_value: Cny, cap: Cny },
+    CapExceeded {
+        credit_code: CreditCode,
+        kind: ApplicantKind,
+        year: i32,
+        issued: String,
+        face_value: Cny,
+        cap: Cny,
+    },
     #[error("voucher {0} already exists")]
     VoucherExists(uuid::Uuid),
 }

@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::event::{BatchGuide, Registration};
-use crate::{Account, ApplicantKind, Balance, Calendar, Cny, CreditCode, Event, Jurisdiction, Ledger, PolicyBook};
+use crate::{
+    Account, ApplicantKind, Balance, Calendar, Cny, CreditCode, Event, Jurisdiction, Ledger, PolicyBook,
+};
 
 /// An applicant's standing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,8 +17,12 @@ pub enum ApplicantStatus {
     /// Registered, waiting for the service center.
     Pending,
     Verified,
-    Rejected { reason: String },
-    Suspended { reason: String },
+    Rejected {
+        reason: String,
+    },
+    Suspended {
+        reason: String,
+    },
 }
 
 impl ApplicantStatus {
@@ -163,7 +169,9 @@ impl State {
                     ApplicantState { registration: registration.clone(), status: ApplicantStatus::Pending },
                 );
             }
-            Event::ApplicantVerified { credit_code } => self.set_status(credit_code, ApplicantStatus::Verified),
+            Event::ApplicantVerified { credit_code } => {
+                self.set_status(credit_code, ApplicantStatus::Verified)
+            }
             Event::ApplicantRejected { credit_code, reason } => {
                 self.set_status(credit_code, ApplicantStatus::Rejected { reason: reason.clone() })
             }

@@ -2,8 +2,20 @@
 
 use std::process::Command;
 
-const FORBIDDEN: &[&str] =
-    &["tokio", "prost", "axum", "hyper", "sqlx", "tokio-postgres", "postgres", "rusqlite", "kurrentdb", "eventstore", "tonic", "mio"];
+const FORBIDDEN: &[&str] = &[
+    "tokio",
+    "prost",
+    "axum",
+    "hyper",
+    "sqlx",
+    "tokio-postgres",
+    "postgres",
+    "rusqlite",
+    "kurrentdb",
+    "eventstore",
+    "tonic",
+    "mio",
+];
 
 #[test]
 fn domain_has_no_runtime_protobuf_web_or_database_dependency() {

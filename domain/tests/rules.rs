@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use domain::event::{BatchGuide, Registration};
 use domain::{
-    Actor, ApplicantKind, Balance, CalendarYear, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection,
-    Role, Share, State, VerificationDecision,
+    Actor, ApplicantKind, Balance, CalendarYear, Cny, Command, Context, CreditCode, Event, Jurisdiction,
+    Rejection, Role, Share, State, VerificationDecision,
 };
 use uuid::Uuid;
 
@@ -54,7 +54,12 @@ fn credit(n: u32) -> CreditCode {
 }
 
 fn actor(role: Role, jurisdiction: Jurisdiction) -> Actor {
-    Actor { subject: format!("{role}-{jurisdiction}"), role, jurisdiction: Some(jurisdiction), credit_code: None }
+    Actor {
+        subject: format!("{role}-{jurisdiction}"),
+        role,
+        jurisdiction: Some(jurisdiction),
+        credit_code: None,
+    }
 }
 
 fn applicant_actor(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) -> Actor {
@@ -62,7 +67,12 @@ fn applicant_actor(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) -> A
         ApplicantKind::Enterprise => Role::Enterprise,
         ApplicantKind::ProjectEntity => Role::ProjectEntity,
     };
-    Actor { subject: format!("applicant-{n}"), role, jurisdiction: Some(jurisdiction), credit_code: Some(credit(n)) }
+    Actor {
+        subject: format!("applicant-{n}"),
+        role,
+        jurisdiction: Some(jurisdiction),
+        credit_code: Some(credit(n)),
+    }
 }
 
 const GY: Jurisdiction = Jurisdiction::Guiyang;
@@ -175,7 +185,8 @@ fn claim(batch: Uuid, voucher: u128) -> Command {
 
 #[test]
 fn finance_appropriates_its_own_jurisdictions_budget() {
-    let command = Command::AppropriateBudget { jurisdiction: GY, fiscal_year: 2025, amount: cny("1000000.00") };
+    let command =
+        Command::AppropriateBudget { jurisdiction: GY, fiscal_year: 2025, amount: cny("1000000.00") };
     let events = check(&[], &actor(Role::Finance, GY), "2025-01-10", command.clone()).expect("accepted");
     assert_eq!(events, vec![appropriated(GY, "1000000.00")]);
     assert_eq!(code(check(&[], &actor(Role::Finance, GA), "2025-01-10", command.clone())), "forbidden");
@@ -223,7 +234,10 @@ fn a_batch_guide_must_hold_together() {
     let mut unknown_category = guide(GY, "1000000.00", "50000.00");
     unknown_category.eligible_categories = strings(&["catering"]);
     for bad in [bad_window, face_over_total, unknown_industry, unknown_category] {
-        assert_eq!(code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &bad))), "invalid_batch");
+        assert_eq!(
+            code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &bad))),
+            "invalid_batch"
+        );
     }
 }
 
@@ -231,8 +245,9 @@ fn a_batch_guide_must_hold_together() {
 fn closing_a_batch_early_returns_its_unissued_money() {
     let mut given = program("1000000.00", "50000.00");
     given.push(issued(1, batch_id(1), 1, ApplicantKind::Enterprise, "50000.00"));
-    let events = check(&given, &actor(Role::Bureau, GY), "2025-04-01", Command::CloseBatch { batch_id: batch_id(1) })
-        .expect("accepted");
+    let events =
+        check(&given, &actor(Role::Bureau, GY), "2025-04-01", Command::CloseBatch { batch_id: batch_id(1) })
+            .expect("accepted");
     assert_eq!(
         events,
         vec![Event::BatchClosed {
@@ -253,9 +268,17 @@ fn closing_a_batch_early_returns_its_unissued_money() {
 #[test]
 fn a_closed_batch_takes_no_claims_and_cannot_close_twice() {
     let mut given = program("1000000.00", "50000.00");
-    given.push(Event::BatchClosed { batch_id: batch_id(1), jurisdiction: GY, fiscal_year: 2025, returned: Some(cny("1000000.00")) });
+    given.push(Event::BatchClosed {
+        batch_id: batch_id(1),
+        jurisdiction: GY,
+        fiscal_year: 2025,
+        returned: Some(cny("1000000.00")),
+    });
     let bureau = actor(Role::Bureau, GY);
-    assert_eq!(code(check(&given, &bureau, "2025-04-01", Command::CloseBatch { batch_id: batch_id(1) })), "batch_closed");
+    assert_eq!(
+        code(check(&given, &bureau, "2025-04-01", Command::CloseBatch { batch_id: batch_id(1) })),
+        "batch_closed"
+    );
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
     assert_eq!(code(check(&given, &enterprise, "2025-04-01", claim(batch_id(1), 1))), "batch_closed");
 }
@@ -282,11 +305,17 @@ fn registration_needs_an_eligible_industry_or_a_project_code() {
     let itself = applicant_actor(ApplicantKind::Enterprise, 1, GY);
     let mut textiles = registration(ApplicantKind::Enterprise, 1, GY);
     textiles.industry = Some("textiles".into());
-    assert_eq!(code(check(&[], &itself, "2025-02-01", Command::RegisterApplicant { registration: textiles })), "invalid_registration");
+    assert_eq!(
+        code(check(&[], &itself, "2025-02-01", Command::RegisterApplicant { registration: textiles })),
+        "invalid_registration"
+    );
     let project = applicant_actor(ApplicantKind::ProjectEntity, 2, GY);
     let mut no_code = registration(ApplicantKind::ProjectEntity, 2, GY);
     no_code.project_code = None;
-    assert_eq!(code(check(&[], &project, "2025-02-01", Command::RegisterApplicant { registration: no_code })), "invalid_registration");
+    assert_eq!(
+        code(check(&[], &project, "2025-02-01", Command::RegisterApplicant { registration: no_code })),
+        "invalid_registration"
+    );
 }
 
 #[test]
@@ -304,8 +333,10 @@ fn the_service_center_verifies_and_in_guian_the_bureau_may_too() {
         decision: VerificationDecision::Verified,
         reason: String::new(),
     };
-    let given_gy = [Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 1, GY) }];
-    let given_ga = [Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 2, GA) }];
+    let given_gy =
+        [Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 1, GY) }];
+    let given_ga =
+        [Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 2, GA) }];
     assert_eq!(
         check(&given_gy, &actor(Role::ServiceCenter, GY), "2025-02-02", verify(1)),
         Ok(vec![Event::ApplicantVerified { credit_code: credit(1) }])
@@ -327,7 +358,10 @@ fn a_rejection_needs_a_reason_and_ends_the_review() {
     };
     assert_eq!(code(check(&given, &center, "2025-02-02", reject("  "))), "invalid_registration");
     let events = check(&given, &center, "2025-02-02", reject("tax arrears")).expect("accepted");
-    assert_eq!(events, vec![Event::ApplicantRejected { credit_code: credit(1), reason: "tax arrears".into() }]);
+    assert_eq!(
+        events,
+        vec![Event::ApplicantRejected { credit_code: credit(1), reason: "tax arrears".into() }]
+    );
     let mut after: Vec<Event> = given.to_vec();
     after.extend(events);
     assert_eq!(code(check(&after, &center, "2025-02-03", reject("again"))), "not_pending_verification");
@@ -341,7 +375,10 @@ fn a_suspended_applicant_cannot_claim() {
     given.extend(events);
     assert_eq!(code(check(&given, &actor(Role::Bureau, GY), "2025-03-06", suspend)), "already_suspended");
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
-    assert_eq!(code(check(&given, &enterprise, "2025-03-06", claim(batch_id(1), 1))), "applicant_not_verified");
+    assert_eq!(
+        code(check(&given, &enterprise, "2025-03-06", claim(batch_id(1), 1))),
+        "applicant_not_verified"
+    );
 }
 
 // ---- issuance by claim ----
@@ -356,10 +393,14 @@ fn a_verified_eligible_applicant_claims_a_voucher() {
 
 #[test]
 fn an_unverified_applicant_cannot_claim() {
-    let mut given = vec![appropriated(GY, "1000000.00"), published(batch_id(1), guide(GY, "1000000.00", "50000.00"))];
+    let mut given =
+        vec![appropriated(GY, "1000000.00"), published(batch_id(1), guide(GY, "1000000.00", "50000.00"))];
     given.push(Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 1, GY) });
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
-    assert_eq!(code(check(&given, &enterprise, "2025-03-01", claim(batch_id(1), 1))), "applicant_not_verified");
+    assert_eq!(
+        code(check(&given, &enterprise, "2025-03-01", claim(batch_id(1), 1))),
+        "applicant_not_verified"
+    );
 }
 
 #[test]
@@ -419,7 +460,10 @@ fn a_claim_from_another_jurisdiction_is_forbidden() {
     given.extend(verified_applicant(ApplicantKind::Enterprise, 2, GA));
     let guian_enterprise = applicant_actor(ApplicantKind::Enterprise, 2, GA);
     assert_eq!(code(check(&given, &guian_enterprise, "2025-03-02", claim(batch_id(1), 2))), "forbidden");
-    assert_eq!(code(check(&given, &actor(Role::Bureau, GY), "2025-03-02", claim(batch_id(1), 2))), "forbidden");
+    assert_eq!(
+        code(check(&given, &actor(Role::Bureau, GY), "2025-03-02", claim(batch_id(1), 2))),
+        "forbidden"
+    );
 }
 
 #[test]
@@ -454,7 +498,8 @@ fn an_enterprise_may_reach_exactly_its_annual_cap_and_not_one_fen_more() {
     let given = batches_claimed(ApplicantKind::Enterprise, "500000.00", 9, 11);
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
     let mut reaching = given.clone();
-    let events = check(&given, &enterprise, "2025-03-10", claim(batch_id(9), 9)).expect("reaches exactly the cap");
+    let events =
+        check(&given, &enterprise, "2025-03-10", claim(batch_id(9), 9)).expect("reaches exactly the cap");
     reaching.extend(events);
     let mut state = State::new();
     for event in &reaching {
@@ -464,7 +509,10 @@ fn an_enterprise_may_reach_exactly_its_annual_cap_and_not_one_fen_more() {
     assert_eq!(code(check(&reaching, &enterprise, "2025-03-10", claim(batch_id(10), 10))), "cap_exceeded");
 
     // One fen over: 4,999,999.99 issued, then a claim of 0.02.
-    let mut near = vec![appropriated(GY, "100000000.00"), published(batch_id(1), guide(GY, "10000000.00", "4999999.99"))];
+    let mut near = vec![
+        appropriated(GY, "100000000.00"),
+        published(batch_id(1), guide(GY, "10000000.00", "4999999.99")),
+    ];
     near.extend(verified_applicant(ApplicantKind::Enterprise, 1, GY));
     near.push(issued(1, batch_id(1), 1, ApplicantKind::Enterprise, "4999999.99"));
     near.push(published(batch_id(2), guide(GY, "1000.00", "0.01")));
@@ -477,7 +525,8 @@ fn an_enterprise_may_reach_exactly_its_annual_cap_and_not_one_fen_more() {
 fn a_project_entity_is_capped_at_two_hundred_thousand() {
     let given = batches_claimed(ApplicantKind::ProjectEntity, "100000.00", 1, 3);
     let project = applicant_actor(ApplicantKind::ProjectEntity, 1, GY);
-    let events = check(&given, &project, "2025-03-10", claim(batch_id(1), 1)).expect("reaches 200,000.00 exactly");
+    let events =
+        check(&given, &project, "2025-03-10", claim(batch_id(1), 1)).expect("reaches 200,000.00 exactly");
     let mut after = given.clone();
     after.extend(events);
     assert_eq!(code(check(&after, &project, "2025-03-10", claim(batch_id(2), 2))), "cap_exceeded");
@@ -515,7 +564,10 @@ fn the_bureau_publishes_a_successor_policy_that_does_not_overlap() {
     let publish = |policy| Command::PublishPolicy { policy };
     assert_eq!(code(check(&[], &bureau, "2025-05-01", publish(successor.clone()))), "policy_overlaps");
     successor.effective_from = day("2026-01-01");
-    assert_eq!(code(check(&[], &actor(Role::Finance, GY), "2025-05-01", publish(successor.clone()))), "forbidden");
+    assert_eq!(
+        code(check(&[], &actor(Role::Finance, GY), "2025-05-01", publish(successor.clone()))),
+        "forbidden"
+    );
     assert_eq!(code(check(&[], &bureau, "2025-05-01", publish(successor))), "accepted");
 }
 
@@ -539,6 +591,11 @@ fn the_bureau_adds_a_calendar_year_once() {
     assert!(state.calendar.knows_year(2027));
     assert_eq!(code(check(&[], &actor(Role::Auditor, GA), "2026-12-01", command)), "forbidden");
     let mut shipped = State::new().calendar.clone();
-    let known = CalendarYear { year: 2024, notice: "again".into(), holidays: BTreeSet::new(), working_weekends: BTreeSet::new() };
+    let known = CalendarYear {
+        year: 2024,
+        notice: "again".into(),
+        holidays: BTreeSet::new(),
+        working_weekends: BTreeSet::new(),
+    };
     assert!(shipped.add_year(known).is_err());
 }

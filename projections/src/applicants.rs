@@ -71,8 +71,12 @@ impl ReadModel for Applicants {
                 );
             }
             Event::ApplicantVerified { credit_code } => self.set(credit_code, "verified", None),
-            Event::ApplicantRejected { credit_code, reason } => self.set(credit_code, "rejected", Some(reason)),
-            Event::ApplicantSuspended { credit_code, reason } => self.set(credit_code, "suspended", Some(reason)),
+            Event::ApplicantRejected { credit_code, reason } => {
+                self.set(credit_code, "rejected", Some(reason))
+            }
+            Event::ApplicantSuspended { credit_code, reason } => {
+                self.set(credit_code, "suspended", Some(reason))
+            }
             _ => {}
         }
     }

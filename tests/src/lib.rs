@@ -46,7 +46,11 @@ pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe.parent().and_then(Path::parent).expect("target profile dir");
     let binary = dir.join("voucher-ledger");
-    assert!(binary.exists(), "{} is missing: run `cargo build --bins` first (scripts/test.sh does)", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build --bins` first (scripts/test.sh does)",
+        binary.display()
+    );
     binary
 }
 
@@ -91,9 +95,12 @@ impl ServerProcess {
             let _ = sender.send(None);
         });
         match receiver.recv_timeout(Duration::from_secs(30)) {
-            Ok(Some(address)) => {
-                Ok(ServerProcess { base: format!("http://{address}"), data: data.to_owned(), child, stderr_lines: lines })
-            }
+            Ok(Some(address)) => Ok(ServerProcess {
+                base: format!("http://{address}"),
+                data: data.to_owned(),
+                child,
+                stderr_lines: lines,
+            }),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -148,7 +155,12 @@ impl InProcessServer {
             })
             .await;
         });
-        Ok(InProcessServer { base: format!("http://{address}"), address, shutdown: Some(shutdown), task: Some(task) })
+        Ok(InProcessServer {
+            base: format!("http://{address}"),
+            address,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
     }
 
     /// Stops the server gracefully (finishing in-flight requests) and releases the store.
@@ -195,7 +207,13 @@ impl Client {
     ///
     /// # Errors
     /// Transport errors only; every HTTP status is an `Answer`.
-    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: &str, key: Option<&str>) -> anyhow::Result<Answer> {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+        key: Option<&str>,
+    ) -> anyhow::Result<Answer> {
         let mut request = self.http.post(format!("{}{path}", self.base)).body(body.to_owned());
         request = request.header("content-type", "application/json");
         if let Some(token) = token {

@@ -42,10 +42,9 @@ async fn execute(
 /// The JSON answer to an accepted command.
 pub fn committed_json(committed: &Committed) -> Value {
     let mut answer = Map::new();
-    if let Some(first) = committed.events.first() {
-        if let Ok(Value::Object(fields)) = event_fields(&first.event) {
-            answer.extend(fields);
-        }
+    if let Some(Ok(Value::Object(fields))) = committed.events.first().map(|first| event_fields(&first.event))
+    {
+        answer.extend(fields);
     }
     let events: Vec<Value> = committed
         .events
@@ -77,7 +76,8 @@ pub fn event_fields(event: &Event) -> Result<Value, serde_json::Error> {
 }
 
 fn jurisdiction_path(text: &str) -> Result<Jurisdiction, ApiError> {
-    text.parse().map_err(|error: domain::UnknownName| ApiError::bad_request("invalid_path", error.to_string()))
+    text.parse()
+        .map_err(|error: domain::UnknownName| ApiError::bad_request("invalid_path", error.to_string()))
 }
 
 fn year_path(text: &str) -> Result<i32, ApiError> {
@@ -85,7 +85,8 @@ fn year_path(text: &str) -> Result<i32, ApiError> {
 }
 
 fn uuid_path(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|_| ApiError::bad_request("invalid_path", format!("\"{text}\" is not a UUID")))
+    Uuid::parse_str(text)
+        .map_err(|_| ApiError::bad_request("invalid_path", format!("\"{text}\" is not a UUID")))
 }
 
 fn credit_code_path(text: &str) -> Result<CreditCode, ApiError> {
@@ -299,7 +300,8 @@ pub async fn decide_verification(
     let credit_code = credit_code_path(&credit_code)?;
     let request: VerificationRequest = parse_body(&body)?;
     let route = format!("verification:{credit_code}");
-    let command = Command::DecideVerification { credit_code, decision: request.decision, reason: request.reason };
+    let command =
+        Command::DecideVerification { credit_code, decision: request.decision, reason: request.reason };
     execute(&app, actor, &headers, &route, &body, command, StatusCode::OK).await
 }
 
@@ -340,8 +342,16 @@ pub async fn publish_policy(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let policy: PolicyVersion = parse_body(&body)?;
-    execute(&app, actor, &headers, "publish_policy", &body, Command::PublishPolicy { policy }, StatusCode::CREATED)
-        .await
+    execute(
+        &app,
+        actor,
+        &headers,
+        "publish_policy",
+        &body,
+        Command::PublishPolicy { policy },
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 /// The bureau publishes a year's holidays and adjusted working days (State Council notice).

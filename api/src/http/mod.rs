@@ -108,11 +108,7 @@ async fn track(request: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let method = request.method().clone();
     let span = tracing::info_span!("request", %method, route = %route);
-    let response = {
-        let _entered = span.enter();
-        drop(_entered);
-        tracing::Instrument::instrument(next.run(request), span.clone()).await
-    };
+    let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
     let status = response.status().as_u16().to_string();
     let elapsed = started.elapsed().as_secs_f64();
     metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.clone())
@@ -131,7 +127,8 @@ impl FromRequestParts<App> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let value = parts.headers.get(header::AUTHORIZATION).ok_or(AuthError::Missing)?;
-        let value = value.to_str().map_err(|_| AuthError::Invalid("authorization header is not text".into()))?;
+        let value =
+            value.to_str().map_err(|_| AuthError::Invalid("authorization header is not text".into()))?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
@@ -145,7 +142,8 @@ impl FromRequestParts<App> for Authenticated {
 /// # Errors
 /// 400 `invalid_json`, `invalid_amount`, `invalid_credit_code` or `invalid_request`.
 pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("invalid_json", "body is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("invalid_json", "body is not UTF-8"))?;
     let text = if text.trim().is_empty() { "{}" } else { text };
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -179,7 +177,10 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> 
         .ok()
         .filter(|key| !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
-            ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable characters")
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 printable characters",
+            )
         })?;
     Ok(Some(key.to_owned()))
 }

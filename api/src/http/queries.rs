@@ -25,7 +25,11 @@ pub fn may_read(actor: &domain::Actor, jurisdiction: Jurisdiction, owner: Option
     }
 }
 
-fn require_read(actor: &domain::Actor, jurisdiction: Jurisdiction, owner: Option<&CreditCode>) -> Result<(), ApiError> {
+fn require_read(
+    actor: &domain::Actor,
+    jurisdiction: Jurisdiction,
+    owner: Option<&CreditCode>,
+) -> Result<(), ApiError> {
     if may_read(actor, jurisdiction, owner) {
         Ok(())
     } else {
@@ -39,11 +43,13 @@ fn with_projections<T>(app: &App, read: impl FnOnce(&projections::Projections) -
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|_| ApiError::bad_request("invalid_path", format!("\"{text}\" is not a UUID")))
+    Uuid::parse_str(text)
+        .map_err(|_| ApiError::bad_request("invalid_path", format!("\"{text}\" is not a UUID")))
 }
 
 fn parse_jurisdiction(text: &str) -> Result<Jurisdiction, ApiError> {
-    text.parse().map_err(|error: domain::UnknownName| ApiError::bad_request("invalid_path", error.to_string()))
+    text.parse()
+        .map_err(|error: domain::UnknownName| ApiError::bad_request("invalid_path", error.to_string()))
 }
 
 fn parse_credit_code(text: &str) -> Result<CreditCode, ApiError> {
@@ -61,10 +67,9 @@ pub async fn voucher(
 ) -> Result<Json<Value>, ApiError> {
     let voucher_id = parse_uuid(&voucher_id)?;
     with_projections(&app, |projections| {
-        let (view, available, committed) = projections
-            .balances
-            .voucher(voucher_id)
-            .ok_or_else(|| ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist")))?;
+        let (view, available, committed) = projections.balances.voucher(voucher_id).ok_or_else(|| {
+            ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
+        })?;
         require_read(&actor, view.jurisdiction, Some(&view.applicant))?;
         let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
         body["available"] = json!(available);
@@ -116,13 +121,15 @@ pub async fn issued(
 ) -> Result<Json<Value>, ApiError> {
     let credit_code = parse_credit_code(&credit_code)?;
     with_projections(&app, |projections| {
-        let jurisdiction = projections
-            .applicants
-            .get(&credit_code)
-            .map(|view| view.registration.jurisdiction)
-            .ok_or_else(|| {
-                ApiError::not_found("applicant_not_found", format!("applicant {credit_code} is not registered"))
-            })?;
+        let jurisdiction =
+            projections.applicants.get(&credit_code).map(|view| view.registration.jurisdiction).ok_or_else(
+                || {
+                    ApiError::not_found(
+                        "applicant_not_found",
+                        format!("applicant {credit_code} is not registered"),
+                    )
+                },
+            )?;
         require_read(&actor, jurisdiction, Some(&credit_code))?;
         let issued = projections.balances.issued(&credit_code, query.year);
         Ok(Json(json!({
@@ -146,10 +153,9 @@ pub async fn batch(
 ) -> Result<Json<Value>, ApiError> {
     let batch_id = parse_uuid(&batch_id)?;
     with_projections(&app, |projections| {
-        let (view, remaining) = projections
-            .balances
-            .batch(batch_id)
-            .ok_or_else(|| ApiError::not_found("batch_not_found", format!("batch {batch_id} does not exist")))?;
+        let (view, remaining) = projections.balances.batch(batch_id).ok_or_else(|| {
+            ApiError::not_found("batch_not_found", format!("batch {batch_id} does not exist"))
+        })?;
         let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
         body["remaining"] = json!(remaining);
         body["position"] = json!(projections.position());

@@ -1,0 +1,138 @@
+//! The writer against the real embedded log: group commit, atomicity, refusals append nothing, a failed
+//! append is never acknowledged and the writer recovers from the log.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use api::clock::Clock;
+use api::writer::{self, Loaded, WriteError};
+use async_trait::async_trait;
+use domain::{Actor, Cny, Command, Jurisdiction, Role};
+use store::file::FileLog;
+use store::{EventLog, Head, StoreError, StoredRecord};
+
+/// Counts appends, and fails the appends whose number is in `fail_on` (1-based) without writing.
+struct Instrumented {
+    inner: FileLog,
+    appends: AtomicUsize,
+    fail_on: Vec<usize>,
+}
+
+#[async_trait]
+impl EventLog for Instrumented {
+    async fn head(&self) -> Result<Head, StoreError> {
+        self.inner.head().await
+    }
+
+    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
+        let number = self.appends.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.fail_on.contains(&number) {
+            return Err(StoreError::Unavailable(std::io::Error::other("injected fsync failure")));
+        }
+        self.inner.append(expected, records).await
+    }
+
+    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        self.inner.read_batch(from, max).await
+    }
+}
+
+fn finance() -> Actor {
+    Actor {
+        subject: "finance-1".into(),
+        role: Role::Finance,
+        jurisdiction: Some(Jurisdiction::Guiyang),
+        credit_code: None,
+    }
+}
+
+fn appropriation(fen: u64) -> Command {
+    Command::AppropriateBudget {
+        jurisdiction: Jurisdiction::Guiyang,
+        fiscal_year: 2025,
+        amount: Cny::from_fen(fen).expect("positive"),
+    }
+}
+
+fn clock() -> Clock {
+    Clock::manual(chrono::DateTime::parse_from_rfc3339("2025-03-03T09:00:00+08:00").expect("date").to_utc())
+}
+
+async fn start(
+    dir: &std::path::Path,
+    fail_on: Vec<usize>,
+) -> (writer::WriterHandle, writer::Shared, Arc<Instrumented>) {
+    let (inner, _) = FileLog::open(dir).expect("open");
+    let log = Arc::new(Instrumented { inner, appends: AtomicUsize::new(0), fail_on });
+    let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
+    let (handle, shared) = writer::spawn(log.clone(), loaded, clock());
+    (handle, shared, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_commands_share_appends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (handle, shared, log) = start(dir.path(), vec![]).await;
+    let submissions = (1..=200u64).map(|n| {
+        let handle = handle.clone();
+        tokio::spawn(async move { handle.submit(appropriation(n), finance(), None, [0; 32]).await })
+    });
+    let answers = futures::future::join_all(submissions).await;
+    let committed = answers.into_iter().filter(|answer| matches!(answer, Ok(Ok(_)))).count();
+    assert_eq!(committed, 200);
+    let appends = log.appends.load(Ordering::SeqCst);
+    assert!(appends < 200, "200 concurrent commands took {appends} appends: no group commit");
+    assert_eq!(shared.head.borrow().position, 200);
+    assert_eq!(shared.projections.read().expect("lock").position(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_command_appends_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (handle, shared, log) = start(dir.path(), vec![]).await;
+    let bureau = Actor { role: Role::Bureau, ..finance() };
+    let refused = handle.submit(appropriation(100), bureau, None, [0; 32]).await;
+    assert!(matches!(refused, Err(WriteError::Rejected(domain::Rejection::Forbidden { .. }))), "{refused:?}");
+    assert_eq!(log.appends.load(Ordering::SeqCst), 0);
+    assert_eq!(shared.head.borrow().position, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_append_is_not_acknowledged_and_the_writer_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (handle, shared, _log) = start(dir.path(), vec![2]).await;
+    let first = handle.submit(appropriation(100), finance(), Some("k1".into()), [1; 32]).await;
+    assert!(first.is_ok(), "{first:?}");
+    let failed = handle.submit(appropriation(200), finance(), Some("k2".into()), [2; 32]).await;
+    assert!(matches!(failed, Err(WriteError::Unavailable(_))), "{failed:?}");
+    // The failed command left no trace: the same key is free, and the head did not move.
+    assert_eq!(shared.head.borrow().position, 1);
+    let retried =
+        handle.submit(appropriation(200), finance(), Some("k2".into()), [2; 32]).await.expect("retry");
+    assert_eq!(retried.position, 2);
+    assert!(!retried.replayed);
+    let balances =
+        shared.projections.read().expect("lock").balances.budget(Jurisdiction::Guiyang, 2025).map(|b| b.1);
+    assert_eq!(balances.map(|b| b.to_string()), Some("3.00".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_survive_a_reload_from_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = {
+        let (handle, _shared, _log) = start(dir.path(), vec![]).await;
+        handle.submit(appropriation(100), finance(), Some("key".into()), [7; 32]).await.expect("first")
+    };
+    // Let the first writer's log go (its task ends when the handle is dropped).
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (handle, shared, log) = start(dir.path(), vec![]).await;
+    let again =
+        handle.submit(appropriation(100), finance(), Some("key".into()), [7; 32]).await.expect("replay");
+    assert!(again.replayed);
+    assert_eq!(again.position, first.position);
+    assert_eq!(again.events, first.events);
+    assert_eq!(log.appends.load(Ordering::SeqCst), 0);
+    let other = handle.submit(appropriation(999), finance(), Some("key".into()), [8; 32]).await;
+    assert!(matches!(other, Err(WriteError::IdempotencyKeyReused(_))), "{other:?}");
+    assert_eq!(shared.head.borrow().position, 1);
+}

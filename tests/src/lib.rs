@@ -326,3 +326,70 @@ pub async fn head_position(client: &Client) -> anyhow::Result<u64> {
     let answer = client.get("/v1/log/head", Some(&auditor)).await?;
     answer.body["position"].as_u64().context("head position")
 }
+
+/// What `voucher-ledger verify --data DIR` printed and how it exited.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// True when it exited with status 0.
+    pub success: bool,
+    /// The exit code (None when killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `voucher-ledger verify --data DIR` (the built binary) and waits for it.
+///
+/// # Errors
+/// When the binary cannot be run.
+pub fn run_verify(data: &Path) -> anyhow::Result<Verification> {
+    let output = Command::new(binary())
+        .args(["verify", "--data"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .context("running voucher-ledger verify")?;
+    Ok(Verification {
+        success: output.status.success(),
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+/// The segment files of an embedded log's data directory (`DIR/segments/*.seg`), in position order.
+///
+/// # Errors
+/// When the directory cannot be read.
+pub fn segment_files(data: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let dir = data.join("segments");
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|extension| extension == "seg") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Copies the directory tree `from` into `to` (created if needed): files and subdirectories.
+///
+/// # Errors
+/// On I/O failure.
+pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying to {}", target.display()))?;
+        }
+    }
+    Ok(())
+}

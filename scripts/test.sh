@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 
 cargo build --locked --workspace --bins
 cargo test --locked --workspace --all-targets "$@"
+cargo test --locked --workspace --doc

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod command;
 pub mod credit_code;
 pub mod decide;
+pub mod document;
 pub mod event;
 pub mod ledger;
 pub mod money;

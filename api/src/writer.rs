@@ -345,7 +345,7 @@ impl Writer {
                 result => Outcome::Immediate { reply, result },
             };
         }
-        let context = Context { actor: actor.clone(), business_date };
+        let context = Context { actor: actor.clone(), business_date, log_position: self.head.position };
         let events = match domain::decide(&self.state, &context, &command) {
             Ok(events) => events,
             Err(rejection) => {

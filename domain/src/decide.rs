@@ -133,6 +133,7 @@ pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec
         Command::ClaimVoucher { batch_id, voucher_id } => {
             decide_claim(state, context, *batch_id, *voucher_id)
         }
+        _ => crate::regulation::decide(state, context, command),
     }
 }
 
@@ -347,14 +348,14 @@ fn first_outside<'a>(values: &'a BTreeSet<String>, allowed: &BTreeSet<String>) -
     values.iter().find(|value| !allowed.contains(*value)).map(String::as_str)
 }
 
-fn policy_in_force<'a>(state: &'a State, context: &Context) -> Result<&'a PolicyVersion, Rejection> {
+pub(crate) fn policy_in_force<'a>(state: &'a State, context: &Context) -> Result<&'a PolicyVersion, Rejection> {
     state
         .policies
         .in_force(context.business_date)
         .ok_or(Rejection::NoPolicyInForce { date: context.business_date })
 }
 
-fn required_reason(reason: &str, what: &str) -> Result<String, Rejection> {
+pub(crate) fn required_reason(reason: &str, what: &str) -> Result<String, Rejection> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Rejection::InvalidRegistration(format!("{what} needs a reason")));
@@ -362,7 +363,7 @@ fn required_reason(reason: &str, what: &str) -> Result<String, Rejection> {
     Ok(reason.to_owned())
 }
 
-fn forbidden(actor: &Actor, action: &'static str) -> Rejection {
+pub(crate) fn forbidden(actor: &Actor, action: &'static str) -> Rejection {
     Rejection::Forbidden {
         role: actor.role,
         jurisdiction: actor.jurisdiction.map_or_else(|| "no jurisdiction".to_owned(), |j| j.to_string()),
@@ -371,7 +372,7 @@ fn forbidden(actor: &Actor, action: &'static str) -> Rejection {
 }
 
 /// The actor must have `role`, in `jurisdiction` when one is given (any jurisdiction otherwise).
-fn require_role(
+pub(crate) fn require_role(
     actor: &Actor,
     role: Role,
     jurisdiction: Option<Jurisdiction>,
@@ -386,7 +387,7 @@ fn require_role(
 
 /// The day-to-day manager of applicants: the service center of the jurisdiction, and in guian also the
 /// bureau (Measures art. 5).
-fn require_service_center(
+pub(crate) fn require_service_center(
     actor: &Actor,
     jurisdiction: Jurisdiction,
     action: &'static str,

@@ -213,7 +213,7 @@ pub enum Event {
     /// The counterparty signed.
     ContractSigned { contract_id: Uuid, party: Party },
     /// The service center (or the Gui'an bureau) filed (备案) the contract, committing the voucher amount.
-    ContractFiled { contract_id: Uuid, voucher_id: Uuid, jurisdiction: Jurisdiction, amount: Cny },
+    ContractFiled { contract_id: Uuid, voucher_id: Uuid, jurisdiction: Jurisdiction, amount: Cny, filed_on: NaiveDate },
     /// The filing was refused.
     ContractRejected { contract_id: Uuid, reason: String },
     /// A party cancelled the contract; a filed commitment (if any) is released to the voucher.

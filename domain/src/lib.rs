@@ -16,6 +16,7 @@ pub mod event;
 pub mod ledger;
 pub mod money;
 pub mod policy;
+pub mod regulation;
 pub mod rejection;
 pub mod state;
 

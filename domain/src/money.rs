@@ -276,6 +276,15 @@ impl Balance {
         self.exact(self.0.checked_add(other.0), "+", other.0)
     }
 
+    /// The difference of two balances, computed with checked arithmetic.
+    ///
+    /// # Panics
+    /// Beyond about 7.9 × 10^26 yuan (see the type's documentation).
+    #[must_use]
+    pub fn checked_sub(self, other: Balance) -> Balance {
+        self.exact(self.0.checked_sub(other.0), "-", other.0)
+    }
+
     /// The balance as a [`Cny`] when it is strictly positive and at most [`Cny::MAX`], else `None`.
     pub fn try_into_cny(self) -> Option<Cny> {
         Cny::new(self.0).ok()

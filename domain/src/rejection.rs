@@ -71,6 +71,48 @@ pub enum Rejection {
     },
     #[error("voucher {0} already exists")]
     VoucherExists(uuid::Uuid),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} {id} already exists")]
+    Exists { what: &'static str, id: String },
+    #[error("{what} {id} is {status}: {action} is not possible")]
+    InvalidState { what: &'static str, id: String, status: String, action: &'static str },
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("provider {provider} is {status}, not admitted")]
+    ProviderNotAdmitted { provider: CreditCode, status: String },
+    #[error("provider {0} is suspended")]
+    ProviderSuspended(CreditCode),
+    #[error("provider {provider} does not offer {category}")]
+    CategoryNotOffered { provider: CreditCode, category: String },
+    #[error("service category {category} is not eligible for the voucher's batch")]
+    CategoryNotEligible { category: String },
+    #[error("provider and applicant are the same legal person ({0})")]
+    SameLegalPerson(CreditCode),
+    #[error("voucher {voucher_id} expired on {valid_until}")]
+    VoucherExpired { voucher_id: uuid::Uuid, valid_until: NaiveDate },
+    #[error("voucher {voucher_id} has {available} available, less than {requested}")]
+    InsufficientBalance { voucher_id: uuid::Uuid, available: String, requested: Cny },
+    #[error("voucher amount {requested} exceeds the batch's share cap {cap} of the contract total")]
+    ShareCapExceeded { requested: Cny, cap: String },
+    #[error("the announcement closed on {closes_on}")]
+    AnnouncementClosed { closes_on: NaiveDate },
+    #[error("contract {0} has already been rated")]
+    AlreadyRated(uuid::Uuid),
+    #[error("the redemption deadline {deadline} has passed")]
+    RedemptionDeadlinePassed { deadline: NaiveDate },
+    #[error("redemption {redemption_id} is not payable: {reason}")]
+    NotPayable { redemption_id: uuid::Uuid, reason: String },
+    #[error("redemption {0} has already been disbursed")]
+    AlreadyDisbursed(uuid::Uuid),
+    #[error("clawback {requested} exceeds what remains disbursed ({remaining})")]
+    ClawbackExceedsDisbursed { requested: Cny, remaining: String },
+    #[error("recovery {requested} exceeds what is still due ({due})")]
+    RecoveryExceedsDue { requested: Cny, due: String },
+    #[error("contract {contract_id} is not in sample {sample_id}")]
+    NotInSample { sample_id: uuid::Uuid, contract_id: uuid::Uuid },
+    #[error("nothing is due: {0}")]
+    NothingDue(String),
 }
 
 impl Rejection {
@@ -102,6 +144,37 @@ impl Rejection {
             Rejection::AlreadyClaimed { .. } => "already_claimed",
             Rejection::CapExceeded { .. } => "cap_exceeded",
             Rejection::VoucherExists(_) => "voucher_exists",
+            Rejection::NotFound { what, .. } => match *what {
+                "provider" => "provider_not_found",
+                "contract" => "contract_not_found",
+                "voucher" => "voucher_not_found",
+                "redemption" => "redemption_not_found",
+                "announcement" => "announcement_not_found",
+                "objection" => "objection_not_found",
+                "sample" => "sample_not_found",
+                "clawback" => "clawback_not_found",
+                _ => "not_found",
+            },
+            Rejection::Exists { .. } => "already_exists",
+            Rejection::InvalidState { .. } => "invalid_state",
+            Rejection::Invalid(_) => "invalid_request",
+            Rejection::ProviderNotAdmitted { .. } => "provider_not_admitted",
+            Rejection::ProviderSuspended(_) => "provider_suspended",
+            Rejection::CategoryNotOffered { .. } => "category_not_offered",
+            Rejection::CategoryNotEligible { .. } => "category_not_eligible",
+            Rejection::SameLegalPerson(_) => "same_legal_person",
+            Rejection::VoucherExpired { .. } => "voucher_expired",
+            Rejection::InsufficientBalance { .. } => "insufficient_balance",
+            Rejection::ShareCapExceeded { .. } => "share_cap_exceeded",
+            Rejection::AnnouncementClosed { .. } => "announcement_closed",
+            Rejection::AlreadyRated(_) => "already_rated",
+            Rejection::RedemptionDeadlinePassed { .. } => "redemption_deadline_passed",
+            Rejection::NotPayable { .. } => "not_payable",
+            Rejection::AlreadyDisbursed(_) => "already_disbursed",
+            Rejection::ClawbackExceedsDisbursed { .. } => "clawback_exceeds_disbursed",
+            Rejection::RecoveryExceedsDue { .. } => "recovery_exceeds_due",
+            Rejection::NotInSample { .. } => "not_in_sample",
+            Rejection::NothingDue(_) => "nothing_due",
         }
     }
 
@@ -109,10 +182,16 @@ impl Rejection {
     pub fn class(&self) -> RejectionClass {
         match self {
             Rejection::Forbidden { .. } => RejectionClass::Forbidden,
-            Rejection::BatchNotFound(_) | Rejection::ApplicantNotFound(_) => RejectionClass::NotFound,
+            Rejection::BatchNotFound(_) | Rejection::ApplicantNotFound(_) | Rejection::NotFound { .. } => {
+                RejectionClass::NotFound
+            }
             Rejection::BatchExists(_)
             | Rejection::ApplicantExists(_)
             | Rejection::VoucherExists(_)
+            | Rejection::Exists { .. }
+            | Rejection::InvalidState { .. }
+            | Rejection::AlreadyDisbursed(_)
+            | Rejection::AlreadyRated(_)
             | Rejection::Policy(PolicyError::DuplicateId(_))
             | Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => RejectionClass::Conflict,
             _ => RejectionClass::Unprocessable,

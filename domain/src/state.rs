@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::event::{BatchGuide, Registration};
+use crate::event::{
+    BatchGuide, ContractTerms, Finding, ObjectionTarget, Party, ProviderApplication, Registration, Ruling,
+};
 use crate::{
     Account, ApplicantKind, Balance, Calendar, Cny, CreditCode, Event, Jurisdiction, Ledger, PolicyBook,
 };
@@ -72,6 +74,142 @@ pub struct VoucherState {
     pub kind: ApplicantKind,
     pub face_value: Cny,
     pub valid_until: NaiveDate,
+    /// The fiscal year of the batch: money returned from the voucher goes to that year's budget.
+    pub fiscal_year: i32,
+    pub expired: bool,
+}
+
+/// A provider's standing (Measures art. 8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderStatus {
+    /// Applied, waiting for the bureau.
+    Applied,
+    /// Approved; its admission announcement runs until the end of `closes_on`.
+    Announced { closes_on: NaiveDate },
+    Admitted,
+    Rejected { reason: String },
+}
+
+/// A provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderState {
+    pub application: ProviderApplication,
+    pub status: ProviderStatus,
+    pub suspended: bool,
+    pub objections_open: u32,
+}
+
+/// An objection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectionState {
+    pub target: ObjectionTarget,
+    pub jurisdiction: Jurisdiction,
+    pub ruling: Option<Ruling>,
+}
+
+/// Where a contract stands (Measures art. 9, 10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContractStatus {
+    Submitted,
+    Filed { filed_on: NaiveDate },
+    Rejected,
+    Cancelled,
+    Completed { filed_on: NaiveDate, completed_on: NaiveDate, redemption_deadline: NaiveDate },
+}
+
+/// A contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractState {
+    pub terms: ContractTerms,
+    pub submitted_by: Party,
+    pub countersigned: bool,
+    pub status: ContractStatus,
+    pub rated: bool,
+    pub redemption_id: Option<Uuid>,
+    pub lapsed: bool,
+}
+
+impl ContractState {
+    /// The date the contract was filed, if it was.
+    pub fn filed_on(&self) -> Option<NaiveDate> {
+        match self.status {
+            ContractStatus::Filed { filed_on } | ContractStatus::Completed { filed_on, .. } => Some(filed_on),
+            _ => None,
+        }
+    }
+}
+
+/// Where a redemption stands (Measures art. 11, 12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedemptionStatus {
+    /// Waiting for the reviewer.
+    Requested,
+    /// Approved for `approved`, not yet announced.
+    Approved,
+    /// On an announcement list.
+    Announced { announcement_id: Uuid },
+    /// The list's period closed; payable once no objection is open.
+    Payable,
+    Disbursed,
+    /// Rejected by the reviewer, struck by an upheld objection, or denied by the bureau.
+    Refused { reason: &'static str },
+}
+
+/// A redemption.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedemptionState {
+    pub contract_id: Uuid,
+    pub jurisdiction: Jurisdiction,
+    pub provider: CreditCode,
+    pub fiscal_year: i32,
+    pub requested: Cny,
+    /// What the reviewer approved (the receivable still owed until disbursed or refused).
+    pub approved: Option<Cny>,
+    pub status: RedemptionStatus,
+    pub objections_open: u32,
+    pub disbursed: Balance,
+    pub clawed_back: Balance,
+}
+
+impl RedemptionState {
+    /// What the provider is still owed on this redemption: the requested amount until review, then the
+    /// approved amount, zero once disbursed or refused.
+    pub fn outstanding(&self) -> Option<Cny> {
+        match self.status {
+            RedemptionStatus::Requested => Some(self.requested),
+            RedemptionStatus::Approved | RedemptionStatus::Announced { .. } | RedemptionStatus::Payable => {
+                self.approved
+            }
+            RedemptionStatus::Disbursed | RedemptionStatus::Refused { .. } => None,
+        }
+    }
+}
+
+/// A redemption announcement list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnnouncementState {
+    pub jurisdiction: Jurisdiction,
+    pub redemption_ids: Vec<Uuid>,
+    pub closes_on: NaiveDate,
+    pub closed: bool,
+}
+
+/// An audit sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleState {
+    pub jurisdiction: Jurisdiction,
+    pub year: i32,
+    pub contract_ids: Vec<Uuid>,
+    pub findings: HashMap<Uuid, Finding>,
+}
+
+/// A clawback order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClawbackState {
+    pub redemption_id: Uuid,
+    pub jurisdiction: Jurisdiction,
+    pub amount: Cny,
+    pub recovered: Balance,
 }
 
 /// Everything `decide` needs, folded from the log.
@@ -86,6 +224,14 @@ pub struct State {
     /// Face value issued per applicant per Asia/Shanghai calendar year.
     pub issued_by_year: HashMap<(CreditCode, i32), Balance>,
     pub vouchers: HashMap<Uuid, VoucherState>,
+    pub providers: HashMap<CreditCode, ProviderState>,
+    pub objections: HashMap<Uuid, ObjectionState>,
+    pub contracts: HashMap<Uuid, ContractState>,
+    pub redemptions: HashMap<Uuid, RedemptionState>,
+    pub announcements: HashMap<Uuid, AnnouncementState>,
+    pub samples: HashMap<Uuid, SampleState>,
+    pub clawbacks: HashMap<Uuid, ClawbackState>,
+    pub referrals: HashMap<Uuid, CreditCode>,
 }
 
 impl Default for State {
@@ -106,6 +252,14 @@ impl State {
             applicants: HashMap::new(),
             issued_by_year: HashMap::new(),
             vouchers: HashMap::new(),
+            providers: HashMap::new(),
+            objections: HashMap::new(),
+            contracts: HashMap::new(),
+            redemptions: HashMap::new(),
+            announcements: HashMap::new(),
+            samples: HashMap::new(),
+            clawbacks: HashMap::new(),
+            referrals: HashMap::new(),
         }
     }
 
@@ -205,6 +359,8 @@ impl State {
                         kind: *kind,
                         face_value: *face_value,
                         valid_until: *valid_until,
+                        fiscal_year: self.batches.get(batch_id).map_or(*cap_year, |b| b.guide.fiscal_year),
+                        expired: false,
                     },
                 );
             }
@@ -213,7 +369,248 @@ impl State {
     }
 
     /// Folds the events of the regulation's later lifecycles (providers, contracts, redemptions, audits).
-    fn evolve_regulation(&mut self, _event: &Event) {}
+    fn evolve_regulation(&mut self, event: &Event) {
+        match event {
+            Event::ProviderApplied { application } => {
+                self.providers.insert(
+                    application.provider.clone(),
+                    ProviderState {
+                        application: application.clone(),
+                        status: ProviderStatus::Applied,
+                        suspended: false,
+                        objections_open: 0,
+                    },
+                );
+            }
+            Event::ProviderApproved { provider, announcement_closes, .. } => {
+                if let Some(state) = self.providers.get_mut(provider) {
+                    state.status = ProviderStatus::Announced { closes_on: *announcement_closes };
+                }
+            }
+            Event::ProviderRejected { provider, reason } => {
+                if let Some(state) = self.providers.get_mut(provider) {
+                    state.status = ProviderStatus::Rejected { reason: reason.clone() };
+                }
+            }
+            Event::ProviderAdmitted { provider } => {
+                if let Some(state) = self.providers.get_mut(provider) {
+                    state.status = ProviderStatus::Admitted;
+                }
+            }
+            Event::ProviderSuspended { provider, .. } => {
+                if let Some(state) = self.providers.get_mut(provider) {
+                    state.suspended = true;
+                }
+            }
+            Event::ObjectionFiled { objection_id, target, jurisdiction, .. } => {
+                self.objection_count(target, 1);
+                self.objections.insert(
+                    *objection_id,
+                    ObjectionState { target: target.clone(), jurisdiction: *jurisdiction, ruling: None },
+                );
+            }
+            Event::ObjectionRuled { objection_id, ruling, .. } => {
+                let target = self.objections.get(objection_id).map(|objection| objection.target.clone());
+                if let Some(target) = target {
+                    self.objection_count(&target, -1);
+                }
+                if let Some(objection) = self.objections.get_mut(objection_id) {
+                    objection.ruling = Some(*ruling);
+                }
+            }
+            Event::ContractSubmitted { contract_id, terms, submitted_by } => {
+                self.contracts.insert(
+                    *contract_id,
+                    ContractState {
+                        terms: terms.clone(),
+                        submitted_by: *submitted_by,
+                        countersigned: false,
+                        status: ContractStatus::Submitted,
+                        rated: false,
+                        redemption_id: None,
+                        lapsed: false,
+                    },
+                );
+            }
+            Event::ContractSigned { contract_id, .. } => {
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    contract.countersigned = true;
+                }
+            }
+            Event::ContractFiled { contract_id, filed_on, .. } => {
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    contract.status = ContractStatus::Filed { filed_on: *filed_on };
+                }
+            }
+            Event::ContractRejected { contract_id, .. } => self.set_contract(contract_id, ContractStatus::Rejected),
+            Event::ContractCancelled { contract_id, .. } => self.set_contract(contract_id, ContractStatus::Cancelled),
+            Event::ServiceCompleted { contract_id, completed_on, redemption_deadline, .. } => {
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    let filed_on = contract.filed_on().unwrap_or(*completed_on);
+                    contract.status = ContractStatus::Completed {
+                        filed_on,
+                        completed_on: *completed_on,
+                        redemption_deadline: *redemption_deadline,
+                    };
+                }
+            }
+            Event::ServiceRated { contract_id, .. } => {
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    contract.rated = true;
+                }
+            }
+            Event::RedemptionRequested { redemption_id, contract_id, jurisdiction, provider, amount, .. } => {
+                let fiscal_year = self.contract_fiscal_year(contract_id).unwrap_or_default();
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    contract.redemption_id = Some(*redemption_id);
+                }
+                self.redemptions.insert(
+                    *redemption_id,
+                    RedemptionState {
+                        contract_id: *contract_id,
+                        jurisdiction: *jurisdiction,
+                        provider: provider.clone(),
+                        fiscal_year,
+                        requested: *amount,
+                        approved: None,
+                        status: RedemptionStatus::Requested,
+                        objections_open: 0,
+                        disbursed: Balance::ZERO,
+                        clawed_back: Balance::ZERO,
+                    },
+                );
+            }
+            Event::RedemptionReviewed { redemption_id, approved, .. } => {
+                if let Some(redemption) = self.redemptions.get_mut(redemption_id) {
+                    redemption.approved = *approved;
+                    redemption.status = match approved {
+                        Some(_) => RedemptionStatus::Approved,
+                        None => RedemptionStatus::Refused { reason: "rejected" },
+                    };
+                }
+            }
+            Event::RedemptionsAnnounced { announcement_id, jurisdiction, redemption_ids, closes_on, .. } => {
+                for redemption_id in redemption_ids {
+                    if let Some(redemption) = self.redemptions.get_mut(redemption_id) {
+                        redemption.status = RedemptionStatus::Announced { announcement_id: *announcement_id };
+                    }
+                }
+                self.announcements.insert(
+                    *announcement_id,
+                    AnnouncementState {
+                        jurisdiction: *jurisdiction,
+                        redemption_ids: redemption_ids.clone(),
+                        closes_on: *closes_on,
+                        closed: false,
+                    },
+                );
+            }
+            Event::RedemptionAnnouncementClosed { announcement_id } => {
+                let items = self.announcements.get_mut(announcement_id).map(|announcement| {
+                    announcement.closed = true;
+                    announcement.redemption_ids.clone()
+                });
+                for redemption_id in items.unwrap_or_default() {
+                    if let Some(redemption) = self.redemptions.get_mut(&redemption_id) {
+                        if matches!(redemption.status, RedemptionStatus::Announced { .. }) {
+                            redemption.status = RedemptionStatus::Payable;
+                        }
+                    }
+                }
+            }
+            Event::RedemptionStruck { redemption_id, .. } => {
+                self.set_redemption(redemption_id, RedemptionStatus::Refused { reason: "struck" })
+            }
+            Event::RedemptionDenied { redemption_id, .. } => {
+                self.set_redemption(redemption_id, RedemptionStatus::Refused { reason: "denied" })
+            }
+            Event::RedemptionDisbursed { redemption_id, amount, .. } => {
+                if let Some(redemption) = self.redemptions.get_mut(redemption_id) {
+                    redemption.status = RedemptionStatus::Disbursed;
+                    redemption.disbursed = redemption.disbursed.add(*amount);
+                }
+            }
+            Event::SampleDrawn { sample_id, jurisdiction, year, contract_ids, .. } => {
+                self.samples.insert(
+                    *sample_id,
+                    SampleState {
+                        jurisdiction: *jurisdiction,
+                        year: *year,
+                        contract_ids: contract_ids.clone(),
+                        findings: HashMap::new(),
+                    },
+                );
+            }
+            Event::FindingRecorded { sample_id, contract_id, finding, .. } => {
+                if let Some(sample) = self.samples.get_mut(sample_id) {
+                    sample.findings.insert(*contract_id, *finding);
+                }
+            }
+            Event::ClawbackOrdered { clawback_id, redemption_id, jurisdiction, amount, .. } => {
+                if let Some(redemption) = self.redemptions.get_mut(redemption_id) {
+                    redemption.clawed_back = redemption.clawed_back.add(*amount);
+                }
+                self.clawbacks.insert(
+                    *clawback_id,
+                    ClawbackState {
+                        redemption_id: *redemption_id,
+                        jurisdiction: *jurisdiction,
+                        amount: *amount,
+                        recovered: Balance::ZERO,
+                    },
+                );
+            }
+            Event::ClawbackRecovered { clawback_id, amount, .. } => {
+                if let Some(clawback) = self.clawbacks.get_mut(clawback_id) {
+                    clawback.recovered = clawback.recovered.add(*amount);
+                }
+            }
+            Event::ReferralRecorded { referral_id, party, .. } => {
+                self.referrals.insert(*referral_id, party.clone());
+            }
+            Event::VoucherExpired { voucher_id, .. } => {
+                if let Some(voucher) = self.vouchers.get_mut(voucher_id) {
+                    voucher.expired = true;
+                }
+            }
+            Event::RedemptionWindowLapsed { contract_id, .. } => {
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    contract.lapsed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn objection_count(&mut self, target: &ObjectionTarget, delta: i32) {
+        let counter = match target {
+            ObjectionTarget::Provider { provider } => self.providers.get_mut(provider).map(|p| &mut p.objections_open),
+            ObjectionTarget::Redemption { redemption_id } => {
+                self.redemptions.get_mut(redemption_id).map(|r| &mut r.objections_open)
+            }
+        };
+        if let Some(counter) = counter {
+            *counter = counter.saturating_add_signed(delta);
+        }
+    }
+
+    fn set_contract(&mut self, contract_id: &Uuid, status: ContractStatus) {
+        if let Some(contract) = self.contracts.get_mut(contract_id) {
+            contract.status = status;
+        }
+    }
+
+    fn set_redemption(&mut self, redemption_id: &Uuid, status: RedemptionStatus) {
+        if let Some(redemption) = self.redemptions.get_mut(redemption_id) {
+            redemption.status = status;
+        }
+    }
+
+    /// The fiscal year of the batch behind a contract's voucher.
+    pub fn contract_fiscal_year(&self, contract_id: &Uuid) -> Option<i32> {
+        let contract = self.contracts.get(contract_id)?;
+        self.vouchers.get(&contract.terms.voucher_id).map(|voucher| voucher.fiscal_year)
+    }
 
     fn set_status(&mut self, credit_code: &CreditCode, status: ApplicantStatus) {
         if let Some(applicant) = self.applicants.get_mut(credit_code) {

@@ -1,0 +1,814 @@
+//! `decide` for the regulation's later lifecycles (SPEC §4): providers (art. 8), contracts and ratings
+//! (art. 9, 10), redemptions and announcements (art. 11), denials, audits and clawbacks (art. 12, 13), and
+//! the deadlines the scheduler turns into events. Pure: state and command in, events or a rejection out.
+
+use chrono::{Datelike, NaiveDate, TimeDelta};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::decide::{forbidden, policy_in_force, require_role, require_service_center, required_reason};
+use crate::event::{ContractTerms, ObjectionTarget, Party, ProviderApplication, ReviewOutcome, Ruling};
+use crate::state::{
+    ApplicantStatus, ContractState, ContractStatus, ProviderStatus, RedemptionState, RedemptionStatus, State,
+};
+use crate::{Account, Actor, Balance, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection, Role};
+
+/// The largest audit sample drawn at once.
+const SAMPLE_SIZE_MAX: u32 = 10_000;
+
+/// Decides the commands of the later lifecycles. `crate::decide::decide` dispatches here.
+///
+/// # Errors
+/// A [`Rejection`] naming the broken rule.
+pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec<Event>, Rejection> {
+    let actor = &context.actor;
+    let date = context.business_date;
+    match command {
+        Command::ApplyAsProvider { name, categories, qualifications, contact } => {
+            let (provider, jurisdiction) = match (&actor.credit_code, actor.role, actor.jurisdiction) {
+                (Some(code), Role::Provider, Some(jurisdiction)) => (code.clone(), jurisdiction),
+                _ => return Err(forbidden(actor, "apply as a provider")),
+            };
+            if state.providers.contains_key(&provider) {
+                return Err(exists("provider", &provider));
+            }
+            let policy = policy_in_force(state, context)?;
+            if name.trim().is_empty() {
+                return Err(Rejection::Invalid("name must not be empty".into()));
+            }
+            if categories.is_empty() {
+                return Err(Rejection::Invalid("categories must not be empty".into()));
+            }
+            if let Some(unknown) = categories.iter().find(|c| !policy.service_categories.contains(*c)) {
+                return Err(Rejection::Invalid(format!("service category \"{unknown}\" is not in policy {}", policy.id)));
+            }
+            if qualifications.is_empty() {
+                return Err(Rejection::Invalid("at least one qualification document is required".into()));
+            }
+            for document in qualifications {
+                document.validate().map_err(|error| Rejection::Invalid(error.to_string()))?;
+            }
+            Ok(vec![Event::ProviderApplied {
+                application: ProviderApplication {
+                    provider,
+                    name: name.trim().to_owned(),
+                    jurisdiction,
+                    categories: categories.clone(),
+                    qualifications: qualifications.clone(),
+                    contact: contact.trim().to_owned(),
+                },
+            }])
+        }
+        Command::DecideProvider { provider, approve, reason } => {
+            let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
+            require_role(actor, Role::Bureau, Some(state_of.application.jurisdiction), "decide provider applications")?;
+            if state_of.status != ProviderStatus::Applied {
+                return Err(invalid_state("provider", provider, provider_status(&state_of.status), "a decision"));
+            }
+            if *approve {
+                let policy = policy_in_force(state, context)?;
+                let closes = state.calendar.working_days_after(date, policy.provider_announcement_working_days)?;
+                Ok(vec![Event::ProviderApproved {
+                    provider: provider.clone(),
+                    announced_on: date,
+                    announcement_closes: closes,
+                }])
+            } else {
+                let reason = required_reason(reason, "a rejection")?;
+                Ok(vec![Event::ProviderRejected { provider: provider.clone(), reason }])
+            }
+        }
+        Command::SuspendProvider { provider, reason } => {
+            let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
+            require_role(actor, Role::Bureau, Some(state_of.application.jurisdiction), "suspend providers")?;
+            if state_of.suspended {
+                return Err(invalid_state("provider", provider, "suspended", "a suspension"));
+            }
+            let reason = required_reason(reason, "a suspension")?;
+            Ok(vec![Event::ProviderSuspended { provider: provider.clone(), reason }])
+        }
+        Command::FileObjection { objection_id, target, text } => {
+            if state.objections.contains_key(objection_id) {
+                return Err(exists("objection", objection_id));
+            }
+            let text = text.trim();
+            if text.is_empty() {
+                return Err(Rejection::Invalid("an objection needs a text".into()));
+            }
+            let (jurisdiction, closes_on) = match target {
+                ObjectionTarget::Provider { provider } => {
+                    let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
+                    match state_of.status {
+                        ProviderStatus::Announced { closes_on } => (state_of.application.jurisdiction, closes_on),
+                        _ => {
+                            return Err(invalid_state(
+                                "provider",
+                                provider,
+                                provider_status(&state_of.status),
+                                "an objection",
+                            ));
+                        }
+                    }
+                }
+                ObjectionTarget::Redemption { redemption_id } => {
+                    let redemption = redemption(state, redemption_id)?;
+                    let RedemptionStatus::Announced { announcement_id } = redemption.status else {
+                        return Err(invalid_state("redemption", redemption_id, redemption_status(redemption), "an objection"));
+                    };
+                    let announcement = state
+                        .announcements
+                        .get(&announcement_id)
+                        .ok_or_else(|| not_found("announcement", &announcement_id))?;
+                    (announcement.jurisdiction, announcement.closes_on)
+                }
+            };
+            if date > closes_on {
+                return Err(Rejection::AnnouncementClosed { closes_on });
+            }
+            Ok(vec![Event::ObjectionFiled {
+                objection_id: *objection_id,
+                target: target.clone(),
+                jurisdiction,
+                text: text.to_owned(),
+            }])
+        }
+        Command::RuleOnObjection { objection_id, ruling, reason } => {
+            let objection = state.objections.get(objection_id).ok_or_else(|| not_found("objection", objection_id))?;
+            require_role(actor, Role::Bureau, Some(objection.jurisdiction), "rule on objections")?;
+            if objection.ruling.is_some() {
+                return Err(invalid_state("objection", objection_id, "ruled", "a ruling"));
+            }
+            let reason = required_reason(reason, "a ruling")?;
+            let mut events =
+                vec![Event::ObjectionRuled { objection_id: *objection_id, ruling: *ruling, reason: reason.clone() }];
+            if *ruling == Ruling::Upheld {
+                match &objection.target {
+                    ObjectionTarget::Provider { provider } => {
+                        events.push(Event::ProviderRejected {
+                            provider: provider.clone(),
+                            reason: format!("objection upheld: {reason}"),
+                        });
+                    }
+                    ObjectionTarget::Redemption { redemption_id } => {
+                        let redemption = redemption(state, redemption_id)?;
+                        if let Some(returned) = redemption.outstanding() {
+                            events.push(Event::RedemptionStruck {
+                                redemption_id: *redemption_id,
+                                objection_id: *objection_id,
+                                jurisdiction: redemption.jurisdiction,
+                                provider: redemption.provider.clone(),
+                                fiscal_year: redemption.fiscal_year,
+                                returned,
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(events)
+        }
+        Command::SubmitContract { contract_id, voucher_id, provider, .. } => {
+            if state.contracts.contains_key(contract_id) {
+                return Err(exists("contract", contract_id));
+            }
+            let voucher = state.vouchers.get(voucher_id).ok_or_else(|| not_found("voucher", voucher_id))?;
+            let submitted_by = match actor.role {
+                Role::Provider if actor.credit_code.as_ref() == Some(provider) => Party::Provider,
+                Role::Enterprise | Role::ProjectEntity if actor.credit_code.as_ref() == Some(&voucher.applicant) => {
+                    Party::Applicant
+                }
+                _ => return Err(forbidden(actor, "submit a contract for another party")),
+            };
+            let terms = contract_terms(state, context, command)?;
+            Ok(vec![Event::ContractSubmitted { contract_id: *contract_id, terms, submitted_by }])
+        }
+        Command::SignContract { contract_id } => {
+            let contract = contract(state, contract_id)?;
+            let counterparty = contract.submitted_by.counterparty();
+            if party_of(actor, contract) != Some(counterparty) {
+                return Err(forbidden(actor, "sign this contract"));
+            }
+            if contract.status != ContractStatus::Submitted || contract.countersigned {
+                return Err(invalid_state("contract", contract_id, contract_status(contract), "a signature"));
+            }
+            Ok(vec![Event::ContractSigned { contract_id: *contract_id, party: counterparty }])
+        }
+        Command::FileContract { contract_id } => {
+            let contract = contract(state, contract_id)?;
+            require_service_center(actor, contract.terms.jurisdiction, "file contracts")?;
+            if contract.status != ContractStatus::Submitted || !contract.countersigned {
+                let status = if contract.countersigned { contract_status(contract) } else { "awaiting a signature" };
+                return Err(invalid_state("contract", contract_id, status, "a filing"));
+            }
+            check_provider_may_contract(state, &contract.terms.provider, &contract.terms.category)?;
+            let voucher_id = contract.terms.voucher_id;
+            check_voucher_available(state, voucher_id, contract.terms.voucher_amount, date)?;
+            Ok(vec![Event::ContractFiled {
+                contract_id: *contract_id,
+                voucher_id,
+                jurisdiction: contract.terms.jurisdiction,
+                amount: contract.terms.voucher_amount,
+                filed_on: date,
+            }])
+        }
+        Command::RejectContract { contract_id, reason } => {
+            let contract = contract(state, contract_id)?;
+            require_service_center(actor, contract.terms.jurisdiction, "reject contracts")?;
+            if contract.status != ContractStatus::Submitted {
+                return Err(invalid_state("contract", contract_id, contract_status(contract), "a rejection"));
+            }
+            let reason = required_reason(reason, "a rejection")?;
+            Ok(vec![Event::ContractRejected { contract_id: *contract_id, reason }])
+        }
+        Command::CancelContract { contract_id, reason } => {
+            let contract = contract(state, contract_id)?;
+            if party_of(actor, contract).is_none() {
+                return Err(forbidden(actor, "cancel this contract"));
+            }
+            let released = match contract.status {
+                ContractStatus::Submitted => None,
+                ContractStatus::Filed { .. } => Some(contract.terms.voucher_amount),
+                _ => return Err(invalid_state("contract", contract_id, contract_status(contract), "a cancellation")),
+            };
+            let reason = required_reason(reason, "a cancellation")?;
+            Ok(vec![Event::ContractCancelled {
+                contract_id: *contract_id,
+                voucher_id: contract.terms.voucher_id,
+                jurisdiction: contract.terms.jurisdiction,
+                released,
+                reason,
+            }])
+        }
+        Command::ConfirmCompletion { contract_id } => {
+            let contract = contract(state, contract_id)?;
+            if party_of(actor, contract) != Some(Party::Applicant) {
+                return Err(forbidden(actor, "confirm completion of this contract"));
+            }
+            if !matches!(contract.status, ContractStatus::Filed { .. }) {
+                return Err(invalid_state("contract", contract_id, contract_status(contract), "a completion"));
+            }
+            let redemption_days = state
+                .vouchers
+                .get(&contract.terms.voucher_id)
+                .and_then(|voucher| state.batches.get(&voucher.batch_id))
+                .map_or(0, |batch| batch.guide.redemption_days);
+            Ok(vec![Event::ServiceCompleted {
+                contract_id: *contract_id,
+                voucher_id: contract.terms.voucher_id,
+                jurisdiction: contract.terms.jurisdiction,
+                provider: contract.terms.provider.clone(),
+                amount: contract.terms.voucher_amount,
+                completed_on: date,
+                redemption_deadline: date + TimeDelta::days(i64::from(redemption_days)),
+            }])
+        }
+        Command::RateService { contract_id, quality, timeliness, professionalism, text } => {
+            let contract = contract(state, contract_id)?;
+            if party_of(actor, contract) != Some(Party::Applicant) {
+                return Err(forbidden(actor, "rate this contract"));
+            }
+            if !matches!(contract.status, ContractStatus::Completed { .. }) {
+                return Err(invalid_state("contract", contract_id, contract_status(contract), "a rating"));
+            }
+            if contract.rated {
+                return Err(Rejection::AlreadyRated(*contract_id));
+            }
+            for (name, score) in [("quality", quality), ("timeliness", timeliness), ("professionalism", professionalism)] {
+                if !(1..=5).contains(score) {
+                    return Err(Rejection::Invalid(format!("{name} must be 1 to 5, not {score}")));
+                }
+            }
+            Ok(vec![Event::ServiceRated {
+                contract_id: *contract_id,
+                provider: contract.terms.provider.clone(),
+                category: contract.terms.category.clone(),
+                quality: *quality,
+                timeliness: *timeliness,
+                professionalism: *professionalism,
+                text: text.trim().to_owned(),
+            }])
+        }
+        Command::RequestRedemption { redemption_id, contract_id, invoice, remittance_proof, results } => {
+            if state.redemptions.contains_key(redemption_id) {
+                return Err(exists("redemption", redemption_id));
+            }
+            let contract = contract(state, contract_id)?;
+            if party_of(actor, contract) != Some(Party::Provider) {
+                return Err(forbidden(actor, "request redemption of this contract"));
+            }
+            let ContractStatus::Completed { redemption_deadline, .. } = contract.status else {
+                return Err(invalid_state("contract", contract_id, contract_status(contract), "a redemption"));
+            };
+            if contract.redemption_id.is_some() || contract.lapsed {
+                let status = if contract.lapsed { "lapsed" } else { "already redeemed" };
+                return Err(invalid_state("contract", contract_id, status, "a redemption"));
+            }
+            if date > redemption_deadline {
+                return Err(Rejection::RedemptionDeadlinePassed { deadline: redemption_deadline });
+            }
+            if results.is_empty() {
+                return Err(Rejection::Invalid("at least one service-result document is required".into()));
+            }
+            for document in std::iter::once(invoice).chain(std::iter::once(remittance_proof)).chain(results) {
+                document.validate().map_err(|error| Rejection::Invalid(error.to_string()))?;
+            }
+            Ok(vec![Event::RedemptionRequested {
+                redemption_id: *redemption_id,
+                contract_id: *contract_id,
+                jurisdiction: contract.terms.jurisdiction,
+                provider: contract.terms.provider.clone(),
+                amount: contract.terms.voucher_amount,
+                invoice: invoice.clone(),
+                remittance_proof: remittance_proof.clone(),
+                results: results.clone(),
+            }])
+        }
+        Command::ReviewRedemption { redemption_id, outcome } => {
+            let redemption = redemption(state, redemption_id)?;
+            require_role(actor, Role::Reviewer, Some(redemption.jurisdiction), "review redemptions")?;
+            if redemption.status != RedemptionStatus::Requested {
+                return Err(invalid_state("redemption", redemption_id, redemption_status(redemption), "a review"));
+            }
+            let requested = redemption.requested;
+            let (outcome, approved, returned) = match outcome {
+                ReviewOutcome::Full => (ReviewOutcome::Full, Some(requested), None),
+                ReviewOutcome::Reduced { approved, reason } => {
+                    if *approved >= requested {
+                        return Err(Rejection::Invalid(format!(
+                            "a reduced approval {approved} must be less than the {requested} requested"
+                        )));
+                    }
+                    let reason = required_reason(reason, "a reduction")?;
+                    let returned = Balance::from(requested).sub(*approved).try_into_cny();
+                    (ReviewOutcome::Reduced { approved: *approved, reason }, Some(*approved), returned)
+                }
+                ReviewOutcome::Rejected { reason } => {
+                    let reason = required_reason(reason, "a rejection")?;
+                    (ReviewOutcome::Rejected { reason }, None, Some(requested))
+                }
+            };
+            Ok(vec![Event::RedemptionReviewed {
+                redemption_id: *redemption_id,
+                jurisdiction: redemption.jurisdiction,
+                provider: redemption.provider.clone(),
+                fiscal_year: redemption.fiscal_year,
+                outcome,
+                approved,
+                returned,
+            }])
+        }
+        Command::AnnounceRedemptions { announcement_id, jurisdiction, redemption_ids } => {
+            require_role(actor, Role::Bureau, Some(*jurisdiction), "announce redemptions")?;
+            if state.announcements.contains_key(announcement_id) {
+                return Err(exists("announcement", announcement_id));
+            }
+            if redemption_ids.is_empty() {
+                return Err(Rejection::Invalid("an announcement lists at least one redemption".into()));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for redemption_id in redemption_ids {
+                let item = redemption(state, redemption_id)?;
+                if item.jurisdiction != *jurisdiction {
+                    return Err(Rejection::Invalid(format!("redemption {redemption_id} belongs to {}", item.jurisdiction)));
+                }
+                if item.status != RedemptionStatus::Approved || !seen.insert(*redemption_id) {
+                    return Err(invalid_state("redemption", redemption_id, redemption_status(item), "an announcement"));
+                }
+            }
+            let policy = policy_in_force(state, context)?;
+            let closes_on = state.calendar.working_days_after(date, policy.redemption_announcement_working_days)?;
+            Ok(vec![Event::RedemptionsAnnounced {
+                announcement_id: *announcement_id,
+                jurisdiction: *jurisdiction,
+                redemption_ids: redemption_ids.clone(),
+                announced_on: date,
+                closes_on,
+            }])
+        }
+        Command::DisburseRedemption { redemption_id, payment_reference } => {
+            let item = redemption(state, redemption_id)?;
+            require_role(actor, Role::Bureau, Some(item.jurisdiction), "disburse redemptions")?;
+            let not_payable = |reason: &str| Rejection::NotPayable { redemption_id: *redemption_id, reason: reason.into() };
+            match item.status {
+                RedemptionStatus::Payable => {}
+                RedemptionStatus::Disbursed => return Err(Rejection::AlreadyDisbursed(*redemption_id)),
+                RedemptionStatus::Announced { .. } => return Err(not_payable("its announcement has not closed")),
+                _ => return Err(not_payable(redemption_status(item))),
+            }
+            if item.objections_open > 0 {
+                return Err(not_payable("an objection is open"));
+            }
+            let reference = payment_reference.trim();
+            if reference.is_empty() {
+                return Err(Rejection::Invalid("a disbursement needs a payment reference".into()));
+            }
+            let amount = item.approved.ok_or_else(|| not_payable("nothing approved"))?;
+            Ok(vec![Event::RedemptionDisbursed {
+                redemption_id: *redemption_id,
+                jurisdiction: item.jurisdiction,
+                provider: item.provider.clone(),
+                amount,
+                payment_reference: reference.to_owned(),
+            }])
+        }
+        Command::DenyRedemption { redemption_id, ground, reason } => {
+            let item = redemption(state, redemption_id)?;
+            require_role(actor, Role::Bureau, Some(item.jurisdiction), "deny redemptions")?;
+            if item.status == RedemptionStatus::Disbursed {
+                return Err(Rejection::AlreadyDisbursed(*redemption_id));
+            }
+            let returned = item
+                .outstanding()
+                .ok_or_else(|| invalid_state("redemption", redemption_id, redemption_status(item), "a denial"))?;
+            let reason = required_reason(reason, "a denial")?;
+            Ok(vec![Event::RedemptionDenied {
+                redemption_id: *redemption_id,
+                jurisdiction: item.jurisdiction,
+                provider: item.provider.clone(),
+                fiscal_year: item.fiscal_year,
+                ground: *ground,
+                reason,
+                returned,
+            }])
+        }
+        Command::DrawSample { sample_id, jurisdiction, year, size, seed } => {
+            if actor.role != Role::Auditor {
+                return Err(forbidden(actor, "draw audit samples"));
+            }
+            if state.samples.contains_key(sample_id) {
+                return Err(exists("sample", sample_id));
+            }
+            if *size == 0 || *size > SAMPLE_SIZE_MAX {
+                return Err(Rejection::Invalid(format!("sample size must be 1 to {SAMPLE_SIZE_MAX}")));
+            }
+            if seed.trim().is_empty() {
+                return Err(Rejection::Invalid("a sample needs a seed".into()));
+            }
+            if *year >= date.year() {
+                return Err(Rejection::Invalid(format!("only a past year can be sampled, not {year}")));
+            }
+            let population = sample_population(state, *jurisdiction, *year);
+            let contract_ids = draw_sample(&population, seed, *size);
+            Ok(vec![Event::SampleDrawn {
+                sample_id: *sample_id,
+                jurisdiction: *jurisdiction,
+                year: *year,
+                size: *size,
+                seed: seed.clone(),
+                as_of_position: context.log_position,
+                population: u32::try_from(population.len()).unwrap_or(u32::MAX),
+                contract_ids,
+            }])
+        }
+        Command::RecordFinding { sample_id, contract_id, finding, note } => {
+            if actor.role != Role::Auditor {
+                return Err(forbidden(actor, "record audit findings"));
+            }
+            let sample = state.samples.get(sample_id).ok_or_else(|| not_found("sample", sample_id))?;
+            if !sample.contract_ids.contains(contract_id) {
+                return Err(Rejection::NotInSample { sample_id: *sample_id, contract_id: *contract_id });
+            }
+            Ok(vec![Event::FindingRecorded {
+                sample_id: *sample_id,
+                contract_id: *contract_id,
+                finding: *finding,
+                note: note.trim().to_owned(),
+            }])
+        }
+        Command::OrderClawback { clawback_id, redemption_id, amount, reason } => {
+            let item = redemption(state, redemption_id)?;
+            require_role(actor, Role::Bureau, Some(item.jurisdiction), "order clawbacks")?;
+            if state.clawbacks.contains_key(clawback_id) {
+                return Err(exists("clawback", clawback_id));
+            }
+            let remaining = item.disbursed.checked_sub(item.clawed_back);
+            if Balance::from(*amount) > remaining {
+                return Err(Rejection::ClawbackExceedsDisbursed { requested: *amount, remaining: remaining.to_string() });
+            }
+            let reason = required_reason(reason, "a clawback")?;
+            Ok(vec![Event::ClawbackOrdered {
+                clawback_id: *clawback_id,
+                redemption_id: *redemption_id,
+                jurisdiction: item.jurisdiction,
+                provider: item.provider.clone(),
+                amount: *amount,
+                reason,
+            }])
+        }
+        Command::RecordRecovery { clawback_id, amount } => {
+            let clawback = state.clawbacks.get(clawback_id).ok_or_else(|| not_found("clawback", clawback_id))?;
+            require_role(actor, Role::Bureau, Some(clawback.jurisdiction), "record recoveries")?;
+            let due = Balance::from(clawback.amount).checked_sub(clawback.recovered);
+            if Balance::from(*amount) > due {
+                return Err(Rejection::RecoveryExceedsDue { requested: *amount, due: due.to_string() });
+            }
+            Ok(vec![Event::ClawbackRecovered {
+                clawback_id: *clawback_id,
+                jurisdiction: clawback.jurisdiction,
+                amount: *amount,
+            }])
+        }
+        Command::RecordReferral { referral_id, party, authority, note } => {
+            if actor.role != Role::Bureau {
+                return Err(forbidden(actor, "record referrals"));
+            }
+            let known = state.applicants.contains_key(party) || state.providers.contains_key(party);
+            if !known {
+                return Err(not_found("party", party));
+            }
+            if state.referrals.contains_key(referral_id) {
+                return Err(exists("referral", referral_id));
+            }
+            let authority = authority.trim();
+            if authority.is_empty() {
+                return Err(Rejection::Invalid("a referral names the authority".into()));
+            }
+            Ok(vec![Event::ReferralRecorded {
+                referral_id: *referral_id,
+                party: party.clone(),
+                authority: authority.to_owned(),
+                note: note.trim().to_owned(),
+            }])
+        }
+        Command::CloseProviderAnnouncement { provider } => {
+            require_system(actor)?;
+            let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
+            match state_of.status {
+                ProviderStatus::Announced { closes_on } if date > closes_on && state_of.objections_open == 0 => {
+                    Ok(vec![Event::ProviderAdmitted { provider: provider.clone() }])
+                }
+                _ => Err(Rejection::NothingDue(format!("provider {provider} is not due for admission"))),
+            }
+        }
+        Command::CloseRedemptionAnnouncement { announcement_id } => {
+            require_system(actor)?;
+            let announcement =
+                state.announcements.get(announcement_id).ok_or_else(|| not_found("announcement", announcement_id))?;
+            if announcement.closed || date <= announcement.closes_on {
+                return Err(Rejection::NothingDue(format!("announcement {announcement_id} is not due to close")));
+            }
+            Ok(vec![Event::RedemptionAnnouncementClosed { announcement_id: *announcement_id }])
+        }
+        Command::ExpireVoucher { voucher_id } => {
+            require_system(actor)?;
+            let voucher = state.vouchers.get(voucher_id).ok_or_else(|| not_found("voucher", voucher_id))?;
+            if voucher.expired || date <= voucher.valid_until {
+                return Err(Rejection::NothingDue(format!("voucher {voucher_id} is not due to expire")));
+            }
+            let available =
+                state.ledger.balance(voucher.jurisdiction, &Account::VoucherAvailable { voucher_id: *voucher_id });
+            Ok(vec![Event::VoucherExpired {
+                voucher_id: *voucher_id,
+                jurisdiction: voucher.jurisdiction,
+                fiscal_year: voucher.fiscal_year,
+                returned: available.try_into_cny(),
+            }])
+        }
+        Command::LapseRedemptionWindow { contract_id } => {
+            require_system(actor)?;
+            let contract = contract(state, contract_id)?;
+            match contract.status {
+                ContractStatus::Completed { redemption_deadline, .. }
+                    if date > redemption_deadline && contract.redemption_id.is_none() && !contract.lapsed =>
+                {
+                    Ok(vec![Event::RedemptionWindowLapsed {
+                        contract_id: *contract_id,
+                        jurisdiction: contract.terms.jurisdiction,
+                        provider: contract.terms.provider.clone(),
+                        fiscal_year: state.contract_fiscal_year(contract_id).unwrap_or_default(),
+                        returned: contract.terms.voucher_amount,
+                    }])
+                }
+                _ => Err(Rejection::NothingDue(format!("contract {contract_id} has no lapsed redemption window"))),
+            }
+        }
+        _ => Err(Rejection::Invalid(format!("{} is not a command of the later lifecycles", command.name()))),
+    }
+}
+
+/// The commands the scheduler should issue on `date`: every deadline that has passed (SPEC §4, DESIGN §1).
+/// Deciding them is idempotent: a command no longer due is refused with `nothing_due`.
+pub fn due_commands(state: &State, date: NaiveDate) -> Vec<Command> {
+    let mut due = Vec::new();
+    let mut providers: Vec<_> = state
+        .providers
+        .iter()
+        .filter(|(_, p)| matches!(p.status, ProviderStatus::Announced { closes_on } if date > closes_on) && p.objections_open == 0)
+        .map(|(code, _)| code.clone())
+        .collect();
+    providers.sort();
+    due.extend(providers.into_iter().map(|provider| Command::CloseProviderAnnouncement { provider }));
+    let mut announcements: Vec<_> =
+        state.announcements.iter().filter(|(_, a)| !a.closed && date > a.closes_on).map(|(id, _)| *id).collect();
+    announcements.sort();
+    due.extend(announcements.into_iter().map(|announcement_id| Command::CloseRedemptionAnnouncement { announcement_id }));
+    let mut vouchers: Vec<_> =
+        state.vouchers.iter().filter(|(_, v)| !v.expired && date > v.valid_until).map(|(id, _)| *id).collect();
+    vouchers.sort();
+    due.extend(vouchers.into_iter().map(|voucher_id| Command::ExpireVoucher { voucher_id }));
+    let mut lapsed: Vec<_> = state
+        .contracts
+        .iter()
+        .filter(|(_, c)| {
+            matches!(c.status, ContractStatus::Completed { redemption_deadline, .. } if date > redemption_deadline)
+                && c.redemption_id.is_none()
+                && !c.lapsed
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    lapsed.sort();
+    due.extend(lapsed.into_iter().map(|contract_id| Command::LapseRedemptionWindow { contract_id }));
+    due
+}
+
+/// The population of an audit draw: the jurisdiction's contracts filed in `year`, in id order.
+pub fn sample_population(state: &State, jurisdiction: Jurisdiction, year: i32) -> Vec<Uuid> {
+    let mut population: Vec<Uuid> = state
+        .contracts
+        .iter()
+        .filter(|(_, c)| c.terms.jurisdiction == jurisdiction && c.filed_on().is_some_and(|d| d.year() == year))
+        .map(|(id, _)| *id)
+        .collect();
+    population.sort();
+    population
+}
+
+/// The audit draw: rank the population by SHA-256(seed, ":", contract id) and take the first `size`.
+///
+/// # Properties
+/// - Deterministic: the same population, seed and size give the same sample, in the same order.
+/// - The sample is a subset of the population of `min(size, population)` distinct contracts.
+pub fn draw_sample(population: &[Uuid], seed: &str, size: u32) -> Vec<Uuid> {
+    let mut ranked: Vec<([u8; 32], Uuid)> = population
+        .iter()
+        .map(|id| {
+            let mut hasher = Sha256::new();
+            hasher.update(seed.as_bytes());
+            hasher.update(b":");
+            hasher.update(id.as_bytes());
+            (hasher.finalize().into(), *id)
+        })
+        .collect();
+    ranked.sort();
+    ranked.into_iter().take(usize::try_from(size).unwrap_or(usize::MAX)).map(|(_, id)| id).collect()
+}
+
+/// Builds and checks a submitted contract's terms (Measures art. 9, 10).
+fn contract_terms(state: &State, context: &Context, command: &Command) -> Result<ContractTerms, Rejection> {
+    let Command::SubmitContract {
+        voucher_id,
+        provider,
+        category,
+        description,
+        term_start,
+        term_end,
+        total,
+        voucher_amount,
+        document_sha256,
+        ..
+    } = command
+    else {
+        return Err(Rejection::Invalid("not a contract submission".into()));
+    };
+    let voucher = state.vouchers.get(voucher_id).ok_or_else(|| not_found("voucher", voucher_id))?;
+    if *provider == voucher.applicant {
+        return Err(Rejection::SameLegalPerson(provider.clone()));
+    }
+    let applicant = state
+        .applicants
+        .get(&voucher.applicant)
+        .ok_or_else(|| Rejection::ApplicantNotFound(voucher.applicant.clone()))?;
+    if let ApplicantStatus::Suspended { .. } = applicant.status {
+        return Err(Rejection::ApplicantNotVerified { credit_code: voucher.applicant.clone(), status: "suspended" });
+    }
+    check_provider_may_contract(state, provider, category)?;
+    let batch = state.batches.get(&voucher.batch_id).ok_or(Rejection::BatchNotFound(voucher.batch_id))?;
+    if !batch.guide.eligible_categories.contains(category) {
+        return Err(Rejection::CategoryNotEligible { category: category.clone() });
+    }
+    if description.trim().is_empty() {
+        return Err(Rejection::Invalid("description must not be empty".into()));
+    }
+    if term_end < term_start {
+        return Err(Rejection::Invalid(format!("term_end {term_end} is before term_start {term_start}")));
+    }
+    if voucher_amount > total {
+        return Err(Rejection::Invalid(format!("voucher amount {voucher_amount} exceeds the total {total}")));
+    }
+    let cap = batch.guide.max_voucher_share.cap_of(*total);
+    if Balance::from(*voucher_amount) > cap {
+        return Err(Rejection::ShareCapExceeded { requested: *voucher_amount, cap: cap.to_string() });
+    }
+    check_voucher_available(state, *voucher_id, *voucher_amount, context.business_date)?;
+    Ok(ContractTerms {
+        voucher_id: *voucher_id,
+        jurisdiction: voucher.jurisdiction,
+        provider: provider.clone(),
+        applicant: voucher.applicant.clone(),
+        category: category.clone(),
+        description: description.trim().to_owned(),
+        term_start: *term_start,
+        term_end: *term_end,
+        total: *total,
+        voucher_amount: *voucher_amount,
+        document_sha256: document_sha256.clone(),
+    })
+}
+
+/// The provider must be admitted, not suspended, and offer the category.
+fn check_provider_may_contract(state: &State, provider: &CreditCode, category: &str) -> Result<(), Rejection> {
+    let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
+    if state_of.status != ProviderStatus::Admitted {
+        return Err(Rejection::ProviderNotAdmitted {
+            provider: provider.clone(),
+            status: provider_status(&state_of.status).to_owned(),
+        });
+    }
+    if state_of.suspended {
+        return Err(Rejection::ProviderSuspended(provider.clone()));
+    }
+    if !state_of.application.categories.contains(category) {
+        return Err(Rejection::CategoryNotOffered { provider: provider.clone(), category: category.to_owned() });
+    }
+    Ok(())
+}
+
+/// The voucher must be valid on `date` and have `amount` available.
+fn check_voucher_available(state: &State, voucher_id: Uuid, amount: Cny, date: NaiveDate) -> Result<(), Rejection> {
+    let voucher = state.vouchers.get(&voucher_id).ok_or_else(|| not_found("voucher", &voucher_id))?;
+    if voucher.expired || date > voucher.valid_until {
+        return Err(Rejection::VoucherExpired { voucher_id, valid_until: voucher.valid_until });
+    }
+    let available = state.ledger.balance(voucher.jurisdiction, &Account::VoucherAvailable { voucher_id });
+    if available < Balance::from(amount) {
+        return Err(Rejection::InsufficientBalance { voucher_id, available: available.to_string(), requested: amount });
+    }
+    Ok(())
+}
+
+/// Which party of the contract the actor is, if any.
+fn party_of(actor: &Actor, contract: &ContractState) -> Option<Party> {
+    let code = actor.credit_code.as_ref()?;
+    match actor.role {
+        Role::Provider if *code == contract.terms.provider => Some(Party::Provider),
+        Role::Enterprise | Role::ProjectEntity if *code == contract.terms.applicant => Some(Party::Applicant),
+        _ => None,
+    }
+}
+
+fn require_system(actor: &Actor) -> Result<(), Rejection> {
+    if actor.role == Role::System { Ok(()) } else { Err(forbidden(actor, "issue scheduler commands")) }
+}
+
+fn contract<'a>(state: &'a State, contract_id: &Uuid) -> Result<&'a ContractState, Rejection> {
+    state.contracts.get(contract_id).ok_or_else(|| not_found("contract", contract_id))
+}
+
+fn redemption<'a>(state: &'a State, redemption_id: &Uuid) -> Result<&'a RedemptionState, Rejection> {
+    state.redemptions.get(redemption_id).ok_or_else(|| not_found("redemption", redemption_id))
+}
+
+fn not_found(what: &'static str, id: &impl std::fmt::Display) -> Rejection {
+    Rejection::NotFound { what, id: id.to_string() }
+}
+
+fn exists(what: &'static str, id: &impl std::fmt::Display) -> Rejection {
+    Rejection::Exists { what, id: id.to_string() }
+}
+
+fn invalid_state(what: &'static str, id: &impl std::fmt::Display, status: &str, action: &'static str) -> Rejection {
+    Rejection::InvalidState { what, id: id.to_string(), status: status.to_owned(), action }
+}
+
+/// The stable name of a provider status.
+pub fn provider_status(status: &ProviderStatus) -> &'static str {
+    match status {
+        ProviderStatus::Applied => "applied",
+        ProviderStatus::Announced { .. } => "announced",
+        ProviderStatus::Admitted => "admitted",
+        ProviderStatus::Rejected { .. } => "rejected",
+    }
+}
+
+/// The stable name of a contract status.
+pub fn contract_status(contract: &ContractState) -> &'static str {
+    match contract.status {
+        ContractStatus::Submitted if contract.countersigned => "signed",
+        ContractStatus::Submitted => "submitted",
+        ContractStatus::Filed { .. } => "filed",
+        ContractStatus::Rejected => "rejected",
+        ContractStatus::Cancelled => "cancelled",
+        ContractStatus::Completed { .. } => "completed",
+    }
+}
+
+/// The stable name of a redemption status.
+pub fn redemption_status(redemption: &RedemptionState) -> &'static str {
+    match redemption.status {
+        RedemptionStatus::Requested => "requested",
+        RedemptionStatus::Approved => "approved",
+        RedemptionStatus::Announced { .. } => "announced",
+        RedemptionStatus::Payable => "payable",
+        RedemptionStatus::Disbursed => "disbursed",
+        RedemptionStatus::Refused { reason } => reason,
+    }
+}

@@ -15,6 +15,11 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use domain::Event;
+use domain::UnknownName;
+use domain::document::{Document, Sha256Hex};
+use domain::event::{
+    ContractTerms, DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, ReviewOutcome, Ruling,
+};
 use prost::Message;
 use uuid::Uuid;
 
@@ -99,6 +104,338 @@ pub fn encode_event(event: &Event) -> (&'static str, u32, Vec<u8>) {
             }
             .encode_to_vec(),
         ),
+        Event::ProviderApplied { application } => {
+            (1, v1::ProviderApplied { application: Some(application.into()) }.encode_to_vec())
+        }
+        Event::ProviderApproved { provider, announced_on, announcement_closes } => (
+            1,
+            v1::ProviderApproved {
+                provider: provider.as_str().to_owned(),
+                announced_on_days: days_from_date(*announced_on),
+                announcement_closes_days: days_from_date(*announcement_closes),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ProviderRejected { provider, reason } => (
+            1,
+            v1::ProviderRejected { provider: provider.as_str().to_owned(), reason: reason.clone() }
+                .encode_to_vec(),
+        ),
+        Event::ProviderAdmitted { provider } => {
+            (1, v1::ProviderAdmitted { provider: provider.as_str().to_owned() }.encode_to_vec())
+        }
+        Event::ProviderSuspended { provider, reason } => (
+            1,
+            v1::ProviderSuspended { provider: provider.as_str().to_owned(), reason: reason.clone() }
+                .encode_to_vec(),
+        ),
+        Event::ObjectionFiled { objection_id, target, jurisdiction, text } => (
+            1,
+            v1::ObjectionFiled {
+                objection_id: uuid_to_bytes(*objection_id),
+                target: Some(target.into()),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                text: text.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ObjectionRuled { objection_id, ruling, reason } => (
+            1,
+            v1::ObjectionRuled {
+                objection_id: uuid_to_bytes(*objection_id),
+                ruling: ruling_name(*ruling).to_owned(),
+                reason: reason.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ContractSubmitted { contract_id, terms, submitted_by } => (
+            1,
+            v1::ContractSubmitted {
+                contract_id: uuid_to_bytes(*contract_id),
+                terms: Some(terms.into()),
+                submitted_by: party_name(*submitted_by).to_owned(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ContractSigned { contract_id, party } => (
+            1,
+            v1::ContractSigned {
+                contract_id: uuid_to_bytes(*contract_id),
+                party: party_name(*party).to_owned(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ContractFiled { contract_id, voucher_id, jurisdiction, amount, filed_on } => (
+            1,
+            v1::ContractFiled {
+                contract_id: uuid_to_bytes(*contract_id),
+                voucher_id: uuid_to_bytes(*voucher_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                amount: amount.to_string(),
+                filed_on_days: days_from_date(*filed_on),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ContractRejected { contract_id, reason } => (
+            1,
+            v1::ContractRejected { contract_id: uuid_to_bytes(*contract_id), reason: reason.clone() }
+                .encode_to_vec(),
+        ),
+        Event::ContractCancelled { contract_id, voucher_id, jurisdiction, released, reason } => (
+            1,
+            v1::ContractCancelled {
+                contract_id: uuid_to_bytes(*contract_id),
+                voucher_id: uuid_to_bytes(*voucher_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                released: released.map(|amount| amount.to_string()),
+                reason: reason.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ServiceCompleted {
+            contract_id,
+            voucher_id,
+            jurisdiction,
+            provider,
+            amount,
+            completed_on,
+            redemption_deadline,
+        } => (
+            1,
+            v1::ServiceCompleted {
+                contract_id: uuid_to_bytes(*contract_id),
+                voucher_id: uuid_to_bytes(*voucher_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                amount: amount.to_string(),
+                completed_on_days: days_from_date(*completed_on),
+                redemption_deadline_days: days_from_date(*redemption_deadline),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ServiceRated {
+            contract_id,
+            provider,
+            category,
+            quality,
+            timeliness,
+            professionalism,
+            text,
+        } => (
+            1,
+            v1::ServiceRated {
+                contract_id: uuid_to_bytes(*contract_id),
+                provider: provider.as_str().to_owned(),
+                category: category.clone(),
+                quality: u32::from(*quality),
+                timeliness: u32::from(*timeliness),
+                professionalism: u32::from(*professionalism),
+                text: text.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::RedemptionRequested {
+            redemption_id,
+            contract_id,
+            jurisdiction,
+            provider,
+            amount,
+            invoice,
+            remittance_proof,
+            results,
+        } => (
+            1,
+            v1::RedemptionRequested {
+                redemption_id: uuid_to_bytes(*redemption_id),
+                contract_id: uuid_to_bytes(*contract_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                amount: amount.to_string(),
+                invoice: Some(invoice.into()),
+                remittance_proof: Some(remittance_proof.into()),
+                results: results.iter().map(Into::into).collect(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::RedemptionReviewed {
+            redemption_id,
+            jurisdiction,
+            provider,
+            fiscal_year,
+            outcome,
+            approved,
+            returned,
+        } => (
+            1,
+            v1::RedemptionReviewed {
+                redemption_id: uuid_to_bytes(*redemption_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                fiscal_year: *fiscal_year,
+                outcome: Some(outcome.into()),
+                approved: approved.map(|amount| amount.to_string()),
+                returned: returned.map(|amount| amount.to_string()),
+            }
+            .encode_to_vec(),
+        ),
+        Event::RedemptionsAnnounced {
+            announcement_id,
+            jurisdiction,
+            redemption_ids,
+            announced_on,
+            closes_on,
+        } => (
+            1,
+            v1::RedemptionsAnnounced {
+                announcement_id: uuid_to_bytes(*announcement_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                redemption_ids: redemption_ids.iter().copied().map(uuid_to_bytes).collect(),
+                announced_on_days: days_from_date(*announced_on),
+                closes_on_days: days_from_date(*closes_on),
+            }
+            .encode_to_vec(),
+        ),
+        Event::RedemptionAnnouncementClosed { announcement_id } => (
+            1,
+            v1::RedemptionAnnouncementClosed { announcement_id: uuid_to_bytes(*announcement_id) }
+                .encode_to_vec(),
+        ),
+        Event::RedemptionStruck {
+            redemption_id,
+            objection_id,
+            jurisdiction,
+            provider,
+            fiscal_year,
+            returned,
+        } => (
+            1,
+            v1::RedemptionStruck {
+                redemption_id: uuid_to_bytes(*redemption_id),
+                objection_id: uuid_to_bytes(*objection_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                fiscal_year: *fiscal_year,
+                returned: returned.to_string(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::RedemptionDisbursed { redemption_id, jurisdiction, provider, amount, payment_reference } => (
+            1,
+            v1::RedemptionDisbursed {
+                redemption_id: uuid_to_bytes(*redemption_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                amount: amount.to_string(),
+                payment_reference: payment_reference.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::RedemptionDenied {
+            redemption_id,
+            jurisdiction,
+            provider,
+            fiscal_year,
+            ground,
+            reason,
+            returned,
+        } => (
+            1,
+            v1::RedemptionDenied {
+                redemption_id: uuid_to_bytes(*redemption_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                fiscal_year: *fiscal_year,
+                ground: denial_ground_name(*ground).to_owned(),
+                reason: reason.clone(),
+                returned: returned.to_string(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::SampleDrawn {
+            sample_id,
+            jurisdiction,
+            year,
+            size,
+            seed,
+            as_of_position,
+            population,
+            contract_ids,
+        } => (
+            1,
+            v1::SampleDrawn {
+                sample_id: uuid_to_bytes(*sample_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                year: *year,
+                size: *size,
+                seed: seed.clone(),
+                as_of_position: *as_of_position,
+                population: *population,
+                contract_ids: contract_ids.iter().copied().map(uuid_to_bytes).collect(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::FindingRecorded { sample_id, contract_id, finding, note } => (
+            1,
+            v1::FindingRecorded {
+                sample_id: uuid_to_bytes(*sample_id),
+                contract_id: uuid_to_bytes(*contract_id),
+                finding: finding_name(*finding).to_owned(),
+                note: note.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ClawbackOrdered { clawback_id, redemption_id, jurisdiction, provider, amount, reason } => (
+            1,
+            v1::ClawbackOrdered {
+                clawback_id: uuid_to_bytes(*clawback_id),
+                redemption_id: uuid_to_bytes(*redemption_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                amount: amount.to_string(),
+                reason: reason.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ClawbackRecovered { clawback_id, jurisdiction, amount } => (
+            1,
+            v1::ClawbackRecovered {
+                clawback_id: uuid_to_bytes(*clawback_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                amount: amount.to_string(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::ReferralRecorded { referral_id, party, authority, note } => (
+            1,
+            v1::ReferralRecorded {
+                referral_id: uuid_to_bytes(*referral_id),
+                party: party.as_str().to_owned(),
+                authority: authority.clone(),
+                note: note.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned } => (
+            1,
+            v1::VoucherExpired {
+                voucher_id: uuid_to_bytes(*voucher_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                fiscal_year: *fiscal_year,
+                returned: returned.map(|amount| amount.to_string()),
+            }
+            .encode_to_vec(),
+        ),
+        Event::RedemptionWindowLapsed { contract_id, jurisdiction, provider, fiscal_year, returned } => (
+            1,
+            v1::RedemptionWindowLapsed {
+                contract_id: uuid_to_bytes(*contract_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
+                fiscal_year: *fiscal_year,
+                returned: returned.to_string(),
+            }
+            .encode_to_vec(),
+        ),
     };
     (event.event_type(), schema_version, payload)
 }
@@ -123,6 +460,34 @@ pub fn decode_event(event_type: &str, schema_version: u32, payload: &[u8]) -> Re
         ("ApplicantRejected", 1) => decode::<v1::ApplicantRejected>(payload),
         ("ApplicantSuspended", 1) => decode::<v1::ApplicantSuspended>(payload),
         ("VoucherIssued", 1) => decode::<v1::VoucherIssued>(payload),
+        ("ProviderApplied", 1) => decode::<v1::ProviderApplied>(payload),
+        ("ProviderApproved", 1) => decode::<v1::ProviderApproved>(payload),
+        ("ProviderRejected", 1) => decode::<v1::ProviderRejected>(payload),
+        ("ProviderAdmitted", 1) => decode::<v1::ProviderAdmitted>(payload),
+        ("ProviderSuspended", 1) => decode::<v1::ProviderSuspended>(payload),
+        ("ObjectionFiled", 1) => decode::<v1::ObjectionFiled>(payload),
+        ("ObjectionRuled", 1) => decode::<v1::ObjectionRuled>(payload),
+        ("ContractSubmitted", 1) => decode::<v1::ContractSubmitted>(payload),
+        ("ContractSigned", 1) => decode::<v1::ContractSigned>(payload),
+        ("ContractFiled", 1) => decode::<v1::ContractFiled>(payload),
+        ("ContractRejected", 1) => decode::<v1::ContractRejected>(payload),
+        ("ContractCancelled", 1) => decode::<v1::ContractCancelled>(payload),
+        ("ServiceCompleted", 1) => decode::<v1::ServiceCompleted>(payload),
+        ("ServiceRated", 1) => decode::<v1::ServiceRated>(payload),
+        ("RedemptionRequested", 1) => decode::<v1::RedemptionRequested>(payload),
+        ("RedemptionReviewed", 1) => decode::<v1::RedemptionReviewed>(payload),
+        ("RedemptionsAnnounced", 1) => decode::<v1::RedemptionsAnnounced>(payload),
+        ("RedemptionAnnouncementClosed", 1) => decode::<v1::RedemptionAnnouncementClosed>(payload),
+        ("RedemptionStruck", 1) => decode::<v1::RedemptionStruck>(payload),
+        ("RedemptionDisbursed", 1) => decode::<v1::RedemptionDisbursed>(payload),
+        ("RedemptionDenied", 1) => decode::<v1::RedemptionDenied>(payload),
+        ("SampleDrawn", 1) => decode::<v1::SampleDrawn>(payload),
+        ("FindingRecorded", 1) => decode::<v1::FindingRecorded>(payload),
+        ("ClawbackOrdered", 1) => decode::<v1::ClawbackOrdered>(payload),
+        ("ClawbackRecovered", 1) => decode::<v1::ClawbackRecovered>(payload),
+        ("ReferralRecorded", 1) => decode::<v1::ReferralRecorded>(payload),
+        ("VoucherExpired", 1) => decode::<v1::VoucherExpired>(payload),
+        ("RedemptionWindowLapsed", 1) => decode::<v1::RedemptionWindowLapsed>(payload),
         _ => Err(CodecError::UnknownEventType { event_type: event_type.to_owned(), schema_version }),
     }
 }
@@ -247,6 +612,391 @@ impl TryFrom<v1::VoucherIssued> for Event {
             cap_year: message.cap_year,
             annual_cap: parse("VoucherIssued.annual_cap", &message.annual_cap)?,
             valid_until: date("VoucherIssued.valid_until_days", message.valid_until_days)?,
+        })
+    }
+}
+
+impl TryFrom<v1::ProviderApplied> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ProviderApplied) -> Result<Self, CodecError> {
+        let application = required("ProviderApplied.application", message.application)?.try_into()?;
+        Ok(Event::ProviderApplied { application })
+    }
+}
+
+impl TryFrom<v1::ProviderApproved> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ProviderApproved) -> Result<Self, CodecError> {
+        Ok(Event::ProviderApproved {
+            provider: parse("ProviderApproved.provider", &message.provider)?,
+            announced_on: date("ProviderApproved.announced_on_days", message.announced_on_days)?,
+            announcement_closes: date(
+                "ProviderApproved.announcement_closes_days",
+                message.announcement_closes_days,
+            )?,
+        })
+    }
+}
+
+impl TryFrom<v1::ProviderRejected> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ProviderRejected) -> Result<Self, CodecError> {
+        Ok(Event::ProviderRejected {
+            provider: parse("ProviderRejected.provider", &message.provider)?,
+            reason: message.reason,
+        })
+    }
+}
+
+impl TryFrom<v1::ProviderAdmitted> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ProviderAdmitted) -> Result<Self, CodecError> {
+        Ok(Event::ProviderAdmitted { provider: parse("ProviderAdmitted.provider", &message.provider)? })
+    }
+}
+
+impl TryFrom<v1::ProviderSuspended> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ProviderSuspended) -> Result<Self, CodecError> {
+        Ok(Event::ProviderSuspended {
+            provider: parse("ProviderSuspended.provider", &message.provider)?,
+            reason: message.reason,
+        })
+    }
+}
+
+impl TryFrom<v1::ObjectionFiled> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ObjectionFiled) -> Result<Self, CodecError> {
+        Ok(Event::ObjectionFiled {
+            objection_id: uuid("ObjectionFiled.objection_id", &message.objection_id)?,
+            target: required("ObjectionFiled.target", message.target)?.try_into()?,
+            jurisdiction: parse("ObjectionFiled.jurisdiction", &message.jurisdiction)?,
+            text: message.text,
+        })
+    }
+}
+
+impl TryFrom<v1::ObjectionRuled> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ObjectionRuled) -> Result<Self, CodecError> {
+        Ok(Event::ObjectionRuled {
+            objection_id: uuid("ObjectionRuled.objection_id", &message.objection_id)?,
+            ruling: ruling("ObjectionRuled.ruling", &message.ruling)?,
+            reason: message.reason,
+        })
+    }
+}
+
+impl TryFrom<v1::ContractSubmitted> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ContractSubmitted) -> Result<Self, CodecError> {
+        Ok(Event::ContractSubmitted {
+            contract_id: uuid("ContractSubmitted.contract_id", &message.contract_id)?,
+            terms: required("ContractSubmitted.terms", message.terms)?.try_into()?,
+            submitted_by: party("ContractSubmitted.submitted_by", &message.submitted_by)?,
+        })
+    }
+}
+
+impl TryFrom<v1::ContractSigned> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ContractSigned) -> Result<Self, CodecError> {
+        Ok(Event::ContractSigned {
+            contract_id: uuid("ContractSigned.contract_id", &message.contract_id)?,
+            party: party("ContractSigned.party", &message.party)?,
+        })
+    }
+}
+
+impl TryFrom<v1::ContractFiled> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ContractFiled) -> Result<Self, CodecError> {
+        Ok(Event::ContractFiled {
+            contract_id: uuid("ContractFiled.contract_id", &message.contract_id)?,
+            voucher_id: uuid("ContractFiled.voucher_id", &message.voucher_id)?,
+            jurisdiction: parse("ContractFiled.jurisdiction", &message.jurisdiction)?,
+            amount: parse("ContractFiled.amount", &message.amount)?,
+            filed_on: date("ContractFiled.filed_on_days", message.filed_on_days)?,
+        })
+    }
+}
+
+impl TryFrom<v1::ContractRejected> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ContractRejected) -> Result<Self, CodecError> {
+        Ok(Event::ContractRejected {
+            contract_id: uuid("ContractRejected.contract_id", &message.contract_id)?,
+            reason: message.reason,
+        })
+    }
+}
+
+impl TryFrom<v1::ContractCancelled> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ContractCancelled) -> Result<Self, CodecError> {
+        Ok(Event::ContractCancelled {
+            contract_id: uuid("ContractCancelled.contract_id", &message.contract_id)?,
+            voucher_id: uuid("ContractCancelled.voucher_id", &message.voucher_id)?,
+            jurisdiction: parse("ContractCancelled.jurisdiction", &message.jurisdiction)?,
+            released: message
+                .released
+                .map(|amount| parse("ContractCancelled.released", &amount))
+                .transpose()?,
+            reason: message.reason,
+        })
+    }
+}
+
+impl TryFrom<v1::ServiceCompleted> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ServiceCompleted) -> Result<Self, CodecError> {
+        Ok(Event::ServiceCompleted {
+            contract_id: uuid("ServiceCompleted.contract_id", &message.contract_id)?,
+            voucher_id: uuid("ServiceCompleted.voucher_id", &message.voucher_id)?,
+            jurisdiction: parse("ServiceCompleted.jurisdiction", &message.jurisdiction)?,
+            provider: parse("ServiceCompleted.provider", &message.provider)?,
+            amount: parse("ServiceCompleted.amount", &message.amount)?,
+            completed_on: date("ServiceCompleted.completed_on_days", message.completed_on_days)?,
+            redemption_deadline: date(
+                "ServiceCompleted.redemption_deadline_days",
+                message.redemption_deadline_days,
+            )?,
+        })
+    }
+}
+
+impl TryFrom<v1::ServiceRated> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ServiceRated) -> Result<Self, CodecError> {
+        Ok(Event::ServiceRated {
+            contract_id: uuid("ServiceRated.contract_id", &message.contract_id)?,
+            provider: parse("ServiceRated.provider", &message.provider)?,
+            category: message.category,
+            quality: byte("ServiceRated.quality", message.quality)?,
+            timeliness: byte("ServiceRated.timeliness", message.timeliness)?,
+            professionalism: byte("ServiceRated.professionalism", message.professionalism)?,
+            text: message.text,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionRequested> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionRequested) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionRequested {
+            redemption_id: uuid("RedemptionRequested.redemption_id", &message.redemption_id)?,
+            contract_id: uuid("RedemptionRequested.contract_id", &message.contract_id)?,
+            jurisdiction: parse("RedemptionRequested.jurisdiction", &message.jurisdiction)?,
+            provider: parse("RedemptionRequested.provider", &message.provider)?,
+            amount: parse("RedemptionRequested.amount", &message.amount)?,
+            invoice: required("RedemptionRequested.invoice", message.invoice)?.try_into()?,
+            remittance_proof: required("RedemptionRequested.remittance_proof", message.remittance_proof)?
+                .try_into()?,
+            results: message.results.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionReviewed> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionReviewed) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionReviewed {
+            redemption_id: uuid("RedemptionReviewed.redemption_id", &message.redemption_id)?,
+            jurisdiction: parse("RedemptionReviewed.jurisdiction", &message.jurisdiction)?,
+            provider: parse("RedemptionReviewed.provider", &message.provider)?,
+            fiscal_year: message.fiscal_year,
+            outcome: required("RedemptionReviewed.outcome", message.outcome)?.try_into()?,
+            approved: message
+                .approved
+                .map(|amount| parse("RedemptionReviewed.approved", &amount))
+                .transpose()?,
+            returned: message
+                .returned
+                .map(|amount| parse("RedemptionReviewed.returned", &amount))
+                .transpose()?,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionsAnnounced> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionsAnnounced) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionsAnnounced {
+            announcement_id: uuid("RedemptionsAnnounced.announcement_id", &message.announcement_id)?,
+            jurisdiction: parse("RedemptionsAnnounced.jurisdiction", &message.jurisdiction)?,
+            redemption_ids: uuids("RedemptionsAnnounced.redemption_ids", &message.redemption_ids)?,
+            announced_on: date("RedemptionsAnnounced.announced_on_days", message.announced_on_days)?,
+            closes_on: date("RedemptionsAnnounced.closes_on_days", message.closes_on_days)?,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionAnnouncementClosed> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionAnnouncementClosed) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionAnnouncementClosed {
+            announcement_id: uuid("RedemptionAnnouncementClosed.announcement_id", &message.announcement_id)?,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionStruck> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionStruck) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionStruck {
+            redemption_id: uuid("RedemptionStruck.redemption_id", &message.redemption_id)?,
+            objection_id: uuid("RedemptionStruck.objection_id", &message.objection_id)?,
+            jurisdiction: parse("RedemptionStruck.jurisdiction", &message.jurisdiction)?,
+            provider: parse("RedemptionStruck.provider", &message.provider)?,
+            fiscal_year: message.fiscal_year,
+            returned: parse("RedemptionStruck.returned", &message.returned)?,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionDisbursed> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionDisbursed) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionDisbursed {
+            redemption_id: uuid("RedemptionDisbursed.redemption_id", &message.redemption_id)?,
+            jurisdiction: parse("RedemptionDisbursed.jurisdiction", &message.jurisdiction)?,
+            provider: parse("RedemptionDisbursed.provider", &message.provider)?,
+            amount: parse("RedemptionDisbursed.amount", &message.amount)?,
+            payment_reference: message.payment_reference,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionDenied> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionDenied) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionDenied {
+            redemption_id: uuid("RedemptionDenied.redemption_id", &message.redemption_id)?,
+            jurisdiction: parse("RedemptionDenied.jurisdiction", &message.jurisdiction)?,
+            provider: parse("RedemptionDenied.provider", &message.provider)?,
+            fiscal_year: message.fiscal_year,
+            ground: denial_ground("RedemptionDenied.ground", &message.ground)?,
+            reason: message.reason,
+            returned: parse("RedemptionDenied.returned", &message.returned)?,
+        })
+    }
+}
+
+impl TryFrom<v1::SampleDrawn> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::SampleDrawn) -> Result<Self, CodecError> {
+        Ok(Event::SampleDrawn {
+            sample_id: uuid("SampleDrawn.sample_id", &message.sample_id)?,
+            jurisdiction: parse("SampleDrawn.jurisdiction", &message.jurisdiction)?,
+            year: message.year,
+            size: message.size,
+            seed: message.seed,
+            as_of_position: message.as_of_position,
+            population: message.population,
+            contract_ids: uuids("SampleDrawn.contract_ids", &message.contract_ids)?,
+        })
+    }
+}
+
+impl TryFrom<v1::FindingRecorded> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::FindingRecorded) -> Result<Self, CodecError> {
+        Ok(Event::FindingRecorded {
+            sample_id: uuid("FindingRecorded.sample_id", &message.sample_id)?,
+            contract_id: uuid("FindingRecorded.contract_id", &message.contract_id)?,
+            finding: finding("FindingRecorded.finding", &message.finding)?,
+            note: message.note,
+        })
+    }
+}
+
+impl TryFrom<v1::ClawbackOrdered> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ClawbackOrdered) -> Result<Self, CodecError> {
+        Ok(Event::ClawbackOrdered {
+            clawback_id: uuid("ClawbackOrdered.clawback_id", &message.clawback_id)?,
+            redemption_id: uuid("ClawbackOrdered.redemption_id", &message.redemption_id)?,
+            jurisdiction: parse("ClawbackOrdered.jurisdiction", &message.jurisdiction)?,
+            provider: parse("ClawbackOrdered.provider", &message.provider)?,
+            amount: parse("ClawbackOrdered.amount", &message.amount)?,
+            reason: message.reason,
+        })
+    }
+}
+
+impl TryFrom<v1::ClawbackRecovered> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ClawbackRecovered) -> Result<Self, CodecError> {
+        Ok(Event::ClawbackRecovered {
+            clawback_id: uuid("ClawbackRecovered.clawback_id", &message.clawback_id)?,
+            jurisdiction: parse("ClawbackRecovered.jurisdiction", &message.jurisdiction)?,
+            amount: parse("ClawbackRecovered.amount", &message.amount)?,
+        })
+    }
+}
+
+impl TryFrom<v1::ReferralRecorded> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ReferralRecorded) -> Result<Self, CodecError> {
+        Ok(Event::ReferralRecorded {
+            referral_id: uuid("ReferralRecorded.referral_id", &message.referral_id)?,
+            party: parse("ReferralRecorded.party", &message.party)?,
+            authority: message.authority,
+            note: message.note,
+        })
+    }
+}
+
+impl TryFrom<v1::VoucherExpired> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::VoucherExpired) -> Result<Self, CodecError> {
+        Ok(Event::VoucherExpired {
+            voucher_id: uuid("VoucherExpired.voucher_id", &message.voucher_id)?,
+            jurisdiction: parse("VoucherExpired.jurisdiction", &message.jurisdiction)?,
+            fiscal_year: message.fiscal_year,
+            returned: message.returned.map(|amount| parse("VoucherExpired.returned", &amount)).transpose()?,
+        })
+    }
+}
+
+impl TryFrom<v1::RedemptionWindowLapsed> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::RedemptionWindowLapsed) -> Result<Self, CodecError> {
+        Ok(Event::RedemptionWindowLapsed {
+            contract_id: uuid("RedemptionWindowLapsed.contract_id", &message.contract_id)?,
+            jurisdiction: parse("RedemptionWindowLapsed.jurisdiction", &message.jurisdiction)?,
+            provider: parse("RedemptionWindowLapsed.provider", &message.provider)?,
+            fiscal_year: message.fiscal_year,
+            returned: parse("RedemptionWindowLapsed.returned", &message.returned)?,
         })
     }
 }
@@ -409,6 +1159,208 @@ impl TryFrom<v1::Registration> for domain::event::Registration {
     }
 }
 
+impl From<&Document> for v1::Document {
+    fn from(document: &Document) -> Self {
+        v1::Document {
+            sha256: document.sha256.as_str().to_owned(),
+            name: document.name.clone(),
+            size_bytes: document.size_bytes,
+        }
+    }
+}
+
+/// Checks the digest only: a document's name and size were checked ([`Document::validate`]) when the event
+/// was decided, and a recorded fact is not judged again by today's rules.
+impl TryFrom<v1::Document> for Document {
+    type Error = CodecError;
+
+    fn try_from(message: v1::Document) -> Result<Self, CodecError> {
+        Ok(Document {
+            sha256: sha256("Document.sha256", &message.sha256)?,
+            name: message.name,
+            size_bytes: message.size_bytes,
+        })
+    }
+}
+
+impl From<&ProviderApplication> for v1::ProviderApplication {
+    fn from(application: &ProviderApplication) -> Self {
+        v1::ProviderApplication {
+            provider: application.provider.as_str().to_owned(),
+            name: application.name.clone(),
+            jurisdiction: application.jurisdiction.as_str().to_owned(),
+            categories: application.categories.iter().cloned().collect(),
+            qualifications: application.qualifications.iter().map(Into::into).collect(),
+            contact: application.contact.clone(),
+        }
+    }
+}
+
+impl TryFrom<v1::ProviderApplication> for ProviderApplication {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ProviderApplication) -> Result<Self, CodecError> {
+        Ok(ProviderApplication {
+            provider: parse("ProviderApplication.provider", &message.provider)?,
+            name: message.name,
+            jurisdiction: parse("ProviderApplication.jurisdiction", &message.jurisdiction)?,
+            categories: set("ProviderApplication.categories", message.categories)?,
+            qualifications: message
+                .qualifications
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_, _>>()?,
+            contact: message.contact,
+        })
+    }
+}
+
+impl From<&ContractTerms> for v1::ContractTerms {
+    fn from(terms: &ContractTerms) -> Self {
+        v1::ContractTerms {
+            voucher_id: uuid_to_bytes(terms.voucher_id),
+            jurisdiction: terms.jurisdiction.as_str().to_owned(),
+            provider: terms.provider.as_str().to_owned(),
+            applicant: terms.applicant.as_str().to_owned(),
+            category: terms.category.clone(),
+            description: terms.description.clone(),
+            term_start_days: days_from_date(terms.term_start),
+            term_end_days: days_from_date(terms.term_end),
+            total: terms.total.to_string(),
+            voucher_amount: terms.voucher_amount.to_string(),
+            document_sha256: terms.document_sha256.as_str().to_owned(),
+        }
+    }
+}
+
+impl TryFrom<v1::ContractTerms> for ContractTerms {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ContractTerms) -> Result<Self, CodecError> {
+        Ok(ContractTerms {
+            voucher_id: uuid("ContractTerms.voucher_id", &message.voucher_id)?,
+            jurisdiction: parse("ContractTerms.jurisdiction", &message.jurisdiction)?,
+            provider: parse("ContractTerms.provider", &message.provider)?,
+            applicant: parse("ContractTerms.applicant", &message.applicant)?,
+            category: message.category,
+            description: message.description,
+            term_start: date("ContractTerms.term_start_days", message.term_start_days)?,
+            term_end: date("ContractTerms.term_end_days", message.term_end_days)?,
+            total: parse("ContractTerms.total", &message.total)?,
+            voucher_amount: parse("ContractTerms.voucher_amount", &message.voucher_amount)?,
+            document_sha256: sha256("ContractTerms.document_sha256", &message.document_sha256)?,
+        })
+    }
+}
+
+impl From<&ObjectionTarget> for v1::ObjectionTarget {
+    fn from(target: &ObjectionTarget) -> Self {
+        use v1::objection_target::Target;
+        let target = match target {
+            ObjectionTarget::Provider { provider } => Target::Provider(provider.as_str().to_owned()),
+            ObjectionTarget::Redemption { redemption_id } => {
+                Target::RedemptionId(uuid_to_bytes(*redemption_id))
+            }
+        };
+        v1::ObjectionTarget { target: Some(target) }
+    }
+}
+
+impl TryFrom<v1::ObjectionTarget> for ObjectionTarget {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ObjectionTarget) -> Result<Self, CodecError> {
+        use v1::objection_target::Target;
+        Ok(match required("ObjectionTarget.target", message.target)? {
+            Target::Provider(provider) => {
+                ObjectionTarget::Provider { provider: parse("ObjectionTarget.provider", &provider)? }
+            }
+            Target::RedemptionId(redemption_id) => ObjectionTarget::Redemption {
+                redemption_id: uuid("ObjectionTarget.redemption_id", &redemption_id)?,
+            },
+        })
+    }
+}
+
+impl From<&ReviewOutcome> for v1::ReviewOutcome {
+    fn from(outcome: &ReviewOutcome) -> Self {
+        use v1::review_outcome::{Decision, Full, Reduced, Rejected};
+        let decision = match outcome {
+            ReviewOutcome::Full => Decision::Full(Full {}),
+            ReviewOutcome::Reduced { approved, reason } => {
+                Decision::Reduced(Reduced { approved: approved.to_string(), reason: reason.clone() })
+            }
+            ReviewOutcome::Rejected { reason } => Decision::Rejected(Rejected { reason: reason.clone() }),
+        };
+        v1::ReviewOutcome { decision: Some(decision) }
+    }
+}
+
+impl TryFrom<v1::ReviewOutcome> for ReviewOutcome {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ReviewOutcome) -> Result<Self, CodecError> {
+        use v1::review_outcome::Decision;
+        Ok(match required("ReviewOutcome.decision", message.decision)? {
+            Decision::Full(_) => ReviewOutcome::Full,
+            Decision::Reduced(reduced) => ReviewOutcome::Reduced {
+                approved: parse("ReviewOutcome.Reduced.approved", &reduced.approved)?,
+                reason: reduced.reason,
+            },
+            Decision::Rejected(rejected) => ReviewOutcome::Rejected { reason: rejected.reason },
+        })
+    }
+}
+
+// --- Closed sets the domain names only through serde ------------------------------------------------------
+
+/// Defines, for a closed set of the domain that has no `FromStr`, the function giving each value's stored
+/// name and the function parsing it back (refusing any other name with the domain's [`UnknownName`]). The
+/// names are the serde names (snake case); the encoding match is exhaustive, so a new variant fails to
+/// compile until it is named here.
+macro_rules! stored_names {
+    ($type:ty, $what:literal, $name_fn:ident, $parse_fn:ident, { $($variant:path => $name:literal),+ $(,)? }) => {
+        #[doc = concat!("The stored name of a ", $what, ".")]
+        fn $name_fn(value: $type) -> &'static str {
+            match value {
+                $($variant => $name),+
+            }
+        }
+
+        #[doc = concat!("A ", $what, " stored by name in `field`.")]
+        fn $parse_fn(field: &'static str, text: &str) -> Result<$type, CodecError> {
+            match text {
+                $($name => Ok($variant),)+
+                _ => Err(invalid(
+                    field,
+                    UnknownName { what: $what, value: text.to_owned(), expected: [$($name),+].join(", ") },
+                )),
+            }
+        }
+    };
+}
+
+stored_names!(Party, "party", party_name, party, {
+    Party::Provider => "provider",
+    Party::Applicant => "applicant",
+});
+
+stored_names!(Ruling, "ruling", ruling_name, ruling, {
+    Ruling::Upheld => "upheld",
+    Ruling::Dismissed => "dismissed",
+});
+
+stored_names!(Finding, "finding", finding_name, finding, {
+    Finding::Compliant => "compliant",
+    Finding::Irregular => "irregular",
+    Finding::RefusedCooperation => "refused_cooperation",
+});
+
+stored_names!(DenialGround, "denial ground", denial_ground_name, denial_ground, {
+    DenialGround::Fraud => "fraud",
+    DenialGround::RefusedCooperation => "refused_cooperation",
+});
+
 // --- Field helpers ------------------------------------------------------------------------------------------
 
 /// An [`CodecError::InvalidField`] for `field` (`Message.field`).
@@ -439,6 +1391,21 @@ pub(crate) fn uuid(field: &'static str, bytes: &[u8]) -> Result<Uuid, CodecError
 /// A date field (days since 1970-01-01).
 pub(crate) fn date(field: &'static str, days: i32) -> Result<NaiveDate, CodecError> {
     date_from_days(days).map_err(|error| invalid(field, error))
+}
+
+/// A list of UUIDs stored as a repeated bytes field (16 bytes each), kept in its order.
+fn uuids(field: &'static str, values: &[Vec<u8>]) -> Result<Vec<Uuid>, CodecError> {
+    values.iter().map(|bytes| uuid(field, bytes)).collect()
+}
+
+/// A SHA-256 digest stored as its 64 lowercase hexadecimal characters.
+fn sha256(field: &'static str, text: &str) -> Result<Sha256Hex, CodecError> {
+    Sha256Hex::parse(text).map_err(|error| invalid(field, error))
+}
+
+/// A `u8` stored in a `uint32` field (protobuf has no smaller integer); a value above 255 is refused.
+fn byte(field: &'static str, value: u32) -> Result<u8, CodecError> {
+    u8::try_from(value).map_err(|_| invalid(field, format_args!("{value} is out of range 0-255")))
 }
 
 /// A set stored as a repeated string field. A value listed twice is refused: the encoder never writes one,
@@ -625,6 +1592,523 @@ mod tests {
     #[test]
     fn voucher_issued_roundtrips() {
         check_roundtrip(&voucher_issued());
+    }
+
+    fn digest(content: &str) -> Sha256Hex {
+        use sha2::{Digest, Sha256};
+        Sha256Hex::parse(&hex::encode(Sha256::digest(content.as_bytes()))).unwrap()
+    }
+
+    fn document(name: &str, size_bytes: u64) -> Document {
+        Document { sha256: digest(name), name: name.to_owned(), size_bytes }
+    }
+
+    fn provider() -> CreditCode {
+        code("91520115MA6DP1234")
+    }
+
+    fn contract_terms() -> ContractTerms {
+        ContractTerms {
+            voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8b"),
+            jurisdiction: Jurisdiction::Guiyang,
+            provider: provider(),
+            applicant: code("91520100MA6H00000"),
+            category: "检验检测".to_owned(),
+            description: "电磁兼容检测及型式试验报告".to_owned(),
+            term_start: day("2025-04-01"),
+            term_end: day("2025-06-30"),
+            total: cny("62500.00"),
+            voucher_amount: cny("50000.00"),
+            document_sha256: digest("检测服务合同（已签章）.pdf"),
+        }
+    }
+
+    /// Lists sample events per variant and generates, from the same list, an exhaustive match over
+    /// [`Event`]'s variants: a variant added to the domain fails to compile here until it is listed, and it
+    /// cannot be listed without at least one sample.
+    macro_rules! every_variant {
+        ($($variant:ident => [$($sample:expr),+ $(,)?]),+ $(,)?) => {
+            /// The name each variant is listed under (an exhaustive match: no wildcard).
+            fn listed_as(event: &Event) -> &'static str {
+                match event {
+                    $(Event::$variant { .. } => stringify!($variant)),+
+                }
+            }
+
+            /// Every variant with the samples listed for it: (variant name, sample).
+            fn every_event_variant() -> Vec<(&'static str, Event)> {
+                vec![$($((stringify!($variant), $sample)),+),+]
+            }
+        };
+    }
+
+    every_variant! {
+        PolicyPublished => [Event::PolicyPublished { policy: PolicyBook::shipped().versions()[0].clone() }],
+        CalendarYearPublished => [Event::CalendarYearPublished {
+            calendar_year: Calendar::shipped().year(2024).cloned().unwrap(),
+        }],
+        BudgetAppropriated => [Event::BudgetAppropriated {
+            jurisdiction: Jurisdiction::Guiyang,
+            fiscal_year: 2025,
+            amount: cny("50000000.00"),
+        }],
+        BatchPublished => [Event::BatchPublished {
+            batch_id: id("01956a3e-0000-7000-8000-000000000001"),
+            guide: guide(),
+        }],
+        BatchClosed => [
+            Event::BatchClosed {
+                batch_id: id("01956a3e-0000-7000-8000-000000000001"),
+                jurisdiction: Jurisdiction::Guiyang,
+                fiscal_year: 2025,
+                returned: Some(cny("1250.50")),
+            },
+            Event::BatchClosed {
+                batch_id: id("01956a3e-0000-7000-8000-000000000001"),
+                jurisdiction: Jurisdiction::Guiyang,
+                fiscal_year: 2025,
+                returned: None,
+            },
+        ],
+        ApplicantRegistered => [Event::ApplicantRegistered { registration: registration() }],
+        ApplicantVerified => [Event::ApplicantVerified { credit_code: code("91520100MA6H00000") }],
+        ApplicantRejected => [Event::ApplicantRejected {
+            credit_code: code("91520100MA6H00000"),
+            reason: "营业执照与申报主体不一致".to_owned(),
+        }],
+        ApplicantSuspended => [Event::ApplicantSuspended {
+            credit_code: code("91520100MA6H00000"),
+            reason: "虚假申报".to_owned(),
+        }],
+        VoucherIssued => [voucher_issued()],
+        ProviderApplied => [Event::ProviderApplied {
+            application: ProviderApplication {
+                provider: provider(),
+                name: "贵州某某检测技术有限公司".to_owned(),
+                jurisdiction: Jurisdiction::Guiyang,
+                categories: strings(&["检验检测", "研发设计"]),
+                qualifications: vec![
+                    document("营业执照.pdf", 482_113),
+                    document("CMA资质认定证书.pdf", 1_204_377),
+                    document("CNAS实验室认可证书.pdf", 986_540),
+                ],
+                contact: "0851-86801234".to_owned(),
+            },
+        }],
+        ProviderApproved => [Event::ProviderApproved {
+            provider: provider(),
+            announced_on: day("2025-02-10"),
+            announcement_closes: day("2025-02-14"),
+        }],
+        ProviderRejected => [Event::ProviderRejected {
+            provider: provider(),
+            reason: "资质证书已过有效期".to_owned(),
+        }],
+        ProviderAdmitted => [Event::ProviderAdmitted { provider: provider() }],
+        ProviderSuspended => [Event::ProviderSuspended {
+            provider: provider(),
+            reason: "与申请主体串通虚开发票".to_owned(),
+        }],
+        ObjectionFiled => [
+            Event::ObjectionFiled {
+                objection_id: id("01957b10-1111-7000-8000-00000000000a"),
+                target: ObjectionTarget::Provider { provider: provider() },
+                jurisdiction: Jurisdiction::Guiyang,
+                text: "该机构检测报告存在代签情况".to_owned(),
+            },
+            Event::ObjectionFiled {
+                objection_id: id("01957b10-1111-7000-8000-00000000000b"),
+                target: ObjectionTarget::Redemption { redemption_id: id("01957a00-5555-7000-8000-000000000003") },
+                jurisdiction: Jurisdiction::Guian,
+                text: "服务并未实际完成".to_owned(),
+            },
+        ],
+        ObjectionRuled => [
+            Event::ObjectionRuled {
+                objection_id: id("01957b10-1111-7000-8000-00000000000a"),
+                ruling: Ruling::Upheld,
+                reason: "经核查情况属实".to_owned(),
+            },
+            Event::ObjectionRuled {
+                objection_id: id("01957b10-1111-7000-8000-00000000000b"),
+                ruling: Ruling::Dismissed,
+                reason: "服务成果材料齐全".to_owned(),
+            },
+        ],
+        ContractSubmitted => [
+            Event::ContractSubmitted {
+                contract_id: id("01956f00-2222-7000-8000-000000000002"),
+                terms: contract_terms(),
+                submitted_by: Party::Provider,
+            },
+            Event::ContractSubmitted {
+                contract_id: id("01956f00-2222-7000-8000-000000000003"),
+                terms: ContractTerms { jurisdiction: Jurisdiction::Guian, ..contract_terms() },
+                submitted_by: Party::Applicant,
+            },
+        ],
+        ContractSigned => [
+            Event::ContractSigned { contract_id: id("01956f00-2222-7000-8000-000000000002"), party: Party::Applicant },
+            Event::ContractSigned { contract_id: id("01956f00-2222-7000-8000-000000000003"), party: Party::Provider },
+        ],
+        ContractFiled => [Event::ContractFiled {
+            contract_id: id("01956f00-2222-7000-8000-000000000002"),
+            voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8b"),
+            jurisdiction: Jurisdiction::Guiyang,
+            amount: cny("50000.00"),
+            filed_on: day("2025-04-02"),
+        }],
+        ContractRejected => [Event::ContractRejected {
+            contract_id: id("01956f00-2222-7000-8000-000000000002"),
+            reason: "合同未加盖骑缝章".to_owned(),
+        }],
+        ContractCancelled => [
+            Event::ContractCancelled {
+                contract_id: id("01956f00-2222-7000-8000-000000000002"),
+                voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8b"),
+                jurisdiction: Jurisdiction::Guiyang,
+                released: Some(cny("50000.00")),
+                reason: "双方协商解除".to_owned(),
+            },
+            Event::ContractCancelled {
+                contract_id: id("01956f00-2222-7000-8000-000000000003"),
+                voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8b"),
+                jurisdiction: Jurisdiction::Guian,
+                released: None,
+                reason: "提交后未获对方签署".to_owned(),
+            },
+        ],
+        ServiceCompleted => [Event::ServiceCompleted {
+            contract_id: id("01956f00-2222-7000-8000-000000000002"),
+            voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8b"),
+            jurisdiction: Jurisdiction::Guiyang,
+            provider: provider(),
+            amount: cny("50000.00"),
+            completed_on: day("2025-06-27"),
+            redemption_deadline: day("2025-07-27"),
+        }],
+        ServiceRated => [Event::ServiceRated {
+            contract_id: id("01956f00-2222-7000-8000-000000000002"),
+            provider: provider(),
+            category: "检验检测".to_owned(),
+            quality: 5,
+            timeliness: 4,
+            professionalism: 1,
+            text: "报告质量好，出具略有延迟".to_owned(),
+        }],
+        RedemptionRequested => [
+            Event::RedemptionRequested {
+                redemption_id: id("01957a00-5555-7000-8000-000000000003"),
+                contract_id: id("01956f00-2222-7000-8000-000000000002"),
+                jurisdiction: Jurisdiction::Guiyang,
+                provider: provider(),
+                amount: cny("50000.00"),
+                invoice: document("增值税专用发票.pdf", 88_210),
+                remittance_proof: document("银行回单-自付部分.pdf", 64_019),
+                results: vec![document("检测报告.pdf", 3_402_118), document("型式试验记录.xlsx", 51_200)],
+            },
+            Event::RedemptionRequested {
+                redemption_id: id("01957a00-5555-7000-8000-000000000004"),
+                contract_id: id("01956f00-2222-7000-8000-000000000003"),
+                jurisdiction: Jurisdiction::Guian,
+                provider: provider(),
+                amount: cny("12000.00"),
+                invoice: document("发票.pdf", 70_001),
+                remittance_proof: document("回单.pdf", 30_002),
+                results: Vec::new(),
+            },
+        ],
+        RedemptionReviewed => [
+            Event::RedemptionReviewed {
+                redemption_id: id("01957a00-5555-7000-8000-000000000003"),
+                jurisdiction: Jurisdiction::Guiyang,
+                provider: provider(),
+                fiscal_year: 2025,
+                outcome: ReviewOutcome::Full,
+                approved: Some(cny("50000.00")),
+                returned: None,
+            },
+            Event::RedemptionReviewed {
+                redemption_id: id("01957a00-5555-7000-8000-000000000004"),
+                jurisdiction: Jurisdiction::Guian,
+                provider: provider(),
+                fiscal_year: 2025,
+                outcome: ReviewOutcome::Reduced {
+                    approved: cny("9600.00"),
+                    reason: "部分服务内容不属于支持范围".to_owned(),
+                },
+                approved: Some(cny("9600.00")),
+                returned: Some(cny("2400.00")),
+            },
+            Event::RedemptionReviewed {
+                redemption_id: id("01957a00-5555-7000-8000-000000000005"),
+                jurisdiction: Jurisdiction::Guiyang,
+                provider: provider(),
+                fiscal_year: 2024,
+                outcome: ReviewOutcome::Rejected { reason: "发票与合同金额不符".to_owned() },
+                approved: None,
+                returned: Some(cny("30000.00")),
+            },
+        ],
+        RedemptionsAnnounced => [Event::RedemptionsAnnounced {
+            announcement_id: id("01957c00-6666-7000-8000-000000000001"),
+            jurisdiction: Jurisdiction::Guiyang,
+            // Not in ascending order: a list keeps its order.
+            redemption_ids: vec![
+                id("01957a00-5555-7000-8000-000000000005"),
+                id("01957a00-5555-7000-8000-000000000003"),
+            ],
+            announced_on: day("2025-07-07"),
+            closes_on: day("2025-07-11"),
+        }],
+        RedemptionAnnouncementClosed => [Event::RedemptionAnnouncementClosed {
+            announcement_id: id("01957c00-6666-7000-8000-000000000001"),
+        }],
+        RedemptionStruck => [Event::RedemptionStruck {
+            redemption_id: id("01957a00-5555-7000-8000-000000000003"),
+            objection_id: id("01957b10-1111-7000-8000-00000000000b"),
+            jurisdiction: Jurisdiction::Guiyang,
+            provider: provider(),
+            fiscal_year: 2025,
+            returned: cny("50000.00"),
+        }],
+        RedemptionDisbursed => [Event::RedemptionDisbursed {
+            redemption_id: id("01957a00-5555-7000-8000-000000000003"),
+            jurisdiction: Jurisdiction::Guiyang,
+            provider: provider(),
+            amount: cny("50000.00"),
+            payment_reference: "GZCZ-2025-07-001873".to_owned(),
+        }],
+        RedemptionDenied => [
+            Event::RedemptionDenied {
+                redemption_id: id("01957a00-5555-7000-8000-000000000004"),
+                jurisdiction: Jurisdiction::Guian,
+                provider: provider(),
+                fiscal_year: 2025,
+                ground: DenialGround::Fraud,
+                reason: "伪造服务成果".to_owned(),
+                returned: cny("9600.00"),
+            },
+            Event::RedemptionDenied {
+                redemption_id: id("01957a00-5555-7000-8000-000000000006"),
+                jurisdiction: Jurisdiction::Guiyang,
+                provider: provider(),
+                fiscal_year: 2025,
+                ground: DenialGround::RefusedCooperation,
+                reason: "拒不配合核查".to_owned(),
+                returned: cny("20000.00"),
+            },
+        ],
+        SampleDrawn => [Event::SampleDrawn {
+            sample_id: id("01958000-7777-7000-8000-000000000001"),
+            jurisdiction: Jurisdiction::Guiyang,
+            year: 2025,
+            size: 2,
+            seed: "2025-审计-抽查-01".to_owned(),
+            as_of_position: 18_446,
+            population: 137,
+            contract_ids: vec![
+                id("01956f00-2222-7000-8000-000000000003"),
+                id("01956f00-2222-7000-8000-000000000002"),
+            ],
+        }],
+        FindingRecorded => [
+            Event::FindingRecorded {
+                sample_id: id("01958000-7777-7000-8000-000000000001"),
+                contract_id: id("01956f00-2222-7000-8000-000000000002"),
+                finding: Finding::Compliant,
+                note: String::new(),
+            },
+            Event::FindingRecorded {
+                sample_id: id("01958000-7777-7000-8000-000000000001"),
+                contract_id: id("01956f00-2222-7000-8000-000000000003"),
+                finding: Finding::Irregular,
+                note: "服务成果与合同约定不符".to_owned(),
+            },
+            Event::FindingRecorded {
+                sample_id: id("01958000-7777-7000-8000-000000000001"),
+                contract_id: id("01956f00-2222-7000-8000-000000000004"),
+                finding: Finding::RefusedCooperation,
+                note: "未按期提供原始记录".to_owned(),
+            },
+        ],
+        ClawbackOrdered => [Event::ClawbackOrdered {
+            clawback_id: id("01958100-8888-7000-8000-000000000001"),
+            redemption_id: id("01957a00-5555-7000-8000-000000000003"),
+            jurisdiction: Jurisdiction::Guiyang,
+            provider: provider(),
+            amount: cny("50000.00"),
+            reason: "审计发现虚构服务".to_owned(),
+        }],
+        ClawbackRecovered => [Event::ClawbackRecovered {
+            clawback_id: id("01958100-8888-7000-8000-000000000001"),
+            jurisdiction: Jurisdiction::Guiyang,
+            amount: cny("20000.00"),
+        }],
+        ReferralRecorded => [Event::ReferralRecorded {
+            referral_id: id("01958200-9999-7000-8000-000000000001"),
+            party: provider(),
+            authority: "贵阳市公安局经济犯罪侦查支队".to_owned(),
+            note: "涉嫌骗取财政资金".to_owned(),
+        }],
+        VoucherExpired => [
+            Event::VoucherExpired {
+                voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8b"),
+                jurisdiction: Jurisdiction::Guian,
+                fiscal_year: 2025,
+                returned: Some(cny("8000.00")),
+            },
+            Event::VoucherExpired {
+                voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8c"),
+                jurisdiction: Jurisdiction::Guiyang,
+                fiscal_year: 2025,
+                returned: None,
+            },
+        ],
+        RedemptionWindowLapsed => [Event::RedemptionWindowLapsed {
+            contract_id: id("01956f00-2222-7000-8000-000000000002"),
+            jurisdiction: Jurisdiction::Guiyang,
+            provider: provider(),
+            fiscal_year: 2025,
+            returned: cny("50000.00"),
+        }],
+    }
+
+    #[test]
+    fn every_event_variant_roundtrips() {
+        // `listed_as` is an exhaustive match generated from the same list as the samples, so the list names
+        // every variant; checking each sample against the name it is listed under leaves no variant untested.
+        for (listed, event) in every_event_variant() {
+            assert_eq!(listed_as(&event), listed, "{event:?} is listed under {listed}");
+            assert_eq!(event.event_type(), listed, "the stored type name is the variant's name");
+            check_roundtrip(&event);
+        }
+    }
+
+    #[test]
+    fn stored_names_are_the_serde_names() {
+        for party in [Party::Provider, Party::Applicant] {
+            assert_eq!(party_name(party), party.as_str());
+            assert_eq!(super::party("f", party.as_str()), Ok(party));
+        }
+        assert_eq!([ruling_name(Ruling::Upheld), ruling_name(Ruling::Dismissed)], ["upheld", "dismissed"]);
+        assert_eq!(
+            [Finding::Compliant, Finding::Irregular, Finding::RefusedCooperation].map(finding_name),
+            ["compliant", "irregular", "refused_cooperation"]
+        );
+        assert_eq!(
+            [DenialGround::Fraud, DenialGround::RefusedCooperation].map(denial_ground_name),
+            ["fraud", "refused_cooperation"]
+        );
+    }
+
+    #[test]
+    fn bad_fields_of_the_regulation_events_are_named() {
+        let signed =
+            v1::ContractSigned { contract_id: uuid_to_bytes(Uuid::nil()), party: "Provider".to_owned() };
+        let error = decode_event("ContractSigned", 1, &signed.encode_to_vec()).unwrap_err();
+        assert_eq!(
+            error,
+            CodecError::InvalidField {
+                field: "ContractSigned.party",
+                reason: "unknown party \"Provider\"; expected one of: provider, applicant".to_owned(),
+            }
+        );
+
+        let mut terms = v1::ContractTerms::from(&contract_terms());
+        terms.document_sha256 = terms.document_sha256.to_uppercase();
+        let submitted = v1::ContractSubmitted {
+            contract_id: uuid_to_bytes(Uuid::nil()),
+            terms: Some(terms),
+            submitted_by: "provider".to_owned(),
+        };
+        let error = decode_event("ContractSubmitted", 1, &submitted.encode_to_vec()).unwrap_err();
+        assert!(
+            matches!(error, CodecError::InvalidField { field: "ContractTerms.document_sha256", .. }),
+            "{error}"
+        );
+
+        let rated = v1::ServiceRated {
+            contract_id: uuid_to_bytes(Uuid::nil()),
+            provider: provider().as_str().to_owned(),
+            category: "检验检测".to_owned(),
+            quality: 5,
+            timeliness: 256,
+            professionalism: 5,
+            text: String::new(),
+        };
+        let error = decode_event("ServiceRated", 1, &rated.encode_to_vec()).unwrap_err();
+        assert_eq!(
+            error,
+            CodecError::InvalidField {
+                field: "ServiceRated.timeliness",
+                reason: "256 is out of range 0-255".to_owned()
+            }
+        );
+
+        let announced = v1::RedemptionsAnnounced {
+            announcement_id: uuid_to_bytes(Uuid::nil()),
+            jurisdiction: "guiyang".to_owned(),
+            redemption_ids: vec![uuid_to_bytes(Uuid::nil()), vec![7; 4]],
+            announced_on_days: 0,
+            closes_on_days: 4,
+        };
+        let error = decode_event("RedemptionsAnnounced", 1, &announced.encode_to_vec()).unwrap_err();
+        assert!(matches!(
+            error,
+            CodecError::InvalidField { field: "RedemptionsAnnounced.redemption_ids", .. }
+        ));
+
+        let denied = v1::RedemptionDenied {
+            redemption_id: uuid_to_bytes(Uuid::nil()),
+            jurisdiction: "guian".to_owned(),
+            provider: provider().as_str().to_owned(),
+            fiscal_year: 2025,
+            ground: "negligence".to_owned(),
+            reason: String::new(),
+            returned: "1.00".to_owned(),
+        };
+        let error = decode_event("RedemptionDenied", 1, &denied.encode_to_vec()).unwrap_err();
+        assert!(matches!(error, CodecError::InvalidField { field: "RedemptionDenied.ground", .. }));
+    }
+
+    #[test]
+    fn unset_oneofs_are_refused() {
+        let filed = v1::ObjectionFiled {
+            objection_id: uuid_to_bytes(Uuid::nil()),
+            target: Some(v1::ObjectionTarget { target: None }),
+            jurisdiction: "guiyang".to_owned(),
+            text: String::new(),
+        };
+        assert_eq!(
+            decode_event("ObjectionFiled", 1, &filed.encode_to_vec()),
+            Err(CodecError::InvalidField { field: "ObjectionTarget.target", reason: "missing".to_owned() })
+        );
+
+        let reviewed = v1::RedemptionReviewed {
+            redemption_id: uuid_to_bytes(Uuid::nil()),
+            jurisdiction: "guiyang".to_owned(),
+            provider: provider().as_str().to_owned(),
+            fiscal_year: 2025,
+            outcome: Some(v1::ReviewOutcome { decision: None }),
+            approved: None,
+            returned: None,
+        };
+        assert_eq!(
+            decode_event("RedemptionReviewed", 1, &reviewed.encode_to_vec()),
+            Err(CodecError::InvalidField { field: "ReviewOutcome.decision", reason: "missing".to_owned() })
+        );
+    }
+
+    #[test]
+    fn an_empty_provider_target_is_still_a_provider_target() {
+        // A oneof case records its presence even at its default value, so an empty credit code is refused as
+        // a credit code rather than read as "no target".
+        let target =
+            v1::ObjectionTarget { target: Some(v1::objection_target::Target::Provider(String::new())) };
+        let decoded = v1::ObjectionTarget::decode(target.encode_to_vec().as_slice()).unwrap();
+        let error = ObjectionTarget::try_from(decoded).unwrap_err();
+        assert!(matches!(error, CodecError::InvalidField { field: "ObjectionTarget.provider", .. }));
     }
 
     #[test]

@@ -69,10 +69,21 @@ pub struct Submission {
     pub reply: oneshot::Sender<Result<Committed, WriteError>>,
 }
 
+/// What reaches the writer task.
+#[derive(Debug)]
+enum Message {
+    Command(Box<Submission>),
+    /// Run the scheduler now; answers with the number of deadline events recorded.
+    Tick(oneshot::Sender<usize>),
+}
+
+/// How often the scheduler looks for passed deadlines.
+const TICK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The handle the HTTP layer submits commands through.
 #[derive(Clone, Debug)]
 pub struct WriterHandle {
-    sender: mpsc::Sender<Submission>,
+    sender: mpsc::Sender<Message>,
 }
 
 impl WriterHandle {
@@ -90,10 +101,26 @@ impl WriterHandle {
         let (reply, answer) = oneshot::channel();
         let submission = Submission { command, actor, idempotency_key, request_digest, reply };
         self.sender
-            .send(submission)
+            .send(Message::Command(Box::new(submission)))
             .await
             .map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?;
         answer.await.map_err(|_| WriteError::Unavailable("the writer stopped before answering".into()))?
+    }
+}
+
+impl WriterHandle {
+    /// Runs the scheduler now (after the clock moved, in test mode) and waits until the deadline events it
+    /// found are durable. Returns how many events it recorded.
+    ///
+    /// # Errors
+    /// `Unavailable` when the writer has stopped.
+    pub async fn tick(&self) -> Result<usize, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Message::Tick(reply))
+            .await
+            .map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?;
+        answer.await.map_err(|_| WriteError::Unavailable("the writer stopped before answering".into()))
     }
 }
 
@@ -245,18 +272,79 @@ enum Outcome {
 }
 
 impl Writer {
-    async fn run(mut self, mut receiver: mpsc::Receiver<Submission>) {
-        while let Some(first) = receiver.recv().await {
-            let mut group = vec![first];
-            while group.len() < GROUP_COMMANDS_MAX {
+    async fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
+        let mut interval = tokio::time::interval(TICK_INTERVAL);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let first = tokio::select! {
+                message = receiver.recv() => match message {
+                    Some(message) => message,
+                    None => break,
+                },
+                _ = interval.tick() => {
+                    self.run_scheduler().await;
+                    continue;
+                }
+            };
+            let mut group = Vec::new();
+            let mut ticks = Vec::new();
+            match first {
+                Message::Command(submission) => group.push(*submission),
+                Message::Tick(reply) => ticks.push(reply),
+            }
+            while group.len() < GROUP_COMMANDS_MAX && ticks.is_empty() {
                 match receiver.try_recv() {
-                    Ok(next) => group.push(next),
+                    Ok(Message::Command(next)) => group.push(*next),
+                    Ok(Message::Tick(reply)) => ticks.push(reply),
                     Err(_) => break,
                 }
             }
-            self.commit_group(group).await;
+            if !group.is_empty() {
+                self.commit_group(group).await;
+            }
+            for reply in ticks {
+                let recorded = self.run_scheduler().await;
+                let _caller_may_have_gone = reply.send(recorded);
+            }
         }
         tracing::info!("writer stopped: every command handed to it has been answered");
+    }
+
+    /// Turns passed deadlines into events (DESIGN §1): decides every due scheduler command as the system
+    /// actor. Idempotent: a command no longer due is refused and records nothing; after downtime the first
+    /// run catches up on everything that fell due meanwhile.
+    async fn run_scheduler(&mut self) -> usize {
+        let date = domain::business_date(self.clock.now());
+        let due = domain::regulation::due_commands(&self.state, date);
+        if due.is_empty() {
+            return 0;
+        }
+        let before = self.head.position;
+        let system = Actor {
+            subject: "scheduler".into(),
+            role: domain::Role::System,
+            jurisdiction: None,
+            credit_code: None,
+        };
+        let group = due
+            .into_iter()
+            .map(|command| {
+                let (reply, _unanswered) = oneshot::channel();
+                Submission {
+                    command,
+                    actor: system.clone(),
+                    idempotency_key: None,
+                    request_digest: [0; 32],
+                    reply,
+                }
+            })
+            .collect();
+        self.commit_group(group).await;
+        let recorded = usize::try_from(self.head.position.saturating_sub(before)).unwrap_or(usize::MAX);
+        if recorded > 0 {
+            tracing::info!(recorded, %date, "scheduler recorded deadline events");
+        }
+        recorded
     }
 
     async fn commit_group(&mut self, group: Vec<Submission>) {

@@ -348,7 +348,10 @@ fn first_outside<'a>(values: &'a BTreeSet<String>, allowed: &BTreeSet<String>) -
     values.iter().find(|value| !allowed.contains(*value)).map(String::as_str)
 }
 
-pub(crate) fn policy_in_force<'a>(state: &'a State, context: &Context) -> Result<&'a PolicyVersion, Rejection> {
+pub(crate) fn policy_in_force<'a>(
+    state: &'a State,
+    context: &Context,
+) -> Result<&'a PolicyVersion, Rejection> {
     state
         .policies
         .in_force(context.business_date)

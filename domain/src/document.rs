@@ -27,7 +27,8 @@ impl Sha256Hex {
     /// # Errors
     /// `BadDigest` unless exactly 64 characters of `0-9a-f`.
     pub fn parse(text: &str) -> Result<Sha256Hex, DocumentError> {
-        let valid = text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let valid =
+            text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if valid { Ok(Sha256Hex(text.to_owned())) } else { Err(DocumentError::BadDigest(text.to_owned())) }
     }
 

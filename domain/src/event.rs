@@ -213,7 +213,13 @@ pub enum Event {
     /// The counterparty signed.
     ContractSigned { contract_id: Uuid, party: Party },
     /// The service center (or the Gui'an bureau) filed (备案) the contract, committing the voucher amount.
-    ContractFiled { contract_id: Uuid, voucher_id: Uuid, jurisdiction: Jurisdiction, amount: Cny, filed_on: NaiveDate },
+    ContractFiled {
+        contract_id: Uuid,
+        voucher_id: Uuid,
+        jurisdiction: Jurisdiction,
+        amount: Cny,
+        filed_on: NaiveDate,
+    },
     /// The filing was refused.
     ContractRejected { contract_id: Uuid, reason: String },
     /// A party cancelled the contract; a filed commitment (if any) is released to the voucher.
@@ -425,7 +431,9 @@ impl Event {
             | Event::RedemptionDisbursed { redemption_id, .. }
             | Event::RedemptionDenied { redemption_id, .. } => format!("redemption-{redemption_id}"),
             Event::RedemptionsAnnounced { announcement_id, .. }
-            | Event::RedemptionAnnouncementClosed { announcement_id } => format!("announcement-{announcement_id}"),
+            | Event::RedemptionAnnouncementClosed { announcement_id } => {
+                format!("announcement-{announcement_id}")
+            }
             Event::SampleDrawn { sample_id, .. } | Event::FindingRecorded { sample_id, .. } => {
                 format!("sample-{sample_id}")
             }
@@ -438,9 +446,10 @@ impl Event {
 
     /// The postings the event makes: the one place that says how each fact moves money.
     pub fn postings(&self) -> Vec<Posting> {
-        let posting = |jurisdiction: Jurisdiction, from_account: Account, to_account: Account, amount: Cny| {
-            vec![Posting { jurisdiction, from_account, to_account, amount }]
-        };
+        let posting =
+            |jurisdiction: Jurisdiction, from_account: Account, to_account: Account, amount: Cny| {
+                vec![Posting { jurisdiction, from_account, to_account, amount }]
+            };
         match self {
             Event::BudgetAppropriated { jurisdiction, fiscal_year, amount } => posting(
                 *jurisdiction,
@@ -484,17 +493,21 @@ impl Event {
                 Account::ProviderReceivable { provider: provider.clone() },
                 *amount,
             ),
-            Event::RedemptionReviewed { jurisdiction, provider, fiscal_year, returned: Some(returned), .. }
+            Event::RedemptionReviewed {
+                jurisdiction,
+                provider,
+                fiscal_year,
+                returned: Some(returned),
+                ..
+            }
             | Event::RedemptionStruck { jurisdiction, provider, fiscal_year, returned, .. }
             | Event::RedemptionDenied { jurisdiction, provider, fiscal_year, returned, .. }
-            | Event::RedemptionWindowLapsed { jurisdiction, provider, fiscal_year, returned, .. } => {
-                posting(
-                    *jurisdiction,
-                    Account::ProviderReceivable { provider: provider.clone() },
-                    Account::Budget { fiscal_year: *fiscal_year },
-                    *returned,
-                )
-            }
+            | Event::RedemptionWindowLapsed { jurisdiction, provider, fiscal_year, returned, .. } => posting(
+                *jurisdiction,
+                Account::ProviderReceivable { provider: provider.clone() },
+                Account::Budget { fiscal_year: *fiscal_year },
+                *returned,
+            ),
             Event::RedemptionDisbursed { jurisdiction, provider, amount, .. } => posting(
                 *jurisdiction,
                 Account::ProviderReceivable { provider: provider.clone() },
@@ -507,12 +520,14 @@ impl Event {
             Event::ClawbackRecovered { jurisdiction, amount, .. } => {
                 posting(*jurisdiction, Account::ClawbackDue, Account::FiscalSource, *amount)
             }
-            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) } => posting(
-                *jurisdiction,
-                Account::VoucherAvailable { voucher_id: *voucher_id },
-                Account::Budget { fiscal_year: *fiscal_year },
-                *returned,
-            ),
+            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) } => {
+                posting(
+                    *jurisdiction,
+                    Account::VoucherAvailable { voucher_id: *voucher_id },
+                    Account::Budget { fiscal_year: *fiscal_year },
+                    *returned,
+                )
+            }
             Event::PolicyPublished { .. }
             | Event::CalendarYearPublished { .. }
             | Event::BatchClosed { returned: None, .. }

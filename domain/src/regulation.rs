@@ -11,7 +11,9 @@ use crate::event::{ContractTerms, ObjectionTarget, Party, ProviderApplication, R
 use crate::state::{
     ApplicantStatus, ContractState, ContractStatus, ProviderStatus, RedemptionState, RedemptionStatus, State,
 };
-use crate::{Account, Actor, Balance, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection, Role};
+use crate::{
+    Account, Actor, Balance, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection, Role,
+};
 
 /// The largest audit sample drawn at once.
 const SAMPLE_SIZE_MAX: u32 = 10_000;
@@ -40,7 +42,10 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 return Err(Rejection::Invalid("categories must not be empty".into()));
             }
             if let Some(unknown) = categories.iter().find(|c| !policy.service_categories.contains(*c)) {
-                return Err(Rejection::Invalid(format!("service category \"{unknown}\" is not in policy {}", policy.id)));
+                return Err(Rejection::Invalid(format!(
+                    "service category \"{unknown}\" is not in policy {}",
+                    policy.id
+                )));
             }
             if qualifications.is_empty() {
                 return Err(Rejection::Invalid("at least one qualification document is required".into()));
@@ -61,13 +66,24 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
         }
         Command::DecideProvider { provider, approve, reason } => {
             let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
-            require_role(actor, Role::Bureau, Some(state_of.application.jurisdiction), "decide provider applications")?;
+            require_role(
+                actor,
+                Role::Bureau,
+                Some(state_of.application.jurisdiction),
+                "decide provider applications",
+            )?;
             if state_of.status != ProviderStatus::Applied {
-                return Err(invalid_state("provider", provider, provider_status(&state_of.status), "a decision"));
+                return Err(invalid_state(
+                    "provider",
+                    provider,
+                    provider_status(&state_of.status),
+                    "a decision",
+                ));
             }
             if *approve {
                 let policy = policy_in_force(state, context)?;
-                let closes = state.calendar.working_days_after(date, policy.provider_announcement_working_days)?;
+                let closes =
+                    state.calendar.working_days_after(date, policy.provider_announcement_working_days)?;
                 Ok(vec![Event::ProviderApproved {
                     provider: provider.clone(),
                     announced_on: date,
@@ -97,9 +113,12 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             }
             let (jurisdiction, closes_on) = match target {
                 ObjectionTarget::Provider { provider } => {
-                    let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
+                    let state_of =
+                        state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
                     match state_of.status {
-                        ProviderStatus::Announced { closes_on } => (state_of.application.jurisdiction, closes_on),
+                        ProviderStatus::Announced { closes_on } => {
+                            (state_of.application.jurisdiction, closes_on)
+                        }
                         _ => {
                             return Err(invalid_state(
                                 "provider",
@@ -113,7 +132,12 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 ObjectionTarget::Redemption { redemption_id } => {
                     let redemption = redemption(state, redemption_id)?;
                     let RedemptionStatus::Announced { announcement_id } = redemption.status else {
-                        return Err(invalid_state("redemption", redemption_id, redemption_status(redemption), "an objection"));
+                        return Err(invalid_state(
+                            "redemption",
+                            redemption_id,
+                            redemption_status(redemption),
+                            "an objection",
+                        ));
                     };
                     let announcement = state
                         .announcements
@@ -133,14 +157,18 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             }])
         }
         Command::RuleOnObjection { objection_id, ruling, reason } => {
-            let objection = state.objections.get(objection_id).ok_or_else(|| not_found("objection", objection_id))?;
+            let objection =
+                state.objections.get(objection_id).ok_or_else(|| not_found("objection", objection_id))?;
             require_role(actor, Role::Bureau, Some(objection.jurisdiction), "rule on objections")?;
             if objection.ruling.is_some() {
                 return Err(invalid_state("objection", objection_id, "ruled", "a ruling"));
             }
             let reason = required_reason(reason, "a ruling")?;
-            let mut events =
-                vec![Event::ObjectionRuled { objection_id: *objection_id, ruling: *ruling, reason: reason.clone() }];
+            let mut events = vec![Event::ObjectionRuled {
+                objection_id: *objection_id,
+                ruling: *ruling,
+                reason: reason.clone(),
+            }];
             if *ruling == Ruling::Upheld {
                 match &objection.target {
                     ObjectionTarget::Provider { provider } => {
@@ -173,7 +201,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             let voucher = state.vouchers.get(voucher_id).ok_or_else(|| not_found("voucher", voucher_id))?;
             let submitted_by = match actor.role {
                 Role::Provider if actor.credit_code.as_ref() == Some(provider) => Party::Provider,
-                Role::Enterprise | Role::ProjectEntity if actor.credit_code.as_ref() == Some(&voucher.applicant) => {
+                Role::Enterprise | Role::ProjectEntity
+                    if actor.credit_code.as_ref() == Some(&voucher.applicant) =>
+                {
                     Party::Applicant
                 }
                 _ => return Err(forbidden(actor, "submit a contract for another party")),
@@ -196,7 +226,8 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             let contract = contract(state, contract_id)?;
             require_service_center(actor, contract.terms.jurisdiction, "file contracts")?;
             if contract.status != ContractStatus::Submitted || !contract.countersigned {
-                let status = if contract.countersigned { contract_status(contract) } else { "awaiting a signature" };
+                let status =
+                    if contract.countersigned { contract_status(contract) } else { "awaiting a signature" };
                 return Err(invalid_state("contract", contract_id, status, "a filing"));
             }
             check_provider_may_contract(state, &contract.terms.provider, &contract.terms.category)?;
@@ -227,7 +258,14 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             let released = match contract.status {
                 ContractStatus::Submitted => None,
                 ContractStatus::Filed { .. } => Some(contract.terms.voucher_amount),
-                _ => return Err(invalid_state("contract", contract_id, contract_status(contract), "a cancellation")),
+                _ => {
+                    return Err(invalid_state(
+                        "contract",
+                        contract_id,
+                        contract_status(contract),
+                        "a cancellation",
+                    ));
+                }
             };
             let reason = required_reason(reason, "a cancellation")?;
             Ok(vec![Event::ContractCancelled {
@@ -244,7 +282,12 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 return Err(forbidden(actor, "confirm completion of this contract"));
             }
             if !matches!(contract.status, ContractStatus::Filed { .. }) {
-                return Err(invalid_state("contract", contract_id, contract_status(contract), "a completion"));
+                return Err(invalid_state(
+                    "contract",
+                    contract_id,
+                    contract_status(contract),
+                    "a completion",
+                ));
             }
             let redemption_days = state
                 .vouchers
@@ -272,7 +315,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             if contract.rated {
                 return Err(Rejection::AlreadyRated(*contract_id));
             }
-            for (name, score) in [("quality", quality), ("timeliness", timeliness), ("professionalism", professionalism)] {
+            for (name, score) in
+                [("quality", quality), ("timeliness", timeliness), ("professionalism", professionalism)]
+            {
                 if !(1..=5).contains(score) {
                     return Err(Rejection::Invalid(format!("{name} must be 1 to 5, not {score}")));
                 }
@@ -296,7 +341,12 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 return Err(forbidden(actor, "request redemption of this contract"));
             }
             let ContractStatus::Completed { redemption_deadline, .. } = contract.status else {
-                return Err(invalid_state("contract", contract_id, contract_status(contract), "a redemption"));
+                return Err(invalid_state(
+                    "contract",
+                    contract_id,
+                    contract_status(contract),
+                    "a redemption",
+                ));
             };
             if contract.redemption_id.is_some() || contract.lapsed {
                 let status = if contract.lapsed { "lapsed" } else { "already redeemed" };
@@ -326,7 +376,12 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             let redemption = redemption(state, redemption_id)?;
             require_role(actor, Role::Reviewer, Some(redemption.jurisdiction), "review redemptions")?;
             if redemption.status != RedemptionStatus::Requested {
-                return Err(invalid_state("redemption", redemption_id, redemption_status(redemption), "a review"));
+                return Err(invalid_state(
+                    "redemption",
+                    redemption_id,
+                    redemption_status(redemption),
+                    "a review",
+                ));
             }
             let requested = redemption.requested;
             let (outcome, approved, returned) = match outcome {
@@ -368,14 +423,23 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             for redemption_id in redemption_ids {
                 let item = redemption(state, redemption_id)?;
                 if item.jurisdiction != *jurisdiction {
-                    return Err(Rejection::Invalid(format!("redemption {redemption_id} belongs to {}", item.jurisdiction)));
+                    return Err(Rejection::Invalid(format!(
+                        "redemption {redemption_id} belongs to {}",
+                        item.jurisdiction
+                    )));
                 }
                 if item.status != RedemptionStatus::Approved || !seen.insert(*redemption_id) {
-                    return Err(invalid_state("redemption", redemption_id, redemption_status(item), "an announcement"));
+                    return Err(invalid_state(
+                        "redemption",
+                        redemption_id,
+                        redemption_status(item),
+                        "an announcement",
+                    ));
                 }
             }
             let policy = policy_in_force(state, context)?;
-            let closes_on = state.calendar.working_days_after(date, policy.redemption_announcement_working_days)?;
+            let closes_on =
+                state.calendar.working_days_after(date, policy.redemption_announcement_working_days)?;
             Ok(vec![Event::RedemptionsAnnounced {
                 announcement_id: *announcement_id,
                 jurisdiction: *jurisdiction,
@@ -387,11 +451,14 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
         Command::DisburseRedemption { redemption_id, payment_reference } => {
             let item = redemption(state, redemption_id)?;
             require_role(actor, Role::Bureau, Some(item.jurisdiction), "disburse redemptions")?;
-            let not_payable = |reason: &str| Rejection::NotPayable { redemption_id: *redemption_id, reason: reason.into() };
+            let not_payable =
+                |reason: &str| Rejection::NotPayable { redemption_id: *redemption_id, reason: reason.into() };
             match item.status {
                 RedemptionStatus::Payable => {}
                 RedemptionStatus::Disbursed => return Err(Rejection::AlreadyDisbursed(*redemption_id)),
-                RedemptionStatus::Announced { .. } => return Err(not_payable("its announcement has not closed")),
+                RedemptionStatus::Announced { .. } => {
+                    return Err(not_payable("its announcement has not closed"));
+                }
                 _ => return Err(not_payable(redemption_status(item))),
             }
             if item.objections_open > 0 {
@@ -416,9 +483,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             if item.status == RedemptionStatus::Disbursed {
                 return Err(Rejection::AlreadyDisbursed(*redemption_id));
             }
-            let returned = item
-                .outstanding()
-                .ok_or_else(|| invalid_state("redemption", redemption_id, redemption_status(item), "a denial"))?;
+            let returned = item.outstanding().ok_or_else(|| {
+                invalid_state("redemption", redemption_id, redemption_status(item), "a denial")
+            })?;
             let reason = required_reason(reason, "a denial")?;
             Ok(vec![Event::RedemptionDenied {
                 redemption_id: *redemption_id,
@@ -482,7 +549,10 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             }
             let remaining = item.disbursed.checked_sub(item.clawed_back);
             if Balance::from(*amount) > remaining {
-                return Err(Rejection::ClawbackExceedsDisbursed { requested: *amount, remaining: remaining.to_string() });
+                return Err(Rejection::ClawbackExceedsDisbursed {
+                    requested: *amount,
+                    remaining: remaining.to_string(),
+                });
             }
             let reason = required_reason(reason, "a clawback")?;
             Ok(vec![Event::ClawbackOrdered {
@@ -495,7 +565,8 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             }])
         }
         Command::RecordRecovery { clawback_id, amount } => {
-            let clawback = state.clawbacks.get(clawback_id).ok_or_else(|| not_found("clawback", clawback_id))?;
+            let clawback =
+                state.clawbacks.get(clawback_id).ok_or_else(|| not_found("clawback", clawback_id))?;
             require_role(actor, Role::Bureau, Some(clawback.jurisdiction), "record recoveries")?;
             let due = Balance::from(clawback.amount).checked_sub(clawback.recovered);
             if Balance::from(*amount) > due {
@@ -533,7 +604,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             require_system(actor)?;
             let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
             match state_of.status {
-                ProviderStatus::Announced { closes_on } if date > closes_on && state_of.objections_open == 0 => {
+                ProviderStatus::Announced { closes_on }
+                    if date > closes_on && state_of.objections_open == 0 =>
+                {
                     Ok(vec![Event::ProviderAdmitted { provider: provider.clone() }])
                 }
                 _ => Err(Rejection::NothingDue(format!("provider {provider} is not due for admission"))),
@@ -541,10 +614,14 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
         }
         Command::CloseRedemptionAnnouncement { announcement_id } => {
             require_system(actor)?;
-            let announcement =
-                state.announcements.get(announcement_id).ok_or_else(|| not_found("announcement", announcement_id))?;
+            let announcement = state
+                .announcements
+                .get(announcement_id)
+                .ok_or_else(|| not_found("announcement", announcement_id))?;
             if announcement.closed || date <= announcement.closes_on {
-                return Err(Rejection::NothingDue(format!("announcement {announcement_id} is not due to close")));
+                return Err(Rejection::NothingDue(format!(
+                    "announcement {announcement_id} is not due to close"
+                )));
             }
             Ok(vec![Event::RedemptionAnnouncementClosed { announcement_id: *announcement_id }])
         }
@@ -554,8 +631,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             if voucher.expired || date <= voucher.valid_until {
                 return Err(Rejection::NothingDue(format!("voucher {voucher_id} is not due to expire")));
             }
-            let available =
-                state.ledger.balance(voucher.jurisdiction, &Account::VoucherAvailable { voucher_id: *voucher_id });
+            let available = state
+                .ledger
+                .balance(voucher.jurisdiction, &Account::VoucherAvailable { voucher_id: *voucher_id });
             Ok(vec![Event::VoucherExpired {
                 voucher_id: *voucher_id,
                 jurisdiction: voucher.jurisdiction,
@@ -578,7 +656,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                         returned: contract.terms.voucher_amount,
                     }])
                 }
-                _ => Err(Rejection::NothingDue(format!("contract {contract_id} has no lapsed redemption window"))),
+                _ => Err(Rejection::NothingDue(format!(
+                    "contract {contract_id} has no lapsed redemption window"
+                ))),
             }
         }
         _ => Err(Rejection::Invalid(format!("{} is not a command of the later lifecycles", command.name()))),
@@ -592,17 +672,32 @@ pub fn due_commands(state: &State, date: NaiveDate) -> Vec<Command> {
     let mut providers: Vec<_> = state
         .providers
         .iter()
-        .filter(|(_, p)| matches!(p.status, ProviderStatus::Announced { closes_on } if date > closes_on) && p.objections_open == 0)
+        .filter(|(_, p)| {
+            matches!(p.status, ProviderStatus::Announced { closes_on } if date > closes_on)
+                && p.objections_open == 0
+        })
         .map(|(code, _)| code.clone())
         .collect();
     providers.sort();
     due.extend(providers.into_iter().map(|provider| Command::CloseProviderAnnouncement { provider }));
-    let mut announcements: Vec<_> =
-        state.announcements.iter().filter(|(_, a)| !a.closed && date > a.closes_on).map(|(id, _)| *id).collect();
+    let mut announcements: Vec<_> = state
+        .announcements
+        .iter()
+        .filter(|(_, a)| !a.closed && date > a.closes_on)
+        .map(|(id, _)| *id)
+        .collect();
     announcements.sort();
-    due.extend(announcements.into_iter().map(|announcement_id| Command::CloseRedemptionAnnouncement { announcement_id }));
-    let mut vouchers: Vec<_> =
-        state.vouchers.iter().filter(|(_, v)| !v.expired && date > v.valid_until).map(|(id, _)| *id).collect();
+    due.extend(
+        announcements
+            .into_iter()
+            .map(|announcement_id| Command::CloseRedemptionAnnouncement { announcement_id }),
+    );
+    let mut vouchers: Vec<_> = state
+        .vouchers
+        .iter()
+        .filter(|(_, v)| !v.expired && date > v.valid_until)
+        .map(|(id, _)| *id)
+        .collect();
     vouchers.sort();
     due.extend(vouchers.into_iter().map(|voucher_id| Command::ExpireVoucher { voucher_id }));
     let mut lapsed: Vec<_> = state
@@ -625,7 +720,9 @@ pub fn sample_population(state: &State, jurisdiction: Jurisdiction, year: i32) -
     let mut population: Vec<Uuid> = state
         .contracts
         .iter()
-        .filter(|(_, c)| c.terms.jurisdiction == jurisdiction && c.filed_on().is_some_and(|d| d.year() == year))
+        .filter(|(_, c)| {
+            c.terms.jurisdiction == jurisdiction && c.filed_on().is_some_and(|d| d.year() == year)
+        })
         .map(|(id, _)| *id)
         .collect();
     population.sort();
@@ -678,7 +775,10 @@ fn contract_terms(state: &State, context: &Context, command: &Command) -> Result
         .get(&voucher.applicant)
         .ok_or_else(|| Rejection::ApplicantNotFound(voucher.applicant.clone()))?;
     if let ApplicantStatus::Suspended { .. } = applicant.status {
-        return Err(Rejection::ApplicantNotVerified { credit_code: voucher.applicant.clone(), status: "suspended" });
+        return Err(Rejection::ApplicantNotVerified {
+            credit_code: voucher.applicant.clone(),
+            status: "suspended",
+        });
     }
     check_provider_may_contract(state, provider, category)?;
     let batch = state.batches.get(&voucher.batch_id).ok_or(Rejection::BatchNotFound(voucher.batch_id))?;
@@ -715,7 +815,11 @@ fn contract_terms(state: &State, context: &Context, command: &Command) -> Result
 }
 
 /// The provider must be admitted, not suspended, and offer the category.
-fn check_provider_may_contract(state: &State, provider: &CreditCode, category: &str) -> Result<(), Rejection> {
+fn check_provider_may_contract(
+    state: &State,
+    provider: &CreditCode,
+    category: &str,
+) -> Result<(), Rejection> {
     let state_of = state.providers.get(provider).ok_or_else(|| not_found("provider", provider))?;
     if state_of.status != ProviderStatus::Admitted {
         return Err(Rejection::ProviderNotAdmitted {
@@ -727,20 +831,32 @@ fn check_provider_may_contract(state: &State, provider: &CreditCode, category: &
         return Err(Rejection::ProviderSuspended(provider.clone()));
     }
     if !state_of.application.categories.contains(category) {
-        return Err(Rejection::CategoryNotOffered { provider: provider.clone(), category: category.to_owned() });
+        return Err(Rejection::CategoryNotOffered {
+            provider: provider.clone(),
+            category: category.to_owned(),
+        });
     }
     Ok(())
 }
 
 /// The voucher must be valid on `date` and have `amount` available.
-fn check_voucher_available(state: &State, voucher_id: Uuid, amount: Cny, date: NaiveDate) -> Result<(), Rejection> {
+fn check_voucher_available(
+    state: &State,
+    voucher_id: Uuid,
+    amount: Cny,
+    date: NaiveDate,
+) -> Result<(), Rejection> {
     let voucher = state.vouchers.get(&voucher_id).ok_or_else(|| not_found("voucher", &voucher_id))?;
     if voucher.expired || date > voucher.valid_until {
         return Err(Rejection::VoucherExpired { voucher_id, valid_until: voucher.valid_until });
     }
     let available = state.ledger.balance(voucher.jurisdiction, &Account::VoucherAvailable { voucher_id });
     if available < Balance::from(amount) {
-        return Err(Rejection::InsufficientBalance { voucher_id, available: available.to_string(), requested: amount });
+        return Err(Rejection::InsufficientBalance {
+            voucher_id,
+            available: available.to_string(),
+            requested: amount,
+        });
     }
     Ok(())
 }
@@ -775,7 +891,12 @@ fn exists(what: &'static str, id: &impl std::fmt::Display) -> Rejection {
     Rejection::Exists { what, id: id.to_string() }
 }
 
-fn invalid_state(what: &'static str, id: &impl std::fmt::Display, status: &str, action: &'static str) -> Rejection {
+fn invalid_state(
+    what: &'static str,
+    id: &impl std::fmt::Display,
+    status: &str,
+    action: &'static str,
+) -> Rejection {
     Rejection::InvalidState { what, id: id.to_string(), status: status.to_owned(), action }
 }
 

@@ -85,9 +85,13 @@ pub enum ProviderStatus {
     /// Applied, waiting for the bureau.
     Applied,
     /// Approved; its admission announcement runs until the end of `closes_on`.
-    Announced { closes_on: NaiveDate },
+    Announced {
+        closes_on: NaiveDate,
+    },
     Admitted,
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
 }
 
 /// A provider.
@@ -147,12 +151,16 @@ pub enum RedemptionStatus {
     /// Approved for `approved`, not yet announced.
     Approved,
     /// On an announcement list.
-    Announced { announcement_id: Uuid },
+    Announced {
+        announcement_id: Uuid,
+    },
     /// The list's period closed; payable once no objection is open.
     Payable,
     Disbursed,
     /// Rejected by the reviewer, struck by an upheld objection, or denied by the bureau.
-    Refused { reason: &'static str },
+    Refused {
+        reason: &'static str,
+    },
 }
 
 /// A redemption.
@@ -442,8 +450,12 @@ impl State {
                     contract.status = ContractStatus::Filed { filed_on: *filed_on };
                 }
             }
-            Event::ContractRejected { contract_id, .. } => self.set_contract(contract_id, ContractStatus::Rejected),
-            Event::ContractCancelled { contract_id, .. } => self.set_contract(contract_id, ContractStatus::Cancelled),
+            Event::ContractRejected { contract_id, .. } => {
+                self.set_contract(contract_id, ContractStatus::Rejected)
+            }
+            Event::ContractCancelled { contract_id, .. } => {
+                self.set_contract(contract_id, ContractStatus::Cancelled)
+            }
             Event::ServiceCompleted { contract_id, completed_on, redemption_deadline, .. } => {
                 if let Some(contract) = self.contracts.get_mut(contract_id) {
                     let filed_on = contract.filed_on().unwrap_or(*completed_on);
@@ -459,7 +471,9 @@ impl State {
                     contract.rated = true;
                 }
             }
-            Event::RedemptionRequested { redemption_id, contract_id, jurisdiction, provider, amount, .. } => {
+            Event::RedemptionRequested {
+                redemption_id, contract_id, jurisdiction, provider, amount, ..
+            } => {
                 let fiscal_year = self.contract_fiscal_year(contract_id).unwrap_or_default();
                 if let Some(contract) = self.contracts.get_mut(contract_id) {
                     contract.redemption_id = Some(*redemption_id);
@@ -489,7 +503,9 @@ impl State {
                     };
                 }
             }
-            Event::RedemptionsAnnounced { announcement_id, jurisdiction, redemption_ids, closes_on, .. } => {
+            Event::RedemptionsAnnounced {
+                announcement_id, jurisdiction, redemption_ids, closes_on, ..
+            } => {
                 for redemption_id in redemption_ids {
                     if let Some(redemption) = self.redemptions.get_mut(redemption_id) {
                         redemption.status = RedemptionStatus::Announced { announcement_id: *announcement_id };
@@ -511,10 +527,12 @@ impl State {
                     announcement.redemption_ids.clone()
                 });
                 for redemption_id in items.unwrap_or_default() {
-                    if let Some(redemption) = self.redemptions.get_mut(&redemption_id) {
-                        if matches!(redemption.status, RedemptionStatus::Announced { .. }) {
-                            redemption.status = RedemptionStatus::Payable;
-                        }
+                    if let Some(redemption) = self
+                        .redemptions
+                        .get_mut(&redemption_id)
+                        .filter(|redemption| matches!(redemption.status, RedemptionStatus::Announced { .. }))
+                    {
+                        redemption.status = RedemptionStatus::Payable;
                     }
                 }
             }
@@ -584,7 +602,9 @@ impl State {
 
     fn objection_count(&mut self, target: &ObjectionTarget, delta: i32) {
         let counter = match target {
-            ObjectionTarget::Provider { provider } => self.providers.get_mut(provider).map(|p| &mut p.objections_open),
+            ObjectionTarget::Provider { provider } => {
+                self.providers.get_mut(provider).map(|p| &mut p.objections_open)
+            }
             ObjectionTarget::Redemption { redemption_id } => {
                 self.redemptions.get_mut(redemption_id).map(|r| &mut r.objections_open)
             }

@@ -19,7 +19,8 @@ fn check(given: &[Event], actor: &Actor, date: &str, command: Command) -> Result
     for event in given {
         state.evolve(event);
     }
-    let context = Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
+    let context =
+        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
     let outcome = domain::decide(&state, &context, &command);
     if let Ok(events) = &outcome {
         // Every accepted command keeps the ledger's invariants.

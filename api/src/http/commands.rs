@@ -387,5 +387,11 @@ pub async fn set_clock(State(app): State<App>, body: Bytes) -> Result<Response, 
     let request: ClockRequest = parse_body(&body)?;
     app.clock.set(request.now);
     let now = app.clock.now();
-    Ok(Json(serde_json::json!({ "now": now, "business_date": domain::business_date(now) })).into_response())
+    let deadline_events = app.writer.tick().await?;
+    let answer = serde_json::json!({
+        "now": now,
+        "business_date": domain::business_date(now),
+        "deadline_events": deadline_events,
+    });
+    Ok(Json(answer).into_response())
 }

@@ -1,0 +1,723 @@
+//! Given/when/then tests of the regulation's later lifecycles (Measures art. 8-13): providers, contracts,
+//! ratings, redemptions, announcements, denials, audits, clawbacks, and the scheduler's deadlines.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use domain::document::{Document, Sha256Hex};
+use domain::event::{
+    BatchGuide, DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, Registration,
+    ReviewOutcome, Ruling,
+};
+use domain::regulation::{draw_sample, due_commands};
+use domain::{
+    Account, Actor, ApplicantKind, Balance, Cny, Command, Context, CreditCode, Event, Jurisdiction,
+    Rejection, Role, Share, State,
+};
+use uuid::Uuid;
+
+const GY: Jurisdiction = Jurisdiction::Guiyang;
+
+/// Folds `given`, decides `command` as `actor` on `date`, and checks the ledger invariants after success.
+fn check(given: &[Event], actor: &Actor, date: &str, command: Command) -> Result<Vec<Event>, Rejection> {
+    let state = fold(given);
+    let context =
+        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
+    let outcome = domain::decide(&state, &context, &command);
+    if let Ok(events) = &outcome {
+        let mut after = state.clone();
+        for event in events {
+            after.evolve(event);
+        }
+        assert_eq!(after.ledger.violations(), vec![], "invariants broken by {command:?}");
+    }
+    outcome
+}
+
+/// Decides and, when accepted, appends the events to `given`; returns the outcome's code.
+fn step(given: &mut Vec<Event>, actor: &Actor, date: &str, command: Command) -> &'static str {
+    match check(given, actor, date, command) {
+        Ok(events) => {
+            given.extend(events);
+            "accepted"
+        }
+        Err(rejection) => rejection.code(),
+    }
+}
+
+fn fold(events: &[Event]) -> State {
+    let mut state = State::new();
+    for event in events {
+        state.evolve(event);
+    }
+    state
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("test date")
+}
+
+fn cny(text: &str) -> Cny {
+    Cny::parse(text).expect("test amount")
+}
+
+fn code(n: u32) -> CreditCode {
+    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn staff(role: Role) -> Actor {
+    Actor { subject: format!("{role}"), role, jurisdiction: Some(GY), credit_code: None }
+}
+
+fn system() -> Actor {
+    Actor { subject: "scheduler".into(), role: Role::System, jurisdiction: None, credit_code: None }
+}
+
+fn public() -> Actor {
+    Actor { subject: "anyone".into(), role: Role::Public, jurisdiction: None, credit_code: None }
+}
+
+const APPLICANT: u32 = 1;
+const PROVIDER: u32 = 500;
+const VOUCHER: u128 = 77;
+const BATCH: u128 = 7;
+
+fn applicant() -> Actor {
+    Actor {
+        subject: "ent".into(),
+        role: Role::Enterprise,
+        jurisdiction: Some(GY),
+        credit_code: Some(code(APPLICANT)),
+    }
+}
+
+fn provider() -> Actor {
+    Actor {
+        subject: "prov".into(),
+        role: Role::Provider,
+        jurisdiction: Some(GY),
+        credit_code: Some(code(PROVIDER)),
+    }
+}
+
+fn document(name: &str) -> Document {
+    Document {
+        sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
+        name: name.into(),
+        size_bytes: 1024,
+    }
+}
+
+/// A funded batch (share cap 80%), a verified enterprise holding a 100,000.00 voucher, and an admitted provider
+/// offering inspection testing.
+fn program() -> Vec<Event> {
+    let guide = BatchGuide {
+        jurisdiction: GY,
+        fiscal_year: 2025,
+        name: "batch".into(),
+        total: cny("1000000.00"),
+        face_value: cny("100000.00"),
+        eligible_kinds: [ApplicantKind::Enterprise].into_iter().collect(),
+        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
+        eligible_categories: ["inspection_testing".to_owned(), "industrial_design".to_owned()]
+            .into_iter()
+            .collect(),
+        claim_opens: day("2025-03-01"),
+        claim_closes: day("2025-06-30"),
+        valid_until: day("2025-11-30"),
+        redemption_days: 60,
+        max_voucher_share: Share::parse("0.8").expect("share"),
+        policy_id: "measures-2023".into(),
+    };
+    let registration = Registration {
+        credit_code: code(APPLICANT),
+        name: "aluminium works".into(),
+        kind: ApplicantKind::Enterprise,
+        jurisdiction: GY,
+        industry: Some("aluminum".into()),
+        project_code: None,
+        independent_legal_person: true,
+        tax_compliant: true,
+    };
+    vec![
+        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
+        Event::BatchPublished { batch_id: id(BATCH), guide },
+        Event::ApplicantRegistered { registration },
+        Event::ApplicantVerified { credit_code: code(APPLICANT) },
+        Event::VoucherIssued {
+            voucher_id: id(VOUCHER),
+            batch_id: id(BATCH),
+            jurisdiction: GY,
+            applicant: code(APPLICANT),
+            kind: ApplicantKind::Enterprise,
+            face_value: cny("100000.00"),
+            cap_year: 2025,
+            annual_cap: cny("5000000.00"),
+            valid_until: day("2025-11-30"),
+        },
+        Event::ProviderApplied {
+            application: ProviderApplication {
+                provider: code(PROVIDER),
+                name: "testing lab".into(),
+                jurisdiction: GY,
+                categories: ["inspection_testing".to_owned()].into_iter().collect(),
+                qualifications: vec![document("CMA certificate.pdf")],
+                contact: "0851-1234567".into(),
+            },
+        },
+        Event::ProviderApproved {
+            provider: code(PROVIDER),
+            announced_on: day("2025-03-03"),
+            announcement_closes: day("2025-03-10"),
+        },
+        Event::ProviderAdmitted { provider: code(PROVIDER) },
+    ]
+}
+
+fn submit(contract: u128, total: &str, amount: &str) -> Command {
+    Command::SubmitContract {
+        contract_id: id(contract),
+        voucher_id: id(VOUCHER),
+        provider: code(PROVIDER),
+        category: "inspection_testing".into(),
+        description: "product certification testing".into(),
+        term_start: day("2025-04-01"),
+        term_end: day("2025-05-31"),
+        total: cny(total),
+        voucher_amount: cny(amount),
+        document_sha256: Sha256Hex::parse(&"cd".repeat(32)).expect("digest"),
+    }
+}
+
+/// The program with contract 1 (total 100,000.00, voucher 80,000.00) submitted, signed and filed on 2025-04-01.
+fn filed() -> Vec<Event> {
+    let mut given = program();
+    assert_eq!(step(&mut given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.00")), "accepted");
+    assert_eq!(
+        step(&mut given, &applicant(), "2025-04-01", Command::SignContract { contract_id: id(1) }),
+        "accepted"
+    );
+    let filing = Command::FileContract { contract_id: id(1) };
+    assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-01", filing), "accepted");
+    given
+}
+
+/// Filed, then completed on 2025-06-02.
+fn completed() -> Vec<Event> {
+    let mut given = filed();
+    let confirm = Command::ConfirmCompletion { contract_id: id(1) };
+    assert_eq!(step(&mut given, &applicant(), "2025-06-02", confirm), "accepted");
+    given
+}
+
+fn request(redemption: u128) -> Command {
+    Command::RequestRedemption {
+        redemption_id: id(redemption),
+        contract_id: id(1),
+        invoice: document("invoice.pdf"),
+        remittance_proof: document("remittance.pdf"),
+        results: vec![document("test report.pdf")],
+    }
+}
+
+/// Completed, redemption 900 requested, approved in full and announced on 2025-09-30 (closes 2025-10-14).
+fn announced() -> Vec<Event> {
+    let mut given = completed();
+    assert_eq!(step(&mut given, &provider(), "2025-06-03", request(900)), "accepted");
+    let review = Command::ReviewRedemption { redemption_id: id(900), outcome: ReviewOutcome::Full };
+    assert_eq!(step(&mut given, &staff(Role::Reviewer), "2025-06-10", review), "accepted");
+    let announce = Command::AnnounceRedemptions {
+        announcement_id: id(950),
+        jurisdiction: GY,
+        redemption_ids: vec![id(900)],
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-09-30", announce), "accepted");
+    given
+}
+
+fn balance(given: &[Event], account: Account) -> String {
+    fold(given).ledger.balance(GY, &account).to_string()
+}
+
+// ---- art. 8: providers ----
+
+#[test]
+fn an_approved_provider_is_announced_for_five_working_days() {
+    let mut given = program();
+    let other = Actor { credit_code: Some(code(501)), ..provider() };
+    let apply = Command::ApplyAsProvider {
+        name: "design studio".into(),
+        categories: ["industrial_design".to_owned()].into_iter().collect(),
+        qualifications: vec![document("licence.pdf")],
+        contact: "studio@example.cn".into(),
+    };
+    assert_eq!(step(&mut given, &other, "2025-09-29", apply), "accepted");
+    let approve = Command::DecideProvider { provider: code(501), approve: true, reason: String::new() };
+    assert_eq!(step(&mut given, &staff(Role::Finance), "2025-09-30", approve.clone()), "forbidden");
+    let events = check(&given, &staff(Role::Bureau), "2025-09-30", approve).expect("approved");
+    // Oct 1-8 are the National Day holidays and Sat Oct 11 is a working day: the fifth working day is Oct 14.
+    assert_eq!(
+        events,
+        vec![Event::ProviderApproved {
+            provider: code(501),
+            announced_on: day("2025-09-30"),
+            announcement_closes: day("2025-10-14")
+        }]
+    );
+}
+
+#[test]
+fn a_provider_is_admitted_only_after_its_announcement_closes_without_an_upheld_objection() {
+    let mut given = program();
+    given.truncate(given.len() - 1); // announced, not yet admitted (closes 2025-03-10)
+    let close = Command::CloseProviderAnnouncement { provider: code(PROVIDER) };
+    assert_eq!(step(&mut given, &system(), "2025-03-10", close.clone()), "nothing_due");
+    let objection = Command::FileObjection {
+        objection_id: id(31),
+        target: ObjectionTarget::Provider { provider: code(PROVIDER) },
+        text: "the lab's certificate has lapsed".into(),
+    };
+    assert_eq!(step(&mut given, &public(), "2025-03-07", objection), "accepted");
+    // An open objection holds the admission, even after the period.
+    assert!(due_commands(&fold(&given), day("2025-03-11")).is_empty());
+    assert_eq!(step(&mut given, &system(), "2025-03-11", close.clone()), "nothing_due");
+    let dismiss = Command::RuleOnObjection {
+        objection_id: id(31),
+        ruling: Ruling::Dismissed,
+        reason: "renewed".into(),
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-03-12", dismiss), "accepted");
+    assert_eq!(due_commands(&fold(&given), day("2025-03-12")), vec![close.clone()]);
+    assert_eq!(step(&mut given, &system(), "2025-03-12", close.clone()), "accepted");
+    assert_eq!(step(&mut given, &system(), "2025-03-13", close), "nothing_due");
+}
+
+#[test]
+fn an_upheld_objection_refuses_admission_and_late_objections_are_refused() {
+    let mut given = program();
+    given.truncate(given.len() - 1);
+    let objection = |n: u128| Command::FileObjection {
+        objection_id: id(n),
+        target: ObjectionTarget::Provider { provider: code(PROVIDER) },
+        text: "falsified qualification".into(),
+    };
+    assert_eq!(step(&mut given, &public(), "2025-03-11", objection(40)), "announcement_closed");
+    assert_eq!(step(&mut given, &public(), "2025-03-10", objection(41)), "accepted");
+    let uphold =
+        Command::RuleOnObjection { objection_id: id(41), ruling: Ruling::Upheld, reason: "forged".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-03-12", uphold), "accepted");
+    assert_eq!(
+        step(
+            &mut given,
+            &system(),
+            "2025-03-13",
+            Command::CloseProviderAnnouncement { provider: code(PROVIDER) }
+        ),
+        "nothing_due"
+    );
+    assert_eq!(
+        step(&mut given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.00")),
+        "provider_not_admitted"
+    );
+}
+
+#[test]
+fn a_suspended_provider_takes_no_new_contract() {
+    let mut given = program();
+    let suspend = Command::SuspendProvider { provider: code(PROVIDER), reason: "audit".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-04-01", suspend), "accepted");
+    assert_eq!(
+        step(&mut given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.00")),
+        "provider_suspended"
+    );
+}
+
+// ---- art. 9, 10: contracts ----
+
+#[test]
+fn filing_commits_the_voucher_amount_and_completion_pays_the_provider() {
+    let given = filed();
+    assert_eq!(balance(&given, Account::VoucherAvailable { voucher_id: id(VOUCHER) }), "20000.00");
+    assert_eq!(balance(&given, Account::VoucherCommitted { voucher_id: id(VOUCHER) }), "80000.00");
+    let done = completed();
+    assert_eq!(balance(&done, Account::VoucherCommitted { voucher_id: id(VOUCHER) }), "0.00");
+    assert_eq!(balance(&done, Account::ProviderReceivable { provider: code(PROVIDER) }), "80000.00");
+}
+
+#[test]
+fn a_contract_is_filed_only_once_both_parties_signed() {
+    let mut given = program();
+    assert_eq!(step(&mut given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.00")), "accepted");
+    let filing = Command::FileContract { contract_id: id(1) };
+    assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-01", filing.clone()), "invalid_state");
+    // The submitter cannot countersign its own contract.
+    assert_eq!(
+        step(&mut given, &provider(), "2025-04-01", Command::SignContract { contract_id: id(1) }),
+        "forbidden"
+    );
+    assert_eq!(
+        step(&mut given, &applicant(), "2025-04-01", Command::SignContract { contract_id: id(1) }),
+        "accepted"
+    );
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-04-01", filing.clone()), "forbidden");
+    assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-01", filing), "accepted");
+}
+
+#[test]
+fn a_voucher_pays_no_more_than_the_share_cap_or_its_balance() {
+    let given = program();
+    // 80% of 100,000.00 is 80,000.00.
+    assert_eq!(
+        code_of(check(&given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.01"))),
+        "share_cap_exceeded"
+    );
+    assert_eq!(
+        code_of(check(&given, &provider(), "2025-04-01", submit(1, "200000.00", "100000.01"))),
+        "insufficient_balance"
+    );
+    assert_eq!(
+        code_of(check(&given, &provider(), "2025-04-01", submit(1, "200000.00", "100000.00"))),
+        "accepted"
+    );
+}
+
+#[test]
+fn provider_and_applicant_may_not_be_the_same_legal_person() {
+    let mut given = program();
+    // The applicant also applied and was admitted as a provider.
+    given.push(Event::ProviderApplied {
+        application: ProviderApplication {
+            provider: code(APPLICANT),
+            name: "in-house lab".into(),
+            jurisdiction: GY,
+            categories: ["inspection_testing".to_owned()].into_iter().collect(),
+            qualifications: vec![document("cert.pdf")],
+            contact: "x".into(),
+        },
+    });
+    given.push(Event::ProviderAdmitted { provider: code(APPLICANT) });
+    let Command::SubmitContract {
+        contract_id,
+        voucher_id,
+        category,
+        description,
+        term_start,
+        term_end,
+        total,
+        voucher_amount,
+        document_sha256,
+        ..
+    } = submit(1, "100000.00", "80000.00")
+    else {
+        unreachable!()
+    };
+    let own = Command::SubmitContract {
+        contract_id,
+        voucher_id,
+        provider: code(APPLICANT),
+        category,
+        description,
+        term_start,
+        term_end,
+        total,
+        voucher_amount,
+        document_sha256,
+    };
+    assert_eq!(code_of(check(&given, &applicant(), "2025-04-01", own)), "same_legal_person");
+}
+
+#[test]
+fn a_category_must_be_offered_by_the_provider_and_eligible_for_the_batch() {
+    let given = program();
+    let Command::SubmitContract {
+        contract_id,
+        voucher_id,
+        provider: p,
+        description,
+        term_start,
+        term_end,
+        total,
+        voucher_amount,
+        document_sha256,
+        ..
+    } = submit(1, "100000.00", "80000.00")
+    else {
+        unreachable!()
+    };
+    let with = |category: &str| Command::SubmitContract {
+        contract_id,
+        voucher_id,
+        provider: p.clone(),
+        category: category.into(),
+        description: description.clone(),
+        term_start,
+        term_end,
+        total,
+        voucher_amount,
+        document_sha256: document_sha256.clone(),
+    };
+    assert_eq!(
+        code_of(check(&given, &provider(), "2025-04-01", with("industrial_design"))),
+        "category_not_offered"
+    );
+    assert_eq!(
+        code_of(check(&given, &applicant(), "2025-04-01", with("talent_services"))),
+        "category_not_offered"
+    );
+}
+
+#[test]
+fn cancelling_a_filed_contract_releases_the_commitment() {
+    let mut given = filed();
+    let cancel = Command::CancelContract { contract_id: id(1), reason: "scope changed".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-04-02", cancel.clone()), "forbidden");
+    assert_eq!(step(&mut given, &applicant(), "2025-04-02", cancel), "accepted");
+    assert_eq!(balance(&given, Account::VoucherAvailable { voucher_id: id(VOUCHER) }), "100000.00");
+    assert_eq!(balance(&given, Account::VoucherCommitted { voucher_id: id(VOUCHER) }), "0.00");
+}
+
+#[test]
+fn the_applicant_rates_a_completed_service_once() {
+    let mut given = filed();
+    let rate = |quality| Command::RateService {
+        contract_id: id(1),
+        quality,
+        timeliness: 4,
+        professionalism: 5,
+        text: "good".into(),
+    };
+    assert_eq!(step(&mut given, &applicant(), "2025-06-01", rate(5)), "invalid_state");
+    assert_eq!(
+        step(&mut given, &applicant(), "2025-06-02", Command::ConfirmCompletion { contract_id: id(1) }),
+        "accepted"
+    );
+    assert_eq!(step(&mut given, &applicant(), "2025-06-03", rate(6)), "invalid_request");
+    assert_eq!(step(&mut given, &provider(), "2025-06-03", rate(5)), "forbidden");
+    assert_eq!(step(&mut given, &applicant(), "2025-06-03", rate(5)), "accepted");
+    assert_eq!(step(&mut given, &applicant(), "2025-06-04", rate(4)), "already_rated");
+}
+
+// ---- art. 11: redemptions ----
+
+#[test]
+fn a_redemption_is_requested_within_the_batch_deadline() {
+    let given = completed();
+    // Completed 2025-06-02, 60 days: the deadline is 2025-08-01.
+    assert_eq!(code_of(check(&given, &provider(), "2025-08-02", request(900))), "redemption_deadline_passed");
+    assert_eq!(code_of(check(&given, &applicant(), "2025-08-01", request(900))), "forbidden");
+    assert_eq!(code_of(check(&given, &provider(), "2025-08-01", request(900))), "accepted");
+}
+
+#[test]
+fn a_reduced_approval_returns_the_difference_to_the_budget() {
+    let mut given = completed();
+    assert_eq!(step(&mut given, &provider(), "2025-06-03", request(900)), "accepted");
+    let budget_before = balance(&given, Account::Budget { fiscal_year: 2025 });
+    let review = Command::ReviewRedemption {
+        redemption_id: id(900),
+        outcome: ReviewOutcome::Reduced {
+            approved: cny("60000.00"),
+            reason: "one test not performed".into(),
+        },
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-06-10", review.clone()), "forbidden");
+    assert_eq!(step(&mut given, &staff(Role::Reviewer), "2025-06-10", review), "accepted");
+    assert_eq!(budget_before, "4000000.00");
+    assert_eq!(balance(&given, Account::Budget { fiscal_year: 2025 }), "4020000.00");
+    assert_eq!(balance(&given, Account::ProviderReceivable { provider: code(PROVIDER) }), "60000.00");
+}
+
+#[test]
+fn a_rejected_redemption_returns_everything_to_the_budget() {
+    let mut given = completed();
+    assert_eq!(step(&mut given, &provider(), "2025-06-03", request(900)), "accepted");
+    let review = Command::ReviewRedemption {
+        redemption_id: id(900),
+        outcome: ReviewOutcome::Rejected { reason: "no results".into() },
+    };
+    assert_eq!(step(&mut given, &staff(Role::Reviewer), "2025-06-10", review), "accepted");
+    assert_eq!(balance(&given, Account::ProviderReceivable { provider: code(PROVIDER) }), "0.00");
+    assert_eq!(balance(&given, Account::Budget { fiscal_year: 2025 }), "4080000.00");
+}
+
+#[test]
+fn an_announced_redemption_is_paid_only_after_the_list_closes_and_only_once() {
+    let mut given = announced();
+    let disburse =
+        Command::DisburseRedemption { redemption_id: id(900), payment_reference: "GY-PAY-0001".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-14", disburse.clone()), "not_payable");
+    let state = fold(&given);
+    assert!(
+        due_commands(&state, day("2025-10-14"))
+            .iter()
+            .all(|c| !matches!(c, Command::CloseRedemptionAnnouncement { .. }))
+    );
+    let close = Command::CloseRedemptionAnnouncement { announcement_id: id(950) };
+    assert!(due_commands(&state, day("2025-10-15")).contains(&close));
+    assert_eq!(step(&mut given, &system(), "2025-10-15", close), "accepted");
+    let guian_bureau = Actor { jurisdiction: Some(Jurisdiction::Guian), ..staff(Role::Bureau) };
+    assert_eq!(step(&mut given, &guian_bureau, "2025-10-15", disburse.clone()), "forbidden");
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-15", disburse.clone()), "accepted");
+    assert_eq!(balance(&given, Account::Disbursed), "80000.00");
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-16", disburse), "already_disbursed");
+}
+
+#[test]
+fn an_upheld_objection_strikes_a_redemption_from_its_list() {
+    let mut given = announced();
+    let objection = Command::FileObjection {
+        objection_id: id(60),
+        target: ObjectionTarget::Redemption { redemption_id: id(900) },
+        text: "the service was never delivered".into(),
+    };
+    assert_eq!(step(&mut given, &public(), "2025-10-09", objection), "accepted");
+    let uphold = Command::RuleOnObjection {
+        objection_id: id(60),
+        ruling: Ruling::Upheld,
+        reason: "confirmed on site".into(),
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-13", uphold), "accepted");
+    assert!(
+        matches!(given.last(), Some(Event::RedemptionStruck { returned, .. }) if *returned == cny("80000.00"))
+    );
+    assert_eq!(balance(&given, Account::ProviderReceivable { provider: code(PROVIDER) }), "0.00");
+}
+
+// ---- art. 12: denial, clawback ----
+
+#[test]
+fn the_bureau_may_deny_a_redemption_any_time_before_disbursement() {
+    let mut given = announced();
+    let deny = Command::DenyRedemption {
+        redemption_id: id(900),
+        ground: DenialGround::Fraud,
+        reason: "forged invoice".into(),
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-10", deny.clone()), "accepted");
+    assert_eq!(balance(&given, Account::ProviderReceivable { provider: code(PROVIDER) }), "0.00");
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-11", deny), "invalid_state");
+}
+
+#[test]
+fn a_clawback_never_exceeds_what_remains_disbursed_and_recoveries_may_be_partial() {
+    let mut given = announced();
+    assert_eq!(
+        step(
+            &mut given,
+            &system(),
+            "2025-10-15",
+            Command::CloseRedemptionAnnouncement { announcement_id: id(950) }
+        ),
+        "accepted"
+    );
+    let disburse =
+        Command::DisburseRedemption { redemption_id: id(900), payment_reference: "GY-PAY-1".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-15", disburse), "accepted");
+    let order = |n: u128, amount: &str| Command::OrderClawback {
+        clawback_id: id(n),
+        redemption_id: id(900),
+        amount: cny(amount),
+        reason: "irregular".into(),
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2026-03-01", order(70, "50000.00")), "accepted");
+    assert_eq!(
+        step(&mut given, &staff(Role::Bureau), "2026-03-01", order(71, "30000.01")),
+        "clawback_exceeds_disbursed"
+    );
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2026-03-01", order(71, "30000.00")), "accepted");
+    let recover = |amount: &str| Command::RecordRecovery { clawback_id: id(70), amount: cny(amount) };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2026-03-05", recover("20000.00")), "accepted");
+    assert_eq!(
+        step(&mut given, &staff(Role::Bureau), "2026-03-06", recover("30000.01")),
+        "recovery_exceeds_due"
+    );
+    assert_eq!(balance(&given, Account::ClawbackDue), "60000.00");
+    assert_eq!(balance(&given, Account::Disbursed), "0.00");
+}
+
+// ---- art. 12, 13: audits ----
+
+#[test]
+fn an_audit_sample_is_a_deterministic_function_of_population_seed_and_size() {
+    let population: Vec<Uuid> = (1..=50).map(id).collect();
+    let first = draw_sample(&population, "2026-audit-seed", 5);
+    assert_eq!(first, draw_sample(&population, "2026-audit-seed", 5));
+    assert_eq!(first.len(), 5);
+    assert_eq!(first.iter().collect::<BTreeSet<_>>().len(), 5);
+    assert_ne!(first, draw_sample(&population, "another seed", 5));
+    assert_eq!(draw_sample(&population, "2026-audit-seed", 500).len(), 50);
+}
+
+#[test]
+fn an_auditor_samples_a_past_years_contracts_and_records_findings() {
+    let mut given = completed();
+    let auditor = staff(Role::Auditor);
+    let draw =
+        |year| Command::DrawSample { sample_id: id(80), jurisdiction: GY, year, size: 3, seed: "s".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2026-02-01", draw(2025)), "forbidden");
+    assert_eq!(step(&mut given, &auditor, "2026-02-01", draw(2026)), "invalid_request");
+    assert_eq!(step(&mut given, &auditor, "2026-02-01", draw(2025)), "accepted");
+    assert!(
+        matches!(given.last(), Some(Event::SampleDrawn { contract_ids, population: 1, .. }) if *contract_ids == vec![id(1)])
+    );
+    let finding = |contract| Command::RecordFinding {
+        sample_id: id(80),
+        contract_id: id(contract),
+        finding: Finding::Irregular,
+        note: "n".into(),
+    };
+    assert_eq!(step(&mut given, &auditor, "2026-02-02", finding(2)), "not_in_sample");
+    assert_eq!(step(&mut given, &auditor, "2026-02-02", finding(1)), "accepted");
+}
+
+// ---- deadlines ----
+
+#[test]
+fn an_expired_voucher_returns_its_available_balance_and_keeps_committed_money_payable() {
+    let mut given = filed();
+    let expire = Command::ExpireVoucher { voucher_id: id(VOUCHER) };
+    assert_eq!(step(&mut given, &system(), "2025-11-30", expire.clone()), "nothing_due");
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-12-01", expire.clone()), "forbidden");
+    assert_eq!(step(&mut given, &system(), "2025-12-01", expire.clone()), "accepted");
+    assert_eq!(balance(&given, Account::VoucherAvailable { voucher_id: id(VOUCHER) }), "0.00");
+    assert_eq!(balance(&given, Account::VoucherCommitted { voucher_id: id(VOUCHER) }), "80000.00");
+    assert_eq!(step(&mut given, &system(), "2025-12-02", expire), "nothing_due");
+    // The committed money is still paid on completion.
+    assert_eq!(
+        step(&mut given, &applicant(), "2025-12-05", Command::ConfirmCompletion { contract_id: id(1) }),
+        "accepted"
+    );
+    assert_eq!(balance(&given, Account::ProviderReceivable { provider: code(PROVIDER) }), "80000.00");
+}
+
+#[test]
+fn an_unredeemed_receivable_lapses_back_to_the_budget_after_the_deadline() {
+    let mut given = completed();
+    let lapse = Command::LapseRedemptionWindow { contract_id: id(1) };
+    assert_eq!(step(&mut given, &system(), "2025-08-01", lapse.clone()), "nothing_due");
+    assert!(due_commands(&fold(&given), day("2025-08-02")).contains(&lapse));
+    assert_eq!(step(&mut given, &system(), "2025-08-02", lapse), "accepted");
+    assert_eq!(balance(&given, Account::ProviderReceivable { provider: code(PROVIDER) }), "0.00");
+    assert_eq!(step(&mut given, &provider(), "2025-08-02", request(900)), "invalid_state");
+}
+
+#[test]
+fn every_jurisdiction_still_sums_to_zero_after_the_whole_lifecycle() {
+    let given = announced();
+    let state = fold(&given);
+    let total = state.ledger.trial_balance(GY).values().fold(Balance::ZERO, |sum, b| sum.checked_add(*b));
+    assert!(total.is_zero());
+    assert_eq!(state.ledger.violations(), vec![]);
+    let _ = Party::Provider;
+}
+
+fn code_of(outcome: Result<Vec<Event>, Rejection>) -> &'static str {
+    match outcome {
+        Ok(_) => "accepted",
+        Err(rejection) => rejection.code(),
+    }
+}

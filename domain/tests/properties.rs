@@ -32,8 +32,8 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (0u8..2, 1u64..2_000_000_00).prop_map(|(jurisdiction, fen)| Step::Appropriate { jurisdiction, fen }),
-        (0u8..2, 1u64..1_000_000_00, 1u64..3_000_000_00).prop_map(|(jurisdiction, total_fen, face_fen)| {
+        (0u8..2, 1u64..200_000_000).prop_map(|(jurisdiction, fen)| Step::Appropriate { jurisdiction, fen }),
+        (0u8..2, 1u64..100_000_000, 1u64..300_000_000).prop_map(|(jurisdiction, total_fen, face_fen)| {
             Step::PublishBatch { jurisdiction, total_fen, face_fen }
         }),
         (0u8..8, any::<bool>()).prop_map(|(applicant, project)| Step::Register { applicant, project }),
@@ -142,10 +142,10 @@ proptest! {
         // A funded program in both jurisdictions and eight verified applicants first, so that claims, caps and
         // exhausted batches are reached; then the random steps.
         let mut steps = vec![
-            Step::Appropriate { jurisdiction: 0, fen: 50_000_000_00 },
-            Step::Appropriate { jurisdiction: 1, fen: 50_000_000_00 },
-            Step::PublishBatch { jurisdiction: 0, total_fen: 3_000_000_00, face_fen: 1_000_000_00 },
-            Step::PublishBatch { jurisdiction: 1, total_fen: 20_000_000_00, face_fen: 150_000_00 },
+            Step::Appropriate { jurisdiction: 0, fen: 5_000_000_000 },
+            Step::Appropriate { jurisdiction: 1, fen: 5_000_000_000 },
+            Step::PublishBatch { jurisdiction: 0, total_fen: 300_000_000, face_fen: 100_000_000 },
+            Step::PublishBatch { jurisdiction: 1, total_fen: 2_000_000_000, face_fen: 15_000_000 },
         ];
         for applicant in 0..8u8 {
             steps.push(Step::Register { applicant, project: applicant % 3 == 0 });

@@ -16,7 +16,7 @@ fn code(n: u8) -> CreditCode {
 }
 
 fn jurisdiction(n: u8) -> Jurisdiction {
-    if n % 2 == 0 { Jurisdiction::Guiyang } else { Jurisdiction::Guian }
+    if n.is_multiple_of(2) { Jurisdiction::Guiyang } else { Jurisdiction::Guian }
 }
 
 /// One random step: who does what.
@@ -148,7 +148,7 @@ proptest! {
             Step::PublishBatch { jurisdiction: 1, total_fen: 2_000_000_000, face_fen: 15_000_000 },
         ];
         for applicant in 0..8u8 {
-            steps.push(Step::Register { applicant, project: applicant % 3 == 0 });
+            steps.push(Step::Register { applicant, project: applicant.is_multiple_of(3) });
             steps.push(Step::Verify { applicant });
         }
         steps.extend(random);

@@ -1,4 +1,4 @@
-//! The `voucher-ledger` command line: serve, verify, token, calendar.
+//! The `voucher-ledger` command line: serve, verify, migrate-store, token, calendar.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use api::auth::{Authenticator, SECRET_VARIABLE};
 use api::clock::Clock;
+use api::server::StoreSpec;
 use api::verify::Verdict;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -40,11 +41,15 @@ enum ClockMode {
 
 #[derive(Subcommand)]
 enum CliCommand {
-    /// Run the service on the embedded store.
+    /// Run the service (on the embedded store in --data, or on --store).
     Serve {
         /// The embedded store's directory.
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        /// Another store instead of --data: postgres://user:password@host:port/dbname (the password may come
+        /// from PGPASSWORD instead).
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        store: Option<StoreSpec>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -60,8 +65,21 @@ enum CliCommand {
     },
     /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact).
     Verify {
+        /// The embedded store's directory.
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        /// Another store instead of --data: postgres://...
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        store: Option<StoreSpec>,
+    },
+    /// Copy a ledger into an empty store of another backend (same bytes and hashes) and verify the copy.
+    MigrateStore {
+        /// The source: a data directory or postgres://... (read-only; a server may keep running on it).
+        #[arg(long)]
+        from: StoreSpec,
+        /// The empty target: postgres://... or a data directory.
+        #[arg(long)]
+        to: StoreSpec,
     },
     /// Mint a bearer token with the key in VOUCHER_LEDGER_JWT_SECRET.
     Token {
@@ -114,7 +132,7 @@ fn init_tracing(format: LogFormat) {
 
 fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
     match command {
-        CliCommand::Serve { data, listen, clock, now, dev } => {
+        CliCommand::Serve { data, store, listen, clock, now, dev } => {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
                 (ClockMode::System, Some(_)) => bail!("--now needs --clock manual"),
@@ -123,12 +141,14 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             };
             let auth = authenticator(dev)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            runtime.block_on(serve(data, listen, clock, auth))?;
+            let store = store.unwrap_or(StoreSpec::File(data));
+            runtime.block_on(serve(store, listen, clock, auth))?;
             Ok(ExitCode::SUCCESS)
         }
-        CliCommand::Verify { data } => {
+        CliCommand::Verify { data, store } => {
+            let store = store.unwrap_or(StoreSpec::File(data));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            let verdict = runtime.block_on(api::verify::verify_dir(&data))?;
+            let verdict = runtime.block_on(api::verify::verify_store(&store))?;
             match verdict {
                 Verdict::Intact { records, head_position, head_hash } => {
                     println!(
@@ -149,6 +169,24 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        CliCommand::MigrateStore { from, to } => {
+            if from == to {
+                bail!("--from and --to name the same store");
+            }
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let report = runtime.block_on(api::server::migrate_store(&from, &to))?;
+            println!(
+                "migrate-store: copied records={} appends={} from {from} to {to}",
+                report.records, report.appends
+            );
+            println!(
+                "verify: ok records={} head={} hash={}",
+                report.records,
+                report.head.position,
+                hex::encode(report.head.hash)
+            );
+            Ok(ExitCode::SUCCESS)
         }
         CliCommand::Token { role, jurisdiction, subject, credit_code, ttl_seconds } => {
             let auth = authenticator(false)?;
@@ -177,8 +215,13 @@ fn authenticator(dev: bool) -> anyhow::Result<Authenticator> {
     }
 }
 
-async fn serve(data: PathBuf, listen: SocketAddr, clock: Clock, auth: Authenticator) -> anyhow::Result<()> {
-    let ledger = api::server::open_embedded(&data, auth, clock).await?;
+async fn serve(
+    store: StoreSpec,
+    listen: SocketAddr,
+    clock: Clock,
+    auth: Authenticator,
+) -> anyhow::Result<()> {
+    let ledger = api::server::open(&store, auth, clock).await?;
     if let Some(position) = ledger.recovery.truncated_from_position {
         eprintln!(
             "recovered: cut a torn tail of {} bytes from position {position} (never acknowledged)",
@@ -189,7 +232,7 @@ async fn serve(data: PathBuf, listen: SocketAddr, clock: Clock, auth: Authentica
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
     let head = ledger.app.shared.head.borrow().position;
-    eprintln!("voucher-ledger listening on http://{address} (data {}, head {head})", data.display());
+    eprintln!("voucher-ledger listening on http://{address} (store {store}, head {head})");
     api::server::serve(listener, ledger.app, shutdown_signal()).await?;
     eprintln!("voucher-ledger stopped");
     Ok(())

@@ -2,11 +2,14 @@
 //! invariants of SPEC §5 hold after folding the whole log.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::path::Path;
 
 use domain::{Balance, CreditCode, Event, State};
 use store::EventLog;
 use store::file::{FileLog, scan};
+
+use crate::server::{Access, StoreSpec, open_store};
 
 /// The outcome of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +20,34 @@ pub enum Verdict {
     Broken { position: u64, reason: String },
     /// The chain is intact but an invariant does not hold (a bug, or a log rewritten with valid hashes).
     Violated { records: u64, violations: Vec<String> },
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Intact { records, head_position, head_hash } => {
+                write!(f, "ok records={records} head={head_position} hash={}", hex::encode(head_hash))
+            }
+            Verdict::Broken { position, reason } => write!(f, "broken at position {position}: {reason}"),
+            Verdict::Violated { records, violations } => {
+                write!(f, "invariants violated after {records} records: {}", violations.join("; "))
+            }
+        }
+    }
+}
+
+/// Verifies the ledger in the store `spec` names, read-only (a running server may be writing to it).
+///
+/// # Errors
+/// Only when the store cannot be read at all; every problem of the log itself is a `Verdict`.
+pub async fn verify_store(spec: &StoreSpec) -> Result<Verdict, store::StoreError> {
+    match spec {
+        StoreSpec::File(dir) => verify_dir(dir).await,
+        StoreSpec::Postgres(_) => {
+            let store = open_store(spec, Access::ReadOnly).await?;
+            verify_log(store.log.as_ref()).await
+        }
+    }
 }
 
 /// Verifies the embedded log in `dir`, read-only (a running server may hold it open).
@@ -32,12 +63,15 @@ pub async fn verify_dir(dir: &Path) -> Result<Verdict, store::StoreError> {
     verify_log(&log).await
 }
 
-/// Verifies any log: chain, decoding, invariants.
+/// Verifies any log: chain, decoding, invariants, and that the records reach the head the store reported
+/// before reading (records past it, appended meanwhile by a running writer, are verified too).
 ///
 /// # Errors
 /// A store error while reading.
 pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError> {
     use futures::StreamExt;
+    let store_head = log.head().await?;
+    let mut hash_at_store_head = None;
     let mut verifier = ledger_proto::ChainVerifier::new();
     let mut state = State::new();
     let mut invariants = RuleCheck::default();
@@ -64,6 +98,9 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
                 return Ok(Verdict::Broken { position: record.position, reason: error.to_string() });
             }
         };
+        if record.position == store_head.position {
+            hash_at_store_head = Some(record.hash);
+        }
         invariants.check(&state, &recorded.event, record.position);
         state.evolve(&recorded.event);
         last_ends_command = record.ends_command;
@@ -72,6 +109,18 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
     if !last_ends_command {
         let position = verifier.head().position;
         return Ok(Verdict::Broken { position, reason: "the log ends inside a command".into() });
+    }
+    if store_head.position > 0 && hash_at_store_head != Some(store_head.hash) {
+        let read = verifier.head().position;
+        let reason = if read < store_head.position {
+            format!(
+                "truncated: the store's head is at position {} but its records end at {read}",
+                store_head.position
+            )
+        } else {
+            "the store's head hash is not the hash of the record at its position".to_owned()
+        };
+        return Ok(Verdict::Broken { position: (read + 1).min(store_head.position), reason });
     }
     let mut violations: Vec<String> = state.ledger.violations().iter().map(ToString::to_string).collect();
     violations.extend(invariants.violations);

@@ -5,6 +5,7 @@
 //! not the current head (fencing), and makes an append durable before it returns.
 
 pub mod file;
+pub mod postgres;
 
 use std::fmt;
 

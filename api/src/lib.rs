@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod server;

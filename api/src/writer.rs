@@ -234,6 +234,17 @@ impl Loaded {
 
 /// Starts the writer task over an opened log and its loaded state.
 pub fn spawn(log: Arc<dyn EventLog>, loaded: Loaded, clock: Clock) -> (WriterHandle, Shared) {
+    let (handle, shared, _task) = spawn_with_task(log, loaded, clock);
+    (handle, shared)
+}
+
+/// Like [`spawn`], also returning the writer task: it ends (releasing the log) once every `WriterHandle`
+/// is dropped and the commands already handed to it are answered.
+pub fn spawn_with_task(
+    log: Arc<dyn EventLog>,
+    loaded: Loaded,
+    clock: Clock,
+) -> (WriterHandle, Shared, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = mpsc::channel(GROUP_COMMANDS_MAX * 4);
     let Loaded { state, projections, head, stream_versions, keys } = loaded;
     let projections = Arc::new(RwLock::new(projections));
@@ -248,8 +259,8 @@ pub fn spawn(log: Arc<dyn EventLog>, loaded: Loaded, clock: Clock) -> (WriterHan
         projections: projections.clone(),
         head_sender,
     };
-    tokio::spawn(writer.run(receiver));
-    (WriterHandle { sender }, Shared { projections, head: head_receiver })
+    let task = tokio::spawn(writer.run(receiver));
+    (WriterHandle { sender }, Shared { projections, head: head_receiver }, task)
 }
 
 struct Writer {

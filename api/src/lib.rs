@@ -6,6 +6,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod sample;
 pub mod server;
 pub mod verify;
 pub mod writer;

@@ -5,11 +5,13 @@
 
 pub mod applicants;
 pub mod balances;
+pub mod lifecycle;
 
 use ledger_proto::Recorded;
 
 pub use applicants::Applicants;
 pub use balances::Balances;
+pub use lifecycle::Lifecycle;
 
 /// A read model: folds recorded events, in log order, into a shape some query needs.
 ///
@@ -28,6 +30,7 @@ pub struct Projections {
     position: u64,
     pub balances: Balances,
     pub applicants: Applicants,
+    pub lifecycle: Lifecycle,
 }
 
 impl Projections {
@@ -37,8 +40,8 @@ impl Projections {
     }
 
     /// The registry: every read model, in the order they are applied.
-    pub fn models_mut(&mut self) -> [&mut dyn ReadModel; 2] {
-        [&mut self.balances, &mut self.applicants]
+    pub fn models_mut(&mut self) -> [&mut dyn ReadModel; 3] {
+        [&mut self.balances, &mut self.applicants, &mut self.lifecycle]
     }
 
     /// Folds one record into every read model. Records must arrive in position order.

@@ -393,3 +393,315 @@ pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ---- The regulation's later lifecycles (Measures art. 8-13): scenario helpers ----
+
+/// A token for the staff member `{role}-1` of a jurisdiction (bureau, service center, reviewer, ...).
+pub fn staff(role: Role, jurisdiction: Jurisdiction) -> String {
+    token(role, jurisdiction, &format!("{role}-1"), None)
+}
+
+/// A token for provider `n` (credit code [`credit_code`]`(n)`) in a jurisdiction.
+pub fn provider_token(jurisdiction: Jurisdiction, n: u32) -> String {
+    token(Role::Provider, jurisdiction, &format!("provider-{n}"), Some(&credit_code(n)))
+}
+
+/// 09:00 Asia/Shanghai on `date` (`YYYY-MM-DD`), as RFC 3339.
+pub fn nine_am(date: &str) -> String {
+    format!("{date}T09:00:00+08:00")
+}
+
+/// The day after `date` (`YYYY-MM-DD`).
+///
+/// # Panics
+/// When `date` is not a date.
+pub fn day_after(date: &str) -> String {
+    let day: chrono::NaiveDate = date.parse().expect("a YYYY-MM-DD date");
+    day.succ_opt().expect("a next day").to_string()
+}
+
+/// Moves the manual clock to `now` (RFC 3339). The server runs its scheduler before answering, so the
+/// answer's `deadline_events` counts the deadline events recorded.
+///
+/// # Errors
+/// Transport errors, or when the clock is not moved (200).
+pub async fn set_clock(client: &Client, now: &str) -> anyhow::Result<Answer> {
+    let body = serde_json::json!({ "now": now }).to_string();
+    let answer = client.post_raw("/v1/admin/clock", None, &body, None).await?;
+    anyhow::ensure!(answer.status == 200, "clock to {now}: {answer:?}");
+    Ok(answer)
+}
+
+/// The event types a command answer recorded, in order.
+pub fn event_types(answer: &Answer) -> Vec<String> {
+    answer.body["events"]
+        .as_array()
+        .map(|events| events.iter().filter_map(|e| e["type"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// A document reference `{sha256, name, size_bytes}`; the digest is derived from the name, so different
+/// names give different digests.
+pub fn document(name: &str) -> Value {
+    use std::fmt::Write as _;
+    let mut digest = String::with_capacity(64);
+    let bytes: Vec<u8> = name.bytes().chain(std::iter::once(0x5a)).collect();
+    for index in 0..32_u8 {
+        let byte = bytes[usize::from(index) % bytes.len()] ^ index.wrapping_mul(37);
+        let _ = write!(digest, "{byte:02x}");
+    }
+    serde_json::json!({ "sha256": digest, "name": name, "size_bytes": 2048 })
+}
+
+/// POSTs a command and checks it was accepted with `status` and recorded exactly the events `types`.
+///
+/// # Errors
+/// Transport errors, or any other answer.
+pub async fn accept(
+    client: &Client,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+    status: u16,
+    types: &[&str],
+) -> anyhow::Result<Answer> {
+    let answer = client.post_raw(path, token, &body.to_string(), None).await?;
+    anyhow::ensure!(
+        answer.status == status && event_types(&answer) == types,
+        "POST {path} {body}: expected {status} with events {types:?}, got {} {}",
+        answer.status,
+        answer.body
+    );
+    Ok(answer)
+}
+
+/// POSTs a command and checks it was refused with `status` and the problem `code`, and appended nothing.
+///
+/// # Errors
+/// Transport errors, or any other answer, or a moved log head.
+pub async fn refuse(
+    client: &Client,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+    status: u16,
+    code: &str,
+) -> anyhow::Result<Answer> {
+    let before = head_position(client).await?;
+    let answer = client.post_raw(path, token, &body.to_string(), None).await?;
+    let after = head_position(client).await?;
+    anyhow::ensure!(
+        answer.status == status
+            && answer.code() == code
+            && answer.content_type.starts_with("application/problem+json"),
+        "POST {path} {body}: expected {status} {code}, got {} {}",
+        answer.status,
+        answer.body
+    );
+    anyhow::ensure!(after == before, "POST {path}: a refusal appended records (head {before} -> {after})");
+    Ok(answer)
+}
+
+/// GETs a path and checks the answer is 200.
+///
+/// # Errors
+/// Transport errors, or any other status.
+pub async fn read(client: &Client, path: &str, token: Option<&str>) -> anyhow::Result<Value> {
+    let answer = client.get(path, token).await?;
+    anyhow::ensure!(answer.status == 200, "GET {path}: {answer:?}");
+    Ok(answer.body)
+}
+
+/// The balance of one account kind (e.g. `provider_receivable`) in a jurisdiction's trial balance, and
+/// checks the trial balance sums to zero.
+///
+/// # Errors
+/// Transport errors, a missing account, or a trial balance that does not sum to zero.
+pub async fn account_balance(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    account: &str,
+) -> anyhow::Result<String> {
+    let auditor = token(Role::Auditor, jurisdiction, "auditor-1", None);
+    let body = read(client, &format!("/v1/trial-balance/{jurisdiction}"), Some(&auditor)).await?;
+    anyhow::ensure!(
+        body["total"] == "0.00",
+        "the trial balance of {jurisdiction} does not sum to zero: {body}"
+    );
+    body["accounts"]
+        .as_array()
+        .and_then(|accounts| accounts.iter().find(|a| a["account"] == account))
+        .and_then(|a| a["balance"].as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("no account {account} in {body}"))
+}
+
+/// A voucher's `(available, committed)` balances.
+///
+/// # Errors
+/// Transport errors or a missing voucher.
+pub async fn voucher_balances(client: &Client, voucher_id: &str) -> anyhow::Result<(String, String)> {
+    let auditor = token(Role::Auditor, Jurisdiction::Guiyang, "auditor-1", None);
+    let body = read(client, &format!("/v1/vouchers/{voucher_id}"), Some(&auditor)).await?;
+    let text = |field: &str| body[field].as_str().map(str::to_owned).context("voucher balance");
+    Ok((text("available")?, text("committed")?))
+}
+
+/// Registers and verifies enterprise `n` and claims a voucher from `batch_id`; returns its token and the
+/// voucher id.
+///
+/// # Errors
+/// When a step is not accepted.
+pub async fn voucher_holder(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    batch_id: &str,
+    n: u32,
+) -> anyhow::Result<(String, String)> {
+    let own = verified_applicant(client, jurisdiction, n, false).await?;
+    let answer = client.post(&format!("/v1/batches/{batch_id}/claims"), &own, &serde_json::json!({})).await?;
+    anyhow::ensure!(answer.status == 201, "claim: {answer:?}");
+    let voucher_id = answer.body["voucher_id"].as_str().context("voucher_id")?.to_owned();
+    Ok((own, voucher_id))
+}
+
+/// Provider `n` applies offering `categories`, and the bureau approves it on the current business date.
+/// Returns the provider's token and the last day of its admission announcement.
+///
+/// # Errors
+/// When a step is not accepted.
+pub async fn approved_provider(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    n: u32,
+    categories: &[&str],
+) -> anyhow::Result<(String, String)> {
+    let own = provider_token(jurisdiction, n);
+    let application = serde_json::json!({
+        "name": format!("provider {n}"), "categories": categories,
+        "qualifications": [document(&format!("provider {n} licence.pdf"))], "contact": format!("0851-{n:07}"),
+    });
+    accept(client, "/v1/providers", Some(&own), &application, 201, &["ProviderApplied"]).await?;
+    let path = format!("/v1/providers/{}/decision", credit_code(n));
+    let bureau = staff(Role::Bureau, jurisdiction);
+    let decision = serde_json::json!({ "decision": "approved" });
+    let answer = accept(client, &path, Some(&bureau), &decision, 200, &["ProviderApproved"]).await?;
+    let closes = answer.body["announcement_closes"].as_str().context("announcement_closes")?.to_owned();
+    Ok((own, closes))
+}
+
+/// Provider `n` applies and is approved, then the clock moves to 09:00 of the day after its announcement
+/// closes, where the scheduler admits it. Returns the provider's token. Note: this moves the clock.
+///
+/// # Errors
+/// When a step is not accepted or the provider is not admitted.
+pub async fn admitted_provider(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    n: u32,
+    categories: &[&str],
+) -> anyhow::Result<String> {
+    let (own, closes) = approved_provider(client, jurisdiction, n, categories).await?;
+    set_clock(client, &nine_am(&day_after(&closes))).await?;
+    let view = read(client, &format!("/v1/providers/{}", credit_code(n)), Some(&own)).await?;
+    anyhow::ensure!(view["status"] == "admitted", "provider {n} is not admitted: {view}");
+    Ok(own)
+}
+
+/// The body of `POST /v1/contracts` for a 2025 service of `category`.
+pub fn contract_body(
+    voucher_id: &str,
+    provider: &str,
+    category: &str,
+    total: &str,
+    voucher_amount: &str,
+) -> Value {
+    serde_json::json!({
+        "voucher_id": voucher_id, "provider": provider, "category": category,
+        "description": format!("{category} service"), "term_start": "2025-03-15", "term_end": "2025-08-31",
+        "total": total, "voucher_amount": voucher_amount,
+        "document_sha256": document(&format!("contract {voucher_id} {total} {voucher_amount}"))["sha256"],
+    })
+}
+
+/// The provider submits `body`, the applicant signs, the service center files; returns the contract id.
+///
+/// # Errors
+/// When a step is not accepted.
+pub async fn filed_contract(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    provider: &str,
+    applicant: &str,
+    body: &Value,
+) -> anyhow::Result<String> {
+    let answer = accept(client, "/v1/contracts", Some(provider), body, 201, &["ContractSubmitted"]).await?;
+    let contract_id = answer.body["contract_id"].as_str().context("contract_id")?.to_owned();
+    let empty = serde_json::json!({});
+    let signature = format!("/v1/contracts/{contract_id}/signature");
+    accept(client, &signature, Some(applicant), &empty, 200, &["ContractSigned"]).await?;
+    let center = staff(Role::ServiceCenter, jurisdiction);
+    let filing = format!("/v1/contracts/{contract_id}/filing");
+    accept(client, &filing, Some(&center), &empty, 200, &["ContractFiled"]).await?;
+    Ok(contract_id)
+}
+
+/// The applicant confirms the contract's service complete.
+///
+/// # Errors
+/// When it is not accepted.
+pub async fn complete(client: &Client, applicant: &str, contract_id: &str) -> anyhow::Result<Answer> {
+    let path = format!("/v1/contracts/{contract_id}/completion");
+    accept(client, &path, Some(applicant), &serde_json::json!({}), 200, &["ServiceCompleted"]).await
+}
+
+/// The body of `POST /v1/redemptions` for a contract, with an invoice, a remittance proof and one result.
+pub fn redemption_body(contract_id: &str) -> Value {
+    serde_json::json!({
+        "contract_id": contract_id,
+        "invoice": document(&format!("invoice {contract_id}.pdf")),
+        "remittance_proof": document(&format!("remittance {contract_id}.pdf")),
+        "results": [document(&format!("report {contract_id}.pdf"))],
+    })
+}
+
+/// The provider requests redemption of a completed contract and the jurisdiction's reviewer approves it in
+/// full; returns the redemption id.
+///
+/// # Errors
+/// When a step is not accepted.
+pub async fn approved_redemption(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    provider: &str,
+    contract_id: &str,
+) -> anyhow::Result<String> {
+    let body = redemption_body(contract_id);
+    let answer =
+        accept(client, "/v1/redemptions", Some(provider), &body, 201, &["RedemptionRequested"]).await?;
+    let redemption_id = answer.body["redemption_id"].as_str().context("redemption_id")?.to_owned();
+    let reviewer = staff(Role::Reviewer, jurisdiction);
+    let review = format!("/v1/redemptions/{redemption_id}/review");
+    let full = serde_json::json!({ "decision": "full" });
+    accept(client, &review, Some(&reviewer), &full, 200, &["RedemptionReviewed"]).await?;
+    Ok(redemption_id)
+}
+
+/// The bureau puts redemptions on an announcement list on the current business date; returns the
+/// announcement id and its `closes_on`.
+///
+/// # Errors
+/// When it is not accepted.
+pub async fn announce(
+    client: &Client,
+    jurisdiction: Jurisdiction,
+    redemption_ids: &[&str],
+) -> anyhow::Result<(String, String)> {
+    let bureau = staff(Role::Bureau, jurisdiction);
+    let body = serde_json::json!({ "jurisdiction": jurisdiction, "redemption_ids": redemption_ids });
+    let answer =
+        accept(client, "/v1/announcements", Some(&bureau), &body, 201, &["RedemptionsAnnounced"]).await?;
+    let id = answer.body["announcement_id"].as_str().context("announcement_id")?.to_owned();
+    let closes_on = answer.body["closes_on"].as_str().context("closes_on")?.to_owned();
+    Ok((id, closes_on))
+}

@@ -24,7 +24,7 @@ use crate::writer::Committed;
 
 /// Submits a command and renders the answer: `status` with the events recorded and the log position, plus
 /// the fields of the command's main event at the top level (e.g. `voucher_id`, `face_value`).
-async fn execute(
+pub(crate) async fn execute(
     app: &App,
     actor: domain::Actor,
     headers: &HeaderMap,
@@ -84,12 +84,12 @@ fn year_path(text: &str) -> Result<i32, ApiError> {
     text.parse().map_err(|_| ApiError::bad_request("invalid_path", format!("\"{text}\" is not a year")))
 }
 
-fn uuid_path(text: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn uuid_path(text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text)
         .map_err(|_| ApiError::bad_request("invalid_path", format!("\"{text}\" is not a UUID")))
 }
 
-fn credit_code_path(text: &str) -> Result<CreditCode, ApiError> {
+pub(crate) fn credit_code_path(text: &str) -> Result<CreditCode, ApiError> {
     CreditCode::parse(text).map_err(|error| ApiError::bad_request("invalid_credit_code", error.to_string()))
 }
 

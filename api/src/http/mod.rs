@@ -1,8 +1,10 @@
 //! The HTTP API (axum): routes, authentication, body parsing, metrics, health and the OpenAPI document.
 
 pub mod commands;
+pub mod lifecycle_queries;
 pub mod openapi;
 pub mod queries;
+pub mod regulation;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,6 +63,33 @@ pub fn router(app: App) -> Router {
         .route("/v1/vouchers/{voucher_id}", get(queries::voucher))
         .route("/v1/trial-balance/{jurisdiction}", get(queries::trial_balance))
         .route("/v1/log/head", get(queries::log_head))
+        .route("/v1/providers", post(regulation::apply_as_provider))
+        .route("/v1/providers/{credit_code}", get(lifecycle_queries::provider))
+        .route("/v1/providers/{credit_code}/decision", post(regulation::decide_provider))
+        .route("/v1/providers/{credit_code}/suspension", post(regulation::suspend_provider))
+        .route("/v1/objections", post(regulation::file_objection))
+        .route("/v1/objections/{objection_id}/ruling", post(regulation::rule_on_objection))
+        .route("/v1/contracts", post(regulation::submit_contract))
+        .route("/v1/contracts/{contract_id}", get(lifecycle_queries::contract))
+        .route("/v1/contracts/{contract_id}/signature", post(regulation::sign_contract))
+        .route("/v1/contracts/{contract_id}/filing", post(regulation::file_contract))
+        .route("/v1/contracts/{contract_id}/rejection", post(regulation::reject_contract))
+        .route("/v1/contracts/{contract_id}/cancellation", post(regulation::cancel_contract))
+        .route("/v1/contracts/{contract_id}/completion", post(regulation::confirm_completion))
+        .route("/v1/contracts/{contract_id}/rating", post(regulation::rate_service))
+        .route("/v1/redemptions", post(regulation::request_redemption))
+        .route("/v1/redemptions/{redemption_id}", get(lifecycle_queries::redemption))
+        .route("/v1/redemptions/{redemption_id}/review", post(regulation::review_redemption))
+        .route("/v1/redemptions/{redemption_id}/disbursement", post(regulation::disburse_redemption))
+        .route("/v1/redemptions/{redemption_id}/denial", post(regulation::deny_redemption))
+        .route("/v1/announcements", post(regulation::announce_redemptions))
+        .route("/v1/announcements/{announcement_id}", get(lifecycle_queries::announcement))
+        .route("/v1/audits/samples", post(regulation::draw_sample))
+        .route("/v1/audits/samples/{sample_id}", get(lifecycle_queries::sample))
+        .route("/v1/audits/samples/{sample_id}/findings", post(regulation::record_finding))
+        .route("/v1/clawbacks", post(regulation::order_clawback))
+        .route("/v1/clawbacks/{clawback_id}/recoveries", post(regulation::record_recovery))
+        .route("/v1/referrals", post(regulation::record_referral))
         .route("/v1/admin/clock", post(commands::set_clock))
         .fallback(not_found)
         .layer(middleware::from_fn(track))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{commands, queries};
+use super::{commands, lifecycle_queries, queries, regulation};
 use crate::error::Problem;
 
 struct BearerAuth;
@@ -32,6 +32,16 @@ impl Modify for BearerAuth {
         commands::publish_policy, commands::publish_calendar_year, commands::set_clock,
         queries::voucher, queries::applicant, queries::issued, queries::batch, queries::budget,
         queries::trial_balance, queries::log_head,
+        regulation::apply_as_provider, regulation::decide_provider, regulation::suspend_provider,
+        regulation::file_objection, regulation::rule_on_objection,
+        regulation::submit_contract, regulation::sign_contract, regulation::file_contract,
+        regulation::reject_contract, regulation::cancel_contract, regulation::confirm_completion,
+        regulation::rate_service, regulation::request_redemption, regulation::review_redemption,
+        regulation::announce_redemptions, regulation::disburse_redemption, regulation::deny_redemption,
+        regulation::draw_sample, regulation::record_finding, regulation::order_clawback,
+        regulation::record_recovery, regulation::record_referral,
+        lifecycle_queries::provider, lifecycle_queries::contract, lifecycle_queries::redemption,
+        lifecycle_queries::announcement, lifecycle_queries::sample,
     ),
     components(schemas(Problem, commands::CommandAnswer)),
     modifiers(&BearerAuth)

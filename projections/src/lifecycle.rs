@@ -662,3 +662,247 @@ impl ReadModel for Lifecycle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use domain::document::Sha256Hex;
+    use domain::{Actor, Role};
+    use ledger_proto::RecordMeta;
+
+    use super::*;
+
+    const GY: Jurisdiction = Jurisdiction::Guiyang;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("test date")
+    }
+
+    fn cny(text: &str) -> Cny {
+        Cny::parse(text).expect("test amount")
+    }
+
+    fn code(n: u32) -> CreditCode {
+        domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
+    }
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn document(name: &str) -> Document {
+        Document {
+            sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
+            name: name.into(),
+            size_bytes: 1,
+        }
+    }
+
+    /// Folds `events`, each recorded on its business date.
+    fn fold(events: Vec<(&str, Event)>) -> Lifecycle {
+        let mut model = Lifecycle::default();
+        for (index, (date, event)) in events.into_iter().enumerate() {
+            let position = u64::try_from(index).expect("small") + 1;
+            let meta = RecordMeta {
+                id: Uuid::from_u128(u128::from(position)),
+                stream: event.stream(),
+                stream_version: 1,
+                recorded_at: chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("instant"),
+                business_date: day(date),
+                actor: Actor {
+                    subject: "s".into(),
+                    role: Role::Bureau,
+                    jurisdiction: Some(GY),
+                    credit_code: None,
+                },
+                correlation_id: Uuid::nil(),
+                causation_id: Uuid::nil(),
+                idempotency_key: None,
+                request_digest: None,
+            };
+            model.apply(&Recorded {
+                position,
+                hash: [0; 32],
+                prev_hash: [0; 32],
+                meta,
+                event,
+                ends_command: true,
+            });
+        }
+        model
+    }
+
+    fn terms() -> ContractTerms {
+        ContractTerms {
+            voucher_id: id(77),
+            jurisdiction: GY,
+            provider: code(500),
+            applicant: code(1),
+            category: "inspection_testing".into(),
+            description: "testing".into(),
+            term_start: day("2025-04-01"),
+            term_end: day("2025-05-31"),
+            total: cny("100000.00"),
+            voucher_amount: cny("80000.00"),
+            document_sha256: Sha256Hex::parse(&"cd".repeat(32)).expect("digest"),
+        }
+    }
+
+    #[test]
+    fn a_redemption_is_followed_from_request_to_clawback() {
+        let events = vec![
+            (
+                "2025-04-01",
+                Event::ContractSubmitted {
+                    contract_id: id(1),
+                    terms: terms(),
+                    submitted_by: Party::Provider,
+                },
+            ),
+            ("2025-04-01", Event::ContractSigned { contract_id: id(1), party: Party::Applicant }),
+            (
+                "2025-06-02",
+                Event::RedemptionRequested {
+                    redemption_id: id(9),
+                    contract_id: id(1),
+                    jurisdiction: GY,
+                    provider: code(500),
+                    amount: cny("80000.00"),
+                    invoice: document("invoice"),
+                    remittance_proof: document("remittance"),
+                    results: vec![document("report")],
+                },
+            ),
+            (
+                "2025-06-10",
+                Event::RedemptionReviewed {
+                    redemption_id: id(9),
+                    jurisdiction: GY,
+                    provider: code(500),
+                    fiscal_year: 2025,
+                    outcome: ReviewOutcome::Reduced { approved: cny("60000.00"), reason: "r".into() },
+                    approved: Some(cny("60000.00")),
+                    returned: Some(cny("20000.00")),
+                },
+            ),
+            (
+                "2025-09-30",
+                Event::RedemptionsAnnounced {
+                    announcement_id: id(5),
+                    jurisdiction: GY,
+                    redemption_ids: vec![id(9)],
+                    announced_on: day("2025-09-30"),
+                    closes_on: day("2025-10-14"),
+                },
+            ),
+            (
+                "2025-10-09",
+                Event::ObjectionFiled {
+                    objection_id: id(6),
+                    target: ObjectionTarget::Redemption { redemption_id: id(9) },
+                    jurisdiction: GY,
+                    text: "t".into(),
+                },
+            ),
+        ];
+        let model = fold(events.clone());
+        let redemption = model.redemption(id(9)).expect("redemption");
+        assert_eq!((redemption.status, redemption.objections_open), ("announced", 1));
+        assert_eq!(model.contract(id(1)).map(|c| (c.status, c.redemption_id)), Some(("signed", Some(id(9)))));
+
+        let mut events = events;
+        events.extend([
+            (
+                "2025-10-13",
+                Event::ObjectionRuled { objection_id: id(6), ruling: Ruling::Dismissed, reason: "no".into() },
+            ),
+            ("2025-10-15", Event::RedemptionAnnouncementClosed { announcement_id: id(5) }),
+            (
+                "2025-10-16",
+                Event::RedemptionDisbursed {
+                    redemption_id: id(9),
+                    jurisdiction: GY,
+                    provider: code(500),
+                    amount: cny("60000.00"),
+                    payment_reference: "P-1".into(),
+                },
+            ),
+            (
+                "2026-03-01",
+                Event::ClawbackOrdered {
+                    clawback_id: id(7),
+                    redemption_id: id(9),
+                    jurisdiction: GY,
+                    provider: code(500),
+                    amount: cny("10000.00"),
+                    reason: "r".into(),
+                },
+            ),
+            (
+                "2026-03-05",
+                Event::ClawbackRecovered { clawback_id: id(7), jurisdiction: GY, amount: cny("4000.00") },
+            ),
+        ]);
+        let model = fold(events);
+        let redemption = model.redemption(id(9)).expect("redemption");
+        assert_eq!(redemption.status, "disbursed");
+        assert_eq!(redemption.objections_open, 0);
+        assert_eq!(redemption.returned.to_string(), "20000.00");
+        assert_eq!(redemption.disbursed.to_string(), "60000.00");
+        assert_eq!(redemption.disbursed_on, Some(day("2025-10-16")));
+        assert_eq!(
+            (redemption.clawed_back.to_string(), redemption.recovered.to_string()),
+            ("10000.00".into(), "4000.00".into())
+        );
+        let announcement = model.announcement(id(5)).expect("announcement");
+        assert_eq!((announcement.closed, announcement.closed_on), (true, Some(day("2025-10-15"))));
+        assert_eq!(model.objection(id(6)).and_then(|o| o.ruling), Some(Ruling::Dismissed));
+        assert_eq!(model.clawback(id(7)).map(|c| c.recovered.to_string()), Some("4000.00".into()));
+    }
+
+    #[test]
+    fn an_upheld_objection_leaves_the_provider_rejected_with_its_reason() {
+        let application = ProviderApplication {
+            provider: code(500),
+            name: "lab".into(),
+            jurisdiction: GY,
+            categories: ["inspection_testing".to_owned()].into_iter().collect(),
+            qualifications: vec![document("cert")],
+            contact: "c".into(),
+        };
+        let model = fold(vec![
+            ("2025-03-01", Event::ProviderApplied { application }),
+            (
+                "2025-03-03",
+                Event::ProviderApproved {
+                    provider: code(500),
+                    announced_on: day("2025-03-03"),
+                    announcement_closes: day("2025-03-10"),
+                },
+            ),
+            (
+                "2025-03-05",
+                Event::ObjectionFiled {
+                    objection_id: id(6),
+                    target: ObjectionTarget::Provider { provider: code(500) },
+                    jurisdiction: GY,
+                    text: "forged".into(),
+                },
+            ),
+            (
+                "2025-03-12",
+                Event::ObjectionRuled { objection_id: id(6), ruling: Ruling::Upheld, reason: "yes".into() },
+            ),
+            (
+                "2025-03-12",
+                Event::ProviderRejected { provider: code(500), reason: "objection upheld: yes".into() },
+            ),
+        ]);
+        let provider = model.provider(&code(500)).expect("provider");
+        assert_eq!(provider.status, "rejected");
+        assert_eq!(provider.rejection_reason.as_deref(), Some("objection upheld: yes"));
+        assert_eq!(provider.announcement_closes, Some(day("2025-03-10")));
+        assert_eq!(provider.objections, vec![id(6)]);
+        assert_eq!(provider.applied_on, day("2025-03-01"));
+    }
+}

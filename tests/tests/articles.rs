@@ -725,3 +725,115 @@ async fn nothing_is_disbursed_twice_under_concurrent_requests() -> anyhow::Resul
     scene.server.stop().await;
     Ok(())
 }
+
+// ---- the HTTP contract of these routes ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_regulation_requests_are_400_and_reads_follow_the_read_rules() -> anyhow::Result<()> {
+    let scene = scene().await?;
+    let client = &scene.client;
+    let (applicant, voucher_id, provider) = parties(&scene, 101, 601).await?;
+    let terms = contract_body(&voucher_id, &credit_code(601), TESTING, "50000.00", "50000.00");
+    let contract_id = filed_contract(client, GY, &provider, &applicant, &terms).await?;
+    complete(client, &applicant, &contract_id).await?;
+    let redemption_id = approved_redemption(client, GY, &provider, &contract_id).await?;
+
+    // Strict bodies: unknown kinds and fields, bad codes, amounts and digests are 400 and append nothing.
+    let objection = |target: Value| json!({ "target": target, "text": "t" });
+    let cases = [
+        (
+            "/v1/objections",
+            objection(json!({ "kind": "voucher", "voucher_id": voucher_id })),
+            "invalid_request",
+        ),
+        (
+            "/v1/objections",
+            objection(json!({ "kind": "provider", "provider": credit_code(601), "extra": 1 })),
+            "invalid_request",
+        ),
+        (
+            "/v1/objections",
+            objection(json!({ "kind": "provider", "provider": "91520100MA6DK0000Z" })),
+            "invalid_credit_code",
+        ),
+        (
+            "/v1/clawbacks",
+            json!({ "redemption_id": redemption_id, "amount": 5, "reason": "r" }),
+            "invalid_amount",
+        ),
+        (
+            "/v1/contracts",
+            {
+                let mut t = terms.clone();
+                t["document_sha256"] = json!("XYZ");
+                t
+            },
+            "invalid_request",
+        ),
+        ("/v1/contracts/not-a-uuid/signature", json!({}), "invalid_path"),
+        (&*format!("/v1/contracts/{contract_id}/signature"), json!({ "note": "x" }), "invalid_request"),
+    ];
+    for (path, body, code) in cases {
+        refuse(client, path, Some(&bureau()), &body, 400, code).await?;
+    }
+    let review = format!("/v1/redemptions/{redemption_id}/review");
+    let reviewer = staff(Role::Reviewer, GY);
+    for (body, code) in [
+        (json!({ "decision": "full", "approved": "1.00" }), "invalid_request"),
+        (json!({ "decision": "full", "reason": "why" }), "invalid_request"),
+        (json!({ "decision": "reduced", "reason": "why" }), "invalid_request"),
+        (json!({ "decision": "reduced", "approved": "abc", "reason": "why" }), "invalid_amount"),
+        (json!({ "decision": "partial" }), "invalid_request"),
+    ] {
+        refuse(client, &review, Some(&reviewer), &body, 400, code).await?;
+    }
+    // An objection needs no token, but a bad one is still refused.
+    let target = objection(json!({ "kind": "provider", "provider": credit_code(601) }));
+    refuse(client, "/v1/objections", Some("not-a-token"), &target, 401, "invalid_token").await?;
+
+    // Reads: the parties, staff of the jurisdiction and auditors; announcements are public.
+    let contract = format!("/v1/contracts/{contract_id}");
+    let redemption = format!("/v1/redemptions/{redemption_id}");
+    let stranger = token(Role::Enterprise, GY, "applicant-999", Some(&credit_code(999)));
+    let other_provider = provider_token(GY, 998);
+    let guian_bureau = staff(Role::Bureau, Jurisdiction::Guian);
+    let guian_auditor = staff(Role::Auditor, Jurisdiction::Guian);
+    for (path, reader, status) in [
+        (&contract, Some(&applicant), 200),
+        (&contract, Some(&provider), 200),
+        (&contract, Some(&guian_auditor), 200),
+        (&contract, Some(&stranger), 403),
+        (&contract, Some(&guian_bureau), 403),
+        (&contract, None, 401),
+        (&redemption, Some(&applicant), 200),
+        (&redemption, Some(&other_provider), 403),
+    ] {
+        let answer = client.get(path, reader.map(String::as_str)).await?;
+        assert_eq!(answer.status, status, "GET {path}: {answer:?}");
+    }
+    let unknown = uuid::Uuid::now_v7();
+    let answer = client.get(&format!("/v1/announcements/{unknown}"), None).await?;
+    assert_eq!((answer.status, answer.code()), (404, "announcement_not_found"), "{answer:?}");
+    let answer = client.get(&format!("/v1/audits/samples/{unknown}"), Some(&auditor())).await?;
+    assert_eq!((answer.status, answer.code()), (404, "sample_not_found"), "{answer:?}");
+
+    // The OpenAPI document lists the routes.
+    let document = read(client, "/openapi.json", None).await?;
+    for route in [
+        "/v1/providers",
+        "/v1/providers/{credit_code}",
+        "/v1/providers/{credit_code}/decision",
+        "/v1/objections",
+        "/v1/contracts/{contract_id}/filing",
+        "/v1/redemptions/{redemption_id}/disbursement",
+        "/v1/announcements/{announcement_id}",
+        "/v1/audits/samples/{sample_id}/findings",
+        "/v1/clawbacks/{clawback_id}/recoveries",
+        "/v1/referrals",
+    ] {
+        assert!(document["paths"].get(route).is_some(), "openapi.json has no {route}");
+    }
+
+    scene.server.stop().await;
+    Ok(())
+}

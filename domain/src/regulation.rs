@@ -131,19 +131,30 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 }
                 ObjectionTarget::Redemption { redemption_id } => {
                     let redemption = redemption(state, redemption_id)?;
-                    let RedemptionStatus::Announced { announcement_id } = redemption.status else {
-                        return Err(invalid_state(
-                            "redemption",
-                            redemption_id,
-                            redemption_status(redemption),
-                            "an objection",
-                        ));
-                    };
+                    // The list the redemption was announced on, whether or not the scheduler closed it yet: a
+                    // late objection is late whatever the redemption's state.
                     let announcement = state
                         .announcements
-                        .get(&announcement_id)
-                        .ok_or_else(|| not_found("announcement", &announcement_id))?;
-                    (announcement.jurisdiction, announcement.closes_on)
+                        .values()
+                        .find(|announcement| announcement.redemption_ids.contains(redemption_id));
+                    match announcement {
+                        Some(announcement) if date > announcement.closes_on => {
+                            return Err(Rejection::AnnouncementClosed { closes_on: announcement.closes_on });
+                        }
+                        Some(announcement)
+                            if matches!(redemption.status, RedemptionStatus::Announced { .. }) =>
+                        {
+                            (announcement.jurisdiction, announcement.closes_on)
+                        }
+                        _ => {
+                            return Err(invalid_state(
+                                "redemption",
+                                redemption_id,
+                                redemption_status(redemption),
+                                "an objection",
+                            ));
+                        }
+                    }
                 }
             };
             if date > closes_on {

@@ -559,6 +559,13 @@ fn an_announced_redemption_is_paid_only_after_the_list_closes_and_only_once() {
     let close = Command::CloseRedemptionAnnouncement { announcement_id: id(950) };
     assert!(due_commands(&state, day("2025-10-15")).contains(&close));
     assert_eq!(step(&mut given, &system(), "2025-10-15", close), "accepted");
+    // A late objection is refused as late, also once the scheduler has closed the list.
+    let late = Command::FileObjection {
+        objection_id: id(61),
+        target: ObjectionTarget::Redemption { redemption_id: id(900) },
+        text: "too late".into(),
+    };
+    assert_eq!(step(&mut given, &public(), "2025-10-15", late), "announcement_closed");
     let guian_bureau = Actor { jurisdiction: Some(Jurisdiction::Guian), ..staff(Role::Bureau) };
     assert_eq!(step(&mut given, &guian_bureau, "2025-10-15", disburse.clone()), "forbidden");
     assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-15", disburse.clone()), "accepted");

@@ -210,14 +210,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 return Err(exists("contract", contract_id));
             }
             let voucher = state.vouchers.get(voucher_id).ok_or_else(|| not_found("voucher", voucher_id))?;
-            let submitted_by = match actor.role {
-                Role::Provider if actor.credit_code.as_ref() == Some(provider) => Party::Provider,
-                Role::Enterprise | Role::ProjectEntity
-                    if actor.credit_code.as_ref() == Some(&voucher.applicant) =>
-                {
-                    Party::Applicant
-                }
-                _ => return Err(forbidden(actor, "submit a contract for another party")),
+            let submitted_by = match party_acting(state, actor, provider, &voucher.applicant) {
+                Some(party) => party,
+                None => return Err(forbidden(actor, "submit a contract for another party")),
             };
             let terms = contract_terms(state, context, command)?;
             Ok(vec![Event::ContractSubmitted { contract_id: *contract_id, terms, submitted_by }])
@@ -225,7 +220,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
         Command::SignContract { contract_id } => {
             let contract = contract(state, contract_id)?;
             let counterparty = contract.submitted_by.counterparty();
-            if party_of(actor, contract) != Some(counterparty) {
+            if party_of(state, actor, contract) != Some(counterparty) {
                 return Err(forbidden(actor, "sign this contract"));
             }
             if contract.status != ContractStatus::Submitted || contract.countersigned {
@@ -263,7 +258,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
         }
         Command::CancelContract { contract_id, reason } => {
             let contract = contract(state, contract_id)?;
-            if party_of(actor, contract).is_none() {
+            if party_of(state, actor, contract).is_none() {
                 return Err(forbidden(actor, "cancel this contract"));
             }
             let released = match contract.status {
@@ -289,7 +284,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
         }
         Command::ConfirmCompletion { contract_id } => {
             let contract = contract(state, contract_id)?;
-            if party_of(actor, contract) != Some(Party::Applicant) {
+            if party_of(state, actor, contract) != Some(Party::Applicant) {
                 return Err(forbidden(actor, "confirm completion of this contract"));
             }
             if !matches!(contract.status, ContractStatus::Filed { .. }) {
@@ -317,7 +312,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
         }
         Command::RateService { contract_id, quality, timeliness, professionalism, text } => {
             let contract = contract(state, contract_id)?;
-            if party_of(actor, contract) != Some(Party::Applicant) {
+            if party_of(state, actor, contract) != Some(Party::Applicant) {
                 return Err(forbidden(actor, "rate this contract"));
             }
             if !matches!(contract.status, ContractStatus::Completed { .. }) {
@@ -348,7 +343,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 return Err(exists("redemption", redemption_id));
             }
             let contract = contract(state, contract_id)?;
-            if party_of(actor, contract) != Some(Party::Provider) {
+            if party_of(state, actor, contract) != Some(Party::Provider) {
                 return Err(forbidden(actor, "request redemption of this contract"));
             }
             let ContractStatus::Completed { redemption_deadline, .. } = contract.status else {
@@ -873,13 +868,30 @@ fn check_voucher_available(
 }
 
 /// Which party of the contract the actor is, if any.
-fn party_of(actor: &Actor, contract: &ContractState) -> Option<Party> {
+fn party_of(state: &State, actor: &Actor, contract: &ContractState) -> Option<Party> {
+    party_acting(state, actor, &contract.terms.provider, &contract.terms.applicant)
+}
+
+/// Which of `provider` and `applicant` the actor acts as: its token must carry the party's credit code, the
+/// party's role (the applicant's registered kind, or provider) and the party's jurisdiction (SPEC §2).
+fn party_acting(
+    state: &State,
+    actor: &Actor,
+    provider: &CreditCode,
+    applicant: &CreditCode,
+) -> Option<Party> {
     let code = actor.credit_code.as_ref()?;
-    match actor.role {
-        Role::Provider if *code == contract.terms.provider => Some(Party::Provider),
-        Role::Enterprise | Role::ProjectEntity if *code == contract.terms.applicant => Some(Party::Applicant),
-        _ => None,
+    if actor.role == Role::Provider && code == provider {
+        let registered = state.providers.get(provider)?;
+        return (actor.jurisdiction == Some(registered.application.jurisdiction)).then_some(Party::Provider);
     }
+    if code == applicant {
+        let registered = &state.applicants.get(applicant)?.registration;
+        let same_kind = actor.role.applicant_kind() == Some(registered.kind);
+        return (same_kind && actor.jurisdiction == Some(registered.jurisdiction))
+            .then_some(Party::Applicant);
+    }
+    None
 }
 
 fn require_system(actor: &Actor) -> Result<(), Rejection> {

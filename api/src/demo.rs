@@ -195,11 +195,18 @@ fn id_of(committed: &Option<Committed>, pick: impl Fn(&Event) -> Option<Uuid>) -
 /// The directory holds a ledger already, the store fails, or a step that must succeed does not.
 pub async fn run(data_dir: &Path, options: DemoOptions) -> Result<DemoSummary, DemoError> {
     let (log, _recovery) = FileLog::open(data_dir)?;
-    let head = log.head_now();
+    run_on(Arc::new(log), options).await
+}
+
+/// Writes the demo program year into an opened, empty store of any backend.
+///
+/// # Errors
+/// The store holds a ledger already, the store fails, or a step that must succeed does not.
+pub async fn run_on(log: Arc<dyn EventLog>, options: DemoOptions) -> Result<DemoSummary, DemoError> {
+    let head = log.head().await?;
     if head.position > 0 {
         return Err(DemoError::NotEmpty(head.position));
     }
-    let log: Arc<dyn EventLog> = Arc::new(log);
     let loaded = Loaded::from_log(log.as_ref()).await?;
     let clock = Clock::manual(morning(NaiveDate::from_ymd_opt(2025, 1, 6).unwrap_or_default()));
     let (writer, shared, task) = writer::spawn_with_task(log.clone(), loaded, clock.clone());

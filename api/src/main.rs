@@ -81,6 +81,47 @@ enum CliCommand {
         #[arg(long)]
         to: StoreSpec,
     },
+    /// Write a realistic program year for both jurisdictions through the real command pipeline (every
+    /// lifecycle path), deterministic from --seed, into an empty store; then print a summary.
+    Demo {
+        /// The embedded store's directory (must hold no ledger yet).
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Another store instead of --data: postgres://...
+        #[arg(long)]
+        store: Option<StoreSpec>,
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// Number of applicants (enterprises and project entities).
+        #[arg(long, default_value_t = 300)]
+        applicants: u32,
+        /// Number of providers applying for admission.
+        #[arg(long, default_value_t = 40)]
+        providers: u32,
+    },
+    /// Recompute an audit sample offline from the log: a recorded one by --sample-id (and compare), or a new
+    /// draw from its inputs.
+    Sample {
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Another store instead of --data: postgres://...
+        #[arg(long)]
+        store: Option<StoreSpec>,
+        /// A recorded sample to recompute and compare.
+        #[arg(long, conflicts_with_all = ["jurisdiction", "year", "size", "seed", "as_of_position"])]
+        sample_id: Option<uuid::Uuid>,
+        #[arg(long, required_unless_present = "sample_id")]
+        jurisdiction: Option<Jurisdiction>,
+        #[arg(long, required_unless_present = "sample_id")]
+        year: Option<i32>,
+        #[arg(long, required_unless_present = "sample_id")]
+        size: Option<u32>,
+        #[arg(long, required_unless_present = "sample_id")]
+        seed: Option<String>,
+        /// The log position the population is taken at (default: the head).
+        #[arg(long)]
+        as_of_position: Option<u64>,
+    },
     /// Mint a bearer token with the key in VOUCHER_LEDGER_JWT_SECRET.
     Token {
         #[arg(long)]
@@ -168,6 +209,79 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::FAILURE)
                 }
+            }
+        }
+        CliCommand::Demo { data, store, seed, applicants, providers } => {
+            let store = store.unwrap_or(StoreSpec::File(data));
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let options = api::demo::DemoOptions { seed, applicants, providers };
+            let summary = runtime.block_on(async {
+                let opened = api::server::open_store(&store, api::server::Access::Write).await?;
+                anyhow::Ok(api::demo::run_on(opened.log, options).await?)
+            })?;
+            println!("demo: wrote {} records into {store} (seed {seed})", summary.head_position);
+            println!(
+                "  commands accepted={} refused={} (some refusals are part of the story)",
+                summary.accepted, summary.refused
+            );
+            for (event_type, count) in &summary.events_by_type {
+                println!("  {event_type:<30} {count}");
+            }
+            println!("  head hash {}", hex::encode(summary.head_hash));
+            println!(
+                "try (serve it first: voucher-ledger serve --data DIR, with tokens from voucher-ledger token):"
+            );
+            for (what, id) in &summary.examples {
+                let path = match *what {
+                    "voucher" => format!("/v1/vouchers/{id}"),
+                    "applicant" => format!("/v1/applicants/{id}"),
+                    "contract" => format!("/v1/contracts/{id}"),
+                    "redemption" => format!("/v1/redemptions/{id}"),
+                    "announcement" => format!("/v1/announcements/{id}"),
+                    "sample" => format!("/v1/audits/samples/{id}"),
+                    _ => continue,
+                };
+                println!("  GET http://127.0.0.1:8080{path}");
+            }
+            println!("  GET http://127.0.0.1:8080/v1/trial-balance/guiyang");
+            Ok(ExitCode::SUCCESS)
+        }
+        CliCommand::Sample { data, store, sample_id, jurisdiction, year, size, seed, as_of_position } => {
+            let store = store.unwrap_or(StoreSpec::File(data));
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let draw = runtime.block_on(async {
+                let opened = api::server::open_store(&store, api::server::Access::ReadOnly).await?;
+                let log = opened.log;
+                let draw = match (sample_id, jurisdiction, year, size, seed) {
+                    (Some(sample_id), ..) => api::sample::recheck(log.as_ref(), sample_id).await?,
+                    (None, Some(jurisdiction), Some(year), Some(size), Some(seed)) => {
+                        let as_of = match as_of_position {
+                            Some(position) => position,
+                            None => log.head().await?.position,
+                        };
+                        api::sample::draw(log.as_ref(), jurisdiction, year, size, &seed, as_of).await?
+                    }
+                    _ => anyhow::bail!("give --sample-id, or --jurisdiction, --year, --size and --seed"),
+                };
+                anyhow::Ok(draw)
+            })?;
+            println!(
+                "sample: jurisdiction={} year={} size={} seed={:?} as_of_position={} population={}",
+                draw.jurisdiction, draw.year, draw.size, draw.seed, draw.as_of_position, draw.population
+            );
+            for contract_id in &draw.contract_ids {
+                println!("{contract_id}");
+            }
+            match &draw.recorded {
+                Some(recorded) if *recorded == draw.contract_ids => {
+                    println!("sample: matches the recorded draw");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(_) => {
+                    println!("sample: DIFFERS from the recorded draw");
+                    Ok(ExitCode::FAILURE)
+                }
+                None => Ok(ExitCode::SUCCESS),
             }
         }
         CliCommand::MigrateStore { from, to } => {

@@ -79,3 +79,31 @@ fn serve_refuses_to_start_without_a_key() {
     assert!(!ok);
     assert!(stderr.contains("VOUCHER_LEDGER_JWT_SECRET"), "{stderr}");
 }
+
+#[test]
+fn demo_writes_a_program_year_that_verifies_and_whose_sample_recomputes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    let data = data.to_str().expect("utf-8 path");
+    let (ok, stdout, stderr) =
+        run(&["demo", "--data", data, "--seed", "5", "--applicants", "60", "--providers", "10"], None);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("demo: wrote "), "{stdout}");
+    assert!(stdout.contains("RedemptionDisbursed"), "{stdout}");
+    let (ok, verified, _) = run(&["verify", "--data", data], None);
+    assert!(ok, "{verified}");
+    assert!(verified.starts_with("verify: ok records="), "{verified}");
+    let sample_id = stdout
+        .lines()
+        .find_map(|line| line.split("/v1/audits/samples/").nth(1))
+        .expect("the demo names a sample")
+        .trim()
+        .to_owned();
+    let (ok, sample, stderr) = run(&["sample", "--data", data, "--sample-id", &sample_id], None);
+    assert!(ok, "{sample}{stderr}");
+    assert!(sample.ends_with("sample: matches the recorded draw"), "{sample}");
+    // A second demo into the same directory is refused.
+    let (ok, _, stderr) = run(&["demo", "--data", data], None);
+    assert!(!ok);
+    assert!(stderr.contains("already holds a ledger"), "{stderr}");
+}

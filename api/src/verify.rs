@@ -103,6 +103,7 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
         }
         invariants.check(&state, &recorded.event, record.position);
         state.evolve(&recorded.event);
+        invariants.after(&state, &recorded.event, record.position);
         last_ends_command = record.ends_command;
         records += 1;
     }
@@ -132,26 +133,94 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
     }
 }
 
-/// Invariants that need the history, not just the balances: the annual cap and face values.
+/// The most violations listed; past it, verification still fails but the list is cut.
+const VIOLATIONS_LISTED_MAX: usize = 100;
+
+/// Invariants that need the history, not just the final balances (SPEC §5): after every record no account
+/// but the fiscal source is negative; the annual cap; face values; a voucher never pays more than its face
+/// value; nothing is disbursed twice; no clawback exceeds what was disbursed.
 #[derive(Default)]
 struct RuleCheck {
     issued: HashMap<(CreditCode, i32), Balance>,
+    paid_by_voucher: HashMap<uuid::Uuid, Balance>,
+    /// Per redemption: disbursed, and clawed back so far.
+    disbursed: HashMap<uuid::Uuid, (Balance, Balance)>,
     violations: Vec<String>,
 }
 
 impl RuleCheck {
+    fn violation(&mut self, text: String) {
+        if self.violations.len() < VIOLATIONS_LISTED_MAX {
+            self.violations.push(text);
+        }
+    }
+
+    /// After a record is folded: the accounts it touched.
+    fn after(&mut self, after: &State, event: &Event, position: u64) {
+        for posting in event.postings() {
+            for account in [&posting.from_account, &posting.to_account] {
+                if *account == domain::Account::FiscalSource {
+                    continue;
+                }
+                let balance = after.ledger.balance(posting.jurisdiction, account);
+                if balance.is_negative() {
+                    self.violation(format!(
+                        "position {position}: {} account {account} is negative ({balance})",
+                        posting.jurisdiction
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Before a record is folded: what it may do given the history.
     fn check(&mut self, before: &State, event: &Event, position: u64) {
+        match event {
+            Event::ServiceCompleted { voucher_id, amount, .. } => {
+                let paid = self.paid_by_voucher.entry(*voucher_id).or_default();
+                *paid = paid.add(*amount);
+                let paid = *paid;
+                match before.vouchers.get(voucher_id) {
+                    Some(voucher) if paid <= Balance::from(voucher.face_value) => {}
+                    _ => self.violation(format!(
+                        "position {position}: voucher {voucher_id} has paid {paid}, more than its face value"
+                    )),
+                }
+            }
+            Event::RedemptionDisbursed { redemption_id, amount, .. } => {
+                let entry = self.disbursed.entry(*redemption_id).or_default();
+                let twice = !entry.0.is_zero();
+                entry.0 = entry.0.add(*amount);
+                if twice {
+                    self.violation(format!(
+                        "position {position}: redemption {redemption_id} disbursed twice"
+                    ));
+                }
+            }
+            Event::ClawbackOrdered { redemption_id, amount, .. } => {
+                let entry = self.disbursed.entry(*redemption_id).or_default();
+                let remaining = entry.0.checked_sub(entry.1);
+                entry.1 = entry.1.add(*amount);
+                if Balance::from(*amount) > remaining {
+                    self.violation(format!(
+                        "position {position}: clawback {amount} on redemption {redemption_id} exceeds the {remaining} disbursed and not yet clawed back"
+                    ));
+                }
+            }
+            _ => {}
+        }
         if let Event::VoucherIssued { applicant, cap_year, annual_cap, face_value, batch_id, .. } = event {
-            let issued = self.issued.entry((applicant.clone(), *cap_year)).or_default();
-            *issued = issued.add(*face_value);
-            if *issued > Balance::from(*annual_cap) {
-                self.violations.push(format!(
+            let total = self.issued.entry((applicant.clone(), *cap_year)).or_default();
+            *total = total.add(*face_value);
+            let issued = *total;
+            if issued > Balance::from(*annual_cap) {
+                self.violation(format!(
                     "position {position}: {applicant} issued {issued} in {cap_year}, over the cap {annual_cap}"
                 ));
             }
             match before.batches.get(batch_id) {
                 Some(batch) if batch.guide.face_value == *face_value => {}
-                _ => self.violations.push(format!(
+                _ => self.violation(format!(
                     "position {position}: voucher face value {face_value} does not match batch {batch_id}"
                 )),
             }

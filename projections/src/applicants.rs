@@ -23,7 +23,7 @@ pub struct ApplicantView {
 }
 
 /// The applicants read model.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Applicants {
     by_code: HashMap<CreditCode, ApplicantView>,
 }

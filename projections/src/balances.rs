@@ -57,14 +57,34 @@ pub struct IssuedView {
     pub annual_cap: Option<Cny>,
 }
 
+/// What the ledger owes and paid one provider, from the events that moved its money. Its open receivable
+/// is the ledger's `provider_receivable` account (see [`Balances::provider`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProviderBalanceView {
+    pub provider: CreditCode,
+    pub jurisdiction: Jurisdiction,
+    /// Services confirmed complete: money moved from vouchers to the provider's receivable.
+    pub completed: Balance,
+    /// Money that returned from the receivable to the budget (reduced, rejected, struck, denied, lapsed).
+    pub returned: Balance,
+    pub disbursed: Balance,
+    pub clawed_back: Balance,
+    pub recovered: Balance,
+    pub contracts_completed: u32,
+    pub redemptions_disbursed: u32,
+}
+
 /// The balances read model.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Balances {
     ledger: Ledger,
     budgets: BTreeMap<(Jurisdiction, i32), BudgetView>,
     batches: HashMap<Uuid, BatchView>,
     vouchers: HashMap<Uuid, VoucherView>,
     issued: HashMap<(CreditCode, i32), IssuedView>,
+    providers: HashMap<CreditCode, ProviderBalanceView>,
+    /// Who each clawback is owed by, so a recovery can be credited to its provider.
+    clawback_providers: HashMap<Uuid, CreditCode>,
 }
 
 impl Balances {
@@ -115,6 +135,72 @@ impl Balances {
     /// Number of vouchers issued.
     pub fn voucher_count(&self) -> usize {
         self.vouchers.len()
+    }
+
+    /// Every voucher with its available and committed balances, in issuance order.
+    pub fn vouchers(&self) -> Vec<(&VoucherView, Balance, Balance)> {
+        let mut vouchers: Vec<_> = self.vouchers.keys().filter_map(|id| self.voucher(*id)).collect();
+        vouchers.sort_by_key(|(view, _, _)| view.issued_at_position);
+        vouchers
+    }
+
+    /// Every batch with its remaining money, in publication order.
+    pub fn batches(&self) -> Vec<(&BatchView, Balance)> {
+        let mut batches: Vec<_> = self.batches.keys().filter_map(|id| self.batch(*id)).collect();
+        batches.sort_by_key(|(view, _)| view.published_at_position);
+        batches
+    }
+
+    /// Every budget with its available money, by jurisdiction and fiscal year.
+    pub fn budgets(&self) -> Vec<(Jurisdiction, i32, &BudgetView, Balance)> {
+        self.budgets
+            .iter()
+            .map(|((jurisdiction, year), view)| {
+                let available = self.ledger.balance(*jurisdiction, &Account::Budget { fiscal_year: *year });
+                (*jurisdiction, *year, view, available)
+            })
+            .collect()
+    }
+
+    /// What every applicant was issued per calendar year, by credit code and year.
+    pub fn issued_by_year(&self) -> Vec<(&CreditCode, i32, &IssuedView)> {
+        let mut rows: Vec<_> = self.issued.iter().map(|((code, year), view)| (code, *year, view)).collect();
+        rows.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+        rows
+    }
+
+    /// A provider's money and its open receivable.
+    pub fn provider(&self, provider: &CreditCode) -> Option<(&ProviderBalanceView, Balance)> {
+        let view = self.providers.get(provider)?;
+        let receivable = self
+            .ledger
+            .balance(view.jurisdiction, &Account::ProviderReceivable { provider: provider.clone() });
+        Some((view, receivable))
+    }
+
+    /// Every provider whose money has moved, with its open receivable, by credit code.
+    pub fn providers(&self) -> Vec<(&ProviderBalanceView, Balance)> {
+        let mut rows: Vec<_> = self.providers.keys().filter_map(|code| self.provider(code)).collect();
+        rows.sort_by(|a, b| a.0.provider.as_str().cmp(b.0.provider.as_str()));
+        rows
+    }
+
+    fn provider_mut(
+        &mut self,
+        provider: &CreditCode,
+        jurisdiction: Jurisdiction,
+    ) -> &mut ProviderBalanceView {
+        self.providers.entry(provider.clone()).or_insert_with(|| ProviderBalanceView {
+            provider: provider.clone(),
+            jurisdiction,
+            completed: Balance::ZERO,
+            returned: Balance::ZERO,
+            disbursed: Balance::ZERO,
+            clawed_back: Balance::ZERO,
+            recovered: Balance::ZERO,
+            contracts_completed: 0,
+            redemptions_disbursed: 0,
+        })
     }
 }
 
@@ -192,6 +278,34 @@ impl ReadModel for Balances {
                         issued_at_position: record.position,
                     },
                 );
+            }
+            Event::ServiceCompleted { jurisdiction, provider, amount, .. } => {
+                let view = self.provider_mut(provider, *jurisdiction);
+                view.completed = view.completed.add(*amount);
+                view.contracts_completed += 1;
+            }
+            Event::RedemptionReviewed { jurisdiction, provider, returned: Some(returned), .. }
+            | Event::RedemptionStruck { jurisdiction, provider, returned, .. }
+            | Event::RedemptionDenied { jurisdiction, provider, returned, .. }
+            | Event::RedemptionWindowLapsed { jurisdiction, provider, returned, .. } => {
+                let view = self.provider_mut(provider, *jurisdiction);
+                view.returned = view.returned.add(*returned);
+            }
+            Event::RedemptionDisbursed { jurisdiction, provider, amount, .. } => {
+                let view = self.provider_mut(provider, *jurisdiction);
+                view.disbursed = view.disbursed.add(*amount);
+                view.redemptions_disbursed += 1;
+            }
+            Event::ClawbackOrdered { clawback_id, jurisdiction, provider, amount, .. } => {
+                self.clawback_providers.insert(*clawback_id, provider.clone());
+                let view = self.provider_mut(provider, *jurisdiction);
+                view.clawed_back = view.clawed_back.add(*amount);
+            }
+            Event::ClawbackRecovered { clawback_id, jurisdiction, amount } => {
+                if let Some(provider) = self.clawback_providers.get(clawback_id).cloned() {
+                    let view = self.provider_mut(&provider, *jurisdiction);
+                    view.recovered = view.recovered.add(*amount);
+                }
             }
             _ => {}
         }

@@ -1,36 +1,52 @@
 //! Read models of the voucher ledger: pure folds over recorded events, rebuilt from the log at start,
 //! updated after each commit, and queried concurrently by the HTTP layer.
 //!
-//! Adding a read model: one new file implementing [`ReadModel`], one field and one line in [`Projections`].
+//! Adding a read model: one new file implementing [`ReadModel`], one field and one line in [`Projections`]
+//! (see `ADDING_A_READ_MODEL.md` beside this crate's `Cargo.toml`).
 
+pub mod anomalies;
 pub mod applicants;
 pub mod balances;
+pub mod csv;
+pub mod history;
 pub mod lifecycle;
+pub mod rankings;
 
 use ledger_proto::Recorded;
 
+pub use anomalies::Anomalies;
 pub use applicants::Applicants;
 pub use balances::Balances;
+pub use history::History;
 pub use lifecycle::Lifecycle;
+pub use rankings::Rankings;
 
 /// A read model: folds recorded events, in log order, into a shape some query needs.
 ///
 /// # Properties
-/// - `apply` is deterministic and never fails: a model rebuilt from scratch equals one updated incrementally.
+/// - `apply` is deterministic and never fails: a model rebuilt from scratch equals one updated
+///   incrementally, and a model folded over the first N records is the model "as of" position N
+///   (`api/tests/read_models.rs` checks both over random demo ledgers).
+/// - `apply` reads nothing but the record and the model: no clock, no I/O, no other model.
 pub trait ReadModel: Send + Sync {
-    /// The model's name, as used by `replay` and `export`.
+    /// The model's name, as `replay` reports it.
     fn name(&self) -> &'static str;
     /// Folds one recorded event.
     fn apply(&mut self, record: &Recorded);
 }
 
 /// Every registered read model, and the log position they have folded up to.
-#[derive(Clone, Debug, Default)]
+///
+/// The one place read models are registered: a field here and its line in [`Projections::models_mut`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Projections {
     position: u64,
     pub balances: Balances,
     pub applicants: Applicants,
     pub lifecycle: Lifecycle,
+    pub history: History,
+    pub rankings: Rankings,
+    pub anomalies: Anomalies,
 }
 
 impl Projections {
@@ -40,11 +56,26 @@ impl Projections {
     }
 
     /// The registry: every read model, in the order they are applied.
-    pub fn models_mut(&mut self) -> [&mut dyn ReadModel; 3] {
-        [&mut self.balances, &mut self.applicants, &mut self.lifecycle]
+    pub fn models_mut(&mut self) -> [&mut dyn ReadModel; 6] {
+        [
+            &mut self.balances,
+            &mut self.applicants,
+            &mut self.lifecycle,
+            &mut self.history,
+            &mut self.rankings,
+            &mut self.anomalies,
+        ]
+    }
+
+    /// The names of the registered read models, in the order they are applied.
+    pub fn names(&mut self) -> Vec<&'static str> {
+        self.models_mut().iter().map(|model| model.name()).collect()
     }
 
     /// Folds one record into every read model. Records must arrive in position order.
+    ///
+    /// # Panics
+    /// In debug builds, when `record` does not follow the last folded record (a bug in the caller).
     pub fn apply(&mut self, record: &Recorded) {
         debug_assert_eq!(record.position, self.position + 1, "records applied out of order");
         for model in self.models_mut() {
@@ -53,8 +84,55 @@ impl Projections {
         self.position = record.position;
     }
 
+    /// Folds records from scratch: the read models as of the last of them.
+    ///
+    /// # Example
+    /// ```
+    /// let empty = projections::Projections::rebuild(std::iter::empty());
+    /// assert_eq!(empty.position(), 0);
+    /// ```
+    pub fn rebuild<'a>(records: impl IntoIterator<Item = &'a Recorded>) -> Projections {
+        let mut projections = Projections::new();
+        for record in records {
+            projections.apply(record);
+        }
+        projections
+    }
+
     /// The position of the last folded record.
     pub fn position(&self) -> u64 {
         self.position
+    }
+}
+
+/// Records for the read models' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::TimeZone;
+    use domain::{Actor, Event, Jurisdiction, Role};
+    use ledger_proto::{RecordMeta, Recorded};
+    use uuid::Uuid;
+
+    /// `event` recorded at `position` on `date` (`YYYY-MM-DD`) by a Guiyang bureau clerk.
+    pub fn record(position: u64, date: &str, event: Event) -> Recorded {
+        let meta = RecordMeta {
+            id: Uuid::from_u128(u128::from(position)),
+            stream: event.stream(),
+            stream_version: 1,
+            recorded_at: chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("instant"),
+            business_date: date.parse().expect("test date"),
+            actor: Actor {
+                subject: "s".into(),
+                role: Role::Bureau,
+                jurisdiction: Some(Jurisdiction::Guiyang),
+                credit_code: None,
+            },
+            correlation_id: Uuid::nil(),
+            causation_id: Uuid::nil(),
+            idempotency_key: None,
+            request_digest: None,
+        };
+        let hash = [u8::try_from(position % 251).unwrap_or(0); 32];
+        Recorded { position, hash, prev_hash: [0; 32], meta, event, ends_command: true }
     }
 }

@@ -206,7 +206,7 @@ pub struct ReferralView {
 }
 
 /// The lifecycle read model.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lifecycle {
     providers: HashMap<CreditCode, ProviderView>,
     objections: HashMap<Uuid, ObjectionView>,
@@ -272,6 +272,42 @@ impl Lifecycle {
     /// The referrals with these ids that exist, in the order given.
     pub fn referrals(&self, ids: &[Uuid]) -> Vec<&ReferralView> {
         ids.iter().filter_map(|id| self.referrals.get(id)).collect()
+    }
+
+    /// Every provider, in application order.
+    pub fn providers(&self) -> Vec<&ProviderView> {
+        let mut views: Vec<_> = self.providers.values().collect();
+        views.sort_by_key(|view| view.applied_at_position);
+        views
+    }
+
+    /// Every contract, in submission order.
+    pub fn contracts(&self) -> Vec<&ContractView> {
+        let mut views: Vec<_> = self.contracts.values().collect();
+        views.sort_by_key(|view| view.submitted_at_position);
+        views
+    }
+
+    /// Every redemption, in request order.
+    pub fn redemptions(&self) -> Vec<&RedemptionView> {
+        let mut views: Vec<_> = self.redemptions.values().collect();
+        views.sort_by_key(|view| view.requested_at_position);
+        views
+    }
+
+    /// Every announcement list, in publication order.
+    pub fn announcements(&self) -> Vec<&AnnouncementView> {
+        let mut views: Vec<_> = self.announcements.values().collect();
+        views.sort_by_key(|view| view.announced_at_position);
+        views
+    }
+
+    /// The samples that drew `contract_id`, in the order they were drawn.
+    pub fn samples_of(&self, contract_id: Uuid) -> Vec<&SampleView> {
+        let mut views: Vec<_> =
+            self.samples.values().filter(|sample| sample.contract_ids.contains(&contract_id)).collect();
+        views.sort_by_key(|sample| (sample.drawn_on, sample.sample_id));
+        views
     }
 
     fn set_redemption_status(&mut self, redemption_id: &Uuid, status: &'static str) {

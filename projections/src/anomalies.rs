@@ -1,0 +1,631 @@
+//! Anomalies: fraud and error signals for the bureau and auditors, each naming the records behind it.
+//!
+//! Signals are hints, not verdicts: they change no money and record nothing; a person looks at the named
+//! records and decides. The kinds (stable names, see [`Kind`]):
+//! - `document_reused`: the same document hash appears in two different contracts or their redemptions
+//!   (a contract document, an invoice, a remittance proof or a result report).
+//! - `shared_legal_person`: a contract's provider and applicant registered under the same name (after
+//!   trimming, case-folding and removing white space) though under different credit codes. (The same credit
+//!   code on both sides is refused by the domain, `same_legal_person`.)
+//! - `shared_contact`: a contract's applicant also applied as a provider giving the same contact as the
+//!   contract's provider. The ledger keeps a contact only for providers (a registration has none), so this is
+//!   the only way an applicant's contact is known.
+//! - `identical_amounts`: one provider submitted [`IDENTICAL_AMOUNTS_MIN`] or more contracts of the same total.
+//! - `completed_too_soon`: a service confirmed complete fewer than [`COMPLETION_DAYS_MIN`] days after its
+//!   contract was filed.
+//! - `dominant_provider`: an applicant with at least [`CONCENTRATION_CONTRACTS_MIN`] filed contracts, one
+//!   provider holding more than half of their voucher money.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use domain::{Balance, Cny, CreditCode, Event, Jurisdiction};
+use ledger_proto::Recorded;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::ReadModel;
+
+/// Contracts of one provider with the same total from which `identical_amounts` fires.
+pub const IDENTICAL_AMOUNTS_MIN: usize = 3;
+/// A completion this many days or more after filing is plausible.
+pub const COMPLETION_DAYS_MIN: i64 = 2;
+/// Filed contracts an applicant needs before `dominant_provider` looks at it.
+pub const CONCENTRATION_CONTRACTS_MIN: usize = 3;
+
+/// The kind of a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    DocumentReused,
+    SharedLegalPerson,
+    SharedContact,
+    IdenticalAmounts,
+    CompletedTooSoon,
+    DominantProvider,
+}
+
+impl Kind {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::DocumentReused => "document_reused",
+            Kind::SharedLegalPerson => "shared_legal_person",
+            Kind::SharedContact => "shared_contact",
+            Kind::IdenticalAmounts => "identical_amounts",
+            Kind::CompletedTooSoon => "completed_too_soon",
+            Kind::DominantProvider => "dominant_provider",
+        }
+    }
+}
+
+/// One signal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Signal {
+    pub kind: Kind,
+    /// What the signal is about: a document hash, a contract id, a provider, an applicant.
+    pub subject: String,
+    /// The jurisdictions of the contracts involved.
+    pub jurisdictions: Vec<Jurisdiction>,
+    /// A sentence for the reader.
+    pub detail: String,
+    /// The log positions of the records behind the signal, ascending.
+    pub records: Vec<u64>,
+}
+
+/// A document's use by a contract (directly, or through the contract's redemption).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct DocumentUse {
+    contract_id: Uuid,
+    position: u64,
+}
+
+/// What the signals need to know of a contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ContractFacts {
+    provider: CreditCode,
+    applicant: CreditCode,
+    jurisdiction: Jurisdiction,
+    total: Cny,
+    voucher_amount: Cny,
+    submitted_at: u64,
+    filed: Option<(NaiveDate, u64)>,
+    completed: Option<(NaiveDate, u64)>,
+}
+
+/// A registration as the signals need it: the normalized name and where it was recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Party {
+    name: String,
+    contact: Option<String>,
+    position: u64,
+}
+
+/// The anomalies read model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Anomalies {
+    documents: BTreeMap<String, Vec<DocumentUse>>,
+    contracts: HashMap<Uuid, ContractFacts>,
+    applicants: HashMap<CreditCode, Party>,
+    providers: HashMap<CreditCode, Party>,
+}
+
+/// A name as compared: trimmed, lowercase, without white space.
+fn normalized(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+}
+
+fn sorted(mut positions: Vec<u64>) -> Vec<u64> {
+    positions.sort_unstable();
+    positions.dedup();
+    positions
+}
+
+fn jurisdictions(list: impl IntoIterator<Item = Jurisdiction>) -> Vec<Jurisdiction> {
+    let mut list: Vec<Jurisdiction> = list.into_iter().collect();
+    list.sort();
+    list.dedup();
+    list
+}
+
+impl Anomalies {
+    /// Every signal, ordered by the first record behind it.
+    pub fn signals(&self) -> Vec<Signal> {
+        let mut signals = Vec::new();
+        self.document_signals(&mut signals);
+        self.party_signals(&mut signals);
+        self.amount_signals(&mut signals);
+        self.completion_signals(&mut signals);
+        self.concentration_signals(&mut signals);
+        signals.sort_by(|a, b| {
+            (a.records.first(), a.kind, &a.subject).cmp(&(b.records.first(), b.kind, &b.subject))
+        });
+        signals
+    }
+
+    fn document_signals(&self, signals: &mut Vec<Signal>) {
+        for (sha256, uses) in &self.documents {
+            let mut contracts: Vec<Uuid> = uses.iter().map(|u| u.contract_id).collect();
+            contracts.sort();
+            contracts.dedup();
+            if contracts.len() < 2 {
+                continue;
+            }
+            signals.push(Signal {
+                kind: Kind::DocumentReused,
+                subject: sha256.clone(),
+                jurisdictions: jurisdictions(
+                    contracts.iter().filter_map(|id| self.contracts.get(id)).map(|c| c.jurisdiction),
+                ),
+                detail: format!("document {sha256} is used by {} different contracts", contracts.len()),
+                records: sorted(uses.iter().map(|u| u.position).collect()),
+            });
+        }
+    }
+
+    fn party_signals(&self, signals: &mut Vec<Signal>) {
+        for (contract_id, contract) in &self.contracts {
+            let (Some(provider), Some(applicant)) =
+                (self.providers.get(&contract.provider), self.applicants.get(&contract.applicant))
+            else {
+                continue;
+            };
+            if !provider.name.is_empty() && provider.name == applicant.name {
+                signals.push(Signal {
+                    kind: Kind::SharedLegalPerson,
+                    subject: contract_id.to_string(),
+                    jurisdictions: vec![contract.jurisdiction],
+                    detail: format!(
+                        "provider {} and applicant {} of contract {contract_id} registered the same name",
+                        contract.provider, contract.applicant
+                    ),
+                    records: sorted(vec![provider.position, applicant.position, contract.submitted_at]),
+                });
+            }
+            let applicant_as_provider = self.providers.get(&contract.applicant);
+            if let (Some(contact), Some(other)) = (&provider.contact, applicant_as_provider)
+                && !contact.is_empty()
+                && other.contact.as_ref() == Some(contact)
+            {
+                signals.push(Signal {
+                    kind: Kind::SharedContact,
+                    subject: contract_id.to_string(),
+                    jurisdictions: vec![contract.jurisdiction],
+                    detail: format!(
+                        "provider {} and applicant {} of contract {contract_id} gave the same contact",
+                        contract.provider, contract.applicant
+                    ),
+                    records: sorted(vec![provider.position, other.position, contract.submitted_at]),
+                });
+            }
+        }
+    }
+
+    fn amount_signals(&self, signals: &mut Vec<Signal>) {
+        let mut groups: BTreeMap<(&str, Cny), Vec<&ContractFacts>> = BTreeMap::new();
+        for contract in self.contracts.values() {
+            groups.entry((contract.provider.as_str(), contract.total)).or_default().push(contract);
+        }
+        for ((provider, total), contracts) in groups {
+            if contracts.len() < IDENTICAL_AMOUNTS_MIN {
+                continue;
+            }
+            signals.push(Signal {
+                kind: Kind::IdenticalAmounts,
+                subject: provider.to_owned(),
+                jurisdictions: jurisdictions(contracts.iter().map(|c| c.jurisdiction)),
+                detail: format!(
+                    "provider {provider} submitted {} contracts of {total} each",
+                    contracts.len()
+                ),
+                records: sorted(contracts.iter().map(|c| c.submitted_at).collect()),
+            });
+        }
+    }
+
+    fn completion_signals(&self, signals: &mut Vec<Signal>) {
+        for (contract_id, contract) in &self.contracts {
+            let (Some((filed_on, filed_at)), Some((completed_on, completed_at))) =
+                (contract.filed, contract.completed)
+            else {
+                continue;
+            };
+            let days = (completed_on - filed_on).num_days();
+            if days >= COMPLETION_DAYS_MIN {
+                continue;
+            }
+            signals.push(Signal {
+                kind: Kind::CompletedTooSoon,
+                subject: contract_id.to_string(),
+                jurisdictions: vec![contract.jurisdiction],
+                detail: format!(
+                    "contract {contract_id} was filed on {filed_on} and confirmed complete {days} day(s) later"
+                ),
+                records: sorted(vec![filed_at, completed_at]),
+            });
+        }
+    }
+
+    fn concentration_signals(&self, signals: &mut Vec<Signal>) {
+        let mut by_applicant: BTreeMap<&str, Vec<&ContractFacts>> = BTreeMap::new();
+        for contract in self.contracts.values().filter(|c| c.filed.is_some()) {
+            by_applicant.entry(contract.applicant.as_str()).or_default().push(contract);
+        }
+        for (applicant, contracts) in by_applicant {
+            if contracts.len() < CONCENTRATION_CONTRACTS_MIN {
+                continue;
+            }
+            let total = contracts.iter().fold(Balance::ZERO, |sum, c| sum.add(c.voucher_amount));
+            let mut by_provider: BTreeMap<&str, (Balance, Vec<u64>)> = BTreeMap::new();
+            for contract in &contracts {
+                let entry =
+                    by_provider.entry(contract.provider.as_str()).or_insert((Balance::ZERO, Vec::new()));
+                entry.0 = entry.0.add(contract.voucher_amount);
+                entry.1.extend(contract.filed.map(|(_, position)| position));
+            }
+            for (provider, (amount, positions)) in by_provider {
+                // More than half: twice the provider's money exceeds the applicant's total.
+                if amount.checked_add(amount) <= total {
+                    continue;
+                }
+                signals.push(Signal {
+                    kind: Kind::DominantProvider,
+                    subject: applicant.to_owned(),
+                    jurisdictions: jurisdictions(contracts.iter().map(|c| c.jurisdiction)),
+                    detail: format!(
+                        "provider {provider} holds {amount} of the {total} voucher money in applicant \
+                         {applicant}'s {} filed contracts",
+                        contracts.len()
+                    ),
+                    records: sorted(positions),
+                });
+            }
+        }
+    }
+
+    fn uses(&mut self, sha256: &str, contract_id: Uuid, position: u64) {
+        self.documents.entry(sha256.to_owned()).or_default().push(DocumentUse { contract_id, position });
+    }
+}
+
+impl ReadModel for Anomalies {
+    fn name(&self) -> &'static str {
+        "anomalies"
+    }
+
+    fn apply(&mut self, record: &Recorded) {
+        let position = record.position;
+        match &record.event {
+            Event::ApplicantRegistered { registration } => {
+                self.applicants.insert(
+                    registration.credit_code.clone(),
+                    Party { name: normalized(&registration.name), contact: None, position },
+                );
+            }
+            Event::ProviderApplied { application } => {
+                self.providers.insert(
+                    application.provider.clone(),
+                    Party {
+                        name: normalized(&application.name),
+                        contact: Some(normalized(&application.contact)),
+                        position,
+                    },
+                );
+            }
+            Event::ContractSubmitted { contract_id, terms, .. } => {
+                self.uses(terms.document_sha256.as_str(), *contract_id, position);
+                self.contracts.insert(
+                    *contract_id,
+                    ContractFacts {
+                        provider: terms.provider.clone(),
+                        applicant: terms.applicant.clone(),
+                        jurisdiction: terms.jurisdiction,
+                        total: terms.total,
+                        voucher_amount: terms.voucher_amount,
+                        submitted_at: position,
+                        filed: None,
+                        completed: None,
+                    },
+                );
+            }
+            Event::ContractFiled { contract_id, filed_on, .. } => {
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    contract.filed = Some((*filed_on, position));
+                }
+            }
+            Event::ServiceCompleted { contract_id, completed_on, .. } => {
+                if let Some(contract) = self.contracts.get_mut(contract_id) {
+                    contract.completed = Some((*completed_on, position));
+                }
+            }
+            Event::RedemptionRequested { contract_id, invoice, remittance_proof, results, .. } => {
+                for document in
+                    std::iter::once(invoice).chain(std::iter::once(remittance_proof)).chain(results)
+                {
+                    self.uses(document.sha256.as_str(), *contract_id, position);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use domain::document::{Document, Sha256Hex};
+    use domain::event::{ContractTerms, Party as ContractParty, ProviderApplication, Registration};
+    use domain::{Actor, ApplicantKind, Role};
+    use ledger_proto::RecordMeta;
+
+    use super::*;
+
+    const GY: Jurisdiction = Jurisdiction::Guiyang;
+
+    fn code(n: u32) -> CreditCode {
+        domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
+    }
+
+    fn digest(n: u8) -> Sha256Hex {
+        Sha256Hex::parse(&format!("{n:02x}").repeat(32)).expect("digest")
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("date")
+    }
+
+    fn cny(text: &str) -> Cny {
+        Cny::parse(text).expect("amount")
+    }
+
+    /// Folds events recorded at positions 1, 2, ...
+    fn fold(events: Vec<Event>) -> Anomalies {
+        let mut model = Anomalies::default();
+        for (index, event) in events.into_iter().enumerate() {
+            let position = index as u64 + 1;
+            let meta = RecordMeta {
+                id: Uuid::from_u128(u128::from(position)),
+                stream: event.stream(),
+                stream_version: 1,
+                recorded_at: chrono::Utc.with_ymd_and_hms(2025, 4, 1, 1, 0, 0).single().expect("instant"),
+                business_date: day("2025-04-01"),
+                actor: Actor {
+                    subject: "s".into(),
+                    role: Role::Bureau,
+                    jurisdiction: Some(GY),
+                    credit_code: None,
+                },
+                correlation_id: Uuid::nil(),
+                causation_id: Uuid::nil(),
+                idempotency_key: None,
+                request_digest: None,
+            };
+            let recorded =
+                Recorded { position, hash: [0; 32], prev_hash: [0; 32], meta, event, ends_command: true };
+            model.apply(&recorded);
+        }
+        model
+    }
+
+    fn applicant(n: u32, name: &str) -> Event {
+        Event::ApplicantRegistered {
+            registration: Registration {
+                credit_code: code(n),
+                name: name.into(),
+                kind: ApplicantKind::Enterprise,
+                jurisdiction: GY,
+                industry: Some("aluminum".into()),
+                project_code: None,
+                independent_legal_person: true,
+                tax_compliant: true,
+            },
+        }
+    }
+
+    fn provider(n: u32, name: &str, contact: &str) -> Event {
+        Event::ProviderApplied {
+            application: ProviderApplication {
+                provider: code(n),
+                name: name.into(),
+                jurisdiction: GY,
+                categories: ["inspection_testing".to_owned()].into_iter().collect(),
+                qualifications: Vec::new(),
+                contact: contact.into(),
+            },
+        }
+    }
+
+    fn contract(id: u128, provider: u32, applicant: u32, total: &str, document: u8) -> Event {
+        Event::ContractSubmitted {
+            contract_id: Uuid::from_u128(id),
+            terms: ContractTerms {
+                voucher_id: Uuid::from_u128(1000 + id),
+                jurisdiction: GY,
+                provider: code(provider),
+                applicant: code(applicant),
+                category: "inspection_testing".into(),
+                description: "d".into(),
+                term_start: day("2025-04-01"),
+                term_end: day("2025-06-30"),
+                total: cny(total),
+                voucher_amount: cny("10000.00"),
+                document_sha256: digest(document),
+            },
+            submitted_by: ContractParty::Provider,
+        }
+    }
+
+    fn filed(id: u128, on: &str) -> Event {
+        Event::ContractFiled {
+            contract_id: Uuid::from_u128(id),
+            voucher_id: Uuid::from_u128(1000 + id),
+            jurisdiction: GY,
+            amount: cny("10000.00"),
+            filed_on: day(on),
+        }
+    }
+
+    fn completed(id: u128, provider: u32, on: &str) -> Event {
+        Event::ServiceCompleted {
+            contract_id: Uuid::from_u128(id),
+            voucher_id: Uuid::from_u128(1000 + id),
+            jurisdiction: GY,
+            provider: code(provider),
+            amount: cny("10000.00"),
+            completed_on: day(on),
+            redemption_deadline: day("2025-12-31"),
+        }
+    }
+
+    fn redemption(id: u128, contract: u128, invoice: u8) -> Event {
+        let document = |n: u8| Document { sha256: digest(n), name: format!("d{n}"), size_bytes: 1 };
+        Event::RedemptionRequested {
+            redemption_id: Uuid::from_u128(id),
+            contract_id: Uuid::from_u128(contract),
+            jurisdiction: GY,
+            provider: code(500),
+            amount: cny("10000.00"),
+            invoice: document(invoice),
+            remittance_proof: document(invoice + 1),
+            results: vec![document(invoice + 2)],
+        }
+    }
+
+    fn kinds(model: &Anomalies) -> Vec<Kind> {
+        model.signals().iter().map(|signal| signal.kind).collect()
+    }
+
+    #[test]
+    fn a_document_used_by_two_contracts_is_signalled_with_both_records() {
+        let model = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            contract(2, 501, 2, "30000.00", 2),
+            redemption(9, 1, 10),
+            // The invoice of contract 1's redemption shows up again as contract 2's redemption's invoice.
+            redemption(10, 2, 10),
+        ]);
+        let signals = model.signals();
+        assert_eq!(kinds(&model), vec![Kind::DocumentReused, Kind::DocumentReused, Kind::DocumentReused]);
+        let invoice = signals.iter().find(|s| s.subject == digest(10).as_str()).expect("invoice signal");
+        assert_eq!(invoice.records, vec![3, 4]);
+        assert_eq!(invoice.jurisdictions, vec![GY]);
+    }
+
+    #[test]
+    fn documents_used_once_each_are_silent() {
+        let model = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            contract(2, 501, 2, "30000.00", 2),
+            redemption(9, 1, 10),
+            redemption(10, 2, 20),
+        ]);
+        assert_eq!(kinds(&model), vec![]);
+    }
+
+    #[test]
+    fn provider_and_applicant_of_one_name_are_signalled_and_different_names_are_not() {
+        let model = fold(vec![
+            applicant(1, "Guiyang Bright Tech Co., Ltd."),
+            provider(500, "guiyang bright tech co., ltd. ", "0851-1"),
+            contract(1, 500, 1, "20000.00", 1),
+        ]);
+        let signals = model.signals();
+        assert_eq!(kinds(&model), vec![Kind::SharedLegalPerson]);
+        assert_eq!(signals[0].records, vec![1, 2, 3]);
+
+        let honest = fold(vec![
+            applicant(1, "Guiyang Bright Tech Co., Ltd."),
+            provider(500, "Guizhou Testing Institute", "0851-1"),
+            contract(1, 500, 1, "20000.00", 1),
+        ]);
+        assert_eq!(kinds(&honest), vec![]);
+    }
+
+    #[test]
+    fn an_applicant_that_applied_as_a_provider_with_the_same_contact_is_signalled() {
+        let model = fold(vec![
+            applicant(1, "applicant"),
+            provider(1, "applicant services", "0851-8888"),
+            provider(500, "lab", " 0851-8888"),
+            contract(1, 500, 1, "20000.00", 1),
+        ]);
+        let signals = model.signals();
+        assert_eq!(kinds(&model), vec![Kind::SharedContact]);
+        assert_eq!(signals[0].records, vec![2, 3, 4]);
+
+        let honest = fold(vec![
+            applicant(1, "applicant"),
+            provider(1, "applicant services", "0851-7777"),
+            provider(500, "lab", "0851-8888"),
+            contract(1, 500, 1, "20000.00", 1),
+        ]);
+        assert_eq!(kinds(&honest), vec![]);
+    }
+
+    #[test]
+    fn three_contracts_of_one_total_from_one_provider_are_signalled_and_varied_totals_are_not() {
+        let model = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            contract(2, 500, 2, "20000.00", 2),
+            contract(3, 500, 3, "20000.00", 3),
+        ]);
+        let signals = model.signals();
+        assert_eq!(kinds(&model), vec![Kind::IdenticalAmounts]);
+        assert_eq!(signals[0].records, vec![1, 2, 3]);
+        assert_eq!(signals[0].subject, code(500).as_str());
+
+        let honest = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            contract(2, 500, 2, "20000.00", 2),
+            contract(3, 500, 3, "21500.00", 3),
+            // The same total from another provider is no pattern of the first.
+            contract(4, 501, 4, "20000.00", 4),
+        ]);
+        assert_eq!(kinds(&honest), vec![]);
+    }
+
+    #[test]
+    fn a_completion_the_day_after_filing_is_signalled_and_one_a_month_later_is_not() {
+        let model = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            filed(1, "2025-04-01"),
+            completed(1, 500, "2025-04-02"),
+        ]);
+        let signals = model.signals();
+        assert_eq!(kinds(&model), vec![Kind::CompletedTooSoon]);
+        assert_eq!(signals[0].records, vec![2, 3]);
+
+        let honest = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            filed(1, "2025-04-01"),
+            completed(1, 500, "2025-05-02"),
+        ]);
+        assert_eq!(kinds(&honest), vec![]);
+    }
+
+    #[test]
+    fn one_provider_with_most_of_an_applicants_filed_contracts_is_signalled_and_a_spread_is_not() {
+        let model = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            contract(2, 500, 1, "30000.00", 2),
+            contract(3, 501, 1, "40000.00", 3),
+            filed(1, "2025-04-01"),
+            filed(2, "2025-04-01"),
+            filed(3, "2025-04-01"),
+        ]);
+        let signals = model.signals();
+        assert_eq!(kinds(&model), vec![Kind::DominantProvider]);
+        assert_eq!(signals[0].records, vec![4, 5]);
+        assert_eq!(signals[0].subject, code(1).as_str());
+
+        let honest = fold(vec![
+            contract(1, 500, 1, "20000.00", 1),
+            contract(2, 501, 1, "30000.00", 2),
+            contract(3, 502, 1, "40000.00", 3),
+            filed(1, "2025-04-01"),
+            filed(2, "2025-04-01"),
+            filed(3, "2025-04-01"),
+        ]);
+        assert_eq!(kinds(&honest), vec![]);
+    }
+}

@@ -11,6 +11,7 @@ pub mod csv;
 pub mod history;
 pub mod lifecycle;
 pub mod rankings;
+pub mod timeline;
 
 use ledger_proto::Recorded;
 
@@ -20,6 +21,7 @@ pub use balances::Balances;
 pub use history::History;
 pub use lifecycle::Lifecycle;
 pub use rankings::Rankings;
+pub use timeline::Timeline;
 
 /// A read model: folds recorded events, in log order, into a shape some query needs.
 ///
@@ -47,6 +49,7 @@ pub struct Projections {
     pub history: History,
     pub rankings: Rankings,
     pub anomalies: Anomalies,
+    pub timeline: Timeline,
 }
 
 impl Projections {
@@ -56,7 +59,7 @@ impl Projections {
     }
 
     /// The registry: every read model, in the order they are applied.
-    pub fn models_mut(&mut self) -> [&mut dyn ReadModel; 6] {
+    pub fn models_mut(&mut self) -> [&mut dyn ReadModel; 7] {
         [
             &mut self.balances,
             &mut self.applicants,
@@ -64,6 +67,7 @@ impl Projections {
             &mut self.history,
             &mut self.rankings,
             &mut self.anomalies,
+            &mut self.timeline,
         ]
     }
 

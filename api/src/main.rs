@@ -1,4 +1,5 @@
-//! The `voucher-ledger` command line: serve, verify, migrate-store, token, calendar.
+//! The `voucher-ledger` command line: serve, verify, replay, export, migrate-store, demo, sample, token,
+//! calendar.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use api::auth::{Authenticator, SECRET_VARIABLE};
 use api::clock::Clock;
+use api::replay::{Progress, Until};
 use api::server::StoreSpec;
 use api::verify::Verdict;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -71,6 +73,38 @@ enum CliCommand {
         /// Another store instead of --data: postgres://...
         #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
         store: Option<StoreSpec>,
+    },
+    /// Rebuild every read model offline from the log (the hash chain verified on the way), up to --to a
+    /// position or the end of a business date, and print a summary. Progress goes to stderr.
+    Replay {
+        /// The embedded store's directory.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Another store instead of --data: postgres://...
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        store: Option<StoreSpec>,
+        /// Stop after this log position (a number) or at the end of this business date (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<Until>,
+    },
+    /// Write a read model's table as CSV (to stdout, or --output), rebuilt offline from the log. Tables:
+    /// vouchers, applicant-years, applicants, providers, provider-balances, batches, budgets, trial-balance,
+    /// rankings, contracts, redemptions, announcements, anomalies.
+    Export {
+        /// The table to write.
+        projection: String,
+        /// The embedded store's directory.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Another store instead of --data: postgres://...
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        store: Option<StoreSpec>,
+        /// As of this log position (a number) or the end of this business date (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<Until>,
+        /// Write the CSV to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Copy a ledger into an empty store of another backend (same bytes and hashes) and verify the copy.
     MigrateStore {
@@ -211,6 +245,38 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        CliCommand::Replay { data, store, to } => {
+            let store = store.unwrap_or(StoreSpec::File(data));
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let replayed = runtime.block_on(replay(&store, to.unwrap_or(Until::Head)))?;
+            print_replay_summary(&replayed);
+            Ok(ExitCode::SUCCESS)
+        }
+        CliCommand::Export { projection, data, store, to, output } => {
+            if !api::views::EXPORTS.iter().any(|(name, _)| *name == projection) {
+                let names: Vec<&str> = api::views::EXPORTS.iter().map(|(name, _)| *name).collect();
+                bail!("no table {projection:?}: choose one of {}", names.join(", "));
+            }
+            let store = store.unwrap_or(StoreSpec::File(data));
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let replayed = runtime.block_on(replay(&store, to.unwrap_or(Until::Head)))?;
+            let rows = api::views::rows(&replayed.projections, &projection).unwrap_or_default();
+            match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    projections::csv::write_rows(&rows, std::io::BufWriter::new(file))?;
+                }
+                None => projections::csv::write_rows(&rows, std::io::stdout().lock())?,
+            }
+            eprintln!(
+                "export: {projection}: {} rows as of position {}{}",
+                rows.len(),
+                replayed.projections.position(),
+                output.map(|path| format!(" into {}", path.display())).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         CliCommand::Demo { data, store, seed, applicants, providers } => {
             let store = store.unwrap_or(StoreSpec::File(data));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
@@ -314,6 +380,83 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             println!("{}", calendar.working_days_after(date, n)?);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Replays the store read-only up to `until`, showing progress on stderr when the run is long (a line at
+/// most every second, and the last one when a line was shown).
+async fn replay(store: &StoreSpec, until: Until) -> anyhow::Result<api::replay::Replayed> {
+    let opened = api::server::open_store(store, api::server::Access::ReadOnly).await?;
+    let started = std::time::Instant::now();
+    let mut shown = started;
+    let mut last: Option<Progress> = None;
+    let mut show = |progress: Progress| {
+        last = Some(progress);
+        if shown.elapsed() >= std::time::Duration::from_secs(1) {
+            shown = std::time::Instant::now();
+            eprintln!("replay: {} of {} records ({:.0?})", progress.folded, progress.of, started.elapsed());
+        }
+    };
+    let replayed = api::replay::replay(opened.log.as_ref(), until, &mut show).await?;
+    if started.elapsed() >= std::time::Duration::from_secs(1) {
+        eprintln!("replay: {} records folded in {:.1?}", replayed.projections.position(), started.elapsed());
+    }
+    Ok(replayed)
+}
+
+fn print_replay_summary(replayed: &api::replay::Replayed) {
+    let projections = &replayed.projections;
+    let date = replayed.business_date.map(|date| date.to_string()).unwrap_or_else(|| "-".into());
+    println!(
+        "replay: ok position={} of head={} business_date={date} hash={}",
+        projections.position(),
+        replayed.head,
+        hex::encode(replayed.hash)
+    );
+    let mut registry = projections.clone();
+    println!("  read models: {}", registry.names().join(", "));
+    let lifecycle = &projections.lifecycle;
+    println!(
+        "  applicants={} vouchers={} providers={} contracts={} redemptions={} announcements={}",
+        projections.applicants.len(),
+        projections.balances.voucher_count(),
+        lifecycle.providers().len(),
+        lifecycle.contracts().len(),
+        lifecycle.redemptions().len(),
+        lifecycle.announcements().len()
+    );
+    for jurisdiction in [Jurisdiction::Guiyang, Jurisdiction::Guian] {
+        let (accounts, total) = projections.balances.trial_balance(jurisdiction);
+        let accounts: Vec<String> =
+            accounts.iter().map(|(kind, balance)| format!("{}={balance}", kind.as_str())).collect();
+        println!("  trial balance {jurisdiction}: total={total} {}", accounts.join(" "));
+    }
+    let mut statuses: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for redemption in lifecycle.redemptions() {
+        *statuses.entry(redemption.status).or_default() += 1;
+    }
+    let statuses: Vec<String> = statuses.iter().map(|(status, n)| format!("{status}={n}")).collect();
+    println!("  redemptions by status: {}", statuses.join(" "));
+    let signals = projections.anomalies.signals();
+    let mut kinds: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for signal in &signals {
+        *kinds.entry(signal.kind.as_str()).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(kind, n)| format!("{kind}={n}")).collect();
+    println!("  anomaly signals: {} {}", signals.len(), kinds.join(" "));
+    let prior = projections::rankings::PRIOR;
+    let ranking = projections.rankings.ranking(None);
+    match ranking.first() {
+        Some(top) => println!(
+            "  rankings: {} rated providers; first {} score={} over {} ratings (prior mean={} weight={})",
+            ranking.len(),
+            top.provider,
+            top.score,
+            top.ratings,
+            prior.mean,
+            prior.weight
+        ),
+        None => println!("  rankings: no ratings yet"),
     }
 }
 

@@ -180,20 +180,39 @@ pub async fn open_embedded(data_dir: &Path, auth: Authenticator, clock: Clock) -
 pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result<Ledger, StartError> {
     let OpenedStore { log, recovery } = open_store(spec, Access::Write).await?;
     let loaded = Loaded::from_log(log.as_ref()).await?;
-    let (writer, shared) = writer::spawn(log, loaded, clock.clone());
-    let app = App { writer, shared, auth: Arc::new(auth), clock, metrics: metrics_handle() };
+    let (writer, shared) = writer::spawn(log.clone(), loaded, clock.clone());
+    // Nothing closes until `serve` runs: it replaces this receiver with one its shutdown signal drives.
+    let (_never_closing, closing) = tokio::sync::watch::channel(false);
+    let app = App {
+        writer,
+        shared,
+        auth: Arc::new(auth),
+        clock,
+        metrics: metrics_handle(),
+        log,
+        as_of: Arc::new(crate::replay::AsOfCache::default()),
+        closing,
+    };
     Ok(Ledger { app, recovery })
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests. Endless
+/// responses (event feeds that follow the log) are told to end when `shutdown` resolves, so that graceful
+/// shutdown does not wait for their clients.
 ///
 /// # Errors
 /// When the server fails.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: App,
+    mut app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (closing_sender, closing) = tokio::sync::watch::channel(false);
+    app.closing = closing;
+    let shutdown = async move {
+        shutdown.await;
+        closing_sender.send_replace(true);
+    };
     axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
 }
 

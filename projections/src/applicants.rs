@@ -34,6 +34,11 @@ impl Applicants {
         self.by_code.get(credit_code)
     }
 
+    /// Every registered applicant, in no particular order.
+    pub fn all(&self) -> Vec<&ApplicantView> {
+        self.by_code.values().collect()
+    }
+
     /// Number of registered applicants.
     pub fn len(&self) -> usize {
         self.by_code.len()

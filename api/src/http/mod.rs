@@ -1,9 +1,12 @@
 //! The HTTP API (axum): routes, authentication, body parsing, metrics, health and the OpenAPI document.
 
 pub mod commands;
+pub mod feed;
 pub mod lifecycle_queries;
 pub mod openapi;
 pub mod queries;
+pub mod read;
+pub mod read_queries;
 pub mod regulation;
 
 use std::sync::Arc;
@@ -38,6 +41,13 @@ pub struct App {
     pub auth: Arc<Authenticator>,
     pub clock: Clock,
     pub metrics: Option<PrometheusHandle>,
+    /// The log, read (never written) by as-of rebuilds and the event feed.
+    pub log: Arc<dyn store::EventLog>,
+    /// Past states of the read models that as-of queries rebuilt.
+    pub as_of: Arc<crate::replay::AsOfCache>,
+    /// Becomes true when the server starts shutting down, so that endless responses (the event feed) end
+    /// and graceful shutdown can finish.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The router of the whole API.
@@ -50,8 +60,9 @@ pub fn router(app: App) -> Router {
         .route("/v1/policies", post(commands::publish_policy))
         .route("/v1/calendar/years", post(commands::publish_calendar_year))
         .route("/v1/budgets/{jurisdiction}/{fiscal_year}/appropriations", post(commands::appropriate))
+        .route("/v1/budgets", get(read_queries::budgets))
         .route("/v1/budgets/{jurisdiction}/{fiscal_year}", get(queries::budget))
-        .route("/v1/batches", post(commands::publish_batch))
+        .route("/v1/batches", post(commands::publish_batch).get(read_queries::batches))
         .route("/v1/batches/{batch_id}", get(queries::batch))
         .route("/v1/batches/{batch_id}/closure", post(commands::close_batch))
         .route("/v1/batches/{batch_id}/claims", post(commands::claim))
@@ -60,29 +71,34 @@ pub fn router(app: App) -> Router {
         .route("/v1/applicants/{credit_code}/verification", post(commands::decide_verification))
         .route("/v1/applicants/{credit_code}/suspension", post(commands::suspend_applicant))
         .route("/v1/applicants/{credit_code}/issued", get(queries::issued))
+        .route("/v1/vouchers", get(read_queries::vouchers))
         .route("/v1/vouchers/{voucher_id}", get(queries::voucher))
+        .route("/v1/vouchers/{voucher_id}/history", get(read_queries::voucher_history))
         .route("/v1/trial-balance/{jurisdiction}", get(queries::trial_balance))
         .route("/v1/log/head", get(queries::log_head))
         .route("/v1/providers", post(regulation::apply_as_provider))
         .route("/v1/providers/{credit_code}", get(lifecycle_queries::provider))
+        .route("/v1/providers/{credit_code}/balance", get(read_queries::provider_balance))
+        .route("/v1/rankings/providers", get(read_queries::rankings))
         .route("/v1/providers/{credit_code}/decision", post(regulation::decide_provider))
         .route("/v1/providers/{credit_code}/suspension", post(regulation::suspend_provider))
         .route("/v1/objections", post(regulation::file_objection))
         .route("/v1/objections/{objection_id}/ruling", post(regulation::rule_on_objection))
         .route("/v1/contracts", post(regulation::submit_contract))
         .route("/v1/contracts/{contract_id}", get(lifecycle_queries::contract))
+        .route("/v1/contracts/{contract_id}/dossier", get(read_queries::dossier))
         .route("/v1/contracts/{contract_id}/signature", post(regulation::sign_contract))
         .route("/v1/contracts/{contract_id}/filing", post(regulation::file_contract))
         .route("/v1/contracts/{contract_id}/rejection", post(regulation::reject_contract))
         .route("/v1/contracts/{contract_id}/cancellation", post(regulation::cancel_contract))
         .route("/v1/contracts/{contract_id}/completion", post(regulation::confirm_completion))
         .route("/v1/contracts/{contract_id}/rating", post(regulation::rate_service))
-        .route("/v1/redemptions", post(regulation::request_redemption))
+        .route("/v1/redemptions", post(regulation::request_redemption).get(read_queries::redemptions))
         .route("/v1/redemptions/{redemption_id}", get(lifecycle_queries::redemption))
         .route("/v1/redemptions/{redemption_id}/review", post(regulation::review_redemption))
         .route("/v1/redemptions/{redemption_id}/disbursement", post(regulation::disburse_redemption))
         .route("/v1/redemptions/{redemption_id}/denial", post(regulation::deny_redemption))
-        .route("/v1/announcements", post(regulation::announce_redemptions))
+        .route("/v1/announcements", post(regulation::announce_redemptions).get(read_queries::announcements))
         .route("/v1/announcements/{announcement_id}", get(lifecycle_queries::announcement))
         .route("/v1/audits/samples", post(regulation::draw_sample))
         .route("/v1/audits/samples/{sample_id}", get(lifecycle_queries::sample))
@@ -90,6 +106,8 @@ pub fn router(app: App) -> Router {
         .route("/v1/clawbacks", post(regulation::order_clawback))
         .route("/v1/clawbacks/{clawback_id}/recoveries", post(regulation::record_recovery))
         .route("/v1/referrals", post(regulation::record_referral))
+        .route("/v1/anomalies", get(read_queries::anomalies))
+        .route("/v1/events", get(feed::events))
         .route("/v1/admin/clock", post(commands::set_clock))
         .fallback(not_found)
         .layer(middleware::from_fn(track))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{commands, lifecycle_queries, queries, regulation};
+use super::{commands, feed, lifecycle_queries, queries, read_queries, regulation};
 use crate::error::Problem;
 
 struct BearerAuth;
@@ -42,6 +42,9 @@ impl Modify for BearerAuth {
         regulation::record_recovery, regulation::record_referral,
         lifecycle_queries::provider, lifecycle_queries::contract, lifecycle_queries::redemption,
         lifecycle_queries::announcement, lifecycle_queries::sample,
+        read_queries::vouchers, read_queries::batches, read_queries::budgets, read_queries::provider_balance,
+        read_queries::rankings, read_queries::voucher_history, read_queries::dossier, read_queries::redemptions,
+        read_queries::announcements, read_queries::anomalies, feed::events,
     ),
     components(schemas(Problem, commands::CommandAnswer)),
     modifiers(&BearerAuth)

@@ -1,14 +1,17 @@
-//! Query routes: read the projections (never the writer's state), with read rules per role.
+//! Query routes: read the projections (never the writer's state), with read rules per role. Every one
+//! accepts `as_of_position=N` or `as_of_date=YYYY-MM-DD` and answers CSV when asked (see [`super::read`]).
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
-use domain::{AccountKind, CreditCode, Jurisdiction, Role};
+use axum::response::Response;
+use domain::{CreditCode, Jurisdiction, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::read::{ReadOptions, Rows, respond, snapshot, to_json};
 use super::{App, Authenticated};
 use crate::error::{ApiError, Problem};
+use crate::views;
 
 /// Who may read what belongs to `jurisdiction` and, for an applicant's or provider's own things, `owner`:
 /// auditors read everything; staff of the jurisdiction read it; applicants and providers read their own.
@@ -25,7 +28,11 @@ pub fn may_read(actor: &domain::Actor, jurisdiction: Jurisdiction, owner: Option
     }
 }
 
-fn require_read(
+/// 403 unless [`may_read`].
+///
+/// # Errors
+/// 403 `forbidden`.
+pub fn require_read(
     actor: &domain::Actor,
     jurisdiction: Jurisdiction,
     owner: Option<&CreditCode>,
@@ -35,11 +42,6 @@ fn require_read(
     } else {
         Err(ApiError::forbidden(format!("role {} may not read this", actor.role)))
     }
-}
-
-fn with_projections<T>(app: &App, read: impl FnOnce(&projections::Projections) -> T) -> T {
-    let projections = app.shared.projections.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    read(&projections)
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid, ApiError> {
@@ -57,49 +59,51 @@ fn parse_credit_code(text: &str) -> Result<CreditCode, ApiError> {
 }
 
 /// A voucher with its balances.
-#[utoipa::path(get, path = "/v1/vouchers/{voucher_id}", params(("voucher_id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/vouchers/{voucher_id}", params(super::read::ReadParams, ("voucher_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, description = "voucher_id, batch_id, applicant, face_value, available, committed, valid_until"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn voucher(
     State(app): State<App>,
     Path(voucher_id): Path<String>,
     Authenticated(actor): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
     let voucher_id = parse_uuid(&voucher_id)?;
-    with_projections(&app, |projections| {
-        let (view, available, committed) = projections.balances.voucher(voucher_id).ok_or_else(|| {
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let (view, _, _) = projections.balances.voucher(voucher_id).ok_or_else(|| {
             ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
         })?;
         require_read(&actor, view.jurisdiction, Some(&view.applicant))?;
-        let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
-        body["available"] = json!(available);
-        body["committed"] = json!(committed);
+        let mut body = views::voucher_row(projections, voucher_id).unwrap_or(Value::Null);
         body["position"] = json!(projections.position());
-        Ok(Json(body))
-    })
+        Ok::<_, ApiError>(body)
+    })?;
+    Ok(respond(options.format, body, Rows::Object))
 }
 
 /// An applicant's registration and standing.
-#[utoipa::path(get, path = "/v1/applicants/{credit_code}", params(("credit_code" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/applicants/{credit_code}", params(super::read::ReadParams, ("credit_code" = String, Path)), security(("bearer" = [])),
     responses((status = 200), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn applicant(
     State(app): State<App>,
     Path(credit_code): Path<String>,
     Authenticated(actor): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
     let credit_code = parse_credit_code(&credit_code)?;
-    with_projections(&app, |projections| {
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let view = projections.applicants.get(&credit_code).ok_or_else(|| {
             ApiError::not_found("applicant_not_found", format!("applicant {credit_code} is not registered"))
         })?;
         require_read(&actor, view.registration.jurisdiction, Some(&credit_code))?;
         let vouchers: Vec<Uuid> =
             projections.balances.vouchers_of(&credit_code).iter().map(|voucher| voucher.voucher_id).collect();
-        let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
+        let mut body = to_json(view);
         body["vouchers"] = json!(vouchers);
         body["position"] = json!(projections.position());
-        Ok(Json(body))
-    })
+        Ok::<_, ApiError>(body)
+    })?;
+    Ok(respond(options.format, body, Rows::Object))
 }
 
 /// `?year=YYYY`.
@@ -109,7 +113,7 @@ pub struct YearQuery {
 }
 
 /// What an applicant was issued in a calendar year, against its annual cap.
-#[utoipa::path(get, path = "/v1/applicants/{credit_code}/issued", params(("credit_code" = String, Path), YearQuery),
+#[utoipa::path(get, path = "/v1/applicants/{credit_code}/issued", params(super::read::ReadParams, ("credit_code" = String, Path), YearQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "credit_code, year, issued_total, vouchers, annual_cap"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
@@ -118,9 +122,10 @@ pub async fn issued(
     Path(credit_code): Path<String>,
     Query(query): Query<YearQuery>,
     Authenticated(actor): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
     let credit_code = parse_credit_code(&credit_code)?;
-    with_projections(&app, |projections| {
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let jurisdiction =
             projections.applicants.get(&credit_code).map(|view| view.registration.jurisdiction).ok_or_else(
                 || {
@@ -132,91 +137,89 @@ pub async fn issued(
             )?;
         require_read(&actor, jurisdiction, Some(&credit_code))?;
         let issued = projections.balances.issued(&credit_code, query.year);
-        Ok(Json(json!({
+        Ok::<_, ApiError>(json!({
             "credit_code": credit_code,
             "year": query.year,
             "issued_total": issued.issued_total,
             "vouchers": issued.vouchers,
             "annual_cap": issued.annual_cap,
             "position": projections.position(),
-        })))
-    })
+        }))
+    })?;
+    Ok(respond(options.format, body, Rows::Object))
 }
 
 /// A batch's guide and what it has issued. Every authenticated party may read a batch: its guide is public.
-#[utoipa::path(get, path = "/v1/batches/{batch_id}", params(("batch_id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/batches/{batch_id}", params(super::read::ReadParams, ("batch_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn batch(
     State(app): State<App>,
     Path(batch_id): Path<String>,
     Authenticated(_actor): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
     let batch_id = parse_uuid(&batch_id)?;
-    with_projections(&app, |projections| {
-        let (view, remaining) = projections.balances.batch(batch_id).ok_or_else(|| {
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut body = views::batch_row(projections, batch_id).ok_or_else(|| {
             ApiError::not_found("batch_not_found", format!("batch {batch_id} does not exist"))
         })?;
-        let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
-        body["remaining"] = json!(remaining);
         body["position"] = json!(projections.position());
-        Ok(Json(body))
-    })
+        Ok::<_, ApiError>(body)
+    })?;
+    Ok(respond(options.format, body, Rows::Object))
 }
 
 /// A fiscal year's budget.
-#[utoipa::path(get, path = "/v1/budgets/{jurisdiction}/{fiscal_year}", params(("jurisdiction" = String, Path), ("fiscal_year" = i32, Path)),
+#[utoipa::path(get, path = "/v1/budgets/{jurisdiction}/{fiscal_year}", params(super::read::ReadParams, ("jurisdiction" = String, Path), ("fiscal_year" = i32, Path)),
     security(("bearer" = [])),
     responses((status = 200), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn budget(
     State(app): State<App>,
     Path((jurisdiction, fiscal_year)): Path<(String, i32)>,
     Authenticated(actor): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
     let jurisdiction = parse_jurisdiction(&jurisdiction)?;
     require_read(&actor, jurisdiction, None)?;
-    with_projections(&app, |projections| {
-        let (view, available) = projections.balances.budget(jurisdiction, fiscal_year).ok_or_else(|| {
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut body = views::budget_row(projections, jurisdiction, fiscal_year).ok_or_else(|| {
             ApiError::not_found("budget_not_found", format!("no budget for {jurisdiction} {fiscal_year}"))
         })?;
-        let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
-        body["jurisdiction"] = json!(jurisdiction);
-        body["fiscal_year"] = json!(fiscal_year);
-        body["available"] = json!(available);
         body["position"] = json!(projections.position());
-        Ok(Json(body))
-    })
+        Ok::<_, ApiError>(body)
+    })?;
+    Ok(respond(options.format, body, Rows::Object))
 }
 
-/// The trial balance of a jurisdiction: every account kind of SPEC §5 and the total (zero).
-#[utoipa::path(get, path = "/v1/trial-balance/{jurisdiction}", params(("jurisdiction" = String, Path)), security(("bearer" = [])),
+/// The trial balance of a jurisdiction: every account kind of SPEC §5 and the total (zero). As CSV, one
+/// row per account.
+#[utoipa::path(get, path = "/v1/trial-balance/{jurisdiction}", params(super::read::ReadParams, ("jurisdiction" = String, Path)), security(("bearer" = [])),
     responses((status = 200, description = "accounts [{account, balance}], total"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn trial_balance(
     State(app): State<App>,
     Path(jurisdiction): Path<String>,
     Authenticated(actor): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
     let jurisdiction = parse_jurisdiction(&jurisdiction)?;
     require_read(&actor, jurisdiction, None)?;
-    with_projections(&app, |projections| {
-        let (accounts, total) = projections.balances.trial_balance(jurisdiction);
-        let accounts: Vec<Value> = AccountKind::ALL
-            .iter()
-            .map(|kind| json!({ "account": kind.as_str(), "balance": accounts.get(kind).copied().unwrap_or_default() }))
-            .collect();
-        Ok(Json(json!({
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let (_, total) = projections.balances.trial_balance(jurisdiction);
+        json!({
             "jurisdiction": jurisdiction,
-            "accounts": accounts,
+            "accounts": views::trial_balance(projections, jurisdiction),
             "total": total,
             "position": projections.position(),
-        })))
-    })
+        })
+    });
+    Ok(respond(options.format, body, Rows::Field("accounts")))
 }
 
 /// The head of the log: its position and hash (hex), for auditors anchoring a verification.
 #[utoipa::path(get, path = "/v1/log/head", security(("bearer" = [])),
     responses((status = 200, description = "position, hash"), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-pub async fn log_head(State(app): State<App>, Authenticated(_actor): Authenticated) -> Json<Value> {
+pub async fn log_head(State(app): State<App>, Authenticated(_actor): Authenticated) -> axum::Json<Value> {
     let head = *app.shared.head.borrow();
-    Json(json!({ "position": head.position, "hash": hex::encode(head.hash) }))
+    axum::Json(json!({ "position": head.position, "hash": hex::encode(head.hash) }))
 }

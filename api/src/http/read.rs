@@ -1,0 +1,215 @@
+//! What every projection query shares: the read options (`as_of_position`, `as_of_date`, `format`), the
+//! snapshot of the read models they select (the live ones, or a rebuild as the ledger stood then), and the
+//! answer as JSON or CSV.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use projections::Projections;
+use serde_json::Value;
+
+use super::App;
+use crate::error::ApiError;
+
+/// How an answer is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    /// `text/csv`: asked with `Accept: text/csv` or `?format=csv`.
+    Csv,
+}
+
+/// Which state of the ledger a query reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsOf {
+    /// The ledger now.
+    Now,
+    /// The first N records (`?as_of_position=N`).
+    Position(u64),
+    /// As the ledger stood at the end of a business date (`?as_of_date=YYYY-MM-DD`).
+    EndOf(NaiveDate),
+}
+
+/// The read options every projection query accepts, as the OpenAPI document describes them (they are read
+/// by [`ReadOptions`]).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadParams {
+    /// Answer as the ledger stood after the first N records.
+    pub as_of_position: Option<u64>,
+    /// Answer as the ledger stood at the end of this business date (YYYY-MM-DD).
+    pub as_of_date: Option<String>,
+    /// `json` (the default) or `csv` (also asked with `Accept: text/csv`).
+    pub format: Option<String>,
+}
+
+/// The read options of a projection query, from its query string and `Accept` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub as_of: AsOf,
+    pub format: Format,
+}
+
+impl ReadOptions {
+    /// Reads the options from a query string's pairs and the request's headers.
+    ///
+    /// # Errors
+    /// 400 `invalid_query` for a position that is not a number, a date that is not `YYYY-MM-DD`, both at
+    /// once, or a format other than `json` or `csv`.
+    pub fn parse(pairs: &HashMap<String, String>, headers: &HeaderMap) -> Result<ReadOptions, ApiError> {
+        let position = pairs.get("as_of_position").map(|text| {
+            text.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("as_of_position {text:?} is not a log position"),
+                )
+            })
+        });
+        let date = pairs.get("as_of_date").map(|text| {
+            text.parse::<NaiveDate>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("as_of_date {text:?} is not a YYYY-MM-DD date"),
+                )
+            })
+        });
+        let as_of = match (position, date) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    "give as_of_position or as_of_date, not both",
+                ));
+            }
+            (Some(position), None) => AsOf::Position(position?),
+            (None, Some(date)) => AsOf::EndOf(date?),
+            (None, None) => AsOf::Now,
+        };
+        let format = match pairs.get("format").map(String::as_str) {
+            Some("csv") => Format::Csv,
+            Some("json") => Format::Json,
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("format {other:?} is not json or csv"),
+                ));
+            }
+            None if accepts(headers, "text/csv") => Format::Csv,
+            None => Format::Json,
+        };
+        Ok(ReadOptions { as_of, format })
+    }
+}
+
+/// True when the `Accept` header names `media_type`.
+pub fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| item.split(';').next().is_some_and(|name| name.trim().eq_ignore_ascii_case(media_type)))
+}
+
+/// The query string's pairs.
+///
+/// # Errors
+/// 400 `invalid_query` when it does not parse.
+pub fn query_pairs(parts: &Parts) -> Result<HashMap<String, String>, ApiError> {
+    Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+        .map(|Query(pairs)| pairs)
+        .map_err(|error| ApiError::bad_request("invalid_query", error.body_text()))
+}
+
+impl FromRequestParts<App> for ReadOptions {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &App) -> Result<Self, Self::Rejection> {
+        ReadOptions::parse(&query_pairs(parts)?, &parts.headers)
+    }
+}
+
+/// The read models a query reads: the live ones (under their lock, briefly) or a past rebuild.
+pub enum Snapshot {
+    Live(Arc<RwLock<Projections>>),
+    Past(Arc<Projections>),
+}
+
+impl Snapshot {
+    /// Runs `read` over the read models. The live models are read-locked only for the call, so the writer
+    /// waits at most that long to apply its next commit.
+    pub fn read<T>(&self, read: impl FnOnce(&Projections) -> T) -> T {
+        match self {
+            Snapshot::Live(lock) => read(&lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())),
+            Snapshot::Past(projections) => read(projections),
+        }
+    }
+}
+
+/// The read models as of `as_of`.
+///
+/// # Errors
+/// 400 `invalid_query` for a position past the head; 503 when the log cannot be read for a rebuild.
+pub async fn snapshot(app: &App, as_of: AsOf) -> Result<Snapshot, ApiError> {
+    let live = Snapshot::Live(app.shared.projections.clone());
+    let (position, live_position) = match as_of {
+        AsOf::Now => return Ok(live),
+        AsOf::Position(position) => (position, live.read(Projections::position)),
+        AsOf::EndOf(date) => live.read(|p| (p.timeline.position_at_end_of(date), p.position())),
+    };
+    if position == live_position {
+        return Ok(live);
+    }
+    if position > live_position {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("as_of_position {position} is past the head of the log ({live_position})"),
+        ));
+    }
+    let projections = app.as_of.at(app.log.as_ref(), position).await.map_err(|error| {
+        tracing::error!(%error, position, "as-of rebuild failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the log could not be read: {error}"),
+        )
+    })?;
+    Ok(Snapshot::Past(projections))
+}
+
+/// Which part of an answer's JSON is its table.
+#[derive(Clone, Copy, Debug)]
+pub enum Rows<'a> {
+    /// The answer is one row: its top-level fields.
+    Object,
+    /// The rows are the array in this field.
+    Field(&'a str),
+}
+
+/// The rows of `body` as CSV reads them.
+pub fn rows_of(body: &Value, rows: Rows<'_>) -> Vec<Value> {
+    match rows {
+        Rows::Object => vec![body.clone()],
+        Rows::Field(field) => body.get(field).and_then(Value::as_array).cloned().unwrap_or_default(),
+    }
+}
+
+/// The answer: `body` as JSON, or its rows as `text/csv`.
+pub fn respond(format: Format, body: Value, rows: Rows<'_>) -> Response {
+    match format {
+        Format::Json => axum::Json(body).into_response(),
+        Format::Csv => {
+            let text = projections::csv::to_string(&rows_of(&body, rows));
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
+        }
+    }
+}
+
+/// `view` as JSON (`Null` only if a view cannot be serialized, which the derived impls rule out).
+pub fn to_json<T: serde::Serialize>(view: &T) -> Value {
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}

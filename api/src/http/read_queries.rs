@@ -1,0 +1,487 @@
+//! The read side's own query routes: lists of vouchers, batches and budgets, a provider's balance,
+//! provider rankings, a voucher's history, a contract's dossier, redemptions by state, the public list of
+//! announcements, and the anomaly signals. Every one accepts `as_of_position` / `as_of_date` and answers
+//! CSV when asked (see [`super::read`]); list routes answer only the rows the caller may read.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use domain::event::Party;
+use domain::{Event, Jurisdiction, Role};
+use projections::Projections;
+use projections::history::Entry;
+use serde_json::{Value, json};
+
+use super::commands::{credit_code_path, uuid_path};
+use super::queries::{may_read, require_read};
+use super::read::{ReadOptions, Rows, query_pairs, respond, snapshot, to_json};
+use super::{App, Authenticated};
+use crate::error::{ApiError, Problem};
+use crate::views;
+
+/// The query string's filters (every pair; each route reads the ones it knows).
+pub struct Filters(pub HashMap<String, String>);
+
+impl axum::extract::FromRequestParts<App> for Filters {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &App) -> Result<Self, Self::Rejection> {
+        Ok(Filters(query_pairs(parts)?))
+    }
+}
+
+impl Filters {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|value| !value.is_empty())
+    }
+
+    fn jurisdiction(&self) -> Result<Option<Jurisdiction>, ApiError> {
+        self.get("jurisdiction")
+            .map(|text| {
+                text.parse().map_err(|error: domain::UnknownName| {
+                    ApiError::bad_request("invalid_query", error.to_string())
+                })
+            })
+            .transpose()
+    }
+
+    /// Keeps the rows whose `field` is the filter's value (as CSV writes it), when the filter is given.
+    fn keep(&self, name: &str, field: &str, rows: &mut Vec<Value>) {
+        if let Some(wanted) = self.get(name) {
+            rows.retain(|row| projections::csv::cell(&row[field]) == wanted);
+        }
+    }
+}
+
+fn forbidden(actor: &domain::Actor) -> ApiError {
+    ApiError::forbidden(format!("role {} may not read this", actor.role))
+}
+
+fn jurisdiction_of(row: &Value) -> Option<Jurisdiction> {
+    serde_json::from_value(row["jurisdiction"].clone()).ok()
+}
+
+fn credit_code_of(row: &Value, field: &str) -> Option<domain::CreditCode> {
+    row[field].as_str().and_then(|text| domain::CreditCode::parse(text).ok())
+}
+
+/// The event's fields as JSON, without the variant's name.
+pub fn payload(event: &Event) -> Value {
+    match to_json(event) {
+        Value::Object(mut tagged) if tagged.len() == 1 => {
+            tagged.remove(event.event_type()).unwrap_or(Value::Object(tagged))
+        }
+        other => other,
+    }
+}
+
+/// One record of a trail: its place in the chain and what it says.
+pub fn entry_json(entry: &Entry) -> Value {
+    json!({
+        "position": entry.position,
+        "stream": entry.stream,
+        "stream_version": entry.stream_version,
+        "type": entry.event.event_type(),
+        "hash": hex::encode(entry.hash),
+        "prev_hash": hex::encode(entry.prev_hash),
+        "business_date": entry.business_date,
+        "recorded_at": entry.recorded_at,
+        "actor": { "subject": entry.actor_subject, "role": entry.actor_role },
+        "payload": payload(&entry.event),
+    })
+}
+
+/// Vouchers with their balances, in issuance order: those the caller may read, filtered by `jurisdiction`,
+/// `applicant` or `batch_id`. As CSV, one row per voucher.
+#[utoipa::path(get, path = "/v1/vouchers", security(("bearer" = [])),
+    params(super::read::ReadParams, ("jurisdiction" = Option<String>, Query), ("applicant" = Option<String>, Query), ("batch_id" = Option<String>, Query)),
+    responses((status = 200, description = "vouchers [{voucher_id, batch_id, applicant, face_value, available, committed, ...}], position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn vouchers(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    options: ReadOptions,
+    filters: Filters,
+) -> Result<Response, ApiError> {
+    let jurisdiction = filters.jurisdiction()?;
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut rows = views::vouchers(projections);
+        rows.retain(|row| {
+            let (Some(row_jurisdiction), owner) = (jurisdiction_of(row), credit_code_of(row, "applicant"))
+            else {
+                return false;
+            };
+            may_read(&actor, row_jurisdiction, owner.as_ref())
+                && jurisdiction.is_none_or(|j| j == row_jurisdiction)
+        });
+        filters.keep("applicant", "applicant", &mut rows);
+        filters.keep("batch_id", "batch_id", &mut rows);
+        json!({ "vouchers": rows, "position": projections.position() })
+    });
+    Ok(respond(options.format, body, Rows::Field("vouchers")))
+}
+
+/// Every batch with what it issued and what remains, in publication order (batch guides are public to every
+/// authenticated party). As CSV, one row per batch.
+#[utoipa::path(get, path = "/v1/batches", security(("bearer" = [])), params(super::read::ReadParams, ("jurisdiction" = Option<String>, Query)),
+    responses((status = 200, description = "batches [...], position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn batches(
+    State(app): State<App>,
+    Authenticated(_actor): Authenticated,
+    options: ReadOptions,
+    filters: Filters,
+) -> Result<Response, ApiError> {
+    filters.jurisdiction()?;
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut rows = views::batches(projections);
+        filters.keep("jurisdiction", "jurisdiction", &mut rows);
+        json!({ "batches": rows, "position": projections.position() })
+    });
+    Ok(respond(options.format, body, Rows::Field("batches")))
+}
+
+/// Every budget the caller may read (its jurisdiction's, or all for auditors). As CSV, one row per budget.
+#[utoipa::path(get, path = "/v1/budgets", params(super::read::ReadParams), security(("bearer" = [])),
+    responses((status = 200, description = "budgets [{jurisdiction, fiscal_year, appropriated, available, ...}], position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn budgets(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut rows = views::budgets(projections);
+        rows.retain(|row| jurisdiction_of(row).is_some_and(|j| may_read(&actor, j, None)));
+        json!({ "budgets": rows, "position": projections.position() })
+    });
+    Ok(respond(options.format, body, Rows::Field("budgets")))
+}
+
+/// A provider's money: services completed, returned to the budget, disbursed, clawed back and recovered,
+/// and its open receivable. Readable by the provider, staff of its jurisdiction and auditors.
+#[utoipa::path(get, path = "/v1/providers/{credit_code}/balance", params(super::read::ReadParams, ("credit_code" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "provider, name, jurisdiction, completed, returned, disbursed, clawed_back, recovered, receivable"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn provider_balance(
+    State(app): State<App>,
+    Path(credit_code): Path<String>,
+    Authenticated(actor): Authenticated,
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
+    let credit_code = credit_code_path(&credit_code)?;
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let jurisdiction = projections
+            .lifecycle
+            .provider(&credit_code)
+            .map(|view| view.application.jurisdiction)
+            .or_else(|| projections.balances.provider(&credit_code).map(|(view, _)| view.jurisdiction))
+            .ok_or_else(|| {
+                ApiError::not_found("provider_not_found", format!("provider {credit_code} does not exist"))
+            })?;
+        require_read(&actor, jurisdiction, Some(&credit_code))?;
+        let mut body = views::provider_balance_row(projections, &credit_code).unwrap_or_else(|| {
+            // A provider whose money has not moved yet.
+            json!({
+                "provider": credit_code, "jurisdiction": jurisdiction,
+                "name": projections.lifecycle.provider(&credit_code).map(|p| p.application.name.clone()),
+                "completed": "0.00", "returned": "0.00", "disbursed": "0.00", "clawed_back": "0.00",
+                "recovered": "0.00", "contracts_completed": 0, "redemptions_disbursed": 0, "receivable": "0.00",
+            })
+        });
+        body["position"] = json!(projections.position());
+        Ok::<_, ApiError>(body)
+    })?;
+    Ok(respond(options.format, body, Rows::Object))
+}
+
+/// Providers ranked by their applicants' ratings, overall or in one service category (`?category=`): the
+/// Bayesian average of their rating scores, with the prior stated. Readable by every authenticated party.
+/// As CSV, one row per provider (each row repeats the prior).
+#[utoipa::path(get, path = "/v1/rankings/providers", security(("bearer" = [])), params(super::read::ReadParams, ("category" = Option<String>, Query)),
+    responses((status = 200, description = "category, prior {mean, weight, formula}, providers [{rank, provider, name, ratings, mean, score}], position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn rankings(
+    State(app): State<App>,
+    Authenticated(_actor): Authenticated,
+    options: ReadOptions,
+    filters: Filters,
+) -> Result<Response, ApiError> {
+    let category = filters.get("category").map(str::to_owned);
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let prior = projections::rankings::PRIOR;
+        json!({
+            "category": category,
+            "prior": {
+                "mean": prior.mean,
+                "weight": prior.weight,
+                "formula": "score = (weight * mean + sum of rating scores) / (weight + ratings); a rating's score is the mean of its quality, timeliness and professionalism marks",
+            },
+            "providers": views::rankings(projections, category.as_deref()),
+            "categories": projections.rankings.categories(),
+            "position": projections.position(),
+        })
+    });
+    Ok(respond(options.format, body, Rows::Field("providers")))
+}
+
+/// A voucher's full history in log order: its issue and expiry, and every record about the contracts it
+/// paid for, their redemptions, announcements, objections, disbursements, clawbacks and audit findings,
+/// each with its position, stream, hash and previous hash. Readable like the voucher. As CSV, one row per
+/// record.
+#[utoipa::path(get, path = "/v1/vouchers/{voucher_id}/history", params(super::read::ReadParams, ("voucher_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "voucher_id, records [{position, stream, type, hash, prev_hash, business_date, recorded_at, actor, payload}], position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn voucher_history(
+    State(app): State<App>,
+    Path(voucher_id): Path<String>,
+    Authenticated(actor): Authenticated,
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
+    let voucher_id = uuid_path(&voucher_id)?;
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let (view, _, _) = projections.balances.voucher(voucher_id).ok_or_else(|| {
+            ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
+        })?;
+        require_read(&actor, view.jurisdiction, Some(&view.applicant))?;
+        let records: Vec<Value> =
+            projections.history.voucher(voucher_id).unwrap_or_default().into_iter().map(entry_json).collect();
+        Ok::<_, ApiError>(json!({
+            "voucher_id": voucher_id,
+            "records": records,
+            "position": projections.position(),
+        }))
+    })?;
+    Ok(respond(options.format, body, Rows::Field("records")))
+}
+
+/// A contract's dossier: its terms and status, every document (the contract and the redemption's invoice,
+/// remittance proof and results), the signatures, filing, completion, rating, redemption, announcement,
+/// objections, disbursement, clawbacks, audit findings, and the records behind them with positions and
+/// hashes. Readable like the contract. As CSV, one row per record.
+#[utoipa::path(get, path = "/v1/contracts/{contract_id}/dossier", params(super::read::ReadParams, ("contract_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "contract_id, contract, documents, signatures, filing, completion, rating, redemption, announcement, objections, disbursement, clawbacks, findings, records, position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn dossier(
+    State(app): State<App>,
+    Path(contract_id): Path<String>,
+    Authenticated(actor): Authenticated,
+    options: ReadOptions,
+) -> Result<Response, ApiError> {
+    let contract_id = uuid_path(&contract_id)?;
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let view = projections.lifecycle.contract(contract_id).ok_or_else(|| {
+            ApiError::not_found("contract_not_found", format!("contract {contract_id} does not exist"))
+        })?;
+        let terms = &view.terms;
+        if !(may_read(&actor, terms.jurisdiction, Some(&terms.applicant))
+            || may_read(&actor, terms.jurisdiction, Some(&terms.provider)))
+        {
+            return Err(forbidden(&actor));
+        }
+        Ok(dossier_json(projections, contract_id))
+    })?;
+    Ok(respond(options.format, body, Rows::Field("records")))
+}
+
+/// The dossier of a contract that exists in `projections`.
+fn dossier_json(projections: &Projections, contract_id: uuid::Uuid) -> Value {
+    let lifecycle = &projections.lifecycle;
+    let trail = projections.history.contract(contract_id).unwrap_or_default();
+    let Some(view) = lifecycle.contract(contract_id) else { return Value::Null };
+    let mark = |entry: &Entry| {
+        json!({ "position": entry.position, "hash": hex::encode(entry.hash), "business_date": entry.business_date,
+                "actor": entry.actor_subject })
+    };
+    let mut documents = vec![
+        json!({ "document": "contract", "sha256": view.terms.document_sha256, "name": null, "size_bytes": null }),
+    ];
+    let mut signatures = Vec::new();
+    let (mut filing, mut completion, mut disbursement) = (Value::Null, Value::Null, Value::Null);
+    for entry in &trail {
+        match &entry.event {
+            Event::ContractSubmitted { submitted_by, .. } => {
+                signatures.push(json!({ "party": submitted_by, "signed": mark(entry) }));
+            }
+            Event::ContractSigned { party, .. } => {
+                signatures.push(json!({ "party": party, "signed": mark(entry) }));
+            }
+            Event::ContractFiled { filed_on, amount, .. } => {
+                filing = json!({ "filed_on": filed_on, "committed": amount, "record": mark(entry) });
+            }
+            Event::ServiceCompleted { completed_on, redemption_deadline, amount, .. } => {
+                completion = json!({ "completed_on": completed_on, "redemption_deadline": redemption_deadline,
+                                     "receivable": amount, "record": mark(entry) });
+            }
+            Event::RedemptionRequested { invoice, remittance_proof, results, .. } => {
+                let mut add = |role: &str, document: &domain::document::Document| {
+                    let mut row = to_json(document);
+                    row["document"] = json!(role);
+                    documents.push(row);
+                };
+                add("invoice", invoice);
+                add("remittance_proof", remittance_proof);
+                for result in results {
+                    add("result", result);
+                }
+            }
+            Event::RedemptionDisbursed { amount, payment_reference, .. } => {
+                disbursement = json!({ "amount": amount, "payment_reference": payment_reference, "record": mark(entry) });
+            }
+            _ => {}
+        }
+    }
+    let signed_by_both =
+        [Party::Provider, Party::Applicant].iter().all(|party| view.signed_by.contains(party));
+    let redemption = view.redemption_id.and_then(|id| lifecycle.redemption(id));
+    let announcement = redemption.and_then(|r| r.announcement_id).and_then(|id| lifecycle.announcement(id));
+    let findings: Vec<Value> = lifecycle
+        .samples_of(contract_id)
+        .into_iter()
+        .flat_map(|sample| {
+            sample.findings.iter().filter(|f| f.contract_id == contract_id).map(move |finding| {
+                let mut row = to_json(finding);
+                row["sample_id"] = json!(sample.sample_id);
+                row
+            })
+        })
+        .collect();
+    json!({
+        "contract_id": contract_id,
+        "contract": to_json(view),
+        "documents": documents,
+        "signatures": signatures,
+        "signed_by_both": signed_by_both,
+        "filing": filing,
+        "completion": completion,
+        "rating": view.rating,
+        "redemption": redemption.map(to_json),
+        "announcement": announcement.map(to_json),
+        "objections": redemption.map(|r| to_json(&lifecycle.objections(&r.objections))).unwrap_or(json!([])),
+        "disbursement": disbursement,
+        "clawbacks": redemption.map(|r| to_json(&lifecycle.clawbacks(&r.clawbacks))).unwrap_or(json!([])),
+        "findings": findings,
+        "records": trail.into_iter().map(entry_json).collect::<Vec<_>>(),
+        "position": projections.position(),
+    })
+}
+
+/// Redemptions by state (`?status=requested|approved|announced|payable|disbursed|rejected|struck|denied`),
+/// optionally of one `jurisdiction` or `provider`, with the count of each status: those the caller may read
+/// (auditors all, staff their jurisdiction's, a provider its own). As CSV, one row per redemption.
+#[utoipa::path(get, path = "/v1/redemptions", security(("bearer" = [])),
+    params(super::read::ReadParams, ("status" = Option<String>, Query), ("jurisdiction" = Option<String>, Query), ("provider" = Option<String>, Query)),
+    responses((status = 200, description = "status, counts {status: n}, redemptions [...], position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn redemptions(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    options: ReadOptions,
+    filters: Filters,
+) -> Result<Response, ApiError> {
+    let jurisdiction = filters.jurisdiction()?;
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut rows: Vec<Value> = projections
+            .lifecycle
+            .redemptions()
+            .into_iter()
+            .filter(|view| {
+                let applicant = projections
+                    .lifecycle
+                    .contract(view.contract_id)
+                    .map(|contract| &contract.terms.applicant);
+                (may_read(&actor, view.jurisdiction, Some(&view.provider))
+                    || may_read(&actor, view.jurisdiction, applicant))
+                    && jurisdiction.is_none_or(|j| j == view.jurisdiction)
+            })
+            .map(to_json)
+            .collect();
+        filters.keep("provider", "provider", &mut rows);
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for row in &rows {
+            *counts.entry(projections::csv::cell(&row["status"])).or_default() += 1;
+        }
+        filters.keep("status", "status", &mut rows);
+        json!({
+            "status": filters.get("status"),
+            "counts": counts,
+            "redemptions": rows,
+            "position": projections.position(),
+        })
+    });
+    Ok(respond(options.format, body, Rows::Field("redemptions")))
+}
+
+/// The public list of redemption announcement lists, in publication order: public, no token needed.
+/// `?jurisdiction=` and `?open=true|false` filter it. As CSV, one row per list.
+#[utoipa::path(get, path = "/v1/announcements",
+    params(super::read::ReadParams, ("jurisdiction" = Option<String>, Query), ("open" = Option<bool>, Query)),
+    responses((status = 200, description = "announcements [{announcement_id, jurisdiction, announced_on, closes_on, closed, item_count, ...}], position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn announcements(
+    State(app): State<App>,
+    options: ReadOptions,
+    filters: Filters,
+) -> Result<Response, ApiError> {
+    filters.jurisdiction()?;
+    let open = match filters.get("open") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("open {other:?} is not true or false"),
+            ));
+        }
+    };
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut rows = views::announcements(projections);
+        filters.keep("jurisdiction", "jurisdiction", &mut rows);
+        if let Some(open) = open {
+            rows.retain(|row| row["closed"].as_bool() == Some(!open));
+        }
+        json!({ "announcements": rows, "position": projections.position() })
+    });
+    Ok(respond(options.format, body, Rows::Field("announcements")))
+}
+
+/// Fraud and error signals (hints, not verdicts: they change no money), each naming the log positions of
+/// the records behind it. Auditors see every signal, the bureau those of its jurisdiction; `?kind=` filters.
+/// As CSV, one row per signal.
+#[utoipa::path(get, path = "/v1/anomalies", security(("bearer" = [])), params(super::read::ReadParams, ("kind" = Option<String>, Query)),
+    responses((status = 200, description = "signals [{kind, subject, jurisdictions, detail, records}], thresholds, position"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn anomalies(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    options: ReadOptions,
+    filters: Filters,
+) -> Result<Response, ApiError> {
+    let own = match (actor.role, actor.jurisdiction) {
+        (Role::Auditor, _) => None,
+        (Role::Bureau, Some(jurisdiction)) => Some(jurisdiction),
+        _ => return Err(forbidden(&actor)),
+    };
+    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+        let mut rows = views::anomalies(projections);
+        if let Some(own) = own {
+            rows.retain(|row| {
+                row["jurisdictions"].as_array().is_some_and(|list| list.iter().any(|j| *j == json!(own)))
+            });
+        }
+        filters.keep("kind", "kind", &mut rows);
+        json!({
+            "signals": rows,
+            "thresholds": {
+                "identical_amounts_min": projections::anomalies::IDENTICAL_AMOUNTS_MIN,
+                "completion_days_min": projections::anomalies::COMPLETION_DAYS_MIN,
+                "concentration_contracts_min": projections::anomalies::CONCENTRATION_CONTRACTS_MIN,
+            },
+            "position": projections.position(),
+        })
+    });
+    Ok(respond(options.format, body, Rows::Field("signals")))
+}

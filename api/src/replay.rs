@@ -1,0 +1,223 @@
+//! Replay: the read models folded from the log up to a position or the end of a business date, for
+//! `voucher-ledger replay` and `export` (offline, the chain verified on the way) and for as-of queries
+//! (`?as_of_position=N`, `?as_of_date=YYYY-MM-DD`), whose rebuilds [`AsOfCache`] keeps a few of.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use ledger_proto::ChainVerifier;
+use projections::Projections;
+use store::{EventLog, StoreError};
+
+/// Records read from the log per call.
+const READ_BATCH: usize = 4096;
+
+/// Where a replay stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Until {
+    /// The head of the log.
+    Head,
+    /// After the record at this position (the first N records).
+    Position(u64),
+    /// After the last record before the first one dated after this business date.
+    EndOf(NaiveDate),
+}
+
+impl std::str::FromStr for Until {
+    type Err = String;
+
+    /// `YYYY-MM-DD` is a business date, a number a log position.
+    fn from_str(text: &str) -> Result<Until, String> {
+        if text.contains('-') {
+            text.parse()
+                .map(Until::EndOf)
+                .map_err(|error| format!("{text:?} is not a YYYY-MM-DD date: {error}"))
+        } else {
+            text.parse()
+                .map(Until::Position)
+                .map_err(|_| format!("{text:?} is neither a position nor a date"))
+        }
+    }
+}
+
+/// Why a replay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The hash chain breaks (offline replays verify it): run `verify` for the details.
+    #[error("{0}")]
+    Chain(#[from] ledger_proto::ChainBreak),
+    /// A record does not decode.
+    #[error("position {position}: {reason}")]
+    Decode { position: u64, reason: String },
+    /// The log ends before the position asked for.
+    #[error("the log ends at position {head}, before position {asked}")]
+    PastHead { asked: u64, head: u64 },
+}
+
+/// How far a replay has come, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub folded: u64,
+    /// The last position the replay may reach (the target, or the head).
+    pub of: u64,
+}
+
+/// What a replay folded.
+#[derive(Debug)]
+pub struct Replayed {
+    pub projections: Projections,
+    /// The hash of the last folded record (zeros when none).
+    pub hash: [u8; 32],
+    /// The business date of the last folded record.
+    pub business_date: Option<NaiveDate>,
+    /// The head of the log when the replay started.
+    pub head: u64,
+}
+
+/// Folds the log from the start up to `until`, verifying the hash chain, reporting progress after every
+/// batch of records read.
+///
+/// # Errors
+/// See [`ReplayError`].
+pub async fn replay(
+    log: &dyn EventLog,
+    until: Until,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Replayed, ReplayError> {
+    let head = log.head().await?.position;
+    let last = match until {
+        Until::Position(position) if position > head => {
+            return Err(ReplayError::PastHead { asked: position, head });
+        }
+        Until::Position(position) => position,
+        Until::Head | Until::EndOf(_) => head,
+    };
+    let mut replayed = Replayed { projections: Projections::new(), hash: [0; 32], business_date: None, head };
+    let mut verifier = ChainVerifier::new();
+    let mut next = 1;
+    'read: while next <= last {
+        let want = usize::try_from(last - next + 1).unwrap_or(READ_BATCH).min(READ_BATCH);
+        let batch = log.read_batch(next, want).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for record in &batch {
+            verifier.check(record)?;
+            let recorded = ledger_proto::decode_record(record).map_err(|error| ReplayError::Decode {
+                position: record.position,
+                reason: error.to_string(),
+            })?;
+            if let Until::EndOf(date) = until
+                && recorded.meta.business_date > date
+            {
+                break 'read;
+            }
+            replayed.business_date = Some(recorded.meta.business_date);
+            replayed.hash = recorded.hash;
+            replayed.projections.apply(&recorded);
+        }
+        next += batch.len() as u64;
+        progress(Progress { folded: replayed.projections.position(), of: last });
+    }
+    Ok(replayed)
+}
+
+/// Folds the records after `from`'s position up to `position` into `from` (no chain check: the service
+/// verified the chain when it opened the log, and only its writer appends).
+///
+/// # Errors
+/// `Store` when the log cannot be read, `Decode` for a record that does not decode, `PastHead` when the log
+/// ends first.
+pub async fn fold_forward(
+    log: &dyn EventLog,
+    mut from: Projections,
+    position: u64,
+) -> Result<Projections, ReplayError> {
+    while from.position() < position {
+        let next = from.position() + 1;
+        let want = usize::try_from(position - from.position()).unwrap_or(READ_BATCH).min(READ_BATCH);
+        let batch = log.read_batch(next, want).await?;
+        if batch.is_empty() {
+            return Err(ReplayError::PastHead { asked: position, head: from.position() });
+        }
+        for record in &batch {
+            let recorded = ledger_proto::decode_record(record).map_err(|error| ReplayError::Decode {
+                position: record.position,
+                reason: error.to_string(),
+            })?;
+            from.apply(&recorded);
+        }
+    }
+    Ok(from)
+}
+
+/// The read models at past positions that as-of queries asked for, the most recently used first.
+///
+/// A query for position N starts from the cached rebuild at the greatest position not after N (or from
+/// nothing) and folds the records in between, so paging through one past state, or stepping forward
+/// through time, reads each record once. Rebuilds are immutable and shared (`Arc`).
+#[derive(Debug)]
+pub struct AsOfCache {
+    entries: Mutex<VecDeque<Arc<Projections>>>,
+    capacity: usize,
+}
+
+impl Default for AsOfCache {
+    fn default() -> Self {
+        AsOfCache::new(AsOfCache::CAPACITY)
+    }
+}
+
+impl AsOfCache {
+    /// Rebuilds kept by default.
+    pub const CAPACITY: usize = 8;
+
+    /// A cache keeping at most `capacity` rebuilds.
+    pub fn new(capacity: usize) -> AsOfCache {
+        AsOfCache { entries: Mutex::new(VecDeque::new()), capacity: capacity.max(1) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Projections>>> {
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The read models as of `position`, from the cache or rebuilt from `log`.
+    ///
+    /// # Properties
+    /// The answer equals `Projections::rebuild` over the first `position` records (`api/tests/read_models.rs`).
+    ///
+    /// # Errors
+    /// See [`fold_forward`].
+    pub async fn at(&self, log: &dyn EventLog, position: u64) -> Result<Arc<Projections>, ReplayError> {
+        let start = {
+            let mut entries = self.lock();
+            if let Some(index) = entries.iter().position(|entry| entry.position() == position) {
+                let hit = entries.remove(index).unwrap_or_default();
+                entries.push_front(hit.clone());
+                return Ok(hit);
+            }
+            entries
+                .iter()
+                .filter(|entry| entry.position() < position)
+                .max_by_key(|entry| entry.position())
+                .cloned()
+        };
+        let start = start.map(|entry| (*entry).clone()).unwrap_or_default();
+        let rebuilt = Arc::new(fold_forward(log, start, position).await?);
+        let mut entries = self.lock();
+        if !entries.iter().any(|entry| entry.position() == position) {
+            entries.push_front(rebuilt.clone());
+            entries.truncate(self.capacity);
+        }
+        Ok(rebuilt)
+    }
+
+    /// The positions cached, the most recently used first.
+    pub fn positions(&self) -> Vec<u64> {
+        self.lock().iter().map(|entry| entry.position()).collect()
+    }
+}

@@ -1,0 +1,204 @@
+//! Tables of the read models: the rows that list queries answer (as JSON, or CSV) and that
+//! `voucher-ledger export PROJECTION` writes as CSV. One function per table, so that an export and its
+//! HTTP list give the same rows.
+
+use domain::{AccountKind, Jurisdiction};
+use projections::Projections;
+use serde_json::{Value, json};
+
+use crate::http::read::to_json;
+
+/// The tables `export` knows, with what each holds.
+pub const EXPORTS: [(&str, &str); 13] = [
+    ("vouchers", "every voucher with its available and committed balances"),
+    ("applicant-years", "what each applicant was issued per calendar year, against its annual cap"),
+    ("applicants", "every registration and its standing"),
+    ("providers", "every provider's application and standing"),
+    ("provider-balances", "what each provider was owed, returned, paid, clawed back and recovered"),
+    ("batches", "every batch's guide, what it issued and what remains"),
+    ("budgets", "every fiscal year's budget and what is available"),
+    ("trial-balance", "every account kind of both jurisdictions (each jurisdiction sums to zero)"),
+    ("rankings", "providers by the Bayesian average of their ratings, with the prior"),
+    ("contracts", "every contract and where it stands"),
+    ("redemptions", "every redemption and where it stands"),
+    ("announcements", "every redemption announcement list"),
+    ("anomalies", "fraud and error signals, each with the records behind it"),
+];
+
+/// The rows of the table `name`, or `None` for a name not in [`EXPORTS`].
+pub fn rows(projections: &Projections, name: &str) -> Option<Vec<Value>> {
+    Some(match name {
+        "vouchers" => vouchers(projections),
+        "applicant-years" => applicant_years(projections),
+        "applicants" => applicants(projections),
+        "providers" => projections.lifecycle.providers().iter().map(to_json).collect(),
+        "provider-balances" => provider_balances(projections),
+        "batches" => batches(projections),
+        "budgets" => budgets(projections),
+        "trial-balance" => [Jurisdiction::Guiyang, Jurisdiction::Guian]
+            .into_iter()
+            .flat_map(|jurisdiction| trial_balance(projections, jurisdiction))
+            .collect(),
+        "rankings" => rankings(projections, None),
+        "contracts" => projections.lifecycle.contracts().iter().map(to_json).collect(),
+        "redemptions" => projections.lifecycle.redemptions().iter().map(to_json).collect(),
+        "announcements" => announcements(projections),
+        "anomalies" => anomalies(projections),
+        _ => return None,
+    })
+}
+
+/// A voucher with its balances, as `GET /v1/vouchers/{id}` answers it (without `position`).
+pub fn voucher_row(projections: &Projections, voucher_id: uuid::Uuid) -> Option<Value> {
+    let (view, available, committed) = projections.balances.voucher(voucher_id)?;
+    let mut row = to_json(view);
+    row["available"] = json!(available);
+    row["committed"] = json!(committed);
+    Some(row)
+}
+
+/// Every voucher with its balances, in issuance order.
+pub fn vouchers(projections: &Projections) -> Vec<Value> {
+    projections
+        .balances
+        .vouchers()
+        .into_iter()
+        .filter_map(|(view, _, _)| voucher_row(projections, view.voucher_id))
+        .collect()
+}
+
+/// What each applicant was issued per year.
+pub fn applicant_years(projections: &Projections) -> Vec<Value> {
+    projections
+        .balances
+        .issued_by_year()
+        .into_iter()
+        .map(|(credit_code, year, issued)| {
+            json!({
+                "credit_code": credit_code,
+                "year": year,
+                "issued_total": issued.issued_total,
+                "vouchers": issued.vouchers,
+                "annual_cap": issued.annual_cap,
+            })
+        })
+        .collect()
+}
+
+/// Every registration, in registration order.
+pub fn applicants(projections: &Projections) -> Vec<Value> {
+    let mut views = projections.applicants.all();
+    views.sort_by_key(|view| view.registered_at_position);
+    views.into_iter().map(to_json).collect()
+}
+
+/// A provider's money, as `GET /v1/providers/{code}/balance` answers it (without `position`).
+pub fn provider_balance_row(projections: &Projections, provider: &domain::CreditCode) -> Option<Value> {
+    let (view, receivable) = projections.balances.provider(provider)?;
+    let mut row = to_json(view);
+    row["receivable"] = json!(receivable);
+    row["name"] = json!(projections.lifecycle.provider(provider).map(|p| p.application.name.clone()));
+    Some(row)
+}
+
+/// Every provider's money, by credit code.
+pub fn provider_balances(projections: &Projections) -> Vec<Value> {
+    projections
+        .balances
+        .providers()
+        .into_iter()
+        .filter_map(|(view, _)| provider_balance_row(projections, &view.provider))
+        .collect()
+}
+
+/// A batch with what remains, as `GET /v1/batches/{id}` answers it (without `position`).
+pub fn batch_row(projections: &Projections, batch_id: uuid::Uuid) -> Option<Value> {
+    let (view, remaining) = projections.balances.batch(batch_id)?;
+    let mut row = to_json(view);
+    row["remaining"] = json!(remaining);
+    Some(row)
+}
+
+/// Every batch, in publication order.
+pub fn batches(projections: &Projections) -> Vec<Value> {
+    projections
+        .balances
+        .batches()
+        .into_iter()
+        .filter_map(|(view, _)| batch_row(projections, view.batch_id))
+        .collect()
+}
+
+/// A budget, as `GET /v1/budgets/{jurisdiction}/{year}` answers it (without `position`).
+pub fn budget_row(projections: &Projections, jurisdiction: Jurisdiction, fiscal_year: i32) -> Option<Value> {
+    let (view, available) = projections.balances.budget(jurisdiction, fiscal_year)?;
+    let mut row = to_json(view);
+    row["jurisdiction"] = json!(jurisdiction);
+    row["fiscal_year"] = json!(fiscal_year);
+    row["available"] = json!(available);
+    Some(row)
+}
+
+/// Every budget, by jurisdiction and fiscal year.
+pub fn budgets(projections: &Projections) -> Vec<Value> {
+    projections
+        .balances
+        .budgets()
+        .into_iter()
+        .filter_map(|(jurisdiction, year, _, _)| budget_row(projections, jurisdiction, year))
+        .collect()
+}
+
+/// A jurisdiction's trial balance: one row per account kind of SPEC §5.
+pub fn trial_balance(projections: &Projections, jurisdiction: Jurisdiction) -> Vec<Value> {
+    let (accounts, _total) = projections.balances.trial_balance(jurisdiction);
+    AccountKind::ALL
+        .iter()
+        .map(|kind| {
+            json!({
+                "jurisdiction": jurisdiction,
+                "account": kind.as_str(),
+                "balance": accounts.get(kind).copied().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The providers ranked by the Bayesian average of their ratings (overall, or in one category); each row
+/// states the prior too, so that a CSV row carries it.
+pub fn rankings(projections: &Projections, category: Option<&str>) -> Vec<Value> {
+    let prior = projections::rankings::PRIOR;
+    projections
+        .rankings
+        .ranking(category)
+        .iter()
+        .map(|ranked| {
+            let mut row = to_json(ranked);
+            row["name"] =
+                json!(projections.lifecycle.provider(&ranked.provider).map(|p| p.application.name.clone()));
+            row["category"] = json!(category);
+            row["prior_mean"] = json!(prior.mean);
+            row["prior_weight"] = json!(prior.weight);
+            row
+        })
+        .collect()
+}
+
+/// Every announcement list with its items' count.
+pub fn announcements(projections: &Projections) -> Vec<Value> {
+    projections
+        .lifecycle
+        .announcements()
+        .into_iter()
+        .map(|view| {
+            let mut row = to_json(view);
+            row["item_count"] = json!(view.redemption_ids.len());
+            row
+        })
+        .collect()
+}
+
+/// Every anomaly signal, ordered by the first record behind it.
+pub fn anomalies(projections: &Projections) -> Vec<Value> {
+    projections.anomalies.signals().iter().map(to_json).collect()
+}

@@ -1,5 +1,12 @@
 //! Helpers shared by the end-to-end tests: a real server (in-process on a loopback socket, or the
 //! `voucher-ledger` binary as a child process), tokens, credit codes, and an HTTP client.
+//!
+//! # Backends
+//! Tests that must hold on every store take a [`Backend`] and are instantiated once per backend with
+//! [`per_backend!`]. A [`TestStore`] is a fresh, empty store for one test: a temporary directory, or a new
+//! database on the PostgreSQL server whose URL is in `VOUCHER_LEDGER_TEST_POSTGRES_URL` (`scripts/test.sh`
+//! starts a throwaway cluster and sets it). Without that URL the PostgreSQL instances print a loud banner and
+//! pass without running, unless `VOUCHER_LEDGER_REQUIRE_POSTGRES=1` (set by `.ci/run`), where they fail.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -8,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use api::server::StoreSpec;
 use domain::{Actor, CreditCode, Jurisdiction, Role};
 use serde_json::Value;
 
@@ -57,7 +65,10 @@ pub fn binary() -> PathBuf {
 /// A `voucher-ledger serve` child process on a free loopback port.
 pub struct ServerProcess {
     pub base: String,
+    /// The data directory (empty when the server runs on another store).
     pub data: PathBuf,
+    /// The store it serves.
+    pub store: StoreSpec,
     child: Child,
     stderr_lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -68,9 +79,45 @@ impl ServerProcess {
     /// # Errors
     /// When it exits before listening (its stderr is in the error).
     pub fn start(data: &Path, now: &str) -> anyhow::Result<ServerProcess> {
-        let mut child = Command::new(binary())
-            .args(["serve", "--data"])
-            .arg(data)
+        ServerProcess::start_on(&StoreSpec::File(data.to_owned()), now)
+    }
+
+    /// Starts the binary on `store` (`--data DIR` or `--store URL`) with a manual clock at `now`, and waits
+    /// until it listens.
+    ///
+    /// # Errors
+    /// When it exits before listening (its stderr is in the error).
+    pub fn start_on(store: &StoreSpec, now: &str) -> anyhow::Result<ServerProcess> {
+        // A PostgreSQL server notices a killed predecessor's session (and releases its writer lock) a moment
+        // after the kill: retry while the refusal is the lock.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match ServerProcess::try_start_on(store, now) {
+                Err(error)
+                    if matches!(store, StoreSpec::Postgres(_))
+                        && format!("{error:#}").contains("is locked by another writer process")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// Like [`ServerProcess::start_on`], once: a refused lock is an error at once.
+    ///
+    /// # Errors
+    /// When it exits before listening (its stderr is in the error).
+    pub fn try_start_on(store: &StoreSpec, now: &str) -> anyhow::Result<ServerProcess> {
+        let mut command = Command::new(binary());
+        command.arg("serve");
+        match store {
+            StoreSpec::File(data) => command.arg("--data").arg(data),
+            StoreSpec::Postgres(url) => command.arg("--store").arg(url),
+        };
+        let mut child = command
+            .env_remove("VOUCHER_LEDGER_STORE")
             .args(["--listen", "127.0.0.1:0", "--clock", "manual", "--now", now])
             .env("VOUCHER_LEDGER_JWT_SECRET", SECRET)
             .env("RUST_LOG", "info")
@@ -97,7 +144,11 @@ impl ServerProcess {
         match receiver.recv_timeout(Duration::from_secs(30)) {
             Ok(Some(address)) => Ok(ServerProcess {
                 base: format!("http://{address}"),
-                data: data.to_owned(),
+                data: match store {
+                    StoreSpec::File(data) => data.clone(),
+                    StoreSpec::Postgres(_) => PathBuf::new(),
+                },
+                store: store.clone(),
                 child,
                 stderr_lines: lines,
             }),
@@ -143,9 +194,17 @@ impl InProcessServer {
     /// # Errors
     /// When the store cannot be opened or the socket bound.
     pub async fn start(data: &Path, now: &str) -> anyhow::Result<InProcessServer> {
+        InProcessServer::start_on(&StoreSpec::File(data.to_owned()), now).await
+    }
+
+    /// Opens `store` and serves it with a manual clock at `now`.
+    ///
+    /// # Errors
+    /// When the store cannot be opened or the socket bound.
+    pub async fn start_on(store: &StoreSpec, now: &str) -> anyhow::Result<InProcessServer> {
         let auth = api::auth::Authenticator::new(SECRET.as_bytes())?;
         let now = chrono::DateTime::parse_from_rfc3339(now)?.with_timezone(&chrono::Utc);
-        let ledger = api::server::open_embedded(data, auth, api::clock::Clock::manual(now)).await?;
+        let ledger = api::server::open(store, auth, api::clock::Clock::manual(now)).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
@@ -343,9 +402,22 @@ pub struct Verification {
 /// # Errors
 /// When the binary cannot be run.
 pub fn run_verify(data: &Path) -> anyhow::Result<Verification> {
-    let output = Command::new(binary())
-        .args(["verify", "--data"])
-        .arg(data)
+    run_verify_on(&StoreSpec::File(data.to_owned()))
+}
+
+/// Runs `voucher-ledger verify` on `store` (`--data DIR` or `--store URL`) and waits for it.
+///
+/// # Errors
+/// When the binary cannot be run.
+pub fn run_verify_on(store: &StoreSpec) -> anyhow::Result<Verification> {
+    let mut command = Command::new(binary());
+    command.arg("verify");
+    match store {
+        StoreSpec::File(data) => command.arg("--data").arg(data),
+        StoreSpec::Postgres(url) => command.arg("--store").arg(url),
+    };
+    let output = command
+        .env_remove("VOUCHER_LEDGER_STORE")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .output()
@@ -392,6 +464,247 @@ pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The variable holding the URL of the PostgreSQL server the tests create their databases on (a superuser
+/// or a role that may create databases).
+pub const POSTGRES_URL_VARIABLE: &str = "VOUCHER_LEDGER_TEST_POSTGRES_URL";
+
+/// When set to `1`, a PostgreSQL test without a server fails instead of being skipped (`.ci/run` sets it).
+pub const REQUIRE_POSTGRES_VARIABLE: &str = "VOUCHER_LEDGER_REQUIRE_POSTGRES";
+
+/// The directory of the throwaway cluster of `scripts/pg-cluster.sh`, which lets a test crash and restart the
+/// server (set by `scripts/test.sh`).
+pub const POSTGRES_DIR_VARIABLE: &str = "VOUCHER_LEDGER_TEST_POSTGRES_DIR";
+
+/// A store backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded file log (`--data DIR`).
+    File,
+    /// PostgreSQL (`--store postgres://...`).
+    Postgres,
+}
+
+fn required() -> bool {
+    std::env::var(REQUIRE_POSTGRES_VARIABLE).is_ok_and(|value| value == "1")
+}
+
+/// True when `backend` can run here. For PostgreSQL without a server URL, prints a loud banner naming `test`
+/// and returns false (the caller returns early, so the test is skipped), or panics when
+/// `VOUCHER_LEDGER_REQUIRE_POSTGRES=1`.
+///
+/// # Panics
+/// When PostgreSQL is required but no server URL is set.
+pub fn backend_available(backend: Backend, test: &str) -> bool {
+    match backend {
+        Backend::File => true,
+        Backend::Postgres if std::env::var(POSTGRES_URL_VARIABLE).is_ok_and(|url| !url.is_empty()) => true,
+        Backend::Postgres => {
+            assert!(
+                !required(),
+                "{test}: {REQUIRE_POSTGRES_VARIABLE}=1 but {POSTGRES_URL_VARIABLE} is not set: the PostgreSQL \
+                 tests must run (start a server with scripts/test.sh)"
+            );
+            eprintln!(
+                "\n**********************************************************************\n\
+                 *** SKIPPED {test}: no PostgreSQL server ({POSTGRES_URL_VARIABLE} is not set;\n\
+                 *** scripts/test.sh starts a throwaway cluster)\n\
+                 **********************************************************************\n"
+            );
+            false
+        }
+    }
+}
+
+/// Controls the throwaway PostgreSQL cluster of `scripts/pg-cluster.sh`: crash it and start it again.
+#[derive(Debug, Clone)]
+pub struct PostgresCluster {
+    dir: PathBuf,
+}
+
+impl PostgresCluster {
+    /// The cluster the tests run on, when `scripts/test.sh` started it (`None` for a server given by URL).
+    pub fn from_env() -> Option<PostgresCluster> {
+        std::env::var_os(POSTGRES_DIR_VARIABLE).map(|dir| PostgresCluster { dir: PathBuf::from(dir) })
+    }
+
+    fn script(&self, action: &str) -> anyhow::Result<()> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg(action)
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {} {action}", script.display()))?;
+        anyhow::ensure!(
+            output.status.success(),
+            "pg-cluster.sh {action} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(())
+    }
+
+    /// Stops the server the hard way (`pg_ctl stop -m immediate`: no checkpoint, like a power cut).
+    ///
+    /// # Errors
+    /// When `pg_ctl` fails.
+    pub fn crash(&self) -> anyhow::Result<()> {
+        self.script("crash")
+    }
+
+    /// Starts the server again on the same port and waits until crash recovery is done.
+    ///
+    /// # Errors
+    /// When `pg_ctl` fails.
+    pub fn restart(&self) -> anyhow::Result<()> {
+        self.script("restart")
+    }
+}
+
+/// A fresh, empty store for one test: a temporary directory, or a new database on the test server (dropped,
+/// best effort, when the `TestStore` is).
+pub struct TestStore {
+    pub backend: Backend,
+    pub spec: StoreSpec,
+    _dir: Option<tempfile::TempDir>,
+    database: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for TestStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TestStore({})", self.spec)
+    }
+}
+
+impl TestStore {
+    /// A new empty store of `backend`.
+    ///
+    /// # Errors
+    /// When the directory or database cannot be created (or no PostgreSQL server URL is set).
+    pub async fn new(backend: Backend) -> anyhow::Result<TestStore> {
+        match backend {
+            Backend::File => {
+                let dir = tempfile::tempdir()?;
+                Ok(TestStore {
+                    backend,
+                    spec: StoreSpec::File(dir.path().join("data")),
+                    _dir: Some(dir),
+                    database: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin = std::env::var(POSTGRES_URL_VARIABLE)
+                    .with_context(|| format!("{POSTGRES_URL_VARIABLE} is not set"))?;
+                let name = format!("vl_test_{}", uuid::Uuid::now_v7().simple());
+                let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+                    .await
+                    .context("connecting to the test PostgreSQL server")?;
+                let driver = tokio::spawn(connection);
+                client.batch_execute(&format!("CREATE DATABASE {name}")).await.context("CREATE DATABASE")?;
+                drop(client);
+                let _ = driver.await;
+                let url = database_url(&admin, &name);
+                Ok(TestStore {
+                    backend,
+                    spec: StoreSpec::Postgres(url),
+                    _dir: None,
+                    database: Some((admin, name)),
+                })
+            }
+        }
+    }
+
+    /// The data directory (file backend).
+    ///
+    /// # Panics
+    /// For PostgreSQL.
+    pub fn data_dir(&self) -> &Path {
+        match &self.spec {
+            StoreSpec::File(dir) => dir,
+            StoreSpec::Postgres(_) => panic!("a PostgreSQL store has no data directory"),
+        }
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.database.take() else { return };
+        // Drop may run inside a runtime: do it on a thread of its own, and wait (servers are stopped by now).
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let (client, connection) =
+                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.ok()?;
+                let driver = tokio::spawn(connection);
+                let result =
+                    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                drop(client);
+                let _ = driver.await;
+                result.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+/// `url` with its database name replaced by `name` (any query string kept).
+pub fn database_url(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
+    format!("{}/{name}{query}", &base[..path_start])
+}
+
+/// What a test scenario returns: nothing, or a `Result` (for `?`).
+pub trait TestOutcome {
+    /// As a result.
+    ///
+    /// # Errors
+    /// The scenario's error.
+    fn into_result(self) -> anyhow::Result<()>;
+}
+
+impl TestOutcome for () {
+    fn into_result(self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+impl TestOutcome for anyhow::Result<()> {
+    fn into_result(self) -> anyhow::Result<()> {
+        self
+    }
+}
+
+/// Instantiates `async fn scenario(backend: Backend)` once per backend, as the tests `scenario::file` and
+/// `scenario::postgres` (skipped loudly without a server, failing when PostgreSQL is required). The worker
+/// thread count of the multi-threaded runtime is the second argument.
+#[macro_export]
+macro_rules! per_backend {
+    ($scenario:ident, $threads:literal) => {
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn file() -> anyhow::Result<()> {
+                $crate::TestOutcome::into_result(super::$scenario($crate::Backend::File).await)
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn postgres() -> anyhow::Result<()> {
+                if !$crate::backend_available(
+                    $crate::Backend::Postgres,
+                    concat!(module_path!(), "::postgres"),
+                ) {
+                    return Ok(());
+                }
+                $crate::TestOutcome::into_result(super::$scenario($crate::Backend::Postgres).await)
+            }
+        }
+    };
 }
 
 // ---- The regulation's later lifecycles (Measures art. 8-13): scenario helpers ----

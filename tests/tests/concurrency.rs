@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use domain::{Jurisdiction, Role};
 use e2e::{
-    Answer, Client, InProcessServer, MORNING, credit_code, head_position, publish_batch, token,
-    verified_applicant,
+    Answer, Backend, Client, InProcessServer, MORNING, TestStore, credit_code, head_position, publish_batch,
+    token, verified_applicant,
 };
 use futures::future::join_all;
 use serde_json::json;
@@ -63,10 +63,10 @@ fn assert_positions(accepted: &[&Answer], before: u64) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_hundred_concurrent_claims_never_exceed_one_applicants_cap() {
-    let data = tempfile::tempdir().expect("tempdir");
-    let server = InProcessServer::start(data.path(), MORNING).await.expect("server");
+e2e::per_backend!(two_hundred_concurrent_claims_never_exceed_one_applicants_cap, 4);
+async fn two_hundred_concurrent_claims_never_exceed_one_applicants_cap(backend: Backend) {
+    let store = TestStore::new(backend).await.expect("store");
+    let server = InProcessServer::start_on(&store.spec, MORNING).await.expect("server");
     let client = Client::new(&server.base);
 
     // 200 batches of 1,000,000.00 in vouchers of 100,000.00: the batches never run out, the cap does.
@@ -120,10 +120,10 @@ async fn two_hundred_concurrent_claims_never_exceed_one_applicants_cap() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_hundred_concurrent_claims_never_exceed_one_batchs_money() {
-    let data = tempfile::tempdir().expect("tempdir");
-    let server = InProcessServer::start(data.path(), MORNING).await.expect("server");
+e2e::per_backend!(two_hundred_concurrent_claims_never_exceed_one_batchs_money, 4);
+async fn two_hundred_concurrent_claims_never_exceed_one_batchs_money(backend: Backend) {
+    let store = TestStore::new(backend).await.expect("store");
+    let server = InProcessServer::start_on(&store.spec, MORNING).await.expect("server");
     let client = Client::new(&server.base);
 
     // Room for exactly 20 vouchers.

@@ -2,7 +2,10 @@
 //! idempotency keys, and the manual clock of test mode.
 
 use domain::{Jurisdiction, Role};
-use e2e::{Answer, Client, InProcessServer, MORNING, credit_code, head_position, publish_batch, token};
+use e2e::{
+    Answer, Backend, Client, InProcessServer, MORNING, TestStore, credit_code, head_position, publish_batch,
+    token,
+};
 use serde_json::{Value, json};
 
 fn is_hex64(value: &Value) -> bool {
@@ -23,10 +26,10 @@ fn auditor() -> String {
 
 const APPROPRIATION: &str = "/v1/budgets/guiyang/2025/appropriations";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claim_walkthrough_answers_with_the_documented_fields() -> anyhow::Result<()> {
-    let data = tempfile::tempdir()?;
-    let server = InProcessServer::start(data.path(), MORNING).await?;
+e2e::per_backend!(a_claim_walkthrough_answers_with_the_documented_fields, 2);
+async fn a_claim_walkthrough_answers_with_the_documented_fields(backend: Backend) -> anyhow::Result<()> {
+    let store = TestStore::new(backend).await?;
+    let server = InProcessServer::start_on(&store.spec, MORNING).await?;
     let client = Client::new(&server.base);
 
     // Appropriation: 201 with position and the events recorded.
@@ -153,10 +156,10 @@ async fn a_claim_walkthrough_answers_with_the_documented_fields() -> anyhow::Res
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_amounts_are_400_invalid_amount_and_append_nothing() -> anyhow::Result<()> {
-    let data = tempfile::tempdir()?;
-    let server = InProcessServer::start(data.path(), MORNING).await?;
+e2e::per_backend!(bad_amounts_are_400_invalid_amount_and_append_nothing, 2);
+async fn bad_amounts_are_400_invalid_amount_and_append_nothing(backend: Backend) -> anyhow::Result<()> {
+    let store = TestStore::new(backend).await?;
+    let server = InProcessServer::start_on(&store.spec, MORNING).await?;
     let client = Client::new(&server.base);
     let finance = finance();
     let mut failures = Vec::new();
@@ -218,10 +221,10 @@ async fn bad_amounts_are_400_invalid_amount_and_append_nothing() -> anyhow::Resu
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idempotency_same_key_same_body_returns_the_first_answer() -> anyhow::Result<()> {
-    let data = tempfile::tempdir()?;
-    let server = InProcessServer::start(data.path(), MORNING).await?;
+e2e::per_backend!(idempotency_same_key_same_body_returns_the_first_answer, 2);
+async fn idempotency_same_key_same_body_returns_the_first_answer(backend: Backend) -> anyhow::Result<()> {
+    let store = TestStore::new(backend).await?;
+    let server = InProcessServer::start_on(&store.spec, MORNING).await?;
     let client = Client::new(&server.base);
     let finance = finance();
     let body = json!({ "amount": "2500.00" }).to_string();
@@ -251,10 +254,10 @@ async fn idempotency_same_key_same_body_returns_the_first_answer() -> anyhow::Re
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_manual_clock_moves_the_business_date() -> anyhow::Result<()> {
-    let data = tempfile::tempdir()?;
-    let server = InProcessServer::start(data.path(), MORNING).await?;
+e2e::per_backend!(the_manual_clock_moves_the_business_date, 2);
+async fn the_manual_clock_moves_the_business_date(backend: Backend) -> anyhow::Result<()> {
+    let store = TestStore::new(backend).await?;
+    let server = InProcessServer::start_on(&store.spec, MORNING).await?;
     let client = Client::new(&server.base);
     let batch_id =
         publish_batch(&client, Jurisdiction::Guiyang, "1000000.00", "1000000.00", "50000.00").await?;

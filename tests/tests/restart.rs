@@ -9,10 +9,11 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
 use e2e::{
-    Client, MORNING, ServerProcess, head_position, publish_batch, run_verify, segment_files, token,
-    verified_applicant,
+    Backend, Client, MORNING, ServerProcess, TestStore, head_position, publish_batch, run_verify,
+    run_verify_on, segment_files, token, verified_applicant,
 };
 use futures::StreamExt;
 use futures::future::join_all;
@@ -33,10 +34,14 @@ fn start(data: &std::path::Path) -> ServerProcess {
     ServerProcess::start(data, MORNING).expect("server starts")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn everything_acknowledged_survives_a_kill_and_restart() {
-    let data = tempfile::tempdir().expect("tempdir");
-    let server = start(data.path());
+fn start_on(store: &StoreSpec) -> ServerProcess {
+    ServerProcess::start_on(store, MORNING).expect("server starts")
+}
+
+e2e::per_backend!(everything_acknowledged_survives_a_kill_and_restart, 4);
+async fn everything_acknowledged_survives_a_kill_and_restart(backend: Backend) {
+    let store = TestStore::new(backend).await.expect("store");
+    let server = start_on(&store.spec);
     let client = Client::new(&server.base);
 
     // Three batches with room for every claim; 60 applicants each claim once from each batch: 180 claims.
@@ -113,7 +118,7 @@ async fn everything_acknowledged_survives_a_kill_and_restart() {
     assert_eq!(positions.len(), vouchers.len(), "every acknowledged claim has its own position");
     let max_acknowledged = positions.last().copied().expect("some acknowledged");
 
-    let server = start(data.path());
+    let server = start_on(&store.spec);
     let client = Client::new(&server.base);
     let head = head_position(&client).await.expect("head");
     assert!(head >= max_acknowledged, "head {head} is behind an acknowledged position {max_acknowledged}");
@@ -136,7 +141,7 @@ async fn everything_acknowledged_survives_a_kill_and_restart() {
     assert_eq!(trial_balance.body["total"], "0.00", "{trial_balance:?}");
     server.kill();
 
-    let verification = run_verify(data.path()).expect("verify runs");
+    let verification = run_verify_on(&store.spec).expect("verify runs");
     assert!(verification.success, "verify after the restart: {verification:?}");
     assert!(
         verification.stdout.contains(&format!("verify: ok records={head} head={head} ")),
@@ -144,13 +149,13 @@ async fn everything_acknowledged_survives_a_kill_and_restart() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn idempotency_keys_are_honoured_after_restart() {
-    let data = tempfile::tempdir().expect("tempdir");
+e2e::per_backend!(idempotency_keys_are_honoured_after_restart, 4);
+async fn idempotency_keys_are_honoured_after_restart(backend: Backend) {
+    let store = TestStore::new(backend).await.expect("store");
     let path = "/v1/budgets/guiyang/2025/appropriations";
     let body = json!({ "amount": "1234567.89" }).to_string();
 
-    let server = start(data.path());
+    let server = start_on(&store.spec);
     let client = Client::new(&server.base);
     let first = client.post_raw(path, Some(&finance()), &body, Some("k-1")).await.expect("appropriation");
     assert_eq!(first.status, 201, "{first:?}");
@@ -159,7 +164,7 @@ async fn idempotency_keys_are_honoured_after_restart() {
     assert_eq!(first.body["position"], head, "{first:?}");
     server.kill();
 
-    let server = start(data.path());
+    let server = start_on(&store.spec);
     let client = Client::new(&server.base);
     assert_eq!(head_position(&client).await.expect("head"), head);
 

@@ -203,6 +203,18 @@ pub async fn run(data_dir: &Path, options: DemoOptions) -> Result<DemoSummary, D
 /// # Errors
 /// The store holds a ledger already, the store fails, or a step that must succeed does not.
 pub async fn run_on(log: Arc<dyn EventLog>, options: DemoOptions) -> Result<DemoSummary, DemoError> {
+    Ok(run_on_keeping_projections(log, options).await?.0)
+}
+
+/// Like [`run_on`], also returning the read models as the writer left them: folded commit by commit as
+/// the program year was written (the property tests compare them with a rebuild from the log).
+///
+/// # Errors
+/// See [`run_on`].
+pub async fn run_on_keeping_projections(
+    log: Arc<dyn EventLog>,
+    options: DemoOptions,
+) -> Result<(DemoSummary, projections::Projections), DemoError> {
     let head = log.head().await?;
     if head.position > 0 {
         return Err(DemoError::NotEmpty(head.position));
@@ -221,7 +233,8 @@ pub async fn run_on(log: Arc<dyn EventLog>, options: DemoOptions) -> Result<Demo
     summary.head_hash = head.hash;
     // Count what the log holds, scheduler events included.
     summary.events_by_type = count_events(log.as_ref()).await?;
-    Ok(summary)
+    let projections = shared.projections.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+    Ok((summary, projections))
 }
 
 /// Events in the log by type.

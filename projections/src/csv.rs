@@ -40,12 +40,16 @@ pub fn columns(rows: &[Value]) -> Vec<String> {
     columns
 }
 
-/// Writes `rows` as CSV with a header line into `writer`.
+/// Writes `rows` as CSV with a header line into `writer`; nothing at all when there are no rows.
 ///
 /// # Errors
 /// When `writer` fails.
 pub fn write_rows<W: std::io::Write>(rows: &[Value], writer: W) -> Result<(), CsvError> {
     let columns = columns(rows);
+    if columns.is_empty() {
+        // No rows, so no columns: an empty body (a header of no fields would read back as one empty field).
+        return Ok(());
+    }
     let mut out = ::csv::Writer::from_writer(writer);
     out.write_record(&columns)?;
     for row in rows {
@@ -96,5 +100,10 @@ mod tests {
             .collect();
         assert_eq!(parsed[0], vec!["x, \"quoted\"\nline", "1", "", ""]);
         assert_eq!(parsed[1], vec!["y", "true", "", "{\"k\":[1,2]}"]);
+    }
+
+    #[test]
+    fn no_rows_is_an_empty_body() {
+        assert_eq!(to_string(&[]), "");
     }
 }

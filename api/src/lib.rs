@@ -11,4 +11,5 @@ pub mod sample;
 pub mod server;
 pub mod verify;
 pub mod views;
+pub mod workload;
 pub mod writer;

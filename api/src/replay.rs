@@ -160,10 +160,14 @@ pub async fn fold_forward(
 /// A query for position N starts from the cached rebuild at the greatest position not after N (or from
 /// nothing) and folds the records in between, so paging through one past state, or stepping forward
 /// through time, reads each record once. Rebuilds are immutable and shared (`Arc`).
+/// Rebuilds run one at a time (a semaphore of one permit): a burst of as-of queries, which anyone can send to
+/// the public announcement routes, costs one fold at a time, and a query waiting behind the rebuild of its
+/// own position finds it cached.
 #[derive(Debug)]
 pub struct AsOfCache {
     entries: Mutex<VecDeque<Arc<Projections>>>,
     capacity: usize,
+    rebuilding: tokio::sync::Semaphore,
 }
 
 impl Default for AsOfCache {
@@ -178,7 +182,11 @@ impl AsOfCache {
 
     /// A cache keeping at most `capacity` rebuilds.
     pub fn new(capacity: usize) -> AsOfCache {
-        AsOfCache { entries: Mutex::new(VecDeque::new()), capacity: capacity.max(1) }
+        AsOfCache {
+            entries: Mutex::new(VecDeque::new()),
+            capacity: capacity.max(1),
+            rebuilding: tokio::sync::Semaphore::new(1),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Projections>>> {
@@ -193,13 +201,16 @@ impl AsOfCache {
     /// # Errors
     /// See [`fold_forward`].
     pub async fn at(&self, log: &dyn EventLog, position: u64) -> Result<Arc<Projections>, ReplayError> {
+        if let Some(hit) = self.cached(position) {
+            return Ok(hit);
+        }
+        // The semaphore is never closed, so acquiring fails only if it were; rebuild unserialized then.
+        let _permit = self.rebuilding.acquire().await.ok();
+        if let Some(hit) = self.cached(position) {
+            return Ok(hit);
+        }
         let start = {
-            let mut entries = self.lock();
-            if let Some(index) = entries.iter().position(|entry| entry.position() == position) {
-                let hit = entries.remove(index).unwrap_or_default();
-                entries.push_front(hit.clone());
-                return Ok(hit);
-            }
+            let entries = self.lock();
             entries
                 .iter()
                 .filter(|entry| entry.position() < position)
@@ -214,6 +225,15 @@ impl AsOfCache {
             entries.truncate(self.capacity);
         }
         Ok(rebuilt)
+    }
+
+    /// The cached rebuild at `position`, now the most recently used.
+    fn cached(&self, position: u64) -> Option<Arc<Projections>> {
+        let mut entries = self.lock();
+        let index = entries.iter().position(|entry| entry.position() == position)?;
+        let hit = entries.remove(index)?;
+        entries.push_front(hit.clone());
+        Some(hit)
     }
 
     /// The positions cached, the most recently used first.

@@ -82,9 +82,10 @@ pub enum StoreError {
     #[error("log corrupt at position {position}: {reason}")]
     Corrupt { position: u64, reason: String },
     /// The store could not be reached or an I/O call failed. Nothing from the failed call was acknowledged;
-    /// the writer refuses further appends until it has reloaded.
+    /// the writer refuses further appends until it has reloaded. (The I/O error is in the message, not
+    /// repeated as a source, so that an error chain prints it once.)
     #[error("store unavailable: {0}")]
-    Unavailable(#[source] std::io::Error),
+    Unavailable(std::io::Error),
 }
 
 /// What opening a log found and repaired.

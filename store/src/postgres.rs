@@ -180,7 +180,7 @@ impl PgLog {
         &self.target
     }
 
-    fn unavailable(&self, what: &str, error: &dyn fmt::Display) -> StoreError {
+    fn unavailable(&self, what: &str, error: &dyn Describe) -> StoreError {
         unavailable(&self.target, what, error)
     }
 
@@ -512,8 +512,52 @@ fn check_batch(expected: Head, records: &[StoredRecord]) -> Result<Head, StoreEr
     Ok(Head { position: last.position, hash: last.hash })
 }
 
-fn unavailable(target: &str, what: &str, error: &dyn fmt::Display) -> StoreError {
-    StoreError::Unavailable(io::Error::other(format!("PostgreSQL at {target}: {what}: {error}")))
+fn unavailable(target: &str, what: &str, error: &dyn Describe) -> StoreError {
+    StoreError::Unavailable(io::Error::other(format!("PostgreSQL at {target}: {what}: {}", error.describe())))
+}
+
+/// An error's text for a message, with its causes: tokio-postgres keeps the cause (the server's message, the
+/// OS error) in `source()`, not in its `Display`.
+trait Describe {
+    fn describe(&self) -> String;
+}
+
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+impl Describe for tokio_postgres::Error {
+    fn describe(&self) -> String {
+        with_sources(self)
+    }
+}
+
+impl Describe for refinery::Error {
+    fn describe(&self) -> String {
+        with_sources(self)
+    }
+}
+
+impl Describe for &str {
+    fn describe(&self) -> String {
+        (*self).to_owned()
+    }
+}
+
+impl Describe for String {
+    fn describe(&self) -> String {
+        self.clone()
+    }
 }
 
 /// Parses a PostgreSQL URL (or key=value connection string), with the defaults of this backend: a connect

@@ -886,3 +886,46 @@ async fn verify_names_the_first_bad_position_of_a_tampered_database() {
     let refused = ServerProcess::try_start_on(&store2.spec, MORNING).err().expect("refused");
     assert!(format!("{refused:#}").contains("corrupt"), "{refused:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrates_at_open_and_refuses_a_schema_from_a_newer_build() {
+    if !postgres_here("postgres_migrates_at_open_and_refuses_a_schema_from_a_newer_build") {
+        return;
+    }
+    let _shared = CLUSTER.read().await;
+    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    // A read-only open of an empty database finds no ledger and changes nothing.
+    let error = open_store(&store.spec, Access::ReadOnly).await.err().expect("no ledger yet");
+    assert!(error.to_string().contains("holds no ledger"), "{error}");
+    let client = sql(&store).await;
+    let tables: i64 = client
+        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])
+        .await
+        .expect("tables")
+        .get(0);
+    assert_eq!(tables, 0, "a read-only open does not migrate");
+
+    // The writer creates the schema; opening again applies nothing new.
+    drop(open(&store).await);
+    let versions = || async {
+        let rows = client.query("SELECT version FROM ledger_schema_history ORDER BY version", &[]).await;
+        rows.expect("history").iter().map(|row| row.get::<_, i32>(0)).collect::<Vec<_>>()
+    };
+    assert_eq!(versions().await, [1]);
+    drop(reopen(&store).await);
+    assert_eq!(versions().await, [1]);
+
+    // A database migrated by a newer build (a version this build does not have) is refused.
+    client
+        .batch_execute("INSERT INTO ledger_schema_history VALUES (2, 'future', '2030-01-01T00:00:00Z', '1')")
+        .await
+        .expect("a future migration");
+    let error = loop {
+        match open_store(&store.spec, Access::Write).await {
+            Err(StoreError::Locked { .. }) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(error) => break error,
+            Ok(_) => panic!("a schema from a newer build must be refused"),
+        }
+    };
+    assert!(error.to_string().contains("V2__future is missing"), "{error}");
+}

@@ -413,8 +413,7 @@ fn print_replay_summary(replayed: &api::replay::Replayed) {
         replayed.head,
         hex::encode(replayed.hash)
     );
-    let mut registry = projections.clone();
-    println!("  read models: {}", registry.names().join(", "));
+    println!("  read models: {}", projections.names().join(", "));
     let lifecycle = &projections.lifecycle;
     println!(
         "  applicants={} vouchers={} providers={} contracts={} redemptions={} announcements={}",

@@ -1,13 +1,16 @@
-//! Laws of the read models over random ledgers written through the real writer (random demo program years:
-//! a random seed drives every choice and id, and random sizes): the read models the writer updated commit
-//! by commit equal the ones rebuilt from the log from scratch, and the read models "as of" position N
-//! (through the as-of cache, hit in random order) equal a rebuild of the first N records.
+//! Laws of the read models over random ledgers written through the real writer (random program years of the
+//! workload generator: a random seed drives every choice and id, with random sizes, submitted by one or by
+//! several concurrent submitters so that commands interleave and group commits differ): the read models the
+//! writer updated commit by commit equal the ones rebuilt from the log from scratch, and the read models
+//! "as of" position N (through the as-of cache, hit in random order) equal a rebuild of the first N records.
 
 use std::sync::Arc;
 
+use api::clock::Clock;
 use api::demo::{DemoOptions, run_on_keeping_projections};
 use api::replay::{AsOfCache, Until, replay};
-use api::writer::Loaded;
+use api::workload::{self, WorkloadOptions};
+use api::writer::{self, Loaded};
 use futures::StreamExt;
 use ledger_proto::Recorded;
 use projections::Projections;
@@ -110,6 +113,44 @@ proptest! {
                     replay(log.as_ref(), Until::Position(position), &mut |_| {}).await.expect("replay --to");
                 prop_assert_eq!(differences(&offline.projections, &expected), Vec::<&str>::new());
             }
+            Ok(())
+        })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, max_shrink_iters: 0, ..ProptestConfig::default() })]
+
+    #[test]
+    fn with_concurrent_submitters_the_writers_read_models_equal_a_rebuild_from_the_log(
+        seed in any::<u64>(),
+        applicants in 6u32..30,
+        providers in 3u32..8,
+        submitters in 2usize..6,
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (log, _recovery) = FileLog::open(&dir.path().join("data")).expect("open the log");
+            let log: Arc<dyn EventLog> = Arc::new(log);
+            let generated =
+                workload::generate(WorkloadOptions { seed, applicants, providers }).expect("a workload");
+            let clock = Clock::manual(workload::morning(workload::start_date()));
+            let loaded = Loaded::from_log(log.as_ref()).await.expect("an empty log loads");
+            let (handle, shared, task) = writer::spawn_with_task(log.clone(), loaded, clock.clone());
+            let report = workload::run(generated, &handle, &clock, submitters).await.expect("the workload runs");
+            drop(handle);
+            task.await.expect("the writer stops");
+            prop_assert!(report.accepted > 50, "accepted {}", report.accepted);
+            let incremental =
+                shared.projections.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+            let records = records(log.as_ref()).await;
+            prop_assert_eq!(incremental.position(), records.len() as u64);
+            prop_assert_eq!(differences(&Projections::rebuild(&records), &incremental), Vec::<&str>::new());
             Ok(())
         })?;
     }

@@ -72,8 +72,9 @@ impl Projections {
     }
 
     /// The names of the registered read models, in the order they are applied.
-    pub fn names(&mut self) -> Vec<&'static str> {
-        self.models_mut().iter().map(|model| model.name()).collect()
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut empty = Projections::new();
+        empty.models_mut().iter().map(|model| model.name()).collect()
     }
 
     /// Folds one record into every read model. Records must arrive in position order.

@@ -12,11 +12,12 @@
 
 use std::time::Duration;
 
+use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
 use e2e::{
-    Client, InProcessServer, MORNING, accept, admitted_provider, announce, approved_redemption, complete,
-    contract_body, credit_code, filed_contract, head_position, publish_batch, read, set_clock, staff, token,
-    verified_applicant, voucher_holder,
+    Backend, Client, InProcessServer, MORNING, TestStore, accept, admitted_provider, announce,
+    approved_redemption, complete, contract_body, credit_code, filed_contract, head_position, publish_batch,
+    read, set_clock, staff, token, verified_applicant, voucher_holder,
 };
 use serde_json::{Value, json};
 
@@ -28,7 +29,7 @@ const GUARD: Duration = Duration::from_secs(60);
 struct Scene {
     server: InProcessServer,
     client: Client,
-    data: tempfile::TempDir,
+    store: TestStore,
     voucher_id: String,
     batch_id: String,
     contract_a: String,
@@ -42,8 +43,12 @@ struct Scene {
 }
 
 async fn scene() -> anyhow::Result<Scene> {
-    let data = tempfile::tempdir()?;
-    let server = InProcessServer::start(data.path(), MORNING).await?;
+    scene_on(Backend::File).await
+}
+
+async fn scene_on(backend: Backend) -> anyhow::Result<Scene> {
+    let store = TestStore::new(backend).await?;
+    let server = InProcessServer::start_on(&store.spec, MORNING).await?;
     let client = Client::new(&server.base);
     let batch_id = publish_batch(&client, GY, "10000000.00", "1000000.00", "100000.00").await?;
     let (applicant, voucher_id) = voucher_holder(&client, GY, &batch_id, 61).await?;
@@ -67,7 +72,7 @@ async fn scene() -> anyhow::Result<Scene> {
     Ok(Scene {
         server,
         client,
-        data,
+        store,
         voucher_id,
         batch_id,
         contract_a,
@@ -603,28 +608,31 @@ async fn the_event_feed_streams_every_record_in_order_and_follows_live_appends()
         }
     }
     assert!(ended, "the feed ended with the server");
-    drop(scene.data);
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replay_and_export_rebuild_offline_what_the_server_answers() -> anyhow::Result<()> {
-    let scene = scene().await?;
+/// `replay` and `export` on the store's own flag: `--data DIR` or `--store URL`, like `verify`.
+async fn replay_and_export_rebuild_offline_what_the_server_answers(backend: Backend) -> anyhow::Result<()> {
+    let scene = scene_on(backend).await?;
     let client = &scene.client;
     let vouchers = read(client, "/v1/vouchers", Some(&auditor())).await?;
     let monday = read(client, "/v1/vouchers?as_of_date=2025-03-03", Some(&auditor())).await?;
-    let data = scene.data.path().to_owned();
-    let run = |args: &[&str]| {
+    let store_flag: Vec<String> = match &scene.store.spec {
+        StoreSpec::File(dir) => vec!["--data".into(), dir.display().to_string()],
+        StoreSpec::Postgres(url) => vec!["--store".into(), url.clone()],
+    };
+    let run = |command: &str, args: &[&str]| {
         std::process::Command::new(e2e::binary())
+            .arg(command)
+            .args(&store_flag)
             .args(args)
             .env_remove("VOUCHER_LEDGER_STORE")
             .env("RUST_LOG", "warn")
             .output()
     };
-    let dir = data.to_str().unwrap_or_default();
 
     // The server still runs: replay and export read beside it.
-    let output = run(&["replay", "--data", dir])?;
+    let output = run("replay", &[])?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
     assert!(
@@ -636,7 +644,7 @@ async fn replay_and_export_rebuild_offline_what_the_server_answers() -> anyhow::
 
     let to = monday["position"].as_u64().unwrap_or(0);
     for until in [to.to_string(), "2025-03-03".to_owned()] {
-        let output = run(&["replay", "--data", dir, "--to", &until])?;
+        let output = run("replay", &["--to", &until])?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             stdout.starts_with(&format!("replay: ok position={to} of head={}", scene.head)),
@@ -644,22 +652,24 @@ async fn replay_and_export_rebuild_offline_what_the_server_answers() -> anyhow::
         );
     }
 
-    let output = run(&["export", "--data", dir, "vouchers"])?;
+    let output = run("export", &["vouchers"])?;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_csv_is_rows(
         "export vouchers",
         &String::from_utf8_lossy(&output.stdout),
         &json_rows(&vouchers, "vouchers"),
     )?;
-    let output = run(&["export", "--data", dir, "vouchers", "--to", "2025-03-03"])?;
+    let output = run("export", &["vouchers", "--to", "2025-03-03"])?;
     assert_csv_is_rows(
         "export --to",
         &String::from_utf8_lossy(&output.stdout),
         &json_rows(&monday, "vouchers"),
     )?;
-    let output = run(&["export", "--data", dir, "balances-of-nothing"])?;
+    let output = run("export", &["balances-of-nothing"])?;
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("choose one of vouchers"), "{output:?}");
     scene.server.stop().await;
     Ok(())
 }
+
+e2e::per_backend!(replay_and_export_rebuild_offline_what_the_server_answers, 2);

@@ -348,9 +348,8 @@ async fn history_dossier_rankings_and_balances_tell_the_contracts_story_with_the
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn as_of_a_position_or_a_date_answers_as_the_ledger_stood_then() -> anyhow::Result<()> {
-    let scene = scene().await?;
+async fn as_of_a_position_or_a_date_answers_as_the_ledger_stood_then(backend: Backend) -> anyhow::Result<()> {
+    let scene = scene_on(backend).await?;
     let client = &scene.client;
     let base = &scene.server.base;
     let auditor = auditor();
@@ -413,6 +412,8 @@ async fn as_of_a_position_or_a_date_answers_as_the_ledger_stood_then() -> anyhow
     scene.server.stop().await;
     Ok(())
 }
+
+e2e::per_backend!(as_of_a_position_or_a_date_answers_as_the_ledger_stood_then, 2);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anomalies_name_their_records_for_the_bureau_and_auditors_only() -> anyhow::Result<()> {
@@ -519,9 +520,10 @@ async fn feed_lines(scene: &Scene, path: &str, bearer: &str) -> anyhow::Result<V
     Ok(all)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_event_feed_streams_every_record_in_order_and_follows_live_appends() -> anyhow::Result<()> {
-    let scene = scene().await?;
+async fn the_event_feed_streams_every_record_in_order_and_follows_live_appends(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let scene = scene_on(backend).await?;
     let client = &scene.client;
     let auditor = auditor();
     let response = open_feed(&scene, "/v1/events?from=1", &auditor, None).await?;
@@ -610,6 +612,8 @@ async fn the_event_feed_streams_every_record_in_order_and_follows_live_appends()
     assert!(ended, "the feed ended with the server");
     Ok(())
 }
+
+e2e::per_backend!(the_event_feed_streams_every_record_in_order_and_follows_live_appends, 2);
 
 /// `replay` and `export` on the store's own flag: `--data DIR` or `--store URL`, like `verify`.
 async fn replay_and_export_rebuild_offline_what_the_server_answers(backend: Backend) -> anyhow::Result<()> {

@@ -597,6 +597,18 @@ async fn the_event_feed_streams_every_record_in_order_and_follows_live_appends(
     assert_eq!(data.len() as u64, scene.head + 2);
     assert_eq!(data[0]["type"], "BudgetAppropriated");
 
+    // An SSE client reconnecting with Last-Event-ID resumes after that event.
+    let resumed = reqwest::Client::new()
+        .get(format!("{}/v1/events?follow=false", scene.server.base))
+        .bearer_auth(&auditor)
+        .header("accept", "text/event-stream")
+        .header("last-event-id", scene.head.to_string())
+        .send()
+        .await?;
+    let text = tokio::time::timeout(GUARD, resumed.text()).await??;
+    let ids: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("id: ")).collect();
+    assert_eq!(ids, [(scene.head + 1).to_string(), (scene.head + 2).to_string()]);
+
     // A follower does not hold up a graceful shutdown: its feed ends.
     tokio::time::timeout(GUARD, scene.server.stop()).await?;
     let mut ended = false;

@@ -218,7 +218,9 @@ impl AsOfCache {
                 .cloned()
         };
         let start = start.map(|entry| (*entry).clone()).unwrap_or_default();
+        let started = std::time::Instant::now();
         let rebuilt = Arc::new(fold_forward(log, start, position).await?);
+        metrics::histogram!("ledger_as_of_rebuild_seconds").record(started.elapsed().as_secs_f64());
         let mut entries = self.lock();
         if !entries.iter().any(|entry| entry.position() == position) {
             entries.push_front(rebuilt.clone());

@@ -110,6 +110,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/events", get(feed::events))
         .route("/v1/admin/clock", post(commands::set_clock))
         .fallback(not_found)
+        .layer(middleware::map_response(problem_for_plain_errors))
         .layer(middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(app)
@@ -117,6 +118,37 @@ pub fn router(app: App) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such route")
+}
+
+/// Errors answered by axum itself (a body over the limit, a path that is not UTF-8, a method the route does
+/// not have) come as plain text: they are answered as problem documents like every other error.
+async fn problem_for_plain_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(crate::error::PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        status if status.is_server_error() => "internal",
+        _ => "invalid_request",
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let text = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&text).trim().to_owned();
+    let detail =
+        if detail.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { detail };
+    let mut problem = ApiError::new(status, code, detail).into_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    problem
 }
 
 /// Liveness: the process answers.
@@ -192,6 +224,9 @@ pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let text =
         std::str::from_utf8(body).map_err(|_| ApiError::bad_request("invalid_json", "body is not UTF-8"))?;
     let text = if text.trim().is_empty() { "{}" } else { text };
+    if !text.trim_start().starts_with('{') {
+        return Err(ApiError::bad_request("invalid_json", "the body must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

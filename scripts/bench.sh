@@ -120,8 +120,10 @@ elapsed=$(($(date +%s) - started))
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 disk=$(df -P "$work" | awk 'NR==2 {print $1}')
 rotational=$(cat "/sys/block/$(basename "$disk" | sed 's/[0-9]*$//')/queue/rotational" 2>/dev/null || echo "?")
+mode=""
+if [ "$quick" = 1 ]; then mode=", --quick"; fi
 machine="nproc=$(nproc), CPU: ${cpu:-unknown}, logs and PostgreSQL on $disk (rotational=$rotational), \
-rustc processes at start: $rustc_busy, $runs runs in ${elapsed}s$([ "$quick" = 1 ] && echo ', --quick')"
+rustc processes at start: $rustc_busy, $runs runs in ${elapsed}s$mode"
 args=(report --results "$results" --machine "$machine")
 if [ -n "$json" ]; then args+=(--json "$json"); fi
 "$bench" "${args[@]}"

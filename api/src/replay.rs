@@ -106,10 +106,9 @@ pub async fn replay(
             break;
         }
         for record in &batch {
-            verifier.check(record)?;
-            let recorded = ledger_proto::decode_record(record).map_err(|error| ReplayError::Decode {
-                position: record.position,
-                reason: error.to_string(),
+            let envelope = verifier.check(record)?;
+            let recorded = ledger_proto::decode_opened(record, envelope).map_err(|error| {
+                ReplayError::Decode { position: record.position, reason: error.to_string() }
             })?;
             if let Until::EndOf(date) = until
                 && recorded.meta.business_date > date

@@ -184,10 +184,9 @@ impl Loaded {
         let mut records = log.read_from(1);
         while let Some(record) = records.next().await {
             let record = record?;
-            verifier.check(&record)?;
-            let recorded = ledger_proto::decode_record(&record).map_err(|error| LoadError::Decode {
-                position: record.position,
-                reason: error.to_string(),
+            let envelope = verifier.check(&record)?;
+            let recorded = ledger_proto::decode_opened(&record, envelope).map_err(|error| {
+                LoadError::Decode { position: record.position, reason: error.to_string() }
             })?;
             let ends_command = record.ends_command;
             pending.push(recorded);

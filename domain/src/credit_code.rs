@@ -96,7 +96,7 @@ impl CreditCode {
 /// [`CreditCodeError::WrongLength`] unless 17 characters, [`CreditCodeError::Lowercase`] or
 /// [`CreditCodeError::InvalidCharacter`] for a character outside the alphabet.
 pub fn check_character(first17: &str) -> Result<char, CreditCodeError> {
-    Ok(check_of(&values(first17, CODE_LENGTH - 1)?))
+    Ok(check_of(&values(first17, CODE_LENGTH - 1)?[..CODE_LENGTH - 1]))
 }
 
 /// The code made of the 17-character body `first17` and its check character.
@@ -108,24 +108,24 @@ pub fn with_check_character(first17: &str) -> Result<CreditCode, CreditCodeError
     Ok(CreditCode(format!("{first17}{check}")))
 }
 
-/// The alphabet values of `code`, which must have `expected` characters.
-fn values(code: &str, expected: usize) -> Result<Vec<u32>, CreditCodeError> {
+/// The alphabet values of `code`, which must have `expected` (at most 18) characters, in the first
+/// `expected` slots (a fixed array: parsing a code allocates nothing but the code itself).
+fn values(code: &str, expected: usize) -> Result<[u32; CODE_LENGTH], CreditCodeError> {
     let length = code.chars().count();
-    if length != expected {
+    if length != expected || expected > CODE_LENGTH {
         return Err(CreditCodeError::WrongLength { code: code.to_owned(), length, expected });
     }
-    code.chars()
-        .enumerate()
-        .map(|(index, character)| {
-            value_of(character).ok_or_else(|| {
-                if value_of(character.to_ascii_uppercase()).is_some() {
-                    CreditCodeError::Lowercase { code: code.to_owned(), character, index }
-                } else {
-                    CreditCodeError::InvalidCharacter { code: code.to_owned(), character, index }
-                }
-            })
-        })
-        .collect()
+    let mut values = [0; CODE_LENGTH];
+    for (index, character) in code.chars().enumerate() {
+        values[index] = value_of(character).ok_or_else(|| {
+            if value_of(character.to_ascii_uppercase()).is_some() {
+                CreditCodeError::Lowercase { code: code.to_owned(), character, index }
+            } else {
+                CreditCodeError::InvalidCharacter { code: code.to_owned(), character, index }
+            }
+        })?;
+    }
+    Ok(values)
 }
 
 /// The value (index in the alphabet) of `character`.

@@ -51,8 +51,9 @@ impl Entry {
 /// The history read model.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    /// The records some trail refers to, by position (each kept once, however many trails name it).
-    entries: HashMap<u64, Entry>,
+    /// The records some trail refers to, in position order (each kept once, however many trails name it):
+    /// a vector searched by position, since records arrive in log order (no hashing, no rehashing).
+    entries: Vec<Entry>,
     by_voucher: HashMap<Uuid, Vec<u64>>,
     by_contract: HashMap<Uuid, Vec<u64>>,
     voucher_of_contract: HashMap<Uuid, Uuid>,
@@ -74,7 +75,13 @@ impl History {
     }
 
     fn resolve(&self, positions: &[u64]) -> Vec<&Entry> {
-        positions.iter().filter_map(|position| self.entries.get(position)).collect()
+        positions
+            .iter()
+            .filter_map(|position| {
+                let index = self.entries.binary_search_by_key(position, |entry| entry.position).ok()?;
+                self.entries.get(index)
+            })
+            .collect()
     }
 
     /// The contracts a record concerns (empty when none).
@@ -178,7 +185,9 @@ impl ReadModel for History {
         for voucher_id in vouchers {
             push_once(self.by_voucher.entry(voucher_id).or_default(), record.position);
         }
-        self.entries.insert(record.position, Entry::of(record));
+        if self.entries.last().is_none_or(|last| last.position < record.position) {
+            self.entries.push(Entry::of(record));
+        }
     }
 }
 

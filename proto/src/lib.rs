@@ -21,4 +21,4 @@ pub mod recorded;
 
 pub use convert::{decode_event, encode_event};
 pub use record::{BreakKind, ChainBreak, ChainVerifier, CodecError, open, record_hash, seal};
-pub use recorded::{RecordMeta, Recorded, decode_record, seal_event};
+pub use recorded::{RecordMeta, Recorded, decode_opened, decode_record, seal_event};

@@ -113,7 +113,15 @@ pub fn seal_event(
 /// out of range, an unknown role or jurisdiction, an invalid credit code, a request digest that is not
 /// 32 bytes, or no actor).
 pub fn decode_record(record: &StoredRecord) -> Result<Recorded, CodecError> {
-    let envelope = open(record)?;
+    decode_opened(record, open(record)?)
+}
+
+/// Decodes a stored record whose envelope was already opened (by [`crate::open`] or by
+/// [`crate::ChainVerifier::check`], which returns it): reading a log decodes each envelope once.
+///
+/// # Errors
+/// As [`decode_record`], less the errors of opening.
+pub fn decode_opened(record: &StoredRecord, envelope: v1::Envelope) -> Result<Recorded, CodecError> {
     let prev_hash = hash_from_bytes(&envelope.prev_hash)?;
     let event = decode_event(&envelope.event_type, envelope.schema_version, &envelope.payload)?;
     let meta = RecordMeta::try_from(envelope)?;

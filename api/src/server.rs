@@ -213,6 +213,12 @@ pub async fn serve(
         shutdown.await;
         closing_sender.send_replace(true);
     };
+    // Answers go out at once: without TCP_NODELAY a small answer can wait for the client's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a connection");
+        }
+    });
     axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
 }
 

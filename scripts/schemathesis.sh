@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+root=$PWD
 venv="${SCHEMATHESIS_VENV:-target/schemathesis-venv}"
+case "$venv" in /*) root_venv="$venv" ;; *) root_venv="$root/$venv" ;; esac
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q schemathesis
@@ -29,12 +31,13 @@ for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>
 status=0
 for role in bureau finance; do
     token=$(./target/debug/voucher-ledger token --role "$role" --jurisdiction guiyang --subject "st-$role")
-    SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts "$venv/bin/schemathesis" run \
+    # Run from the data directory: schemathesis writes a .schemathesis/ cache into its working directory.
+    (cd "$data" && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts" "$root_venv/bin/schemathesis" run \
         "http://127.0.0.1:$port/openapi.json" \
         --checks not_a_server_error,problem_json_on_4xx \
         --exclude-path-regex '^/v1/events' \
         -H "Authorization: Bearer $token" \
-        --max-time "$seconds" --workers 2 --suppress-health-check all || status=$?
+        --max-time "$seconds" --workers 2 --suppress-health-check all) || status=$?
 done
 if grep -q "panicked" "$data/server.log"; then
     echo "schemathesis.sh: the server panicked:" >&2

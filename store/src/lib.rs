@@ -5,6 +5,8 @@
 //! not the current head (fencing), and makes an append durable before it returns.
 
 pub mod file;
+#[cfg(feature = "kurrentdb")]
+pub mod kurrent;
 pub mod postgres;
 
 use std::fmt;

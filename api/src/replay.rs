@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use ledger_proto::ChainVerifier;
+use ledger_proto::{ChainVerifier, Recorded};
 use projections::Projections;
 use store::{EventLog, StoreError};
 
@@ -97,19 +97,9 @@ pub async fn replay(
         Until::Head | Until::EndOf(_) => head,
     };
     let mut replayed = Replayed { projections: Projections::new(), hash: [0; 32], business_date: None, head };
-    let mut verifier = ChainVerifier::new();
-    let mut next = 1;
-    'read: while next <= last {
-        let want = usize::try_from(last - next + 1).unwrap_or(READ_BATCH).min(READ_BATCH);
-        let batch = log.read_batch(next, want).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for record in &batch {
-            let envelope = verifier.check(record)?;
-            let recorded = ledger_proto::decode_opened(record, envelope).map_err(|error| {
-                ReplayError::Decode { position: record.position, reason: error.to_string() }
-            })?;
+    let mut reader = VerifiedReader::new(log, last);
+    'read: while let Some(batch) = reader.next_batch().await? {
+        for recorded in &batch {
             if let Until::EndOf(date) = until
                 && recorded.meta.business_date > date
             {
@@ -117,12 +107,87 @@ pub async fn replay(
             }
             replayed.business_date = Some(recorded.meta.business_date);
             replayed.hash = recorded.hash;
-            replayed.projections.apply(&recorded);
+            replayed.projections.apply(recorded);
         }
-        next += batch.len() as u64;
         progress(Progress { folded: replayed.projections.position(), of: last });
     }
     Ok(replayed)
+}
+
+/// What one batch's verification and decoding gives back: the verifier after it, and the records.
+type Decoding = tokio::task::JoinHandle<(ChainVerifier, Result<Vec<Recorded>, ReplayError>)>;
+
+/// Reads the log from its first record up to `last`, verifying the hash chain and decoding each envelope
+/// once, a batch ahead of its caller: while the caller folds one batch, the next is verified and decoded on
+/// the blocking pool, so a replay keeps two cores busy (DESIGN §6: replay is a tight loop; this splits it in
+/// two stages). Batches come in log order; the first chain break or undecodable record ends the reading with
+/// its error, after the batches before it.
+pub struct VerifiedReader<'a> {
+    log: &'a dyn EventLog,
+    next: u64,
+    last: u64,
+    verifier: Option<ChainVerifier>,
+    decoding: Option<Decoding>,
+}
+
+impl<'a> VerifiedReader<'a> {
+    /// A reader of positions 1 to `last`.
+    pub fn new(log: &'a dyn EventLog, last: u64) -> VerifiedReader<'a> {
+        VerifiedReader { log, next: 1, last, verifier: Some(ChainVerifier::new()), decoding: None }
+    }
+
+    /// Reads the next batch and starts verifying and decoding it (nothing when one is under way or the end is
+    /// reached).
+    async fn start(&mut self) -> Result<(), ReplayError> {
+        if self.decoding.is_some() || self.next > self.last {
+            return Ok(());
+        }
+        let Some(mut verifier) = self.verifier.take() else { return Ok(()) };
+        let want = usize::try_from(self.last - self.next + 1).unwrap_or(READ_BATCH).min(READ_BATCH);
+        let batch = self.log.read_batch(self.next, want).await?;
+        if batch.is_empty() {
+            self.next = self.last + 1;
+            self.verifier = Some(verifier);
+            return Ok(());
+        }
+        self.next += batch.len() as u64;
+        self.decoding = Some(tokio::task::spawn_blocking(move || {
+            let mut records = Vec::with_capacity(batch.len());
+            for record in &batch {
+                let envelope = match verifier.check(record) {
+                    Ok(envelope) => envelope,
+                    Err(error) => return (verifier, Err(ReplayError::Chain(error))),
+                };
+                match ledger_proto::decode_opened(record, envelope) {
+                    Ok(recorded) => records.push(recorded),
+                    Err(error) => {
+                        let error =
+                            ReplayError::Decode { position: record.position, reason: error.to_string() };
+                        return (verifier, Err(error));
+                    }
+                }
+            }
+            (verifier, Ok(records))
+        }));
+        Ok(())
+    }
+
+    /// The next batch of verified, decoded records in log order; `None` after the last.
+    ///
+    /// # Errors
+    /// See [`ReplayError`]; after an error the reader yields nothing more.
+    pub async fn next_batch(&mut self) -> Result<Option<Vec<Recorded>>, ReplayError> {
+        self.start().await?;
+        let Some(decoding) = self.decoding.take() else { return Ok(None) };
+        let (verifier, records) = decoding
+            .await
+            .map_err(|error| ReplayError::Store(StoreError::Unavailable(std::io::Error::other(error))))?;
+        let records = records?;
+        self.verifier = Some(verifier);
+        // Verify and decode the next batch while the caller folds this one.
+        self.start().await?;
+        Ok(Some(records))
+    }
 }
 
 /// Folds the records after `from`'s position up to `position` into `from` (no chain check: the service

@@ -160,6 +160,19 @@ pub enum LoadError {
     Decode { position: u64, reason: String },
 }
 
+impl From<crate::replay::ReplayError> for LoadError {
+    fn from(error: crate::replay::ReplayError) -> LoadError {
+        match error {
+            crate::replay::ReplayError::Store(error) => LoadError::Store(error),
+            crate::replay::ReplayError::Chain(error) => LoadError::Chain(error),
+            crate::replay::ReplayError::Decode { position, reason } => LoadError::Decode { position, reason },
+            crate::replay::ReplayError::PastHead { asked, head } => {
+                LoadError::Decode { position: asked, reason: format!("the log ends at position {head}") }
+            }
+        }
+    }
+}
+
 impl Loaded {
     /// An empty ledger.
     pub fn empty() -> Loaded {
@@ -177,21 +190,18 @@ impl Loaded {
     /// # Errors
     /// A store error, a chain break or an undecodable record: the log is not trusted then.
     pub async fn from_log(log: &dyn EventLog) -> Result<Loaded, LoadError> {
-        use futures::StreamExt;
         let mut loaded = Loaded::empty();
-        let mut verifier = ledger_proto::ChainVerifier::new();
         let mut pending: Vec<Recorded> = Vec::new();
-        let mut records = log.read_from(1);
-        while let Some(record) = records.next().await {
-            let record = record?;
-            let envelope = verifier.check(&record)?;
-            let recorded = ledger_proto::decode_opened(&record, envelope).map_err(|error| {
-                LoadError::Decode { position: record.position, reason: error.to_string() }
-            })?;
-            let ends_command = record.ends_command;
-            pending.push(recorded);
-            if ends_command {
-                loaded.fold_command(std::mem::take(&mut pending));
+        let head = log.head().await?.position;
+        // Verified and decoded a batch ahead, on another core, while this folds.
+        let mut reader = crate::replay::VerifiedReader::new(log, head);
+        while let Some(batch) = reader.next_batch().await.map_err(LoadError::from)? {
+            for recorded in batch {
+                let ends_command = recorded.ends_command;
+                pending.push(recorded);
+                if ends_command {
+                    loaded.fold_command(std::mem::take(&mut pending));
+                }
             }
         }
         if let Some(last) = pending.last() {

@@ -8,10 +8,19 @@
 # VOUCHER_LEDGER_TEST_POSTGRES_URL set beforehand: use that server instead (a role that may create
 # databases); the crash tests then skip. No PostgreSQL at all: its tests print that they were skipped, unless
 # VOUCHER_LEDGER_REQUIRE_POSTGRES=1 (.ci/run), where this script fails instead.
+#
+# KURRENTDB_URL=kurrentdb://host:2113?tls=false set: the KurrentDB backend is built in (feature kurrentdb) and
+# the conformance suite and the per-backend HTTP tests run on that server too, each in a fresh stream.
+# Unset: the KurrentDB tests print that they were skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --locked --workspace --bins
+features=()
+if [ -n "${KURRENTDB_URL:-}" ]; then
+    features=(--features api/kurrentdb,e2e/kurrentdb)
+fi
+
+cargo build --locked --workspace --bins "${features[@]}"
 
 pg_dir=""
 stop_cluster() {
@@ -37,5 +46,5 @@ if [ -z "${VOUCHER_LEDGER_TEST_POSTGRES_URL:-}" ]; then
     fi
 fi
 
-cargo test --locked --workspace --all-targets "$@"
+cargo test --locked --workspace --all-targets "${features[@]}" "$@"
 cargo test --locked --workspace --doc

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod replay;
+pub mod replica;
 pub mod sample;
 pub mod server;
 pub mod verify;

@@ -49,7 +49,7 @@ enum CliCommand {
         #[arg(long, default_value = "./data")]
         data: PathBuf,
         /// Another store instead of --data: postgres://user:password@host:port/dbname (the password may come
-        /// from PGPASSWORD instead).
+        /// from PGPASSWORD instead), or kurrentdb://host:2113?tls=false&ledger=NAME (build feature kurrentdb).
         #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
         store: Option<StoreSpec>,
         /// Address to listen on.
@@ -64,13 +64,17 @@ enum CliCommand {
         /// Without VOUCHER_LEDGER_JWT_SECRET: generate a key and print it (development only).
         #[arg(long)]
         dev: bool,
+        /// A read-only replica: open the store read-only, follow the log into the read models, refuse
+        /// commands (405 read_only_replica). For extra API nodes beside the one writer.
+        #[arg(long)]
+        read_only: bool,
     },
     /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact).
     Verify {
         /// The embedded store's directory.
         #[arg(long, default_value = "./data")]
         data: PathBuf,
-        /// Another store instead of --data: postgres://...
+        /// Another store instead of --data: postgres://... or kurrentdb://...
         #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
         store: Option<StoreSpec>,
     },
@@ -80,7 +84,7 @@ enum CliCommand {
         /// The embedded store's directory.
         #[arg(long, default_value = "./data")]
         data: PathBuf,
-        /// Another store instead of --data: postgres://...
+        /// Another store instead of --data: postgres://... or kurrentdb://...
         #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
         store: Option<StoreSpec>,
         /// Stop after this log position (a number) or at the end of this business date (YYYY-MM-DD).
@@ -96,7 +100,7 @@ enum CliCommand {
         /// The embedded store's directory.
         #[arg(long, default_value = "./data")]
         data: PathBuf,
-        /// Another store instead of --data: postgres://...
+        /// Another store instead of --data: postgres://... or kurrentdb://...
         #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
         store: Option<StoreSpec>,
         /// As of this log position (a number) or the end of this business date (YYYY-MM-DD).
@@ -108,10 +112,11 @@ enum CliCommand {
     },
     /// Copy a ledger into an empty store of another backend (same bytes and hashes) and verify the copy.
     MigrateStore {
-        /// The source: a data directory or postgres://... (read-only; a server may keep running on it).
+        /// The source: a data directory, postgres://... or kurrentdb://... (read-only; a server may keep
+        /// running on it).
         #[arg(long)]
         from: StoreSpec,
-        /// The empty target: postgres://... or a data directory.
+        /// The empty target: postgres://..., kurrentdb://... or a data directory.
         #[arg(long)]
         to: StoreSpec,
     },
@@ -121,7 +126,7 @@ enum CliCommand {
         /// The embedded store's directory (must hold no ledger yet).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
-        /// Another store instead of --data: postgres://...
+        /// Another store instead of --data: postgres://... or kurrentdb://...
         #[arg(long)]
         store: Option<StoreSpec>,
         #[arg(long, default_value_t = 2025)]
@@ -138,7 +143,7 @@ enum CliCommand {
     Sample {
         #[arg(long, default_value = "./data")]
         data: PathBuf,
-        /// Another store instead of --data: postgres://...
+        /// Another store instead of --data: postgres://... or kurrentdb://...
         #[arg(long)]
         store: Option<StoreSpec>,
         /// A recorded sample to recompute and compare.
@@ -207,7 +212,7 @@ fn init_tracing(format: LogFormat) {
 
 fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
     match command {
-        CliCommand::Serve { data, store, listen, clock, now, dev } => {
+        CliCommand::Serve { data, store, listen, clock, now, dev, read_only } => {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
                 (ClockMode::System, Some(_)) => bail!("--now needs --clock manual"),
@@ -217,7 +222,11 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             let auth = authenticator(dev)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));
-            runtime.block_on(serve(store, listen, clock, auth))?;
+            if read_only {
+                runtime.block_on(serve_replica(store, listen, clock, auth))?;
+            } else {
+                runtime.block_on(serve(store, listen, clock, auth))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         CliCommand::Verify { data, store } => {
@@ -490,6 +499,23 @@ async fn serve(
     let head = ledger.app.shared.head.borrow().position;
     eprintln!("voucher-ledger listening on http://{address} (store {store}, head {head})");
     api::server::serve(listener, ledger.app, shutdown_signal()).await?;
+    eprintln!("voucher-ledger stopped");
+    Ok(())
+}
+
+async fn serve_replica(
+    store: StoreSpec,
+    listen: SocketAddr,
+    clock: Clock,
+    auth: Authenticator,
+) -> anyhow::Result<()> {
+    let app = api::replica::open(&store, auth, clock).await?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let address = listener.local_addr()?;
+    let head = app.shared.head.borrow().position;
+    eprintln!("voucher-ledger listening on http://{address} (read-only replica of {store}, head {head})");
+    api::replica::serve(listener, app, shutdown_signal()).await?;
     eprintln!("voucher-ledger stopped");
     Ok(())
 }

@@ -57,6 +57,9 @@ pub enum StoreSpec {
     File(PathBuf),
     /// A PostgreSQL database: `postgres://user:password@host:port/dbname` (or `postgresql://`).
     Postgres(String),
+    /// A KurrentDB (EventStoreDB) server: `kurrentdb://host:2113?tls=false&ledger=NAME` (also `esdb://`,
+    /// `kurrent://`, `kdb://` and their `+discover` forms). Opening it needs the `kurrentdb` feature.
+    Kurrent(String),
 }
 
 impl StoreSpec {
@@ -68,11 +71,18 @@ impl StoreSpec {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             return Ok(StoreSpec::Postgres(text.to_owned()));
         }
+        if let Some((scheme, _)) = text.split_once("://")
+            && KURRENT_SCHEMES.contains(&scheme.to_ascii_lowercase().as_str())
+        {
+            return Ok(StoreSpec::Kurrent(text.to_owned()));
+        }
         if let Some(path) = text.strip_prefix("file://").or_else(|| text.strip_prefix("file:")) {
             return Ok(StoreSpec::File(PathBuf::from(path)));
         }
         if let Some((scheme, _)) = text.split_once("://") {
-            return Err(format!("unknown store scheme {scheme:?}: use postgres://... or a directory"));
+            return Err(format!(
+                "unknown store scheme {scheme:?}: use postgres://..., kurrentdb://... or a directory"
+            ));
         }
         if text.is_empty() {
             return Err("empty store".into());
@@ -85,6 +95,7 @@ impl StoreSpec {
         match self {
             StoreSpec::File(dir) => format!("file:{}", dir.display()),
             StoreSpec::Postgres(url) => store::postgres::describe_url(url),
+            StoreSpec::Kurrent(url) => describe_kurrent_url(url),
         }
     }
 }
@@ -107,6 +118,45 @@ impl fmt::Debug for StoreSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "StoreSpec({})", self.describe())
     }
+}
+
+/// The URL schemes of a KurrentDB store (those the `kurrentdb` client accepts).
+const KURRENT_SCHEMES: [&str; 8] = [
+    "kurrentdb",
+    "kurrentdb+discover",
+    "kurrent",
+    "kurrent+discover",
+    "kdb",
+    "kdb+discover",
+    "esdb",
+    "esdb+discover",
+];
+
+/// A KurrentDB URL without its user and password.
+fn describe_kurrent_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            format!("{scheme}://{}", rest.rsplit_once('@').map_or(rest, |(_, hosts)| hosts))
+        }
+        None => "<invalid KurrentDB URL>".into(),
+    }
+}
+
+#[cfg(feature = "kurrentdb")]
+async fn open_kurrent(url: &str, access: Access) -> Result<OpenedStore, StoreError> {
+    let log = match access {
+        Access::Write => store::kurrent::KurrentLog::open(url).await?,
+        Access::ReadOnly => store::kurrent::KurrentLog::open_read_only(url).await?,
+    };
+    Ok(OpenedStore { log: Arc::new(log), recovery: Recovery::default() })
+}
+
+#[cfg(not(feature = "kurrentdb"))]
+async fn open_kurrent(url: &str, _access: Access) -> Result<OpenedStore, StoreError> {
+    Err(StoreError::Unavailable(std::io::Error::other(format!(
+        "{}: this build has no KurrentDB support; rebuild with `cargo build --features kurrentdb`",
+        describe_kurrent_url(url)
+    ))))
 }
 
 /// How a store is opened.
@@ -161,6 +211,7 @@ pub async fn open_store(spec: &StoreSpec, access: Access) -> Result<OpenedStore,
             log: Arc::new(PgLog::open_read_only(url).await?),
             recovery: Recovery::default(),
         }),
+        (StoreSpec::Kurrent(url), access) => open_kurrent(url, access).await,
     }
 }
 

@@ -43,7 +43,7 @@ impl fmt::Display for Verdict {
 pub async fn verify_store(spec: &StoreSpec) -> Result<Verdict, store::StoreError> {
     match spec {
         StoreSpec::File(dir) => verify_dir(dir).await,
-        StoreSpec::Postgres(_) => {
+        StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => {
             let store = open_store(spec, Access::ReadOnly).await?;
             verify_log(store.log.as_ref()).await
         }

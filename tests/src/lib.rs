@@ -114,7 +114,7 @@ impl ServerProcess {
         command.arg("serve");
         match store {
             StoreSpec::File(data) => command.arg("--data").arg(data),
-            StoreSpec::Postgres(url) => command.arg("--store").arg(url),
+            StoreSpec::Postgres(url) | StoreSpec::Kurrent(url) => command.arg("--store").arg(url),
         };
         let mut child = command
             .env_remove("VOUCHER_LEDGER_STORE")
@@ -146,7 +146,7 @@ impl ServerProcess {
                 base: format!("http://{address}"),
                 data: match store {
                     StoreSpec::File(data) => data.clone(),
-                    StoreSpec::Postgres(_) => PathBuf::new(),
+                    StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => PathBuf::new(),
                 },
                 store: store.clone(),
                 child,
@@ -414,7 +414,7 @@ pub fn run_verify_on(store: &StoreSpec) -> anyhow::Result<Verification> {
     command.arg("verify");
     match store {
         StoreSpec::File(data) => command.arg("--data").arg(data),
-        StoreSpec::Postgres(url) => command.arg("--store").arg(url),
+        StoreSpec::Postgres(url) | StoreSpec::Kurrent(url) => command.arg("--store").arg(url),
     };
     let output = command
         .env_remove("VOUCHER_LEDGER_STORE")
@@ -484,6 +484,22 @@ pub enum Backend {
     File,
     /// PostgreSQL (`--store postgres://...`).
     Postgres,
+    /// KurrentDB (`--store kurrentdb://...`), when [`KURRENTDB_URL_VARIABLE`] names a server.
+    Kurrent,
+}
+
+/// The variable holding the URL of a KurrentDB server (`kurrentdb://host:2113?tls=false`) the KurrentDB
+/// tests run on, each in a fresh stream. Unset: they print that they were skipped.
+pub const KURRENTDB_URL_VARIABLE: &str = "KURRENTDB_URL";
+
+/// True when the tests were built with the `kurrentdb` feature (the backend compiled in).
+fn kurrentdb_built_in() -> bool {
+    cfg!(feature = "kurrentdb")
+}
+
+/// The KurrentDB server's URL, when set.
+pub fn kurrentdb_url() -> Option<String> {
+    std::env::var(KURRENTDB_URL_VARIABLE).ok().filter(|url| !url.is_empty())
 }
 
 fn required() -> bool {
@@ -499,6 +515,23 @@ fn required() -> bool {
 pub fn backend_available(backend: Backend, test: &str) -> bool {
     match backend {
         Backend::File => true,
+        Backend::Kurrent if kurrentdb_url().is_some() => {
+            assert!(
+                kurrentdb_built_in(),
+                "{test}: {KURRENTDB_URL_VARIABLE} is set but the tests were built without KurrentDB support: \
+                 run scripts/test.sh (it adds --features kurrentdb when {KURRENTDB_URL_VARIABLE} is set)"
+            );
+            true
+        }
+        Backend::Kurrent => {
+            eprintln!(
+                "\n**********************************************************************\n\
+                 *** SKIPPED {test}: no KurrentDB server ({KURRENTDB_URL_VARIABLE} is not set;\n\
+                 *** KURRENTDB_URL=kurrentdb://host:2113?tls=false scripts/test.sh runs it)\n\
+                 **********************************************************************\n"
+            );
+            false
+        }
         Backend::Postgres if std::env::var(POSTGRES_URL_VARIABLE).is_ok_and(|url| !url.is_empty()) => true,
         Backend::Postgres => {
             assert!(
@@ -594,6 +627,18 @@ impl TestStore {
                     database: None,
                 })
             }
+            Backend::Kurrent => {
+                let url = kurrentdb_url().with_context(|| format!("{KURRENTDB_URL_VARIABLE} is not set"))?;
+                // A fresh stream (ledger) per test on the one server.
+                let separator = if url.contains('?') { '&' } else { '?' };
+                let name = format!("test{}", uuid::Uuid::now_v7().simple());
+                Ok(TestStore {
+                    backend,
+                    spec: StoreSpec::Kurrent(format!("{url}{separator}ledger={name}")),
+                    _dir: None,
+                    database: None,
+                })
+            }
             Backend::Postgres => {
                 let admin = std::env::var(POSTGRES_URL_VARIABLE)
                     .with_context(|| format!("{POSTGRES_URL_VARIABLE} is not set"))?;
@@ -623,7 +668,9 @@ impl TestStore {
     pub fn data_dir(&self) -> &Path {
         match &self.spec {
             StoreSpec::File(dir) => dir,
-            StoreSpec::Postgres(_) => panic!("a PostgreSQL store has no data directory"),
+            StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => {
+                panic!("a database store has no data directory")
+            }
         }
     }
 }
@@ -681,8 +728,9 @@ impl TestOutcome for anyhow::Result<()> {
     }
 }
 
-/// Instantiates `async fn scenario(backend: Backend)` once per backend, as the tests `scenario::file` and
-/// `scenario::postgres` (skipped loudly without a server, failing when PostgreSQL is required). The worker
+/// Instantiates `async fn scenario(backend: Backend)` once per backend, as the tests `scenario::file`,
+/// `scenario::postgres` (skipped loudly without a server, failing when PostgreSQL is required) and
+/// `scenario::kurrentdb` (skipped loudly unless `KURRENTDB_URL` is set). The worker
 /// thread count of the multi-threaded runtime is the second argument.
 #[macro_export]
 macro_rules! per_backend {
@@ -702,6 +750,17 @@ macro_rules! per_backend {
                     return Ok(());
                 }
                 $crate::TestOutcome::into_result(super::$scenario($crate::Backend::Postgres).await)
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn kurrentdb() -> anyhow::Result<()> {
+                if !$crate::backend_available(
+                    $crate::Backend::Kurrent,
+                    concat!(module_path!(), "::kurrentdb"),
+                ) {
+                    return Ok(());
+                }
+                $crate::TestOutcome::into_result(super::$scenario($crate::Backend::Kurrent).await)
             }
         }
     };

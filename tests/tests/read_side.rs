@@ -635,7 +635,7 @@ async fn replay_and_export_rebuild_offline_what_the_server_answers(backend: Back
     let monday = read(client, "/v1/vouchers?as_of_date=2025-03-03", Some(&auditor())).await?;
     let store_flag: Vec<String> = match &scene.store.spec {
         StoreSpec::File(dir) => vec!["--data".into(), dir.display().to_string()],
-        StoreSpec::Postgres(url) => vec!["--store".into(), url.clone()],
+        StoreSpec::Postgres(url) | StoreSpec::Kurrent(url) => vec!["--store".into(), url.clone()],
     };
     let run = |command: &str, args: &[&str]| {
         std::process::Command::new(e2e::binary())

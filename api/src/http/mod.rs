@@ -157,13 +157,19 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the log is open and the read models have folded up to its head.
+/// Readiness: the store answers (within two seconds) and the read models have folded up to its head.
 #[utoipa::path(get, path = "/readyz", responses((status = 200), (status = 503)))]
 pub async fn readyz(State(app): State<App>) -> Response {
     let head = app.shared.head.borrow().position;
     let folded = app.shared.projections.read().map(|p| p.position()).unwrap_or(0);
-    let body = serde_json::json!({ "ready": folded == head, "head": head, "projections_position": folded });
-    let status = if folded == head { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    // A database store (PostgreSQL, KurrentDB) can become unreachable while serving: not ready meanwhile.
+    let store_reachable =
+        matches!(tokio::time::timeout(std::time::Duration::from_secs(2), app.log.head()).await, Ok(Ok(_)));
+    let ready = folded == head && store_reachable;
+    let body = serde_json::json!({
+        "ready": ready, "head": head, "projections_position": folded, "store_reachable": store_reachable
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(body)).into_response()
 }
 

@@ -1,0 +1,141 @@
+//! `serve --read-only`: a replica beside the writer follows the log into its read models and refuses
+//! commands; on the file log it is refused at start. Runs on PostgreSQL (skipped loudly without a server,
+//! failing when PostgreSQL is required) and on KurrentDB when `KURRENTDB_URL` is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use api::server::StoreSpec;
+use domain::{Jurisdiction, Role};
+use e2e::{Backend, Client, MORNING, SECRET, ServerProcess, TestStore, backend_available, binary, token};
+use serde_json::json;
+
+/// A `serve --read-only` child, killed when dropped.
+struct Replica {
+    base: String,
+    child: Child,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn replica_command(store: &StoreSpec) -> Command {
+    let mut command = Command::new(binary());
+    command.args(["serve", "--read-only"]);
+    match store {
+        StoreSpec::File(dir) => command.arg("--data").arg(dir),
+        StoreSpec::Postgres(url) | StoreSpec::Kurrent(url) => command.arg("--store").arg(url),
+    };
+    command
+        .env_remove("VOUCHER_LEDGER_STORE")
+        .args(["--listen", "127.0.0.1:0", "--clock", "manual", "--now", MORNING])
+        .env("VOUCHER_LEDGER_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    command
+}
+
+fn start_replica(store: &StoreSpec) -> anyhow::Result<Replica> {
+    let mut child = replica_command(store).stderr(Stdio::piped()).spawn().context("spawning the replica")?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let _ = sender.send(Ok(rest.split_whitespace().next().unwrap_or_default().to_owned()));
+            }
+            seen.push(line);
+        }
+        let _ = sender.send(Err(seen.join("\n")));
+    });
+    match receiver.recv_timeout(Duration::from_secs(30)) {
+        Ok(Ok(address)) => Ok(Replica { base: format!("http://{address}"), child }),
+        Ok(Err(output)) => bail!("the replica did not start:\n{output}"),
+        Err(_) => {
+            let _ = child.kill();
+            bail!("the replica did not start within 30 s")
+        }
+    }
+}
+
+async fn a_replica_follows_the_writer_and_refuses_commands(backend: Backend) {
+    let store = TestStore::new(backend).await.expect("store");
+    let writer = ServerProcess::start_on(&store.spec, MORNING).expect("writer");
+    let writer_client = Client::new(&writer.base);
+    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
+    let first = writer_client
+        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "100.00" }))
+        .await
+        .expect("post");
+    assert_eq!(first.status, 201, "{first:?}");
+
+    let replica = start_replica(&store.spec).expect("replica");
+    let client = Client::new(&replica.base);
+    let budget = client.get("/v1/budgets/guiyang/2025", Some(&finance)).await.expect("get");
+    assert_eq!(budget.status, 200, "{budget:?}");
+    assert_eq!(budget.body["appropriated"], "100.00", "{budget:?}");
+
+    // A command on the writer reaches the replica's read models.
+    let second = writer_client
+        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "23.45" }))
+        .await
+        .expect("post");
+    assert_eq!(second.status, 201, "{second:?}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let budget = client.get("/v1/budgets/guiyang/2025", Some(&finance)).await.expect("get");
+        if budget.body["appropriated"] == "123.45" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replica did not follow: {budget:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ready = client.get("/readyz", None).await.expect("readyz");
+    assert_eq!(ready.status, 200, "{ready:?}");
+
+    // Commands are refused, as problem+json, and append nothing.
+    let refused = client
+        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "1.00" }))
+        .await
+        .expect("post");
+    assert_eq!(refused.status, 405, "{refused:?}");
+    assert_eq!(refused.code(), "read_only_replica", "{refused:?}");
+    assert!(refused.content_type.starts_with("application/problem+json"), "{refused:?}");
+    let budget = writer_client.get("/v1/budgets/guiyang/2025", Some(&finance)).await.expect("get");
+    assert_eq!(budget.body["appropriated"], "123.45", "{budget:?}");
+    drop(replica);
+    writer.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_on_postgres_follows_the_writer_and_refuses_commands() {
+    if backend_available(Backend::Postgres, "a_replica_on_postgres_follows_the_writer_and_refuses_commands") {
+        a_replica_follows_the_writer_and_refuses_commands(Backend::Postgres).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_on_kurrentdb_follows_the_writer_and_refuses_commands() {
+    if backend_available(Backend::Kurrent, "a_replica_on_kurrentdb_follows_the_writer_and_refuses_commands") {
+        a_replica_follows_the_writer_and_refuses_commands(Backend::Kurrent).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_on_the_file_log_is_refused_at_start() {
+    let store = TestStore::new(Backend::File).await.expect("store");
+    let output = replica_command(&store.spec).output().expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("read-only replica follows a shared store"), "{stderr}");
+}

@@ -295,10 +295,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 anyhow::Ok(api::demo::run_on(opened.log, options).await?)
             })?;
             println!("demo: wrote {} records into {store} (seed {seed})", summary.head_position);
-            println!(
-                "  commands accepted={} refused={} (some refusals are part of the story)",
-                summary.accepted, summary.refused
-            );
+            println!("  commands accepted={} refused={}", summary.accepted, summary.refused);
             for (event_type, count) in &summary.events_by_type {
                 println!("  {event_type:<30} {count}");
             }

@@ -75,7 +75,7 @@ pub fn event_fields(event: &Event) -> Result<Value, serde_json::Error> {
     })
 }
 
-fn jurisdiction_path(text: &str) -> Result<Jurisdiction, ApiError> {
+pub(crate) fn jurisdiction_path(text: &str) -> Result<Jurisdiction, ApiError> {
     text.parse()
         .map_err(|error: domain::UnknownName| ApiError::bad_request("invalid_path", error.to_string()))
 }

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use domain::{Actor, Role};
+use domain::Role;
 use serde_json::{Value, json};
 
 use super::commands::{credit_code_path, uuid_path};
@@ -12,10 +12,6 @@ use super::queries::may_read;
 use super::read::{ReadOptions, Rows, respond, snapshot, to_json};
 use super::{App, Authenticated};
 use crate::error::{ApiError, Problem};
-
-fn forbidden(actor: &Actor) -> ApiError {
-    ApiError::forbidden(format!("role {} may not read this", actor.role))
-}
 
 /// A provider's application, standing, admission announcement, objections and referrals. Readable by the
 /// provider itself, staff of its jurisdiction and auditors.
@@ -35,7 +31,7 @@ pub async fn provider(
             ApiError::not_found("provider_not_found", format!("provider {credit_code} does not exist"))
         })?;
         if !may_read(&actor, view.application.jurisdiction, Some(&credit_code)) {
-            return Err(forbidden(&actor));
+            return Err(super::queries::forbidden_read(&actor));
         }
         let mut body = to_json(view);
         body["objections"] = to_json(&lifecycle.objections(&view.objections));
@@ -63,10 +59,8 @@ pub async fn contract(
             ApiError::not_found("contract_not_found", format!("contract {contract_id} does not exist"))
         })?;
         let terms = &view.terms;
-        if !(may_read(&actor, terms.jurisdiction, Some(&terms.applicant))
-            || may_read(&actor, terms.jurisdiction, Some(&terms.provider)))
-        {
-            return Err(forbidden(&actor));
+        if !super::queries::may_read_contract(&actor, terms) {
+            return Err(super::queries::forbidden_read(&actor));
         }
         let mut body = to_json(view);
         body["position"] = json!(projections.position());
@@ -97,7 +91,7 @@ pub async fn redemption(
         if !(may_read(&actor, view.jurisdiction, Some(&view.provider))
             || may_read(&actor, view.jurisdiction, applicant))
         {
-            return Err(forbidden(&actor));
+            return Err(super::queries::forbidden_read(&actor));
         }
         let mut body = to_json(view);
         body["objections"] = to_json(&lifecycle.objections(&view.objections));
@@ -168,7 +162,7 @@ pub async fn sample(
         })?;
         let allowed = actor.role == Role::Auditor || actor.is(Role::Bureau, view.jurisdiction);
         if !allowed {
-            return Err(forbidden(&actor));
+            return Err(super::queries::forbidden_read(&actor));
         }
         let mut body = to_json(view);
         body["position"] = json!(projections.position());

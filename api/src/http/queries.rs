@@ -8,6 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::commands::{credit_code_path, jurisdiction_path, uuid_path};
+
 use super::read::{ReadOptions, Rows, respond, snapshot, to_json};
 use super::{App, Authenticated};
 use crate::error::{ApiError, Problem};
@@ -37,25 +39,18 @@ pub fn require_read(
     jurisdiction: Jurisdiction,
     owner: Option<&CreditCode>,
 ) -> Result<(), ApiError> {
-    if may_read(actor, jurisdiction, owner) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!("role {} may not read this", actor.role)))
-    }
+    if may_read(actor, jurisdiction, owner) { Ok(()) } else { Err(forbidden_read(actor)) }
 }
 
-fn parse_uuid(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text)
-        .map_err(|_| ApiError::bad_request("invalid_path", format!("\"{text}\" is not a UUID")))
+/// The 403 answered when an actor may not read something.
+pub fn forbidden_read(actor: &domain::Actor) -> ApiError {
+    ApiError::forbidden(format!("role {} may not read this", actor.role))
 }
 
-fn parse_jurisdiction(text: &str) -> Result<Jurisdiction, ApiError> {
-    text.parse()
-        .map_err(|error: domain::UnknownName| ApiError::bad_request("invalid_path", error.to_string()))
-}
-
-fn parse_credit_code(text: &str) -> Result<CreditCode, ApiError> {
-    CreditCode::parse(text).map_err(|error| ApiError::bad_request("invalid_credit_code", error.to_string()))
+/// A contract is readable by either of its parties, staff of its jurisdiction and auditors.
+pub fn may_read_contract(actor: &domain::Actor, terms: &domain::event::ContractTerms) -> bool {
+    may_read(actor, terms.jurisdiction, Some(&terms.applicant))
+        || may_read(actor, terms.jurisdiction, Some(&terms.provider))
 }
 
 /// A voucher with its balances.
@@ -68,7 +63,7 @@ pub async fn voucher(
     Authenticated(actor): Authenticated,
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
-    let voucher_id = parse_uuid(&voucher_id)?;
+    let voucher_id = uuid_path(&voucher_id)?;
     let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let (view, _, _) = projections.balances.voucher(voucher_id).ok_or_else(|| {
             ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
@@ -90,7 +85,7 @@ pub async fn applicant(
     Authenticated(actor): Authenticated,
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
-    let credit_code = parse_credit_code(&credit_code)?;
+    let credit_code = credit_code_path(&credit_code)?;
     let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let view = projections.applicants.get(&credit_code).ok_or_else(|| {
             ApiError::not_found("applicant_not_found", format!("applicant {credit_code} is not registered"))
@@ -124,7 +119,7 @@ pub async fn issued(
     Authenticated(actor): Authenticated,
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
-    let credit_code = parse_credit_code(&credit_code)?;
+    let credit_code = credit_code_path(&credit_code)?;
     let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let jurisdiction =
             projections.applicants.get(&credit_code).map(|view| view.registration.jurisdiction).ok_or_else(
@@ -158,7 +153,7 @@ pub async fn batch(
     Authenticated(_actor): Authenticated,
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
-    let batch_id = parse_uuid(&batch_id)?;
+    let batch_id = uuid_path(&batch_id)?;
     let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let mut body = views::batch_row(projections, batch_id).ok_or_else(|| {
             ApiError::not_found("batch_not_found", format!("batch {batch_id} does not exist"))
@@ -179,7 +174,7 @@ pub async fn budget(
     Authenticated(actor): Authenticated,
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
-    let jurisdiction = parse_jurisdiction(&jurisdiction)?;
+    let jurisdiction = jurisdiction_path(&jurisdiction)?;
     require_read(&actor, jurisdiction, None)?;
     let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let mut body = views::budget_row(projections, jurisdiction, fiscal_year).ok_or_else(|| {
@@ -202,7 +197,7 @@ pub async fn trial_balance(
     Authenticated(actor): Authenticated,
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
-    let jurisdiction = parse_jurisdiction(&jurisdiction)?;
+    let jurisdiction = jurisdiction_path(&jurisdiction)?;
     require_read(&actor, jurisdiction, None)?;
     let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let (_, total) = projections.balances.trial_balance(jurisdiction);

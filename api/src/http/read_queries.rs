@@ -55,10 +55,6 @@ impl Filters {
     }
 }
 
-fn forbidden(actor: &domain::Actor) -> ApiError {
-    ApiError::forbidden(format!("role {} may not read this", actor.role))
-}
-
 fn jurisdiction_of(row: &Value) -> Option<Jurisdiction> {
     serde_json::from_value(row["jurisdiction"].clone()).ok()
 }
@@ -276,10 +272,8 @@ pub async fn dossier(
             ApiError::not_found("contract_not_found", format!("contract {contract_id} does not exist"))
         })?;
         let terms = &view.terms;
-        if !(may_read(&actor, terms.jurisdiction, Some(&terms.applicant))
-            || may_read(&actor, terms.jurisdiction, Some(&terms.provider)))
-        {
-            return Err(forbidden(&actor));
+        if !super::queries::may_read_contract(&actor, terms) {
+            return Err(super::queries::forbidden_read(&actor));
         }
         Ok(dossier_json(projections, contract_id))
     })?;
@@ -463,7 +457,7 @@ pub async fn anomalies(
     let own = match (actor.role, actor.jurisdiction) {
         (Role::Auditor, _) => None,
         (Role::Bureau, Some(jurisdiction)) => Some(jurisdiction),
-        _ => return Err(forbidden(&actor)),
+        _ => return Err(super::queries::forbidden_read(&actor)),
     };
     let body = snapshot(&app, options.as_of).await?.read(|projections| {
         let mut rows = views::anomalies(projections);

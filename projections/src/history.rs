@@ -5,6 +5,10 @@
 //! for, their redemptions, the announcement lists and objections that concerned those redemptions, the
 //! disbursements, clawbacks and recoveries, and the audit samples and findings on the contracts. A contract's
 //! history is the same, seen from the contract.
+//!
+//! The model keeps positions only (a few bytes per link): the records themselves are in the log, and a query
+//! reads the handful a trail names from it (`api::http::read_queries`), so an auditor sees the stored bytes'
+//! own hashes, not a copy, and the model does not hold a second copy of every record in memory.
 
 use std::collections::HashMap;
 
@@ -32,7 +36,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn of(record: &Recorded) -> Entry {
+    /// The entry of a record read back from the log.
+    pub fn of(record: &Recorded) -> Entry {
         Entry {
             position: record.position,
             hash: record.hash,
@@ -51,9 +56,6 @@ impl Entry {
 /// The history read model.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    /// The records some trail refers to, in position order (each kept once, however many trails name it):
-    /// a vector searched by position, since records arrive in log order (no hashing, no rehashing).
-    entries: Vec<Entry>,
     by_voucher: HashMap<Uuid, Vec<u64>>,
     by_contract: HashMap<Uuid, Vec<u64>>,
     voucher_of_contract: HashMap<Uuid, Uuid>,
@@ -64,24 +66,14 @@ pub struct History {
 }
 
 impl History {
-    /// A voucher's trail in log order; `None` when the voucher was never issued.
-    pub fn voucher(&self, voucher_id: Uuid) -> Option<Vec<&Entry>> {
-        self.by_voucher.get(&voucher_id).map(|positions| self.resolve(positions))
+    /// The positions of a voucher's trail, ascending; `None` when the voucher was never issued.
+    pub fn voucher(&self, voucher_id: Uuid) -> Option<&[u64]> {
+        self.by_voucher.get(&voucher_id).map(Vec::as_slice)
     }
 
-    /// A contract's trail in log order; `None` when the contract was never submitted.
-    pub fn contract(&self, contract_id: Uuid) -> Option<Vec<&Entry>> {
-        self.by_contract.get(&contract_id).map(|positions| self.resolve(positions))
-    }
-
-    fn resolve(&self, positions: &[u64]) -> Vec<&Entry> {
-        positions
-            .iter()
-            .filter_map(|position| {
-                let index = self.entries.binary_search_by_key(position, |entry| entry.position).ok()?;
-                self.entries.get(index)
-            })
-            .collect()
+    /// The positions of a contract's trail, ascending; `None` when the contract was never submitted.
+    pub fn contract(&self, contract_id: Uuid) -> Option<&[u64]> {
+        self.by_contract.get(&contract_id).map(Vec::as_slice)
     }
 
     /// The contracts a record concerns (empty when none).
@@ -184,9 +176,6 @@ impl ReadModel for History {
         }
         for voucher_id in vouchers {
             push_once(self.by_voucher.entry(voucher_id).or_default(), record.position);
-        }
-        if self.entries.last().is_none_or(|last| last.position < record.position) {
-            self.entries.push(Entry::of(record));
         }
     }
 }
@@ -293,16 +282,13 @@ mod tests {
         for (index, event) in events.into_iter().enumerate() {
             model.apply(&record(index as u64 + 1, "2025-04-01", event));
         }
-        let positions = |trail: Option<Vec<&Entry>>| -> Vec<u64> {
-            trail.unwrap_or_default().iter().map(|entry| entry.position).collect()
-        };
-        assert_eq!(positions(model.voucher(id(7))), vec![1, 3, 5, 6, 7, 8, 9, 10]);
-        assert_eq!(positions(model.voucher(id(8))), vec![2, 4]);
-        assert_eq!(positions(model.contract(id(20))), vec![3, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(model.voucher(id(7)), Some(&[1, 3, 5, 6, 7, 8, 9, 10][..]));
+        assert_eq!(model.voucher(id(8)), Some(&[2, 4][..]));
+        assert_eq!(model.contract(id(20)), Some(&[3, 5, 6, 7, 8, 9, 10][..]));
         assert_eq!(model.voucher(id(99)), None);
-        let trail = model.voucher(id(7)).unwrap_or_default();
-        assert_eq!(trail[0].hash, [1; 32]);
-        assert_eq!(trail[0].stream, format!("voucher-{}", id(7)));
-        assert_eq!(trail[7].event.event_type(), "ClawbackRecovered");
+        let recorded = record(1, "2025-04-01", issued(7));
+        let entry = Entry::of(&recorded);
+        assert_eq!((entry.position, entry.hash), (1, [1; 32]));
+        assert_eq!(entry.stream, format!("voucher-{}", id(7)));
     }
 }

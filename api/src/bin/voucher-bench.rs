@@ -9,6 +9,7 @@
 //! voucher-bench baseline --postgres URL --scale S --dir DIR
 //!                                                      one PostgreSQL transaction per command
 //! voucher-bench replay --dir DIR                       replay and raw decode+SHA-256 rates, bytes/event
+//! voucher-bench models --dir DIR                       each read model alone: bytes/event, events/s
 //! voucher-bench startup --server BIN --dir DIR         serve on the log until /readyz answers
 //! voucher-bench report --results FILE [--json OUT]     the table
 //! ```
@@ -93,6 +94,16 @@ enum Figure {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Each read model folded alone over a log: its resident bytes/event and events/s (with the decoding),
+    /// and the decoding alone; for whoever adds or slims a read model. Not part of the table.
+    Models {
+        #[arg(long)]
+        dir: PathBuf,
+        /// One model (or `decoding` for none) in this process; without it, each in a process of its own
+        /// (freed memory stays resident, so models measured in one process would hide each other's).
+        #[arg(long)]
+        model: Option<String>,
+    },
     /// Start-up: `voucher-ledger serve` on the log until /readyz answers 200.
     Startup {
         #[arg(long)]
@@ -127,6 +138,8 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(baseline(&postgres, scale, seed, connections, &dir))?
         }
         Figure::Replay { dir } => runtime.block_on(replay(&dir))?,
+        Figure::Models { dir, model: Some(model) } => runtime.block_on(model_alone(&dir, &model))?,
+        Figure::Models { dir, model: None } => models(&dir)?,
         Figure::Startup { server, dir } => runtime.block_on(startup(&server, &dir))?,
         Figure::Report { results, json, machine } => {
             report(&results, json.as_deref(), machine.as_deref())?;
@@ -691,6 +704,61 @@ async fn replay(dir: &Path) -> anyhow::Result<Value> {
         "rss_after": after,
         "bytes_per_event": bytes_per_event,
     }))
+}
+
+/// Runs [`model_alone`] for the decoding and for each read model, each in a child process.
+fn models(dir: &Path) -> anyhow::Result<Value> {
+    let exe = std::env::current_exe().context("finding this program")?;
+    let mut figures = serde_json::Map::new();
+    for name in std::iter::once("decoding").chain(projections::Projections::new().names()) {
+        let output = std::process::Command::new(&exe)
+            .args(["models", "--model", name, "--dir"])
+            .arg(dir)
+            .stderr(Stdio::inherit())
+            .output()
+            .with_context(|| format!("running the {name} measurement"))?;
+        if !output.status.success() {
+            bail!("the {name} measurement failed: {}", output.status);
+        }
+        let line: Value = serde_json::from_slice(&output.stdout).context("reading a measurement")?;
+        figures.insert(name.to_owned(), line);
+    }
+    Ok(json!({ "figure": "models", "models": figures }))
+}
+
+/// Decodes a log and folds it into one read model (`decoding`: none): resident bytes/event and events/s.
+async fn model_alone(dir: &Path, only: &str) -> anyhow::Result<Value> {
+    let log = FileLog::open_read_only(dir).with_context(|| format!("opening {}", dir.display()))?;
+    let head = log.head_now().position;
+    let mut folded = projections::Projections::new();
+    if only != "decoding" && !folded.names().contains(&only) {
+        bail!("no read model is called {only:?} (there are: {})", folded.names().join(", "));
+    }
+    let before = resident_bytes();
+    let started = Instant::now();
+    let mut next = 1;
+    while next <= head {
+        let batch = log.read_batch(next, 4096).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for record in &batch {
+            let recorded = ledger_proto::decode_record(record)?;
+            for model in folded.models_mut() {
+                if model.name() == only {
+                    model.apply(&recorded);
+                }
+            }
+        }
+        next += batch.len() as u64;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes_per_event = resident_bytes().saturating_sub(before) as f64 / head.max(1) as f64;
+    let rate = head as f64 / seconds.max(f64::EPSILON);
+    eprintln!(
+        "models: {only:<12} {bytes_per_event:>7.0} bytes/event {rate:>10.0} events/s (decoding included)"
+    );
+    Ok(json!({ "model": only, "events": head, "bytes_per_event": bytes_per_event, "events_per_s": rate }))
 }
 
 async fn startup(server: &Path, dir: &Path) -> anyhow::Result<Value> {

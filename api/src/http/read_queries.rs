@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use domain::event::Party;
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::commands::{credit_code_path, uuid_path};
 use super::queries::{may_read, require_read};
-use super::read::{ReadOptions, Rows, query_pairs, respond, snapshot, to_json};
+use super::read::{ReadOptions, Rows, Snapshot, query_pairs, respond, snapshot, to_json};
 use super::{App, Authenticated};
 use crate::error::{ApiError, Problem};
 use crate::views;
@@ -87,6 +88,97 @@ pub fn entry_json(entry: &Entry) -> Value {
         "actor": { "subject": entry.actor_subject, "role": entry.actor_role },
         "payload": payload(&entry.event),
     })
+}
+
+/// The records at `positions` (ascending), read back from the log as trail entries: consecutive positions
+/// in one read.
+///
+/// # Errors
+/// 503 `unavailable` when the log cannot be read; 500 `log_unreadable` when a record does not decode or is
+/// not at its position (`verify` says more).
+async fn read_entries(log: &dyn store::EventLog, positions: &[u64]) -> Result<Vec<Entry>, ApiError> {
+    let unreadable = |position: u64, reason: String| {
+        tracing::error!(position, %reason, "a trail's record could not be read back");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "log_unreadable",
+            format!("the record at position {position} could not be read back: {reason}"),
+        )
+    };
+    let mut entries = Vec::with_capacity(positions.len());
+    let mut rest = positions;
+    while let Some(&first) = rest.first() {
+        let run = rest.iter().zip(first..).take_while(|(position, expected)| **position == *expected).count();
+        let records = read_run(log, first, run).await?;
+        if records.len() != run {
+            return Err(unreadable(first, format!("{} of {run} records read", records.len())));
+        }
+        for (record, position) in records.iter().zip(first..) {
+            let recorded = ledger_proto::decode_record(record)
+                .map_err(|error| unreadable(position, error.to_string()))?;
+            if recorded.position != position {
+                return Err(unreadable(position, format!("the log answered position {}", recorded.position)));
+            }
+            entries.push(Entry::of(&recorded));
+        }
+        rest = &rest[run..];
+    }
+    Ok(entries)
+}
+
+/// `max` records from `from`, a store failure as 503.
+async fn read_run(
+    log: &dyn store::EventLog,
+    from: u64,
+    max: usize,
+) -> Result<Vec<store::StoredRecord>, ApiError> {
+    log.read_batch(from, max).await.map_err(|error| {
+        tracing::error!(%error, from, "reading a trail from the log failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the log could not be read: {error}"),
+        )
+    })
+}
+
+/// How many times a trail is read again when the live read models moved it while it was being read.
+const TRAIL_ATTEMPTS: usize = 5;
+
+/// A trail rendered with the read models it belongs to: `select` checks access and names the trail's
+/// positions under one read of the models, the records are read from the log (the model keeps positions
+/// only), and `render` runs under a second read that selects again: when the live models have moved the
+/// trail in between (a new record about it), the new records are read and the answer is made again, so
+/// the trail and the rest of the answer are of one position.
+async fn with_trail<T>(
+    app: &App,
+    snapshot: &Snapshot,
+    select: impl Fn(&Projections) -> Result<Vec<u64>, ApiError>,
+    render: impl Fn(&Projections, &[&Entry]) -> T,
+) -> Result<T, ApiError> {
+    let mut read: BTreeMap<u64, Entry> = BTreeMap::new();
+    let mut positions = snapshot.read(&select)?;
+    for attempt in 1..=TRAIL_ATTEMPTS {
+        let missing: Vec<u64> =
+            positions.iter().copied().filter(|position| !read.contains_key(position)).collect();
+        for entry in read_entries(app.log.as_ref(), &missing).await? {
+            read.insert(entry.position, entry);
+        }
+        let answer = snapshot.read(|projections| {
+            let now = select(projections)?;
+            if now != positions && attempt < TRAIL_ATTEMPTS {
+                return Ok(Err(now));
+            }
+            let trail: Vec<&Entry> = now.iter().filter_map(|position| read.get(position)).collect();
+            Ok::<_, ApiError>(Ok(render(projections, &trail)))
+        })?;
+        match answer {
+            Ok(rendered) => return Ok(rendered),
+            Err(now) => positions = now,
+        }
+    }
+    // Unreachable: the last attempt renders whatever it has.
+    Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the trail kept moving; try again"))
 }
 
 /// Vouchers with their balances, in issuance order: those the caller may read, filtered by `jurisdiction`,
@@ -237,19 +329,23 @@ pub async fn voucher_history(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let voucher_id = uuid_path(&voucher_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let snapshot = snapshot(&app, options.as_of).await?;
+    let select = |projections: &Projections| {
         let (view, _, _) = projections.balances.voucher(voucher_id).ok_or_else(|| {
             ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
         })?;
         require_read(&actor, view.jurisdiction, Some(&view.applicant))?;
-        let records: Vec<Value> =
-            projections.history.voucher(voucher_id).unwrap_or_default().into_iter().map(entry_json).collect();
-        Ok::<_, ApiError>(json!({
+        Ok(projections.history.voucher(voucher_id).unwrap_or_default().to_vec())
+    };
+    let body = with_trail(&app, &snapshot, select, |projections, trail| {
+        let records: Vec<Value> = trail.iter().map(|entry| entry_json(entry)).collect();
+        json!({
             "voucher_id": voucher_id,
             "records": records,
             "position": projections.position(),
-        }))
-    })?;
+        })
+    })
+    .await?;
     Ok(respond(options.format, body, Rows::Field("records")))
 }
 
@@ -267,23 +363,26 @@ pub async fn dossier(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let contract_id = uuid_path(&contract_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let snapshot = snapshot(&app, options.as_of).await?;
+    let select = |projections: &Projections| {
         let view = projections.lifecycle.contract(contract_id).ok_or_else(|| {
             ApiError::not_found("contract_not_found", format!("contract {contract_id} does not exist"))
         })?;
-        let terms = &view.terms;
-        if !super::queries::may_read_contract(&actor, terms) {
+        if !super::queries::may_read_contract(&actor, &view.terms) {
             return Err(super::queries::forbidden_read(&actor));
         }
-        Ok(dossier_json(projections, contract_id))
-    })?;
+        Ok(projections.history.contract(contract_id).unwrap_or_default().to_vec())
+    };
+    let body = with_trail(&app, &snapshot, select, |projections, trail| {
+        dossier_json(projections, contract_id, trail)
+    })
+    .await?;
     Ok(respond(options.format, body, Rows::Field("records")))
 }
 
 /// The dossier of a contract that exists in `projections`.
-fn dossier_json(projections: &Projections, contract_id: uuid::Uuid) -> Value {
+fn dossier_json(projections: &Projections, contract_id: uuid::Uuid, trail: &[&Entry]) -> Value {
     let lifecycle = &projections.lifecycle;
-    let trail = projections.history.contract(contract_id).unwrap_or_default();
     let Some(view) = lifecycle.contract(contract_id) else { return Value::Null };
     let mark = |entry: &Entry| {
         json!({ "position": entry.position, "hash": hex::encode(entry.hash), "business_date": entry.business_date,
@@ -294,7 +393,7 @@ fn dossier_json(projections: &Projections, contract_id: uuid::Uuid) -> Value {
     ];
     let mut signatures = Vec::new();
     let (mut filing, mut completion, mut disbursement) = (Value::Null, Value::Null, Value::Null);
-    for entry in &trail {
+    for &entry in trail {
         match &entry.event {
             Event::ContractSubmitted { submitted_by, .. } => {
                 signatures.push(json!({ "party": submitted_by, "signed": mark(entry) }));
@@ -357,7 +456,7 @@ fn dossier_json(projections: &Projections, contract_id: uuid::Uuid) -> Value {
         "disbursement": disbursement,
         "clawbacks": redemption.map(|r| to_json(&lifecycle.clawbacks(&r.clawbacks))).unwrap_or(json!([])),
         "findings": findings,
-        "records": trail.into_iter().map(entry_json).collect::<Vec<_>>(),
+        "records": trail.iter().map(|entry| entry_json(entry)).collect::<Vec<_>>(),
         "position": projections.position(),
     })
 }

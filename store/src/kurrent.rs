@@ -713,7 +713,7 @@ mod tests {
 
     #[test]
     fn a_subscription_cursor_maps_consecutive_events_and_refuses_gaps_and_repeats() {
-        let header = |p: u64| encode_header(p % 2 == 0, &[p as u8; 32]);
+        let header = |p: u64| encode_header(p.is_multiple_of(2), &[p as u8; 32]);
         let mut cursor = SubscriptionCursor::new(5);
         for position in 5..8 {
             let record = cursor.accept(position - 1, &header(position), vec![position as u8]).expect("next");
@@ -721,7 +721,7 @@ mod tests {
                 record,
                 StoredRecord {
                     position,
-                    ends_command: position % 2 == 0,
+                    ends_command: position.is_multiple_of(2),
                     hash: [position as u8; 32],
                     bytes: vec![position as u8],
                 }

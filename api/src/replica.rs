@@ -11,7 +11,7 @@
 //! [`BACKOFF_MIN`] to [`BACKOFF_MAX`]. `/readyz` is false meanwhile, as it probes the store on every call.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::extract::Request;
@@ -97,7 +97,8 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
 /// Follows the log after `head`, applying each whole command, until every receiver of the head is gone.
 ///
 /// It reads [`EventLog::follow`] from its head; when that stream fails (or ends) it warns, waits a backoff
-/// from [`BACKOFF_MIN`] doubling to [`BACKOFF_MAX`] (back to the minimum once records flow again) and
+/// from [`BACKOFF_MIN`] doubling to [`BACKOFF_MAX`] (back to the minimum once records flow again, or after a
+/// stream that lasted at least [`BACKOFF_MAX`]) and
 /// follows again from its head, so the records of a command it had not completed are read again.
 async fn follow(
     log: Arc<dyn EventLog>,
@@ -110,6 +111,7 @@ async fn follow(
         let mut verifier = ChainVerifier::resume(head);
         let mut pending = Vec::new();
         let mut records = log.follow(head.position + 1);
+        let started = Instant::now();
         let ended = loop {
             let next = tokio::select! {
                 () = head_sender.closed() => return,
@@ -146,6 +148,10 @@ async fn follow(
             }
         };
         drop(records);
+        if started.elapsed() >= BACKOFF_MAX {
+            // A stream that lived this long was a working subscription, not a failing retry.
+            backoff = BACKOFF_MIN;
+        }
         tracing::warn!(error = %ended, retry_in = ?backoff, head = head.position, "replica: following the log failed; serving what it has");
         tokio::select! {
             () = head_sender.closed() => return,

@@ -1,10 +1,12 @@
 //! The backend conformance suite: one set of scenarios over the `EventLog` trait that every backend must pass,
 //! run against the embedded file log, PostgreSQL and, when `KURRENTDB_URL` names a server, KurrentDB
 //! (`e2e::per_backend!`): order and no gaps, append atomicity, fencing under two concurrent writers,
-//! idempotency across a restart, reading from any position while appends continue, the hash chain across a restart, and durability of acknowledged appends when the
+//! idempotency across a restart, reading from any position while appends continue, following (the log, then
+//! each new append), the hash chain across a restart, and durability of acknowledged appends when the
 //! process (file) or the database server (PostgreSQL, `pg_ctl stop -m immediate`) is killed. After it, the
 //! PostgreSQL-only checks: the writer lock between processes, the stream columns, the append-only table,
-//! reconnection, `migrate-store` both ways, and `verify --store` on a tampered database.
+//! followers woken by the append's notification, reconnection, `migrate-store` both ways, and
+//! `verify --store` on a tampered database.
 //!
 //! The crash scenario stops the whole test cluster, so it takes [`CLUSTER`] exclusively; every other scenario
 //! holds it shared.

@@ -4,18 +4,22 @@
 //! (so the event feed, as-of queries and `/readyz` work as on the writer). Commands are refused with 405
 //! `read_only_replica` (problem+json); the one writer process lives elsewhere.
 //!
-//! Following is a catch-up read loop over `EventLog::read_batch` (the same for every backend): it polls
-//! every [`POLL_INTERVAL`] when caught up, and backs off from [`BACKOFF_MIN`] to [`BACKOFF_MAX`] while the
-//! store is unreachable (`/readyz` is false meanwhile, as it probes the store).
+//! Following reads [`EventLog::follow`]: on KurrentDB a gRPC catch-up subscription to the ledger's stream,
+//! on PostgreSQL the default catch-up read loop (`read_batch` until the head, then again every
+//! [`store::FOLLOW_POLL_INTERVAL`]). When the stream fails (the store is unreachable, a record is out of
+//! place) the replica warns, keeps serving what it has, and follows again from its head after a backoff from
+//! [`BACKOFF_MIN`] to [`BACKOFF_MAX`]. `/readyz` is false meanwhile, as it probes the store on every call.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use ledger_proto::ChainVerifier;
 use projections::Projections;
 use store::{EventLog, Head, StoreError, StoredRecord};
@@ -27,15 +31,10 @@ use crate::http::App;
 use crate::server::{Access, OpenedStore, StartError, StoreSpec, metrics_handle, open_store};
 use crate::writer::{Loaded, Shared};
 
-/// How often a caught-up replica looks for new records.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
-/// First wait after a failed read.
+/// First wait after following failed.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(200);
-/// Longest wait between reads while the store is unreachable.
+/// Longest wait between attempts while the store is unreachable.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
-
-/// Records read per call.
-const READ_BATCH: usize = 4096;
 
 /// The log as a replica's (idle) writer task sees it: reads pass through, appends are refused.
 struct RefusingLog(Arc<dyn EventLog>);
@@ -52,6 +51,10 @@ impl EventLog for RefusingLog {
 
     async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
         self.0.read_batch(from, max).await
+    }
+
+    fn follow(&self, from: u64) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
+        self.0.follow(from)
     }
 }
 
@@ -92,32 +95,34 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
 }
 
 /// Follows the log after `head`, applying each whole command, until every receiver of the head is gone.
+///
+/// It reads [`EventLog::follow`] from its head; when that stream fails (or ends) it warns, waits a backoff
+/// from [`BACKOFF_MIN`] doubling to [`BACKOFF_MAX`] (back to the minimum once records flow again, or after a
+/// stream that lasted at least [`BACKOFF_MAX`]) and
+/// follows again from its head, so the records of a command it had not completed are read again.
 async fn follow(
     log: Arc<dyn EventLog>,
     projections: Arc<RwLock<Projections>>,
     head_sender: watch::Sender<Head>,
     mut head: Head,
 ) {
-    let mut verifier = ChainVerifier::resume(head);
-    let mut pending = Vec::new();
-    let mut next = head.position + 1;
     let mut backoff = BACKOFF_MIN;
-    while !head_sender.is_closed() {
-        let batch = match log.read_batch(next, READ_BATCH).await {
-            Ok(batch) => batch,
-            Err(error) => {
-                tracing::warn!(%error, retry_in = ?backoff, "replica: reading the log failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-                continue;
-            }
-        };
-        backoff = BACKOFF_MIN;
-        if batch.is_empty() {
-            tokio::time::sleep(POLL_INTERVAL).await;
-            continue;
-        }
-        for record in batch {
+    loop {
+        let mut verifier = ChainVerifier::resume(head);
+        let mut pending = Vec::new();
+        let mut records = log.follow(head.position + 1);
+        let started = Instant::now();
+        let ended = loop {
+            let next = tokio::select! {
+                () = head_sender.closed() => return,
+                next = records.next() => next,
+            };
+            let record = match next {
+                Some(Ok(record)) => record,
+                Some(Err(error)) => break error.to_string(),
+                None => break "the store ended the stream".to_owned(),
+            };
+            backoff = BACKOFF_MIN;
             let decoded = verifier.check(&record).map_err(|e| e.to_string()).and_then(|envelope| {
                 ledger_proto::decode_opened(&record, envelope).map_err(|e| e.to_string())
             });
@@ -129,7 +134,6 @@ async fn follow(
                     return;
                 }
             };
-            next = record.position + 1;
             let ends_command = recorded.ends_command;
             pending.push(recorded);
             if ends_command {
@@ -142,7 +146,18 @@ async fn follow(
                 head = Head { position: record.position, hash: record.hash };
                 head_sender.send_replace(head);
             }
+        };
+        drop(records);
+        if started.elapsed() >= BACKOFF_MAX {
+            // A stream that lived this long was a working subscription, not a failing retry.
+            backoff = BACKOFF_MIN;
         }
+        tracing::warn!(error = %ended, retry_in = ?backoff, head = head.position, "replica: following the log failed; serving what it has");
+        tokio::select! {
+            () = head_sender.closed() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX);
     }
 }
 

@@ -20,6 +20,15 @@
 //! record the client knows of (read from the server when unknown). An append is one gRPC call, atomic on
 //! the server, and acknowledged after the server wrote it (a cluster acknowledges after a quorum).
 //!
+//! # Following
+//! [`EventLog::follow`] is a catch-up subscription to the stream (`subscribe_to_stream`, without the client's
+//! own retries): the server sends the records from the requested position, then each new one as it is
+//! written. Each event goes through [`SubscriptionCursor`], which maps it back with [`from_event`] and
+//! refuses a gap or a repeat (`Corrupt`). The subscription runs on a task of its own that feeds a channel,
+//! so a panic inside the client ends the stream with an error instead of taking the reader down. Until the
+//! server confirms the subscription the wait is bounded by [`OPERATION_TIMEOUT`]; afterwards a lost
+//! connection ends it with an error (gRPC keep-alive), and the caller subscribes again from its head.
+//!
 //! # Errors and reconnection
 //! A malformed URL, an unreachable server, a lost connection or a timeout ([`OPERATION_TIMEOUT`]) is
 //! [`StoreError::Unavailable`]; nothing panics. The client reselects a node on the next call after a
@@ -30,9 +39,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use kurrentdb::{
     AppendToStreamOptions, Client, ClientSettings, EventData, ReadStreamOptions, StreamPosition, StreamState,
+    SubscribeToStreamOptions, SubscriptionEvent,
 };
+use tokio::sync::mpsc;
 
 use crate::{EventLog, Hash, Head, StoreError, StoredRecord};
 
@@ -47,6 +60,9 @@ pub const HEADER_LEN: usize = 34;
 
 /// Bound on one call to the server (connect included), so an unreachable server is an error, never a hang.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Records a subscription may deliver ahead of its reader.
+const FOLLOW_BUFFER: usize = 1024;
 
 /// The ledger name when the URL has no `ledger=` parameter.
 pub const DEFAULT_LEDGER: &str = "main";
@@ -300,6 +316,141 @@ impl EventLog for KurrentLog {
         }
         Ok(records)
     }
+
+    fn follow(&self, from: u64) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
+        let client = self.client.clone();
+        let stream = self.stream.clone();
+        let described = self.described.clone();
+        let start = async move {
+            let (sender, receiver) = mpsc::channel(FOLLOW_BUFFER);
+            let task = tokio::spawn(subscribe(client, stream, described.clone(), from, sender.clone()));
+            tokio::spawn(async move {
+                if let Err(error) = task.await
+                    && error.is_panic()
+                {
+                    let panicked = unavailable_msg(&described, "following: the subscription task panicked");
+                    let _closed = sender.send(Err(panicked)).await;
+                }
+            });
+            futures::stream::unfold(receiver, |mut receiver| async move {
+                receiver.recv().await.map(|item| (item, receiver))
+            })
+        };
+        futures::stream::once(start).flatten().boxed()
+    }
+}
+
+/// Runs one catch-up subscription from position `from`, sending each record (or the error that ends it)
+/// until the reader is gone.
+async fn subscribe(
+    client: Client,
+    stream: String,
+    described: String,
+    from: u64,
+    sender: mpsc::Sender<Result<StoredRecord, StoreError>>,
+) {
+    let options = SubscribeToStreamOptions::default().start_from(subscription_start(from));
+    let mut subscription = client.subscribe_to_stream(stream.as_str(), &options).await;
+    let mut cursor = SubscriptionCursor::new(from);
+    let mut confirmed = false;
+    loop {
+        let next = async {
+            if confirmed {
+                return subscription
+                    .next_subscription_event()
+                    .await
+                    .map_err(|e| map_error(&described, "following", &e));
+            }
+            match tokio::time::timeout(OPERATION_TIMEOUT, subscription.next_subscription_event()).await {
+                Ok(next) => next.map_err(|e| map_error(&described, "subscribing", &e)),
+                Err(_) => Err(StoreError::Unavailable(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("KurrentDB {described}: subscribing: no answer within {OPERATION_TIMEOUT:?}"),
+                ))),
+            }
+        };
+        let event = tokio::select! {
+            () = sender.closed() => return,
+            event = next => event,
+        };
+        let item = match event {
+            Ok(SubscriptionEvent::EventAppeared(resolved)) => {
+                confirmed = true;
+                match resolved.event {
+                    Some(e) => cursor.accept(e.revision, &e.custom_metadata, e.data.to_vec()),
+                    None => Err(StoreError::Corrupt {
+                        position: cursor.next(),
+                        reason: "the subscription delivered an event without its record".into(),
+                    }),
+                }
+            }
+            Ok(_) => {
+                // Confirmation, caught up, checkpoints: the subscription is alive.
+                confirmed = true;
+                continue;
+            }
+            Err(error) => Err(error),
+        };
+        let failed = item.is_err();
+        if sender.send(item).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Where a subscription starts for the records from position `from` on. A stream subscription starts
+/// *after* the revision it is given, so position `p` (revision `p - 1`) needs revision `p - 2`, and position
+/// 1 the start of the stream.
+pub fn subscription_start(from: u64) -> StreamPosition<u64> {
+    match from {
+        0 | 1 => StreamPosition::Start,
+        from => StreamPosition::Position(from - 2),
+    }
+}
+
+/// The position a subscription expects next: it maps each delivered event (its revision, custom metadata
+/// and data) back to its record with [`from_event`] and refuses one out of place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionCursor {
+    next: u64,
+}
+
+impl SubscriptionCursor {
+    /// A cursor for a subscription that delivers the records from position `from` on.
+    pub fn new(from: u64) -> SubscriptionCursor {
+        SubscriptionCursor { next: from.max(1) }
+    }
+
+    /// The position expected next.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// The record of the next delivered event; the cursor moves only when it is the expected one.
+    ///
+    /// # Errors
+    /// `Corrupt` for a gap, a repeat or a damaged header.
+    pub fn accept(
+        &mut self,
+        revision: u64,
+        header: &[u8],
+        data: Vec<u8>,
+    ) -> Result<StoredRecord, StoreError> {
+        let position = revision_to_position(revision);
+        if position != self.next {
+            let found = if position > self.next { "a gap" } else { "a repeat" };
+            return Err(StoreError::Corrupt {
+                position: self.next,
+                reason: format!(
+                    "{found}: the subscription delivered stream revision {revision} where {} was expected",
+                    position_to_revision(self.next)
+                ),
+            });
+        }
+        let record = from_event(position, revision, header, data)?;
+        self.next += 1;
+        Ok(record)
+    }
 }
 
 /// The stream state an append expects when the log's head is at `head_position`.
@@ -552,6 +703,50 @@ mod tests {
     }
 
     #[test]
+    fn a_subscription_starts_after_the_revision_before_the_first_wanted_record() {
+        assert!(matches!(subscription_start(0), StreamPosition::Start));
+        assert!(matches!(subscription_start(1), StreamPosition::Start));
+        // Position 2 is revision 1; the subscription starts after revision 0.
+        assert!(matches!(subscription_start(2), StreamPosition::Position(0)));
+        assert!(matches!(subscription_start(101), StreamPosition::Position(99)));
+    }
+
+    #[test]
+    fn a_subscription_cursor_maps_consecutive_events_and_refuses_gaps_and_repeats() {
+        let header = |p: u64| encode_header(p.is_multiple_of(2), &[p as u8; 32]);
+        let mut cursor = SubscriptionCursor::new(5);
+        for position in 5..8 {
+            let record = cursor.accept(position - 1, &header(position), vec![position as u8]).expect("next");
+            assert_eq!(
+                record,
+                StoredRecord {
+                    position,
+                    ends_command: position.is_multiple_of(2),
+                    hash: [position as u8; 32],
+                    bytes: vec![position as u8],
+                }
+            );
+        }
+        assert_eq!(cursor.next(), 8);
+        // Revision 8 is position 9: position 8 was skipped.
+        let gap = cursor.accept(8, &header(9), vec![]);
+        assert!(
+            matches!(&gap, Err(StoreError::Corrupt { position: 8, reason }) if reason.contains("gap")),
+            "{gap:?}"
+        );
+        let repeat = cursor.accept(5, &header(6), vec![]);
+        assert!(
+            matches!(&repeat, Err(StoreError::Corrupt { position: 8, reason }) if reason.contains("repeat")),
+            "{repeat:?}"
+        );
+        let damaged = cursor.accept(7, &header(8)[..10], vec![]);
+        assert!(matches!(damaged, Err(StoreError::Corrupt { position: 8, .. })), "{damaged:?}");
+        assert_eq!(cursor.next(), 8, "a refused event does not move the cursor");
+        assert!(cursor.accept(7, &header(8), vec![]).is_ok());
+        assert_eq!(SubscriptionCursor::new(0).next(), 1);
+    }
+
+    #[test]
     fn batches_must_follow_the_head() {
         let head = Head { position: 3, hash: [0; 32] };
         assert!(check_sequence(head, &[record(4, false, vec![]), record(5, true, vec![])]).is_ok());
@@ -603,6 +798,35 @@ mod tests {
             panic!("expected Unavailable, got {opened:?}")
         };
         assert!(error.to_string().contains(&format!("127.0.0.1:{port}")), "{error}");
+    }
+
+    #[tokio::test]
+    async fn following_a_closed_port_ends_with_a_clear_error_within_a_bounded_time() {
+        // Built directly (open would fail on its head read): following is what is tested.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let url = format!("kurrentdb://127.0.0.1:{port}?tls=false");
+        let settings: ClientSettings = url.parse().expect("settings");
+        let log = KurrentLog {
+            client: Client::new(settings).expect("client"),
+            stream: "ledger-main".into(),
+            described: describe_url(&url),
+            write: false,
+            known_head: Mutex::new(None),
+        };
+        let started = std::time::Instant::now();
+        let mut follow = log.follow(1);
+        let first = tokio::time::timeout(OPERATION_TIMEOUT + Duration::from_secs(5), follow.next())
+            .await
+            .expect("an answer within the bound");
+        let Some(Err(StoreError::Unavailable(error))) = first else {
+            panic!("expected Unavailable, got {first:?}")
+        };
+        assert!(error.to_string().contains(&format!("127.0.0.1:{port}")), "{error}");
+        assert!(started.elapsed() < OPERATION_TIMEOUT + Duration::from_secs(5));
+        let end = tokio::time::timeout(Duration::from_secs(5), follow.next()).await.expect("ends");
+        assert!(end.is_none(), "the stream ends after its error: {end:?}");
     }
 
     #[tokio::test]

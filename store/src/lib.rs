@@ -10,8 +10,10 @@ pub mod kurrent;
 pub mod postgres;
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 
 /// A hash of a record: SHA-256, computed by the codec in `ledger-proto`; the store only keeps it.
@@ -90,6 +92,63 @@ pub enum StoreError {
     Unavailable(std::io::Error),
 }
 
+/// How often the default [`EventLog::follow`] reads again once it has caught up with the head.
+pub const FOLLOW_POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Records read per call by the default `follow` and `read_from`.
+const READ_BATCH: usize = 4096;
+
+/// Checks that `record` is the one a reader expects next (`next`): positions follow each other without a gap
+/// or a repeat. A record out of place is `Corrupt` at the expected position.
+///
+/// # Errors
+/// `Corrupt` naming the expected position and the one found.
+pub fn check_follows(next: u64, record: &StoredRecord) -> Result<(), StoreError> {
+    if record.position == next {
+        return Ok(());
+    }
+    let found = if record.position > next { "a gap" } else { "a repeat" };
+    Err(StoreError::Corrupt {
+        position: next,
+        reason: format!("{found}: record {} arrived where {next} was expected", record.position),
+    })
+}
+
+/// The default [`EventLog::follow`]: a catch-up read loop over `read_batch` that reads again every
+/// `interval` once it has caught up. Ends after the first error, which it yields.
+pub fn follow_by_reading<L: EventLog + ?Sized>(
+    log: &L,
+    from: u64,
+    interval: Duration,
+) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
+    futures::stream::unfold(Some(from.max(1)), move |next| async move {
+        let next = next?;
+        loop {
+            let batch = match log.read_batch(next, READ_BATCH).await {
+                Ok(batch) => batch,
+                Err(error) => return Some((futures::stream::iter(vec![Err(error)]), None)),
+            };
+            if batch.is_empty() {
+                tokio::time::sleep(interval).await;
+                continue;
+            }
+            let mut expected = next;
+            let mut items = Vec::with_capacity(batch.len());
+            for record in batch {
+                if let Err(error) = check_follows(expected, &record) {
+                    items.push(Err(error));
+                    return Some((futures::stream::iter(items), None));
+                }
+                expected += 1;
+                items.push(Ok(record));
+            }
+            return Some((futures::stream::iter(items), Some(expected)));
+        }
+    })
+    .flatten()
+    .boxed()
+}
+
 /// What opening a log found and repaired.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovery {
@@ -122,13 +181,11 @@ pub trait EventLog: Send + Sync {
 
     /// Every record from `from` to the head at the time each batch is read, as a stream.
     fn read_from(&self, from: u64) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
-        use futures::StreamExt;
-        const BATCH: usize = 4096;
         futures::stream::unfold((from.max(1), false), move |(next, done)| async move {
             if done {
                 return None;
             }
-            match self.read_batch(next, BATCH).await {
+            match self.read_batch(next, READ_BATCH).await {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => {
                     let next = next + batch.len() as u64;
@@ -139,5 +196,86 @@ pub trait EventLog: Send + Sync {
         })
         .flatten()
         .boxed()
+    }
+
+    /// Every record from `from` (1-based) on, in order and without gaps, then each record appended later as
+    /// it becomes readable: the stream does not end while the store answers. When the store fails (or a
+    /// record is out of place) it yields that error and ends; the caller follows again from its own head,
+    /// after a backoff.
+    ///
+    /// The default is a catch-up read loop ([`follow_by_reading`]): `read_batch` until the head, then again
+    /// every [`FOLLOW_POLL_INTERVAL`]. KurrentDB overrides it with a catch-up subscription.
+    fn follow(&self, from: u64) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
+        follow_by_reading(self, from, FOLLOW_POLL_INTERVAL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn record(position: u64) -> StoredRecord {
+        StoredRecord { position, ends_command: true, hash: [position as u8; 32], bytes: vec![position as u8] }
+    }
+
+    /// A log whose `read_batch` answers from a script, one answer per call, then "past the head".
+    struct Scripted(Mutex<Vec<Result<Vec<StoredRecord>, StoreError>>>);
+
+    #[async_trait]
+    impl EventLog for Scripted {
+        async fn head(&self) -> Result<Head, StoreError> {
+            Ok(Head::GENESIS)
+        }
+
+        async fn append(&self, expected: Head, _records: Vec<StoredRecord>) -> Result<Head, StoreError> {
+            Ok(expected)
+        }
+
+        async fn read_batch(&self, _from: u64, _max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+            let mut script = self.0.lock().map_err(|_| StoreError::OutOfSequence("poisoned".into()))?;
+            if script.is_empty() { Ok(Vec::new()) } else { script.remove(0) }
+        }
+    }
+
+    #[test]
+    fn check_follows_refuses_a_gap_and_a_repeat() {
+        assert!(check_follows(5, &record(5)).is_ok());
+        let gap = check_follows(5, &record(7));
+        assert!(
+            matches!(&gap, Err(StoreError::Corrupt { position: 5, reason }) if reason.contains("gap")),
+            "{gap:?}"
+        );
+        let repeat = check_follows(5, &record(4));
+        assert!(
+            matches!(&repeat, Err(StoreError::Corrupt { position: 5, reason }) if reason.contains("repeat")),
+            "{repeat:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_default_follow_polls_past_the_head_and_ends_after_an_error() {
+        let log = Scripted(Mutex::new(vec![
+            Ok(vec![record(3), record(4)]),
+            Ok(Vec::new()),
+            Ok(vec![record(5)]),
+            Err(StoreError::Unavailable(std::io::Error::other("gone"))),
+            Ok(vec![record(6)]),
+        ]));
+        let items: Vec<_> = follow_by_reading(&log, 3, Duration::from_millis(1)).collect().await;
+        assert_eq!(items.len(), 4, "{items:?}");
+        let positions: Vec<u64> = items.iter().filter_map(|r| r.as_ref().ok()).map(|r| r.position).collect();
+        assert_eq!(positions, [3, 4, 5]);
+        assert!(matches!(items[3], Err(StoreError::Unavailable(_))), "{items:?}");
+    }
+
+    #[tokio::test]
+    async fn the_default_follow_stops_at_a_gap() {
+        let log = Scripted(Mutex::new(vec![Ok(vec![record(1), record(3)]), Ok(vec![record(4)])]));
+        let items: Vec<_> = follow_by_reading(&log, 1, Duration::from_millis(1)).collect().await;
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(matches!(items[0], Ok(ref r) if r.position == 1), "{items:?}");
+        assert!(matches!(items[1], Err(StoreError::Corrupt { position: 2, .. })), "{items:?}");
     }
 }

@@ -23,6 +23,14 @@
 //! with `synchronous_commit` on (the default; a session that finds it off turns it on) means after the WAL
 //! was flushed.
 //!
+//! # Following
+//! An append also notifies the channel [`APPENDED_CHANNEL`] (`pg_notify` in the same statement, so the
+//! notification is delivered on `COMMIT` only, and never for a refused append). [`EventLog::follow`] listens
+//! on a connection of its own and reads as soon as it is woken; it still reads every
+//! [`crate::FOLLOW_POLL_INTERVAL`] without a notification, so a deployment where notifications do not arrive
+//! (a pooler in transaction mode) follows as quickly as the plain read loop would. A lost listening
+//! connection ends the stream with an error, and the caller follows again.
+//!
 //! # One writer process
 //! A writer holds the session-level advisory lock [`WRITER_LOCK_KEY`] on its appending connection for as long
 //! as it lives; a second writer on the same database is refused with [`StoreError::Locked`], like the file
@@ -39,12 +47,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Mutex;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::sync::{Mutex, mpsc};
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement};
 
-use crate::{EventLog, Hash, Head, StoreError, StoredRecord};
+use crate::{EventLog, FOLLOW_POLL_INTERVAL, Hash, Head, StoreError, StoredRecord};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -61,11 +71,18 @@ const MIGRATION_LOCK_KEY: i64 = 0x766c_6564_6765_7201;
 /// The table refinery keeps the applied migrations in.
 const SCHEMA_HISTORY_TABLE: &str = "ledger_schema_history";
 
+/// The channel every committed append notifies (no payload): a follower reads when woken.
+pub const APPENDED_CHANNEL: &str = "voucher_ledger_appended";
+
+/// Records read per call while following.
+const FOLLOW_BATCH: usize = 4096;
+
 /// Connect timeout when the URL does not set one.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The compare-and-set of the head and the insert of the records, as one statement (run inside a
-/// transaction: `COMMIT`, not the statement's completion, is what makes it durable).
+/// The compare-and-set of the head, the insert of the records and the notification of followers
+/// ([`APPENDED_CHANNEL`], delivered on `COMMIT` only), as one statement (run inside a transaction: `COMMIT`,
+/// not the statement's completion, is what makes it durable).
 const APPEND_SQL: &str = "\
 WITH moved AS (
     UPDATE ledger_head SET position = $1, hash = $2
@@ -78,8 +95,10 @@ WITH moved AS (
         AS r(position, stream, stream_version, ends_command, hash, record)
     WHERE EXISTS (SELECT 1 FROM moved)
     RETURNING 1
+), notified AS (
+    SELECT pg_notify('voucher_ledger_appended', '') FROM moved
 )
-SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM inserted)";
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)";
 
 const READ_SQL: &str = "\
 SELECT position, ends_command, hash, record FROM events WHERE position >= $1 ORDER BY position LIMIT $2";
@@ -436,6 +455,89 @@ impl EventLog for PgLog {
         }
         Ok(out)
     }
+
+    fn follow(&self, from: u64) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
+        self.follow_every(from, FOLLOW_POLL_INTERVAL)
+    }
+}
+
+/// A follower's listening connection: the client (the connection closes when it is dropped) and the wake-ups
+/// its driver task forwards.
+struct Listener {
+    _client: Client,
+    woken: mpsc::Receiver<()>,
+}
+
+impl PgLog {
+    /// [`EventLog::follow`], reading every `interval` when no notification arrives (the trait's method uses
+    /// [`crate::FOLLOW_POLL_INTERVAL`]; a test uses a long one to see that notifications alone wake it).
+    pub fn follow_every(
+        &self,
+        from: u64,
+        interval: Duration,
+    ) -> BoxStream<'_, Result<StoredRecord, StoreError>> {
+        futures::stream::unfold(Some((from.max(1), None)), move |state| async move {
+            let (next, listener) = state?;
+            let mut listener: Listener = match listener {
+                Some(listener) => listener,
+                None => match self.listen().await {
+                    Ok(listener) => listener,
+                    Err(error) => return Some((futures::stream::iter(vec![Err(error)]), None)),
+                },
+            };
+            loop {
+                let batch = match self.read_batch(next, FOLLOW_BATCH).await {
+                    Ok(batch) => batch,
+                    Err(error) => return Some((futures::stream::iter(vec![Err(error)]), None)),
+                };
+                if !batch.is_empty() {
+                    let after = next + batch.len() as u64;
+                    let items = batch.into_iter().map(Ok).collect::<Vec<_>>();
+                    return Some((futures::stream::iter(items), Some((after, Some(listener)))));
+                }
+                tokio::select! {
+                    woken = listener.woken.recv() => if woken.is_none() {
+                        let error = self.unavailable("following", &"the listening connection was lost");
+                        return Some((futures::stream::iter(vec![Err(error)]), None));
+                    },
+                    () = tokio::time::sleep(interval) => {}
+                }
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+
+    /// A connection of its own that listens on [`APPENDED_CHANNEL`]; a task drives it and forwards each
+    /// notification as one pending wake-up.
+    async fn listen(&self) -> Result<Listener, StoreError> {
+        let (client, mut connection) =
+            self.config.connect(NoTls).await.map_err(|e| self.unavailable("connecting to listen", &e))?;
+        let (wake, woken) = mpsc::channel(1);
+        let target = self.target.clone();
+        tokio::spawn(async move {
+            loop {
+                match futures::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                    Some(Ok(AsyncMessage::Notification(_))) => {
+                        if let Err(mpsc::error::TrySendError::Closed(())) = wake.try_send(()) {
+                            break;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => {
+                        tracing::warn!(%target, %error, "PostgreSQL: the listening connection closed with an error");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        });
+        client
+            .batch_execute(&format!("LISTEN {APPENDED_CHANNEL}"))
+            .await
+            .map_err(|e| self.unavailable("listening for appends", &e))?;
+        Ok(Listener { _client: client, woken })
+    }
 }
 
 /// The record columns of an append, as arrays for `unnest`.
@@ -750,6 +852,11 @@ mod tests {
         let mut bad_wire_type = vec![2 << 3 | 3];
         bad_wire_type.push(0);
         assert_eq!(envelope_stream(&bad_wire_type), None);
+    }
+
+    #[test]
+    fn the_append_notifies_the_channel_followers_listen_on() {
+        assert!(APPEND_SQL.contains(&format!("pg_notify('{APPENDED_CHANNEL}', '')")), "{APPEND_SQL}");
     }
 
     #[test]

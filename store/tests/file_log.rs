@@ -4,6 +4,7 @@
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures::StreamExt;
 use store::file::{self, FileLog, FileLogOptions, ScanProblem};
@@ -568,4 +569,29 @@ async fn log_ending_inside_a_command_in_a_sealed_segment_is_corrupt() {
         "{:?}",
         file::scan(dir.path()).problems
     );
+}
+
+#[tokio::test]
+async fn follow_yields_the_log_then_records_appended_after_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    let first = commands(1, 3, 10);
+    let head = log.append(Head::GENESIS, first.clone()).await.unwrap();
+
+    let mut follow = log.follow(2);
+    for want in &first[1..] {
+        let got = tokio::time::timeout(Duration::from_secs(5), follow.next()).await.unwrap();
+        assert_eq!(got.unwrap().unwrap(), *want);
+    }
+    // Caught up: nothing more until the next append.
+    let idle = tokio::time::timeout(store::FOLLOW_POLL_INTERVAL * 2, follow.next()).await;
+    assert!(idle.is_err(), "follow yielded past the head: {idle:?}");
+
+    let later = commands(4, 2, 10);
+    log.append(head, later.clone()).await.unwrap();
+    for want in &later {
+        let got = tokio::time::timeout(Duration::from_secs(5), follow.next()).await;
+        let got = got.expect("a record appended after following started arrives");
+        assert_eq!(got.unwrap().unwrap(), *want);
+    }
 }

@@ -1,10 +1,12 @@
 //! The backend conformance suite: one set of scenarios over the `EventLog` trait that every backend must pass,
 //! run against the embedded file log, PostgreSQL and, when `KURRENTDB_URL` names a server, KurrentDB
 //! (`e2e::per_backend!`): order and no gaps, append atomicity, fencing under two concurrent writers,
-//! idempotency across a restart, reading from any position while appends continue, the hash chain across a restart, and durability of acknowledged appends when the
+//! idempotency across a restart, reading from any position while appends continue, following (the log, then
+//! each new append), the hash chain across a restart, and durability of acknowledged appends when the
 //! process (file) or the database server (PostgreSQL, `pg_ctl stop -m immediate`) is killed. After it, the
 //! PostgreSQL-only checks: the writer lock between processes, the stream columns, the append-only table,
-//! reconnection, `migrate-store` both ways, and `verify --store` on a tampered database.
+//! followers woken by the append's notification, reconnection, `migrate-store` both ways, and
+//! `verify --store` on a tampered database.
 //!
 //! The crash scenario stops the whole test cluster, so it takes [`CLUSTER`] exclusively; every other scenario
 //! holds it shared.
@@ -469,6 +471,46 @@ async fn reading_from_any_position_while_appends_continue(backend: Backend) {
     assert_log_is(log.as_ref(), &all).await;
 }
 
+e2e::per_backend!(following_yields_the_log_then_each_new_append, 2);
+async fn following_yields_the_log_then_each_new_append(backend: Backend) {
+    let _shared = CLUSTER.read().await;
+    let store = TestStore::new(backend).await.expect("store");
+    let log = open(&store).await;
+    async fn take(
+        follow: &mut futures::stream::BoxStream<'_, Result<StoredRecord, StoreError>>,
+        n: usize,
+    ) -> Vec<StoredRecord> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let next = tokio::time::timeout(Duration::from_secs(15), follow.next())
+                .await
+                .unwrap_or_else(|_| panic!("record {} of {n} did not arrive within 15 s", out.len() + 1));
+            out.push(next.expect("the follow stream does not end").expect("a record"));
+        }
+        out
+    }
+
+    // Followed from the start of an empty log (on KurrentDB the stream does not exist yet).
+    let mut from_start = log.follow(1);
+    let mut chain = Chain::new(Head::GENESIS);
+    let first = chain.commands("f", 3, 2);
+    log.append(Head::GENESIS, first.clone()).await.expect("append");
+    assert_eq!(take(&mut from_start, first.len()).await, first);
+
+    // Followed from the middle: the records from there, then nothing until the next append.
+    let mut from_middle = log.follow(4);
+    assert_eq!(take(&mut from_middle, 3).await, first[3..]);
+    let idle = tokio::time::timeout(Duration::from_millis(500), from_middle.next()).await;
+    assert!(idle.is_err(), "a record past the head: {idle:?}");
+
+    let second = chain.commands("g", 2, 3);
+    log.append(first.last().expect("records").hash_head(), second.clone()).await.expect("append");
+    assert_eq!(take(&mut from_middle, second.len()).await, second);
+    assert_eq!(take(&mut from_start, second.len()).await, second);
+    let idle = tokio::time::timeout(Duration::from_millis(500), from_start.next()).await;
+    assert!(idle.is_err(), "a record past the head: {idle:?}");
+}
+
 e2e::per_backend!(the_hash_chain_holds_across_a_restart, 2);
 async fn the_hash_chain_holds_across_a_restart(backend: Backend) {
     let _shared = CLUSTER.read().await;
@@ -721,6 +763,34 @@ trait HashHead {
 impl HashHead for StoredRecord {
     fn hash_head(&self) -> Head {
         Head { position: self.position, hash: self.hash }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_followers_are_woken_by_the_append_notification() {
+    if !postgres_here("postgres_followers_are_woken_by_the_append_notification") {
+        return;
+    }
+    let _shared = CLUSTER.read().await;
+    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    let log = open(&store).await;
+    let StoreSpec::Postgres(url) = &store.spec else { panic!("not PostgreSQL") };
+    let reader = PgLog::open_read_only(url).await.expect("a read-only log");
+    // Reading again only once a minute without a notification: a record within seconds came by NOTIFY.
+    let mut follow = reader.follow_every(1, Duration::from_secs(60));
+    let idle = tokio::time::timeout(Duration::from_millis(300), follow.next()).await;
+    assert!(idle.is_err(), "a record in an empty log: {idle:?}");
+    let mut chain = Chain::new(Head::GENESIS);
+    for round in 0..3 {
+        let batch = chain.command(&format!("n-{round}"), 2, 10);
+        let expected = log.head().await.expect("head");
+        log.append(expected, batch.clone()).await.expect("append");
+        for want in batch {
+            let got = tokio::time::timeout(Duration::from_secs(5), follow.next())
+                .await
+                .expect("woken by the append's notification within 5 s");
+            assert_eq!(got.expect("the stream does not end").expect("a record"), want);
+        }
     }
 }
 

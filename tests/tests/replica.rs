@@ -1,5 +1,6 @@
 //! `serve --read-only`: a replica beside the writer follows the log into its read models and refuses
-//! commands; on the file log it is refused at start. Runs on PostgreSQL (skipped loudly without a server,
+//! commands; on PostgreSQL it is unready while the server is down, keeps serving, and follows again after
+//! the server's restart; on the file log it is refused at start. Runs on PostgreSQL (skipped loudly without a server,
 //! failing when PostgreSQL is required) and on KurrentDB when `KURRENTDB_URL` is set.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,8 +12,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
-use e2e::{Backend, Client, MORNING, SECRET, ServerProcess, TestStore, backend_available, binary, token};
+use e2e::{
+    Backend, Client, MORNING, PostgresCluster, SECRET, ServerProcess, TestStore, backend_available, binary,
+    token,
+};
 use serde_json::json;
+use tokio::sync::RwLock;
+
+/// Shared by the PostgreSQL tests, exclusive for the one that stops the test cluster.
+static CLUSTER: RwLock<()> = RwLock::const_new(());
 
 /// A `serve --read-only` child, killed when dropped.
 struct Replica {
@@ -120,8 +128,84 @@ async fn a_replica_follows_the_writer_and_refuses_commands(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_on_postgres_follows_the_writer_and_refuses_commands() {
     if backend_available(Backend::Postgres, "a_replica_on_postgres_follows_the_writer_and_refuses_commands") {
+        let _shared = CLUSTER.read().await;
         a_replica_follows_the_writer_and_refuses_commands(Backend::Postgres).await;
     }
+}
+
+/// Polls the replica's budget until it shows `amount` appropriated, for at most `within`.
+async fn wait_for_appropriated(client: &Client, token: &str, amount: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let budget = client.get("/v1/budgets/guiyang/2025", Some(token)).await.expect("get");
+        if budget.body["appropriated"] == amount {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the replica did not reach {amount}: {budget:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it() {
+    const TEST: &str = "a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it";
+    if !backend_available(Backend::Postgres, TEST) {
+        return;
+    }
+    let Some(cluster) = PostgresCluster::from_env() else {
+        assert!(std::env::var(e2e::REQUIRE_POSTGRES_VARIABLE).as_deref() != Ok("1"), "no cluster to stop");
+        eprintln!("*** SKIPPED {TEST}: no cluster to stop");
+        return;
+    };
+    let _exclusive = CLUSTER.write().await;
+    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    let writer = ServerProcess::start_on(&store.spec, MORNING).expect("writer");
+    let writer_client = Client::new(&writer.base);
+    let replica = start_replica(&store.spec).expect("replica");
+    let client = Client::new(&replica.base);
+    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
+    let first = writer_client
+        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "100.00" }))
+        .await
+        .expect("post");
+    assert_eq!(first.status, 201, "{first:?}");
+    wait_for_appropriated(&client, &finance, "100.00", Duration::from_secs(15)).await;
+
+    cluster.crash().expect("stop the cluster");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let ready = client.get("/readyz", None).await.expect("readyz");
+        if ready.status == 503 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still ready with the store down: {ready:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // It keeps serving what it has.
+    let budget = client.get("/v1/budgets/guiyang/2025", Some(&finance)).await.expect("get");
+    assert_eq!(budget.status, 200, "{budget:?}");
+    assert_eq!(budget.body["appropriated"], "100.00", "{budget:?}");
+
+    cluster.restart().expect("restart the cluster");
+    // The writer answers 503 until it has reloaded from the restarted server.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let second = writer_client
+            .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "23.45" }))
+            .await
+            .expect("post");
+        if second.status == 201 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the writer did not recover: {second:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Resubscribed after a backoff of at most 10 s.
+    wait_for_appropriated(&client, &finance, "123.45", Duration::from_secs(30)).await;
+    let ready = client.get("/readyz", None).await.expect("readyz");
+    assert_eq!(ready.status, 200, "{ready:?}");
+    drop(replica);
+    writer.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

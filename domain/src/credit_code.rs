@@ -48,8 +48,16 @@ pub enum CreditCodeError {
 /// - Replacing any one of the 18 characters of a valid code by another alphabet character gives a code
 ///   that [`CreditCode::parse`] refuses: every weight is non-zero modulo the prime 31, so a substitution
 ///   in the body changes the check character, and a substituted check character no longer matches.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct CreditCode(String);
+///
+/// Kept inline as its 18 ASCII bytes (no allocation: codes are in most events and read models).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CreditCode([u8; CODE_LENGTH]);
+
+impl fmt::Debug for CreditCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CreditCode").field(&self.as_str()).finish()
+    }
+}
 
 impl CreditCode {
     /// Parses and checks a code. Lowercase is refused, not converted; no spaces are trimmed.
@@ -65,7 +73,7 @@ impl CreditCode {
         if expected != found {
             return Err(CreditCodeError::CheckCharacterMismatch { code: code.to_owned(), expected, found });
         }
-        Ok(CreditCode(code.to_owned()))
+        Ok(CreditCode::from_checked(code))
     }
 
     /// The code completed with its check character.
@@ -86,7 +94,15 @@ impl CreditCode {
 
     /// The code as written (18 uppercase ASCII characters).
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Always ASCII: only checked codes are stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// A code whose 18 characters `values` has checked to be in the (ASCII) alphabet.
+    fn from_checked(code: &str) -> CreditCode {
+        let mut bytes = [0u8; CODE_LENGTH];
+        bytes.copy_from_slice(&code.as_bytes()[..CODE_LENGTH]);
+        CreditCode(bytes)
     }
 }
 
@@ -105,7 +121,7 @@ pub fn check_character(first17: &str) -> Result<char, CreditCodeError> {
 /// As [`check_character`].
 pub fn with_check_character(first17: &str) -> Result<CreditCode, CreditCodeError> {
     let check = check_character(first17)?;
-    Ok(CreditCode(format!("{first17}{check}")))
+    Ok(CreditCode::from_checked(&format!("{first17}{check}")))
 }
 
 /// The alphabet values of `code`, which must have `expected` (at most 18) characters, in the first
@@ -147,13 +163,13 @@ fn check_of(body: &[u32]) -> char {
 
 impl fmt::Display for CreditCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl AsRef<str> for CreditCode {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -167,7 +183,7 @@ impl FromStr for CreditCode {
 
 impl Serialize for CreditCode {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -5,10 +5,16 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A SHA-256 digest as 64 lowercase hexadecimal characters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A SHA-256 digest as 64 lowercase hexadecimal characters, kept inline (no allocation).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Sha256Hex(String);
+pub struct Sha256Hex([u8; 64]);
+
+impl fmt::Debug for Sha256Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Sha256Hex").field(&self.as_str()).finish()
+    }
+}
 
 /// A malformed digest or document.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -27,14 +33,17 @@ impl Sha256Hex {
     /// # Errors
     /// `BadDigest` unless exactly 64 characters of `0-9a-f`.
     pub fn parse(text: &str) -> Result<Sha256Hex, DocumentError> {
-        let valid =
-            text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if valid { Ok(Sha256Hex(text.to_owned())) } else { Err(DocumentError::BadDigest(text.to_owned())) }
+        let valid = text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        match <[u8; 64]>::try_from(text.as_bytes()) {
+            Ok(bytes) if valid => Ok(Sha256Hex(bytes)),
+            _ => Err(DocumentError::BadDigest(text.to_owned())),
+        }
     }
 
     /// The digest's text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Always ASCII: only checked digests are stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -48,13 +57,13 @@ impl TryFrom<String> for Sha256Hex {
 
 impl From<Sha256Hex> for String {
     fn from(digest: Sha256Hex) -> String {
-        digest.0
+        digest.as_str().to_owned()
     }
 }
 
 impl fmt::Display for Sha256Hex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use domain::{Balance, Cny, CreditCode, Event, Jurisdiction};
+use domain::document::Sha256Hex;
 use ledger_proto::Recorded;
 use serde::Serialize;
 use uuid::Uuid;
@@ -104,7 +105,7 @@ struct Party {
 /// The anomalies read model.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Anomalies {
-    documents: BTreeMap<String, Vec<DocumentUse>>,
+    documents: BTreeMap<Sha256Hex, Vec<DocumentUse>>,
     contracts: HashMap<Uuid, ContractFacts>,
     applicants: HashMap<CreditCode, Party>,
     providers: HashMap<CreditCode, Party>,
@@ -153,7 +154,7 @@ impl Anomalies {
             }
             signals.push(Signal {
                 kind: Kind::DocumentReused,
-                subject: sha256.clone(),
+                subject: sha256.as_str().to_owned(),
                 jurisdictions: jurisdictions(
                     contracts.iter().filter_map(|id| self.contracts.get(id)).map(|c| c.jurisdiction),
                 ),
@@ -283,8 +284,8 @@ impl Anomalies {
         }
     }
 
-    fn uses(&mut self, sha256: &str, contract_id: Uuid, position: u64) {
-        self.documents.entry(sha256.to_owned()).or_default().push(DocumentUse { contract_id, position });
+    fn uses(&mut self, sha256: &Sha256Hex, contract_id: Uuid, position: u64) {
+        self.documents.entry(sha256.clone()).or_default().push(DocumentUse { contract_id, position });
     }
 }
 
@@ -313,7 +314,7 @@ impl ReadModel for Anomalies {
                 );
             }
             Event::ContractSubmitted { contract_id, terms, .. } => {
-                self.uses(terms.document_sha256.as_str(), *contract_id, position);
+                self.uses(&terms.document_sha256, *contract_id, position);
                 self.contracts.insert(
                     *contract_id,
                     ContractFacts {
@@ -342,7 +343,7 @@ impl ReadModel for Anomalies {
                 for document in
                     std::iter::once(invoice).chain(std::iter::once(remittance_proof)).chain(results)
                 {
-                    self.uses(document.sha256.as_str(), *contract_id, position);
+                    self.uses(&document.sha256, *contract_id, position);
                 }
             }
             _ => {}

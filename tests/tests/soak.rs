@@ -78,6 +78,8 @@ struct Book {
     resent: u64,
     /// Retries of in-flight commands that found their command already recorded (`replayed: true`).
     replayed_after_kill: u64,
+    /// Of those, after a PostgreSQL crash: answered with an error (or not at all) though committed.
+    replayed_after_crash: u64,
     violations: Vec<String>,
 }
 
@@ -289,7 +291,7 @@ async fn check(spec: &StoreSpec, book: &mut Book) -> u64 {
 }
 
 /// Retries every in-flight command with its key until it is answered (on a ledger that is up), 8 at a time.
-async fn retry_in_flight(client: &Client, book: &Mutex<Book>) {
+async fn retry_in_flight(client: &Client, book: &Mutex<Book>, after_crash: bool) {
     let in_flight = std::mem::take(&mut book.lock().expect("book").in_flight);
     futures::stream::iter(in_flight)
         .map(|sent| async move {
@@ -305,6 +307,7 @@ async fn retry_in_flight(client: &Client, book: &Mutex<Book>) {
             match reply {
                 Reply::Accepted(events, replayed) => {
                     book.replayed_after_kill += u64::from(replayed);
+                    book.replayed_after_crash += u64::from(replayed && after_crash);
                     book.acknowledged.insert(sent.key.clone(), (sent, events));
                 }
                 Reply::Refused => book.refused += 1,
@@ -427,7 +430,7 @@ async fn kill_round(
         client.await.expect("client task");
     }
     let server = ServerProcess::start_on(spec, MORNING).expect("server restarts");
-    retry_in_flight(&Client::new(&server.base), book).await;
+    retry_in_flight(&Client::new(&server.base), book, false).await;
     server.kill();
 }
 
@@ -520,7 +523,7 @@ async fn postgres_round(
     for client in clients {
         client.await.expect("client task");
     }
-    retry_in_flight(&client, book).await;
+    retry_in_flight(&client, book, true).await;
     server.kill();
 }
 
@@ -570,7 +573,7 @@ async fn soak(spec: &StoreSpec, plan: &Plan) -> Totals {
     }
     println!(
         "soak {}: seed={} seconds={} refused={} unavailable_answers={} resent={} replayed_after_kill={} \
-         records_checked={}",
+         replayed_after_pg_crash={} records_checked={}",
         plan.label,
         plan.seed,
         started.elapsed().as_secs(),
@@ -578,6 +581,7 @@ async fn soak(spec: &StoreSpec, plan: &Plan) -> Totals {
         book.unavailable,
         book.resent,
         book.replayed_after_kill,
+        book.replayed_after_crash,
         book.acknowledged.values().map(|(_, events)| events.len()).sum::<usize>()
     );
     totals.acknowledged = book.acknowledged.len() as u64;

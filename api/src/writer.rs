@@ -6,7 +6,8 @@
 //! records are appended all or none: the last record of a command carries `ends_command`, and the store
 //! cuts back to a command boundary on recovery. A refused command appends nothing. An append that fails
 //! is answered with `Unavailable` for every command of the batch, and the writer reloads its state from the
-//! log before taking more commands, so nothing unacknowledged survives in memory.
+//! log before deciding more commands, so nothing unacknowledged survives in memory; while the log cannot be
+//! read (a database server that is down), commands that arrive are answered `Unavailable` at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -302,7 +303,7 @@ impl Writer {
                     None => break,
                 },
                 _ = interval.tick() => {
-                    self.run_scheduler().await;
+                    self.run_scheduler(&mut receiver).await;
                     continue;
                 }
             };
@@ -320,10 +321,10 @@ impl Writer {
                 }
             }
             if !group.is_empty() {
-                self.commit_group(group).await;
+                self.commit_group(group, &mut receiver).await;
             }
             for reply in ticks {
-                let recorded = self.run_scheduler().await;
+                let recorded = self.run_scheduler(&mut receiver).await;
                 let _caller_may_have_gone = reply.send(recorded);
             }
         }
@@ -333,7 +334,7 @@ impl Writer {
     /// Turns passed deadlines into events (DESIGN §1): decides every due scheduler command as the system
     /// actor. Idempotent: a command no longer due is refused and records nothing; after downtime the first
     /// run catches up on everything that fell due meanwhile.
-    async fn run_scheduler(&mut self) -> usize {
+    async fn run_scheduler(&mut self, receiver: &mut mpsc::Receiver<Message>) -> usize {
         let date = domain::business_date(self.clock.now());
         let due = domain::regulation::due_commands(&self.state, date);
         if due.is_empty() {
@@ -359,7 +360,7 @@ impl Writer {
                 }
             })
             .collect();
-        self.commit_group(group).await;
+        self.commit_group(group, receiver).await;
         let recorded = usize::try_from(self.head.position.saturating_sub(before)).unwrap_or(usize::MAX);
         if recorded > 0 {
             tracing::info!(recorded, %date, "scheduler recorded deadline events");
@@ -367,7 +368,9 @@ impl Writer {
         recorded
     }
 
-    async fn commit_group(&mut self, group: Vec<Submission>) {
+    /// Decides, appends and answers one group. After a failed append it reloads from the log before
+    /// returning, answering what arrives on `receiver` meanwhile with `Unavailable`.
+    async fn commit_group(&mut self, group: Vec<Submission>, receiver: &mut mpsc::Receiver<Message>) {
         // The record keeps microseconds; cut here so the in-memory record equals the one read back.
         let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6);
         let business_date = domain::business_date(now);
@@ -413,7 +416,7 @@ impl Writer {
                     };
                     let _client_may_have_gone = reply.send(result);
                 }
-                self.reload().await;
+                self.reload(receiver).await;
                 return;
             }
         }
@@ -509,8 +512,11 @@ impl Writer {
         self.head_sender.borrow().position
     }
 
-    /// After a failed append: forget everything not durable and rebuild from the log.
-    async fn reload(&mut self) {
+    /// After a failed append: forget everything not durable and rebuild from the log. While the log cannot
+    /// be read (a database server that is down), every command that arrives is answered `Unavailable` at
+    /// once rather than left waiting for as long as the outage lasts; nothing of it is recorded, so the
+    /// client retries it with its idempotency key.
+    async fn reload(&mut self, receiver: &mut mpsc::Receiver<Message>) {
         loop {
             match Loaded::from_log(self.log.as_ref()).await {
                 Ok(loaded) => {
@@ -525,7 +531,30 @@ impl Writer {
                 }
                 Err(error) => {
                     tracing::error!(%error, "reloading the ledger failed; retrying in one second");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    let message =
+                        format!("the ledger is reloading from the log after a failed append: {error}");
+                    let pause = tokio::time::sleep(std::time::Duration::from_secs(1));
+                    tokio::pin!(pause);
+                    loop {
+                        tokio::select! {
+                            () = &mut pause => break,
+                            next = receiver.recv() => match next {
+                                Some(Message::Command(submission)) => {
+                                    metrics::counter!("ledger_commands_unavailable_while_reloading_total")
+                                        .increment(1);
+                                    let _client_may_have_gone =
+                                        submission.reply.send(Err(WriteError::Unavailable(message.clone())));
+                                }
+                                Some(Message::Tick(reply)) => {
+                                    let _caller_may_have_gone = reply.send(0);
+                                }
+                                None => {
+                                    (&mut pause).await;
+                                    break;
+                                }
+                            },
+                        }
+                    }
                 }
             }
         }

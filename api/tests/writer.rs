@@ -136,3 +136,77 @@ async fn idempotency_keys_survive_a_reload_from_the_log() {
     assert!(matches!(other, Err(WriteError::IdempotencyKeyReused(_))), "{other:?}");
     assert_eq!(shared.head.borrow().position, 1);
 }
+
+/// A log that can be taken down like a database server: while `down`, every call fails `Unavailable`.
+struct Outage {
+    inner: FileLog,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Outage {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(std::io::Error::other("injected: the server is down")));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for Outage {
+    async fn head(&self) -> Result<Head, StoreError> {
+        self.check()?;
+        self.inner.head().await
+    }
+
+    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
+        self.check()?;
+        self.inner.append(expected, records).await
+    }
+
+    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        self.check()?;
+        self.inner.read_batch(from, max).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_log_is_down_commands_are_answered_unavailable_and_the_writer_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (inner, _) = FileLog::open(dir.path()).expect("open");
+    let log = Arc::new(Outage { inner, down: std::sync::atomic::AtomicBool::new(false) });
+    let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
+    let (handle, shared) = writer::spawn(log.clone(), loaded, clock());
+    handle.submit(appropriation(100), finance(), Some("k1".into()), [1; 32]).await.expect("first");
+
+    log.down.store(true, Ordering::SeqCst);
+    let failed = handle.submit(appropriation(200), finance(), Some("k2".into()), [2; 32]).await;
+    assert!(matches!(failed, Err(WriteError::Unavailable(_))), "{failed:?}");
+    // The writer cannot reload now; a command that arrives meanwhile is answered at once, not held for as
+    // long as the outage lasts (and a replay of an acknowledged key too: nothing is decided meanwhile).
+    for (key, digest) in [("k3", [3; 32]), ("k1", [1; 32])] {
+        let during = tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            handle.submit(appropriation(300), finance(), Some(key.into()), digest),
+        )
+        .await;
+        assert!(matches!(during, Ok(Err(WriteError::Unavailable(_)))), "{key}: {during:?}");
+    }
+    assert_eq!(shared.head.borrow().position, 1);
+
+    log.down.store(false, Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let retried = loop {
+        match handle.submit(appropriation(200), finance(), Some("k2".into()), [2; 32]).await {
+            Err(WriteError::Unavailable(_)) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => break other.expect("accepted once the log is back"),
+        }
+    };
+    assert_eq!((retried.position, retried.replayed), (2, false));
+    let replayed =
+        handle.submit(appropriation(100), finance(), Some("k1".into()), [1; 32]).await.expect("k1");
+    assert!(replayed.replayed && replayed.position == 1, "{replayed:?}");
+    assert_eq!(log.inner.head().await.expect("head").position, 2);
+}

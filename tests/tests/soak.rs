@@ -1,35 +1,56 @@
-//! The kill test (Jepsen-style, on one node): the real `voucher-ledger serve` on the embedded log, several
-//! HTTP clients submitting a seeded mixed workload (appropriations; register → verify → claim chains;
-//! re-sends of acknowledged commands), `kill -9` at a random moment, restart, and after every restart:
+//! The kill test (Jepsen-style, on one node): the real `voucher-ledger serve`, several HTTP clients
+//! submitting a seeded mixed workload (appropriations; register → verify → claim chains; re-sends of
+//! acknowledged commands), a fault at a random moment, and after every round:
 //!
-//! - every in-flight command (sent, no answer) is retried with its Idempotency-Key until answered;
+//! - every in-flight command (sent, no answer or a 5xx) is retried with its Idempotency-Key until answered;
 //! - every acknowledged command's events are in the log at the acknowledged positions with the acknowledged
 //!   hashes (`lost` counts those that are not);
 //! - every record of the log belongs to exactly one command that was sent (nothing beyond what was sent,
 //!   no retry recorded twice); a re-send of an acknowledged command gets the first answer back;
 //! - the chain verifies and SPEC §5's invariants hold (`voucher-ledger verify`).
 //!
-//! In the test suite it runs 5 kills. `scripts/soak.sh SECONDS` sets `VOUCHER_LEDGER_SOAK_SECONDS` and runs
-//! it for that long (at least 5 kills); `VOUCHER_LEDGER_SOAK_SEED` fixes the seed (printed either way). The
-//! last line is `soak: kills=K acknowledged=A lost=L violations=V`.
+//! Two backends, two tests:
+//!
+//! - the embedded file log: every round ends with `kill -9` of the ledger and a restart;
+//! - PostgreSQL (a fresh database on the server of `VOUCHER_LEDGER_TEST_POSTGRES_URL`; skipped loudly without
+//!   one, failing when `VOUCHER_LEDGER_REQUIRE_POSTGRES=1`): rounds alternate between `kill -9` of the ledger
+//!   and a crash of the PostgreSQL server itself (`scripts/pg-cluster.sh crash`, an immediate stop, on the
+//!   cluster of `VOUCHER_LEDGER_TEST_POSTGRES_DIR`) with the ledger left running. While the database is
+//!   down, a fresh command must be answered 503 `application/problem+json` and `/readyz` 503 with
+//!   `store_reachable: false`; after `pg-cluster.sh restart` the same ledger process must become ready and
+//!   accept commands again by itself. Commands answered with an error during the outage may have committed
+//!   (the commit's outcome is unknown): their idempotent retry must find them (`replayed: true`) and not
+//!   record them twice.
+//!
+//! In the test suite the file log takes 5 kills, PostgreSQL 3 kills and 2 server crashes.
+//! `scripts/soak.sh SECONDS` sets `VOUCHER_LEDGER_SOAK_SECONDS` and runs both for that long;
+//! `VOUCHER_LEDGER_SOAK_SEED` fixes the seed (printed either way). Each prints a last line
+//! `soak file: kills=K acknowledged=A lost=L violations=V` or
+//! `soak postgres: kills=K pg_restarts=R acknowledged=A lost=L violations=V`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use api::server::{Access, StoreSpec};
 use domain::{Jurisdiction, Role};
-use e2e::{Client, MORNING, ServerProcess, credit_code, run_verify, token};
+use e2e::{
+    Backend, Client, MORNING, PostgresCluster, ServerProcess, TestStore, backend_available, credit_code,
+    run_verify_on, token,
+};
 use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use store::EventLog;
 
 const GUIYANG: Jurisdiction = Jurisdiction::Guiyang;
 const CLIENTS: u32 = 4;
+
+/// The longest an answer may take: beyond it the request counts as unanswered (and is a violation).
+const ANSWER_WITHIN: Duration = Duration::from_secs(30);
 
 /// One command as sent: replayable with its key.
 #[derive(Clone, Debug)]
@@ -51,22 +72,48 @@ struct Book {
     refused: u64,
     /// Sent without an answer (transport error or 5xx): retried after the restart.
     in_flight: Vec<Sent>,
+    /// Answers that were 503 (the ledger up, its store not).
+    unavailable: u64,
     /// Re-sends of acknowledged commands.
     resent: u64,
     /// Retries of in-flight commands that found their command already recorded (`replayed: true`).
     replayed_after_kill: u64,
+    /// Of those, after a PostgreSQL crash: answered with an error (or not at all) though committed.
+    replayed_after_crash: u64,
     violations: Vec<String>,
 }
 
 enum Reply {
     Accepted(Events, bool),
     Refused,
+    /// No answer (the process died), or a 5xx.
     Unknown,
 }
 
-async fn send(client: &Client, sent: &Sent) -> Reply {
-    match client.post_raw(&sent.path, Some(&sent.token), &sent.body, Some(&sent.key)).await {
-        Ok(answer) if (200..300).contains(&answer.status) => {
+/// What a client did in one round, shared by its tasks.
+struct Round {
+    base: String,
+    book: Arc<Mutex<Book>>,
+    stop: Arc<AtomicBool>,
+    batch_id: String,
+}
+
+async fn send(client: &Client, book: &Mutex<Book>, sent: &Sent) -> Reply {
+    let answer = tokio::time::timeout(
+        ANSWER_WITHIN,
+        client.post_raw(&sent.path, Some(&sent.token), &sent.body, Some(&sent.key)),
+    )
+    .await;
+    match answer {
+        Err(_elapsed) => {
+            book.lock().expect("book").violations.push(format!(
+                "{} not answered within {}s (a hang)",
+                sent.key,
+                ANSWER_WITHIN.as_secs()
+            ));
+            Reply::Unknown
+        }
+        Ok(Ok(answer)) if (200..300).contains(&answer.status) => {
             let events = answer.body["events"]
                 .as_array()
                 .map(|events| {
@@ -80,39 +127,46 @@ async fn send(client: &Client, sent: &Sent) -> Reply {
                 .unwrap_or_default();
             Reply::Accepted(events, answer.body["replayed"] == true)
         }
-        Ok(answer) if (400..500).contains(&answer.status) => Reply::Refused,
-        _ => Reply::Unknown,
+        Ok(Ok(answer)) if (400..500).contains(&answer.status) => Reply::Refused,
+        Ok(Ok(answer)) => {
+            if answer.status == 503 {
+                book.lock().expect("book").unavailable += 1;
+            }
+            Reply::Unknown
+        }
+        Ok(Err(_transport)) => Reply::Unknown,
     }
 }
 
 /// Sends and books the outcome; true when accepted.
 async fn submit(client: &Client, book: &Mutex<Book>, sent: Sent) -> bool {
-    let reply = send(client, &sent).await;
-    let mut book = book.lock().expect("book");
-    match reply {
-        Reply::Accepted(events, _) => {
-            book.acknowledged.insert(sent.key.clone(), (sent, events));
-            true
-        }
-        Reply::Refused => {
-            book.refused += 1;
-            false
-        }
-        Reply::Unknown => {
-            book.in_flight.push(sent);
-            false
+    let reply = send(client, book, &sent).await;
+    let unknown = matches!(reply, Reply::Unknown);
+    {
+        let mut book = book.lock().expect("book");
+        match reply {
+            Reply::Accepted(events, _) => {
+                book.acknowledged.insert(sent.key.clone(), (sent, events));
+                return true;
+            }
+            Reply::Refused => book.refused += 1,
+            Reply::Unknown => book.in_flight.push(sent),
         }
     }
+    if unknown {
+        // The ledger is down or its store is: do not spin.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }
 
 /// One client's share of the workload until `stop`.
-async fn client_loop(base: String, book: Arc<Mutex<Book>>, stop: Arc<AtomicBool>, seed: u64, client_id: u32) {
-    let client = Client::new(&base);
+async fn client_loop(round: Arc<Round>, seed: u64, client_id: u32) {
+    let Round { base, book, stop, batch_id } = round.as_ref();
+    let client = Client::new(base);
     let mut rng = StdRng::seed_from_u64(seed);
     let finance = token(Role::Finance, GUIYANG, "finance-1", None);
     let center = token(Role::ServiceCenter, GUIYANG, "center-1", None);
-    assert!(book.lock().expect("book").acknowledged.contains_key("setup-batch"), "setup ran");
-    let batch_id = BATCH_ID.lock().expect("batch id").clone();
     let mut sequence = 0u64;
     while !stop.load(Ordering::SeqCst) {
         sequence += 1;
@@ -122,7 +176,7 @@ async fn client_loop(base: String, book: Arc<Mutex<Book>>, stop: Arc<AtomicBool>
                 let cents: u64 = rng.random_range(1..1_000_000);
                 let body = json!({ "amount": format!("{}.{:02}", cents / 100, cents % 100) }).to_string();
                 let path = "/v1/budgets/guiyang/2025/appropriations".to_owned();
-                submit(&client, &book, Sent { key: key("a"), path, body, token: finance.clone() }).await;
+                submit(&client, book, Sent { key: key("a"), path, body, token: finance.clone() }).await;
             }
             4..=8 => {
                 // A fresh applicant for this client and sequence number.
@@ -154,7 +208,7 @@ async fn client_loop(base: String, book: Arc<Mutex<Book>>, stop: Arc<AtomicBool>
                     },
                 ];
                 for step in steps {
-                    if stop.load(Ordering::SeqCst) || !submit(&client, &book, step).await {
+                    if stop.load(Ordering::SeqCst) || !submit(&client, book, step).await {
                         break;
                     }
                 }
@@ -169,7 +223,7 @@ async fn client_loop(base: String, book: Arc<Mutex<Book>>, stop: Arc<AtomicBool>
                         .flatten()
                 };
                 if let Some((sent, events)) = pick {
-                    let reply = send(&client, &sent).await;
+                    let reply = send(&client, book, &sent).await;
                     let mut book = book.lock().expect("book");
                     book.resent += 1;
                     match reply {
@@ -187,13 +241,11 @@ async fn client_loop(base: String, book: Arc<Mutex<Book>>, stop: Arc<AtomicBool>
     }
 }
 
-static BATCH_ID: Mutex<String> = Mutex::new(String::new());
+/// Applicant numbers, unique over the whole run (both tests of this binary).
+static NEXT_APPLICANT: AtomicU32 = AtomicU32::new(1);
 
-/// Applicant numbers, unique over the whole run.
-static NEXT_APPLICANT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-
-/// Checks the stopped ledger against the book; returns the number of lost acknowledged events.
-async fn check(data: &std::path::Path, book: &mut Book) -> u64 {
+/// Checks the log (no writer running) against the book; returns the number of lost acknowledged events.
+async fn check(spec: &StoreSpec, book: &mut Book) -> u64 {
     let mut expected: BTreeMap<u64, (String, String)> = BTreeMap::new();
     for (key, (_, events)) in &book.acknowledged {
         for (position, hash) in events {
@@ -202,7 +254,7 @@ async fn check(data: &std::path::Path, book: &mut Book) -> u64 {
             }
         }
     }
-    let log = store::file::FileLog::open_read_only(data).expect("open the log read-only");
+    let log = api::server::open_store(spec, Access::ReadOnly).await.expect("open the log read-only").log;
     let mut seen = BTreeSet::new();
     let mut records = log.read_from(1);
     while let Some(record) = records.next().await {
@@ -224,108 +276,292 @@ async fn check(data: &std::path::Path, book: &mut Book) -> u64 {
                 .push(format!("position {} belongs to no command that was answered", record.position)),
         }
     }
+    drop(records);
+    drop(log);
     let lost = expected.keys().filter(|position| !seen.contains(position)).count() as u64;
-    let verification = run_verify(data).expect("verify runs");
+    let verification = run_verify_on(spec).expect("verify runs");
     if !verification.success {
-        book.violations.push(format!("verify: {}", verification.stdout.trim()));
+        book.violations.push(format!(
+            "verify: {} {}",
+            verification.stdout.trim(),
+            verification.stderr.trim()
+        ));
     }
     lost
 }
 
-async fn soak(seconds: u64, kills_min: u64, seed: u64) -> (u64, u64, u64, u64) {
-    let data = tempfile::tempdir().expect("tempdir");
-    let book = Arc::new(Mutex::new(Book::default()));
-    let mut rng = StdRng::seed_from_u64(seed);
-    let started = Instant::now();
-
-    // Setup: the budget and one large batch.
-    {
-        let server = ServerProcess::start(data.path(), MORNING).expect("server");
-        let client = Client::new(&server.base);
-        let finance = token(Role::Finance, GUIYANG, "finance-1", None);
-        let bureau = token(Role::Bureau, GUIYANG, "bureau-1", None);
-        let budget = Sent {
-            key: "setup-budget".into(),
-            path: "/v1/budgets/guiyang/2025/appropriations".into(),
-            body: json!({ "amount": "900000000.00" }).to_string(),
-            token: finance,
-        };
-        assert!(submit(&client, &book, budget).await, "setup budget");
-        let batch = json!({
-            "jurisdiction": "guiyang", "fiscal_year": 2025, "name": "soak batch",
-            "total": "800000000.00", "face_value": "100.00",
-            "eligible_kinds": ["enterprise"], "eligible_industries": ["advanced_equipment"],
-            "eligible_categories": ["technology_innovation"],
-            "claim_opens": "2025-03-01", "claim_closes": "2025-06-30", "valid_until": "2025-12-31"
-        });
-        let answer = client
-            .post_raw("/v1/batches", Some(&bureau), &batch.to_string(), Some("setup-batch"))
-            .await
-            .expect("batch");
-        assert_eq!(answer.status, 201, "{answer:?}");
-        *BATCH_ID.lock().expect("batch id") = answer.body["batch_id"].as_str().expect("batch_id").to_owned();
-        let events = answer.body["events"]
-            .as_array()
-            .expect("events")
-            .iter()
-            .map(|e| (e["position"].as_u64().unwrap_or(0), e["hash"].as_str().unwrap_or("").to_owned()))
-            .collect();
-        let sent = Sent {
-            key: "setup-batch".into(),
-            path: "/v1/batches".into(),
-            body: batch.to_string(),
-            token: bureau,
-        };
-        book.lock().expect("book").acknowledged.insert("setup-batch".into(), (sent, events));
-        server.kill();
-    }
-
-    let mut kills = 0u64;
-    let mut lost = 0u64;
-    while kills < kills_min || started.elapsed() < Duration::from_secs(seconds) {
-        let server = ServerProcess::start(data.path(), MORNING).expect("server restarts");
-        let stop = Arc::new(AtomicBool::new(false));
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|id| {
-                let round_seed = seed.wrapping_mul(31).wrapping_add(kills * 131 + u64::from(id));
-                tokio::spawn(client_loop(server.base.clone(), book.clone(), stop.clone(), round_seed, id))
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_millis(rng.random_range(50..600))).await;
-        server.kill();
-        stop.store(true, Ordering::SeqCst);
-        kills += 1;
-        for client in clients {
-            client.await.expect("client task");
-        }
-
-        // Restart; retry every in-flight command with its key until it is answered.
-        let server = ServerProcess::start(data.path(), MORNING).expect("server restarts");
-        let client = Client::new(&server.base);
-        let in_flight = std::mem::take(&mut book.lock().expect("book").in_flight);
-        for sent in in_flight {
+/// Retries every in-flight command with its key until it is answered (on a ledger that is up), 8 at a time.
+async fn retry_in_flight(client: &Client, book: &Mutex<Book>, after_crash: bool) {
+    let in_flight = std::mem::take(&mut book.lock().expect("book").in_flight);
+    futures::stream::iter(in_flight)
+        .map(|sent| async move {
             let mut reply = Reply::Unknown;
-            for _ in 0..5 {
-                reply = send(&client, &sent).await;
+            for _ in 0..20 {
+                reply = send(client, book, &sent).await;
                 if !matches!(reply, Reply::Unknown) {
                     break;
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             let mut book = book.lock().expect("book");
             match reply {
                 Reply::Accepted(events, replayed) => {
                     book.replayed_after_kill += u64::from(replayed);
+                    book.replayed_after_crash += u64::from(replayed && after_crash);
                     book.acknowledged.insert(sent.key.clone(), (sent, events));
                 }
                 Reply::Refused => book.refused += 1,
                 Reply::Unknown => book.violations.push(format!("retry of {} never answered", sent.key)),
             }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Runs a blocking step (pg_ctl) off the runtime's workers, so the clients keep going meanwhile.
+async fn blocking<T: Send + 'static>(step: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(step).await.expect("blocking step")
+}
+
+/// What a soak run counted.
+#[derive(Debug, Default)]
+struct Totals {
+    kills: u64,
+    pg_restarts: u64,
+    acknowledged: u64,
+    lost: u64,
+    violations: u64,
+}
+
+/// How long and with which faults a soak runs.
+struct Plan {
+    /// The backend's name in the printed lines.
+    label: &'static str,
+    seconds: u64,
+    kills_min: u64,
+    /// The PostgreSQL cluster to crash every other round, and at least how many times.
+    cluster: Option<(PostgresCluster, u64)>,
+    seed: u64,
+}
+
+/// Starts the clients of one round on `server`.
+fn start_clients(
+    server: &ServerProcess,
+    book: &Arc<Mutex<Book>>,
+    batch_id: &str,
+    seed: u64,
+    round: u64,
+) -> (Arc<AtomicBool>, Vec<tokio::task::JoinHandle<()>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let shared = Arc::new(Round {
+        base: server.base.clone(),
+        book: book.clone(),
+        stop: stop.clone(),
+        batch_id: batch_id.to_owned(),
+    });
+    let clients = (0..CLIENTS)
+        .map(|id| {
+            let round_seed = seed.wrapping_mul(31).wrapping_add(round * 131 + u64::from(id));
+            tokio::spawn(client_loop(shared.clone(), round_seed, id))
+        })
+        .collect();
+    (stop, clients)
+}
+
+/// The budget and one large batch; returns the batch id.
+async fn setup(spec: &StoreSpec, book: &Mutex<Book>) -> String {
+    let server = ServerProcess::start_on(spec, MORNING).expect("server");
+    let client = Client::new(&server.base);
+    let finance = token(Role::Finance, GUIYANG, "finance-1", None);
+    let bureau = token(Role::Bureau, GUIYANG, "bureau-1", None);
+    let budget = Sent {
+        key: "setup-budget".into(),
+        path: "/v1/budgets/guiyang/2025/appropriations".into(),
+        body: json!({ "amount": "900000000.00" }).to_string(),
+        token: finance,
+    };
+    assert!(submit(&client, book, budget).await, "setup budget");
+    let batch = json!({
+        "jurisdiction": "guiyang", "fiscal_year": 2025, "name": "soak batch",
+        "total": "800000000.00", "face_value": "100.00",
+        "eligible_kinds": ["enterprise"], "eligible_industries": ["advanced_equipment"],
+        "eligible_categories": ["technology_innovation"],
+        "claim_opens": "2025-03-01", "claim_closes": "2025-06-30", "valid_until": "2025-12-31"
+    });
+    let answer = client
+        .post_raw("/v1/batches", Some(&bureau), &batch.to_string(), Some("setup-batch"))
+        .await
+        .expect("batch");
+    assert_eq!(answer.status, 201, "{answer:?}");
+    let batch_id = answer.body["batch_id"].as_str().expect("batch_id").to_owned();
+    let events = answer.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| (e["position"].as_u64().unwrap_or(0), e["hash"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let sent = Sent {
+        key: "setup-batch".into(),
+        path: "/v1/batches".into(),
+        body: batch.to_string(),
+        token: bureau,
+    };
+    book.lock().expect("book").acknowledged.insert("setup-batch".into(), (sent, events));
+    server.kill();
+    batch_id
+}
+
+/// A round ending in `kill -9` of the ledger: restart it and retry what was in flight.
+async fn kill_round(
+    spec: &StoreSpec,
+    book: &Arc<Mutex<Book>>,
+    batch_id: &str,
+    seed: u64,
+    round: u64,
+    pause: u64,
+) {
+    let server = ServerProcess::start_on(spec, MORNING).expect("server restarts");
+    let (stop, clients) = start_clients(&server, book, batch_id, seed, round);
+    tokio::time::sleep(Duration::from_millis(pause)).await;
+    server.kill();
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        client.await.expect("client task");
+    }
+    let server = ServerProcess::start_on(spec, MORNING).expect("server restarts");
+    retry_in_flight(&Client::new(&server.base), book, false).await;
+    server.kill();
+}
+
+/// Polls `/readyz` until its status is `want` (or `deadline` passes); returns the last answer's body.
+async fn readyz_until(client: &Client, want: u16, within: Duration) -> Result<serde_json::Value, String> {
+    let deadline = Instant::now() + within;
+    loop {
+        let last = match tokio::time::timeout(Duration::from_secs(10), client.get("/readyz", None)).await {
+            Ok(Ok(answer)) if answer.status == want => return Ok(answer.body),
+            Ok(Ok(answer)) => format!("{} {}", answer.status, answer.body),
+            Ok(Err(error)) => format!("{error:#}"),
+            Err(_) => "no answer within 10 s".into(),
+        };
+        if Instant::now() > deadline {
+            return Err(last);
         }
-        server.kill();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A round with the PostgreSQL server crashed under load and restarted, the ledger left running.
+async fn postgres_round(
+    spec: &StoreSpec,
+    cluster: &PostgresCluster,
+    book: &Arc<Mutex<Book>>,
+    batch_id: &str,
+    seed: u64,
+    round: u64,
+    rng: &mut StdRng,
+) {
+    let violation =
+        |what: String| book.lock().expect("book").violations.push(format!("round {round}: {what}"));
+    let server = ServerProcess::start_on(spec, MORNING).expect("server starts");
+    let client = Client::new(&server.base);
+    let (stop, clients) = start_clients(&server, book, batch_id, seed, round);
+    tokio::time::sleep(Duration::from_millis(rng.random_range(50..600))).await;
+    let crashed = cluster.clone();
+    blocking(move || crashed.crash()).await.expect("crash the PostgreSQL cluster");
+
+    // While the database is down: not ready, and a fresh command is refused at once with a problem.
+    match readyz_until(&client, 503, Duration::from_secs(5)).await {
+        Ok(body) if body["store_reachable"] == false && body["ready"] == false => {}
+        Ok(body) => violation(format!("/readyz while PostgreSQL was down: {body}")),
+        Err(last) => violation(format!("/readyz while PostgreSQL was down: {last}")),
+    }
+    let probe = Sent {
+        key: format!("soak-{seed}-probe-{round}"),
+        path: "/v1/budgets/guiyang/2025/appropriations".into(),
+        body: json!({ "amount": "1.00" }).to_string(),
+        token: token(Role::Finance, GUIYANG, "finance-1", None),
+    };
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(15),
+        client.post_raw(&probe.path, Some(&probe.token), &probe.body, Some(&probe.key)),
+    )
+    .await;
+    match answer {
+        Ok(Ok(answer))
+            if answer.status == 503 && answer.content_type.starts_with("application/problem+json") => {}
+        Ok(Ok(answer)) => violation(format!("a command while PostgreSQL was down was answered {answer:?}")),
+        Ok(Err(error)) => violation(format!("a command while PostgreSQL was down: {error:#}")),
+        Err(_) => {
+            violation(format!("a command while PostgreSQL was down: no answer in {:?}", started.elapsed()))
+        }
+    }
+    // Unanswered or refused with 503: retried with its key once the database is back.
+    book.lock().expect("book").in_flight.push(probe);
+    tokio::time::sleep(Duration::from_millis(rng.random_range(200..1500))).await;
+
+    let restarted = cluster.clone();
+    blocking(move || restarted.restart()).await.expect("restart the PostgreSQL cluster");
+    // The same process becomes ready and accepts commands again by itself.
+    if let Err(last) = readyz_until(&client, 200, Duration::from_secs(30)).await {
+        violation(format!("not ready 30 s after PostgreSQL came back: {last}"));
+    }
+    let before = book.lock().expect("book").acknowledged.len();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(100..400))).await;
+        if book.lock().expect("book").acknowledged.len() > before {
+            break;
+        }
+        if Instant::now() > deadline {
+            violation("no command acknowledged within 30 s after PostgreSQL came back".into());
+            break;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        client.await.expect("client task");
+    }
+    retry_in_flight(&client, book, true).await;
+    server.kill();
+}
+
+async fn soak(spec: &StoreSpec, plan: &Plan) -> Totals {
+    let book = Arc::new(Mutex::new(Book::default()));
+    let mut rng = StdRng::seed_from_u64(plan.seed);
+    let started = Instant::now();
+    let batch_id = setup(spec, &book).await;
+
+    let mut totals = Totals::default();
+    let restarts_min = plan.cluster.as_ref().map_or(0, |(_, min)| *min);
+    let mut round = 0u64;
+    while totals.kills < plan.kills_min
+        || totals.pg_restarts < restarts_min
+        || started.elapsed() < Duration::from_secs(plan.seconds)
+    {
+        round += 1;
+        // With a cluster to crash: every other round, while crashes are owed or kills are not.
+        let crash = match &plan.cluster {
+            Some(_) if totals.kills >= plan.kills_min && totals.pg_restarts < restarts_min => true,
+            Some(_) if totals.pg_restarts >= restarts_min && totals.kills < plan.kills_min => false,
+            Some(_) => round.is_multiple_of(2),
+            None => false,
+        };
+        match &plan.cluster {
+            Some((cluster, _)) if crash => {
+                postgres_round(spec, cluster, &book, &batch_id, plan.seed, round, &mut rng).await;
+                totals.pg_restarts += 1;
+            }
+            _ => {
+                let pause = rng.random_range(50..600);
+                kill_round(spec, &book, &batch_id, plan.seed, round, pause).await;
+                totals.kills += 1;
+            }
+        }
         let mut checked = std::mem::take(&mut *book.lock().expect("book"));
-        lost += check(data.path(), &mut checked).await;
-        let failed = !checked.violations.is_empty() || lost > 0;
+        totals.lost += check(spec, &mut checked).await;
+        let failed = !checked.violations.is_empty() || totals.lost > 0;
         *book.lock().expect("book") = checked;
         if failed {
             break;
@@ -336,18 +572,24 @@ async fn soak(seconds: u64, kills_min: u64, seed: u64) -> (u64, u64, u64, u64) {
         eprintln!("soak violation: {violation}");
     }
     println!(
-        "soak: seed={seed} seconds={} refused={} resent={} replayed_after_kill={} records_checked={}",
+        "soak {}: seed={} seconds={} refused={} unavailable_answers={} resent={} replayed_after_kill={} \
+         replayed_after_pg_crash={} records_checked={}",
+        plan.label,
+        plan.seed,
         started.elapsed().as_secs(),
         book.refused,
+        book.unavailable,
         book.resent,
         book.replayed_after_kill,
+        book.replayed_after_crash,
         book.acknowledged.values().map(|(_, events)| events.len()).sum::<usize>()
     );
-    (kills, book.acknowledged.len() as u64, lost, book.violations.len() as u64)
+    totals.acknowledged = book.acknowledged.len() as u64;
+    totals.violations = book.violations.len() as u64;
+    totals
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_nine_at_random_moments_loses_nothing_acknowledged() {
+fn seconds_and_seed(name: &str) -> (u64, u64) {
     let seconds: u64 =
         std::env::var("VOUCHER_LEDGER_SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     let seed: u64 =
@@ -355,11 +597,54 @@ async fn kill_nine_at_random_moments_loses_nothing_acknowledged() {
             u64::from(std::process::id()) ^ chrono::Utc::now().timestamp_subsec_nanos() as u64
         });
     eprintln!(
-        "soak: seed {seed} (VOUCHER_LEDGER_SOAK_SEED={seed} reproduces the workload; kill moments vary)"
+        "soak {name}: seed {seed} (VOUCHER_LEDGER_SOAK_SEED={seed} reproduces the workload; fault moments vary)"
     );
-    let (kills, acknowledged, lost, violations) = soak(seconds, 5, seed).await;
-    println!("soak: kills={kills} acknowledged={acknowledged} lost={lost} violations={violations}");
+    (seconds, seed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_nine_at_random_moments_loses_nothing_acknowledged() {
+    let (seconds, seed) = seconds_and_seed("file");
+    let store = TestStore::new(Backend::File).await.expect("store");
+    let totals = soak(&store.spec, &Plan { label: "file", seconds, kills_min: 5, cluster: None, seed }).await;
+    let Totals { kills, acknowledged, lost, violations, .. } = totals;
+    println!("soak file: kills={kills} acknowledged={acknowledged} lost={lost} violations={violations}");
+    assert_eq!((lost, violations), (0, 0), "seed {seed}: lost or violations (see soak violation lines)");
     assert!(kills >= 5, "at least 5 kills");
     assert!(acknowledged > 2, "the workload made progress");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_kills_and_server_crashes_lose_nothing_acknowledged() {
+    let name = "soak::postgres_kills_and_server_crashes_lose_nothing_acknowledged";
+    if !backend_available(Backend::Postgres, name) {
+        return;
+    }
+    let cluster = PostgresCluster::from_env();
+    if cluster.is_none() {
+        // A server given by URL only: it cannot be crashed from here; the ledger kills still run.
+        assert!(
+            std::env::var(e2e::REQUIRE_POSTGRES_VARIABLE).as_deref() != Ok("1"),
+            "{name}: the PostgreSQL crashes need the cluster of scripts/test.sh ({} is not set)",
+            e2e::POSTGRES_DIR_VARIABLE
+        );
+        eprintln!(
+            "\n*** {name}: no cluster to crash ({} is not set): the PostgreSQL crash rounds are SKIPPED\n",
+            e2e::POSTGRES_DIR_VARIABLE
+        );
+    }
+    let (seconds, seed) = seconds_and_seed("postgres");
+    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    let plan =
+        Plan { label: "postgres", seconds, kills_min: 3, cluster: cluster.map(|cluster| (cluster, 2)), seed };
+    let crashes_required = plan.cluster.is_some();
+    let Totals { kills, pg_restarts, acknowledged, lost, violations } = soak(&store.spec, &plan).await;
+    println!(
+        "soak postgres: kills={kills} pg_restarts={pg_restarts} acknowledged={acknowledged} lost={lost} \
+         violations={violations}"
+    );
     assert_eq!((lost, violations), (0, 0), "seed {seed}: lost or violations (see soak violation lines)");
+    assert!(kills >= 3, "at least 3 kills");
+    assert!(!crashes_required || pg_restarts >= 2, "at least 2 PostgreSQL crashes");
+    assert!(acknowledged > 2, "the workload made progress");
 }

@@ -121,14 +121,15 @@ async fn not_found() -> ApiError {
 }
 
 /// Errors answered by axum itself (a body over the limit, a path that is not UTF-8, a method the route does
-/// not have) come as plain text: they are answered as problem documents like every other error.
+/// not have) come as plain text: they are answered as problem documents like every other error. A handler's
+/// own JSON answer is left alone (a problem document, or `/readyz`'s 503 with its fields).
 async fn problem_for_plain_errors(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(crate::error::PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|value| {
+        let value = value.as_bytes();
+        value.starts_with(crate::error::PROBLEM_JSON.as_bytes()) || value.starts_with(b"application/json")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
     let code = match status {
@@ -280,4 +281,34 @@ pub fn request_digest(route: &str, body: &[u8]) -> [u8; 32] {
     hasher.update([0u8]);
     hasher.update(body);
     hasher.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn rewritten(status: StatusCode, content_type: &str, body: &'static str) -> (String, String) {
+        let response = (status, [(header::CONTENT_TYPE, content_type.to_owned())], body).into_response();
+        let response = problem_for_plain_errors(response).await;
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+        (content_type, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn plain_errors_become_problems_and_json_answers_stay() {
+        let (content_type, body) = rewritten(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "too big").await;
+        assert!(content_type.starts_with(crate::error::PROBLEM_JSON), "{content_type}");
+        assert!(body.contains("body_too_large"), "{body}");
+        // /readyz answers 503 with its own JSON while the store is unreachable: kept as it is.
+        let readyz = r#"{"ready":false,"store_reachable":false}"#;
+        let (content_type, body) =
+            rewritten(StatusCode::SERVICE_UNAVAILABLE, "application/json", readyz).await;
+        assert_eq!((content_type.as_str(), body.as_str()), ("application/json", readyz));
+    }
 }

@@ -9,8 +9,13 @@
 //! [`store::FOLLOW_POLL_INTERVAL`]). When the stream fails (the store is unreachable, a record is out of
 //! place) the replica warns, keeps serving what it has, and follows again from its head after a backoff from
 //! [`BACKOFF_MIN`] to [`BACKOFF_MAX`]. `/readyz` is false meanwhile, as it probes the store on every call.
+//!
+//! A record that does not verify (the chain breaks, or it does not decode) stops following for good: the
+//! task records why in [`App::follow_halted`] and `/readyz` answers 503 `log_not_verified` from then on, so
+//! that a load balancer stops sending reads to a replica that will not move again; the reads still answer
+//! from what it has.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -35,6 +40,15 @@ use crate::writer::{Loaded, Shared};
 pub const BACKOFF_MIN: Duration = Duration::from_millis(200);
 /// Longest wait between attempts while the store is unreachable.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// Why a replica stopped following the log: the first record that did not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowHalt {
+    /// The position of the record that did not verify.
+    pub position: u64,
+    /// Why it did not (a broken chain, or a record that does not decode).
+    pub reason: String,
+}
 
 /// The log as a replica's (idle) writer task sees it: reads pass through, appends are refused.
 struct RefusingLog(Arc<dyn EventLog>);
@@ -80,7 +94,8 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
     // not append anyway.
     let (writer, _idle) =
         crate::writer::spawn(Arc::new(RefusingLog(log.clone())), Loaded::empty(), clock.clone());
-    tokio::spawn(follow(log.clone(), projections.clone(), head_sender, head));
+    let follow_halted = Arc::new(OnceLock::new());
+    tokio::spawn(follow(log.clone(), projections.clone(), head_sender, head, follow_halted.clone()));
     let (_never_closing, closing) = watch::channel(false);
     Ok(App {
         writer,
@@ -91,6 +106,7 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
         log,
         as_of: Arc::new(crate::replay::AsOfCache::default()),
         closing,
+        follow_halted,
     })
 }
 
@@ -100,11 +116,14 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
 /// from [`BACKOFF_MIN`] doubling to [`BACKOFF_MAX`] (back to the minimum once records flow again, or after a
 /// stream that lasted at least [`BACKOFF_MAX`]) and
 /// follows again from its head, so the records of a command it had not completed are read again.
+///
+/// A record that does not verify ends it for good, with the reason set in `halted` (so `/readyz` turns 503).
 async fn follow(
     log: Arc<dyn EventLog>,
     projections: Arc<RwLock<Projections>>,
     head_sender: watch::Sender<Head>,
     mut head: Head,
+    halted: Arc<OnceLock<FollowHalt>>,
 ) {
     let mut backoff = BACKOFF_MIN;
     loop {
@@ -131,6 +150,7 @@ async fn follow(
                 Err(reason) => {
                     // Not trusted: stop here (the operator runs `verify`); the replica keeps serving what it has.
                     tracing::error!(position = record.position, %reason, "replica: the log does not verify; following stopped");
+                    let _ = halted.set(FollowHalt { position: record.position, reason });
                     return;
                 }
             };

@@ -243,6 +243,7 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
         log,
         as_of: Arc::new(crate::replay::AsOfCache::default()),
         closing,
+        follow_halted: Arc::default(),
     };
     Ok(Ledger { app, recovery })
 }

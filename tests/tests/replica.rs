@@ -1,6 +1,7 @@
 //! `serve --read-only`: a replica beside the writer follows the log into its read models and refuses
 //! commands; on PostgreSQL it is unready while the server is down, keeps serving, and follows again after
-//! the server's restart; on the file log it is refused at start. Runs on PostgreSQL (skipped loudly without a server,
+//! the server's restart, and unready for good (503 `log_not_verified`) once a record it follows does not
+//! verify; on the file log it is refused at start. Runs on PostgreSQL (skipped loudly without a server,
 //! failing when PostgreSQL is required) and on KurrentDB when `KURRENTDB_URL` is set.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -204,6 +205,77 @@ async fn a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_aft
     wait_for_appropriated(&client, &finance, "123.45", Duration::from_secs(30)).await;
     let ready = client.get("/readyz", None).await.expect("readyz");
     assert_eq!(ready.status, 200, "{ready:?}");
+    drop(replica);
+    writer.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unready_and_keeps_serving() {
+    const TEST: &str =
+        "a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unready_and_keeps_serving";
+    if !backend_available(Backend::Postgres, TEST) {
+        return;
+    }
+    let _shared = CLUSTER.read().await;
+    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    let writer = ServerProcess::start_on(&store.spec, MORNING).expect("writer");
+    let writer_client = Client::new(&writer.base);
+    let replica = start_replica(&store.spec).expect("replica");
+    let client = Client::new(&replica.base);
+    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
+    let first = writer_client
+        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "100.00" }))
+        .await
+        .expect("post");
+    assert_eq!(first.status, 201, "{first:?}");
+    wait_for_appropriated(&client, &finance, "100.00", Duration::from_secs(15)).await;
+    let ready = client.get("/readyz", None).await.expect("readyz");
+    assert_eq!(ready.status, 200, "{ready:?}");
+    let head = e2e::head_position(&writer_client).await.expect("head");
+
+    // A forged record after the head, straight into the table: a copy of the last record, so its bytes
+    // decode but its chain link does not (it names the last record's predecessor, not the last record).
+    let StoreSpec::Postgres(url) = &store.spec else { unreachable!() };
+    let (sql, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let forged = i64::try_from(head + 1).unwrap();
+    let inserted = sql
+        .execute(
+            "INSERT INTO events (position, stream, stream_version, ends_command, hash, record) \
+             SELECT $1, NULL, NULL, true, hash, record FROM events WHERE position = $2",
+            &[&forged, &(forged - 1)],
+        )
+        .await
+        .expect("forge a record");
+    assert_eq!(inserted, 1);
+
+    // The replica reads it (at least every 200 ms), stops following, and says so on /readyz for good.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let unready = loop {
+        let ready = client.get("/readyz", None).await.expect("readyz");
+        if ready.status == 503 {
+            break ready;
+        }
+        assert!(Instant::now() < deadline, "still ready after a record that does not verify: {ready:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(unready.code(), "log_not_verified", "{unready:?}");
+    assert!(unready.content_type.starts_with("application/problem+json"), "{unready:?}");
+    assert_eq!(unready.body["position"], head + 1, "{unready:?}");
+    assert_eq!(unready.body["head"], head, "{unready:?}");
+    // The store is reachable, and the answer does not change.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let still = client.get("/readyz", None).await.expect("readyz");
+    assert_eq!(still.status, 503, "{still:?}");
+    assert_eq!(still.code(), "log_not_verified", "{still:?}");
+
+    // It keeps serving what it has.
+    let budget = client.get("/v1/budgets/guiyang/2025", Some(&finance)).await.expect("get");
+    assert_eq!(budget.status, 200, "{budget:?}");
+    assert_eq!(budget.body["appropriated"], "100.00", "{budget:?}");
+    // The writer's readiness is its own (it does not follow the log).
+    let writer_ready = writer_client.get("/readyz", None).await.expect("readyz");
+    assert_eq!(writer_ready.status, 200, "{writer_ready:?}");
     drop(replica);
     writer.kill();
 }

@@ -48,6 +48,9 @@ pub struct App {
     /// Becomes true when the server starts shutting down, so that endless responses (the event feed) end
     /// and graceful shutdown can finish.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Set once by a read-only replica's follower when a record does not verify and it stops following:
+    /// `/readyz` answers 503 `log_not_verified` from then on. Never set on the writer.
+    pub follow_halted: Arc<std::sync::OnceLock<crate::replica::FollowHalt>>,
 }
 
 /// The router of the whole API.
@@ -158,9 +161,34 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the store answers (within two seconds) and the read models have folded up to its head.
+/// Readiness: the store answers (within two seconds) and the read models have folded up to its head; on a
+/// read-only replica also that it still follows the log (503 `log_not_verified`, problem+json, once a record
+/// did not verify and it stopped).
 #[utoipa::path(get, path = "/readyz", responses((status = 200), (status = 503)))]
 pub async fn readyz(State(app): State<App>) -> Response {
+    if let Some(halt) = app.follow_halted.get() {
+        let head = app.shared.head.borrow().position;
+        let body = serde_json::json!({
+            "type": "/problems/log_not_verified",
+            "title": "log not verified",
+            "status": 503,
+            "code": "log_not_verified",
+            "detail": format!(
+                "this replica stopped following the log: the record at position {} does not verify ({}); it \
+                 serves what it had up to position {head}; run `verify` on the store",
+                halt.position, halt.reason
+            ),
+            "ready": false,
+            "position": halt.position,
+            "head": head,
+        });
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, crate::error::PROBLEM_JSON)],
+            body.to_string(),
+        )
+            .into_response();
+    }
     let head = app.shared.head.borrow().position;
     let folded = app.shared.projections.read().map(|p| p.position()).unwrap_or(0);
     // A database store (PostgreSQL, KurrentDB) can become unreachable while serving: not ready meanwhile.

@@ -5,14 +5,24 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A SHA-256 digest as 64 lowercase hexadecimal characters, kept inline (no allocation).
+/// A SHA-256 digest, written as 64 lowercase hexadecimal characters; kept as its 32 bytes (no allocation;
+/// the order of the bytes is the order of the text).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Sha256Hex([u8; 64]);
+pub struct Sha256Hex([u8; 32]);
 
 impl fmt::Debug for Sha256Hex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Sha256Hex").field(&self.as_str()).finish()
+        write!(f, "Sha256Hex(\"{self}\")")
+    }
+}
+
+/// The value of a lowercase hexadecimal digit.
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
     }
 }
 
@@ -33,17 +43,20 @@ impl Sha256Hex {
     /// # Errors
     /// `BadDigest` unless exactly 64 characters of `0-9a-f`.
     pub fn parse(text: &str) -> Result<Sha256Hex, DocumentError> {
-        let valid = text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        match <[u8; 64]>::try_from(text.as_bytes()) {
-            Ok(bytes) if valid => Ok(Sha256Hex(bytes)),
-            _ => Err(DocumentError::BadDigest(text.to_owned())),
+        let bad = || DocumentError::BadDigest(text.to_owned());
+        let digits = <&[u8; 64]>::try_from(text.as_bytes()).map_err(|_| bad())?;
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let (high, low) =
+                (pair.first().copied().and_then(hex_value), pair.get(1).copied().and_then(hex_value));
+            *byte = (high.ok_or_else(bad)? << 4) | low.ok_or_else(bad)?;
         }
+        Ok(Sha256Hex(bytes))
     }
 
-    /// The digest's text.
-    pub fn as_str(&self) -> &str {
-        // Always ASCII: only checked digests are stored.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+    /// The digest's 32 bytes.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
     }
 }
 
@@ -57,13 +70,13 @@ impl TryFrom<String> for Sha256Hex {
 
 impl From<Sha256Hex> for String {
     fn from(digest: Sha256Hex) -> String {
-        digest.as_str().to_owned()
+        digest.to_string()
     }
 }
 
 impl fmt::Display for Sha256Hex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
     }
 }
 
@@ -89,5 +102,36 @@ impl Document {
             return Err(DocumentError::EmptyFile(self.name.clone()));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_reads_back_as_the_same_text_and_orders_like_it() {
+        let text = "00ff10a9".repeat(8);
+        let digest = Sha256Hex::parse(&text).expect("digest");
+        assert_eq!(digest.to_string(), text);
+        assert_eq!(String::from(digest.clone()), text);
+        assert_eq!(digest.bytes()[..4], [0x00, 0xff, 0x10, 0xa9]);
+        assert_eq!(serde_json::to_value(&digest).expect("json"), serde_json::json!(text));
+        let lower = Sha256Hex::parse(&"0a".repeat(32)).expect("digest");
+        let higher = Sha256Hex::parse(&"a0".repeat(32)).expect("digest");
+        assert!(lower < higher && "0a" < "a0");
+    }
+
+    #[test]
+    fn uppercase_short_long_and_non_hex_digests_are_refused() {
+        for text in [
+            "AB".repeat(32),
+            "ab".repeat(31),
+            "ab".repeat(33),
+            "zz".repeat(32),
+            format!("{}é", "a".repeat(62)),
+        ] {
+            assert_eq!(Sha256Hex::parse(&text), Err(DocumentError::BadDigest(text.clone())), "{text}");
+        }
     }
 }

@@ -19,8 +19,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use domain::{Balance, Cny, CreditCode, Event, Jurisdiction};
 use domain::document::Sha256Hex;
+use domain::{Balance, Cny, CreditCode, Event, Jurisdiction};
 use ledger_proto::Recorded;
 use serde::Serialize;
 use uuid::Uuid;
@@ -154,7 +154,7 @@ impl Anomalies {
             }
             signals.push(Signal {
                 kind: Kind::DocumentReused,
-                subject: sha256.as_str().to_owned(),
+                subject: sha256.to_string(),
                 jurisdictions: jurisdictions(
                     contracts.iter().filter_map(|id| self.contracts.get(id)).map(|c| c.jurisdiction),
                 ),
@@ -507,7 +507,7 @@ mod tests {
         ]);
         let signals = model.signals();
         assert_eq!(kinds(&model), vec![Kind::DocumentReused, Kind::DocumentReused, Kind::DocumentReused]);
-        let invoice = signals.iter().find(|s| s.subject == digest(10).as_str()).expect("invoice signal");
+        let invoice = signals.iter().find(|s| s.subject == digest(10).to_string()).expect("invoice signal");
         assert_eq!(invoice.records, vec![3, 4]);
         assert_eq!(invoice.jurisdictions, vec![GY]);
     }

@@ -1162,7 +1162,7 @@ impl TryFrom<v1::Registration> for domain::event::Registration {
 impl From<&Document> for v1::Document {
     fn from(document: &Document) -> Self {
         v1::Document {
-            sha256: document.sha256.as_str().to_owned(),
+            sha256: document.sha256.to_string(),
             name: document.name.clone(),
             size_bytes: document.size_bytes,
         }
@@ -1228,7 +1228,7 @@ impl From<&ContractTerms> for v1::ContractTerms {
             term_end_days: days_from_date(terms.term_end),
             total: terms.total.to_string(),
             voucher_amount: terms.voucher_amount.to_string(),
-            document_sha256: terms.document_sha256.as_str().to_owned(),
+            document_sha256: terms.document_sha256.to_string(),
         }
     }
 }

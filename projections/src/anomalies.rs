@@ -81,6 +81,29 @@ struct DocumentUse {
     position: u64,
 }
 
+/// A document's uses: almost always one, kept inline; a vector only once it is reused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Uses {
+    One(DocumentUse),
+    Many(Vec<DocumentUse>),
+}
+
+impl Uses {
+    fn push(&mut self, next: DocumentUse) {
+        match self {
+            Uses::One(first) => *self = Uses::Many(vec![first.clone(), next]),
+            Uses::Many(all) => all.push(next),
+        }
+    }
+
+    fn as_slice(&self) -> &[DocumentUse] {
+        match self {
+            Uses::One(one) => std::slice::from_ref(one),
+            Uses::Many(all) => all,
+        }
+    }
+}
+
 /// What the signals need to know of a contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ContractFacts {
@@ -105,7 +128,7 @@ struct Party {
 /// The anomalies read model.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Anomalies {
-    documents: BTreeMap<Sha256Hex, Vec<DocumentUse>>,
+    documents: HashMap<Sha256Hex, Uses>,
     contracts: HashMap<Uuid, ContractFacts>,
     applicants: HashMap<CreditCode, Party>,
     providers: HashMap<CreditCode, Party>,
@@ -146,6 +169,7 @@ impl Anomalies {
 
     fn document_signals(&self, signals: &mut Vec<Signal>) {
         for (sha256, uses) in &self.documents {
+            let uses = uses.as_slice();
             let mut contracts: Vec<Uuid> = uses.iter().map(|u| u.contract_id).collect();
             contracts.sort();
             contracts.dedup();
@@ -285,7 +309,13 @@ impl Anomalies {
     }
 
     fn uses(&mut self, sha256: &Sha256Hex, contract_id: Uuid, position: u64) {
-        self.documents.entry(sha256.clone()).or_default().push(DocumentUse { contract_id, position });
+        let first = DocumentUse { contract_id, position };
+        match self.documents.entry(sha256.clone()) {
+            std::collections::hash_map::Entry::Occupied(mut uses) => uses.get_mut().push(first),
+            std::collections::hash_map::Entry::Vacant(none) => {
+                none.insert(Uses::One(first));
+            }
+        }
     }
 }
 

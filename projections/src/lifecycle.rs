@@ -210,8 +210,9 @@ pub struct ReferralView {
 pub struct Lifecycle {
     providers: HashMap<CreditCode, ProviderView>,
     objections: HashMap<Uuid, ObjectionView>,
-    contracts: HashMap<Uuid, ContractView>,
-    redemptions: HashMap<Uuid, RedemptionView>,
+    /// Boxed: the views are large, and a hash table keeps a third of its slots empty on average.
+    contracts: HashMap<Uuid, Box<ContractView>>,
+    redemptions: HashMap<Uuid, Box<RedemptionView>>,
     announcements: HashMap<Uuid, AnnouncementView>,
     samples: HashMap<Uuid, SampleView>,
     clawbacks: HashMap<Uuid, ClawbackView>,
@@ -236,12 +237,12 @@ impl Lifecycle {
 
     /// A contract.
     pub fn contract(&self, contract_id: Uuid) -> Option<&ContractView> {
-        self.contracts.get(&contract_id)
+        self.contracts.get(&contract_id).map(Box::as_ref)
     }
 
     /// A redemption.
     pub fn redemption(&self, redemption_id: Uuid) -> Option<&RedemptionView> {
-        self.redemptions.get(&redemption_id)
+        self.redemptions.get(&redemption_id).map(Box::as_ref)
     }
 
     /// An announcement list.
@@ -283,14 +284,14 @@ impl Lifecycle {
 
     /// Every contract, in submission order.
     pub fn contracts(&self) -> Vec<&ContractView> {
-        let mut views: Vec<_> = self.contracts.values().collect();
+        let mut views: Vec<_> = self.contracts.values().map(Box::as_ref).collect();
         views.sort_by_key(|view| view.submitted_at_position);
         views
     }
 
     /// Every redemption, in request order.
     pub fn redemptions(&self) -> Vec<&RedemptionView> {
-        let mut views: Vec<_> = self.redemptions.values().collect();
+        let mut views: Vec<_> = self.redemptions.values().map(Box::as_ref).collect();
         views.sort_by_key(|view| view.requested_at_position);
         views
     }
@@ -419,7 +420,7 @@ impl ReadModel for Lifecycle {
             Event::ContractSubmitted { contract_id, terms, submitted_by } => {
                 self.contracts.insert(
                     *contract_id,
-                    ContractView {
+                    Box::new(ContractView {
                         contract_id: *contract_id,
                         terms: terms.clone(),
                         status: "submitted",
@@ -436,7 +437,7 @@ impl ReadModel for Lifecycle {
                         redemption_id: None,
                         lapsed: false,
                         submitted_at_position: record.position,
-                    },
+                    }),
                 );
             }
             Event::ContractSigned { contract_id, party } => {
@@ -497,7 +498,7 @@ impl ReadModel for Lifecycle {
                 }
                 self.redemptions.insert(
                     *redemption_id,
-                    RedemptionView {
+                    Box::new(RedemptionView {
                         redemption_id: *redemption_id,
                         contract_id: *contract_id,
                         jurisdiction: *jurisdiction,
@@ -524,7 +525,7 @@ impl ReadModel for Lifecycle {
                         results: results.clone(),
                         requested_on: date,
                         requested_at_position: record.position,
-                    },
+                    }),
                 );
             }
             Event::RedemptionReviewed { redemption_id, outcome, approved, returned, .. } => {

@@ -129,7 +129,8 @@ struct Party {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Anomalies {
     documents: HashMap<Sha256Hex, Uses>,
-    contracts: HashMap<Uuid, ContractFacts>,
+    /// Boxed: a hash table keeps a third of its slots empty on average.
+    contracts: HashMap<Uuid, Box<ContractFacts>>,
     applicants: HashMap<CreditCode, Party>,
     providers: HashMap<CreditCode, Party>,
 }
@@ -228,7 +229,7 @@ impl Anomalies {
 
     fn amount_signals(&self, signals: &mut Vec<Signal>) {
         let mut groups: BTreeMap<(&str, Cny), Vec<&ContractFacts>> = BTreeMap::new();
-        for contract in self.contracts.values() {
+        for contract in self.contracts.values().map(Box::as_ref) {
             groups.entry((contract.provider.as_str(), contract.total)).or_default().push(contract);
         }
         for ((provider, total), contracts) in groups {
@@ -273,7 +274,7 @@ impl Anomalies {
 
     fn concentration_signals(&self, signals: &mut Vec<Signal>) {
         let mut by_applicant: BTreeMap<&str, Vec<&ContractFacts>> = BTreeMap::new();
-        for contract in self.contracts.values().filter(|c| c.filed.is_some()) {
+        for contract in self.contracts.values().map(Box::as_ref).filter(|c| c.filed.is_some()) {
             by_applicant.entry(contract.applicant.as_str()).or_default().push(contract);
         }
         for (applicant, contracts) in by_applicant {
@@ -347,7 +348,7 @@ impl ReadModel for Anomalies {
                 self.uses(&terms.document_sha256, *contract_id, position);
                 self.contracts.insert(
                     *contract_id,
-                    ContractFacts {
+                    Box::new(ContractFacts {
                         provider: terms.provider.clone(),
                         applicant: terms.applicant.clone(),
                         jurisdiction: terms.jurisdiction,
@@ -356,7 +357,7 @@ impl ReadModel for Anomalies {
                         submitted_at: position,
                         filed: None,
                         completed: None,
-                    },
+                    }),
                 );
             }
             Event::ContractFiled { contract_id, filed_on, .. } => {

@@ -56,8 +56,8 @@ impl Entry {
 /// The history read model.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    by_voucher: HashMap<Uuid, Vec<u64>>,
-    by_contract: HashMap<Uuid, Vec<u64>>,
+    by_voucher: HashMap<Uuid, Trail>,
+    by_contract: HashMap<Uuid, Trail>,
     voucher_of_contract: HashMap<Uuid, Uuid>,
     contract_of_redemption: HashMap<Uuid, Uuid>,
     redemptions_of_announcement: HashMap<Uuid, Vec<Uuid>>,
@@ -67,13 +67,13 @@ pub struct History {
 
 impl History {
     /// The positions of a voucher's trail, ascending; `None` when the voucher was never issued.
-    pub fn voucher(&self, voucher_id: Uuid) -> Option<&[u64]> {
-        self.by_voucher.get(&voucher_id).map(Vec::as_slice)
+    pub fn voucher(&self, voucher_id: Uuid) -> Option<Vec<u64>> {
+        self.by_voucher.get(&voucher_id).map(Trail::positions)
     }
 
     /// The positions of a contract's trail, ascending; `None` when the contract was never submitted.
-    pub fn contract(&self, contract_id: Uuid) -> Option<&[u64]> {
-        self.by_contract.get(&contract_id).map(Vec::as_slice)
+    pub fn contract(&self, contract_id: Uuid) -> Option<Vec<u64>> {
+        self.by_contract.get(&contract_id).map(Trail::positions)
     }
 
     /// The contracts a record concerns (empty when none).
@@ -146,10 +146,47 @@ impl History {
     }
 }
 
-/// Appends `position` to a trail once (a record that concerns two contracts of one voucher is listed once).
-fn push_once(trail: &mut Vec<u64>, position: u64) {
-    if trail.last() != Some(&position) {
-        trail.push(position);
+/// The ascending positions of one trail, compact: the gaps between them as LEB128 varints (a trail's
+/// records are usually a few thousand positions apart: two or three bytes each instead of eight).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Trail {
+    last: u64,
+    gaps: Vec<u8>,
+}
+
+impl Trail {
+    /// Appends `position` (not below the last one) once: a record that concerns two contracts of one
+    /// voucher is listed once.
+    fn push_once(&mut self, position: u64) {
+        if position <= self.last {
+            return;
+        }
+        let mut gap = position - self.last;
+        loop {
+            let low = (gap & 0x7f) as u8;
+            gap >>= 7;
+            if gap == 0 {
+                self.gaps.push(low);
+                break;
+            }
+            self.gaps.push(low | 0x80);
+        }
+        self.last = position;
+    }
+
+    fn positions(&self) -> Vec<u64> {
+        let mut positions = Vec::new();
+        let (mut position, mut gap, mut shift) = (0u64, 0u64, 0u32);
+        for byte in &self.gaps {
+            gap |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                position += gap;
+                positions.push(position);
+                (gap, shift) = (0, 0);
+            }
+        }
+        positions
     }
 }
 
@@ -172,10 +209,10 @@ impl ReadModel for History {
             return;
         }
         for contract_id in contracts {
-            push_once(self.by_contract.entry(contract_id).or_default(), record.position);
+            self.by_contract.entry(contract_id).or_default().push_once(record.position);
         }
         for voucher_id in vouchers {
-            push_once(self.by_voucher.entry(voucher_id).or_default(), record.position);
+            self.by_voucher.entry(voucher_id).or_default().push_once(record.position);
         }
     }
 }
@@ -238,6 +275,19 @@ mod tests {
     }
 
     #[test]
+    fn a_trail_gives_back_its_positions_small_and_large_gaps_alike() {
+        let positions = [1, 2, 129, 130, 16_514, 1 << 40, (1 << 40) + 1, u64::MAX];
+        let mut trail = Trail::default();
+        for position in positions {
+            trail.push_once(position);
+            trail.push_once(position);
+        }
+        trail.push_once(3);
+        assert_eq!(trail.positions(), positions);
+        assert_eq!(Trail::default().positions(), Vec::<u64>::new());
+    }
+
+    #[test]
     fn a_vouchers_history_follows_its_contract_redemption_announcement_and_clawback_in_order() {
         let document = Document {
             sha256: Sha256Hex::parse(&"cd".repeat(32)).expect("digest"),
@@ -282,9 +332,9 @@ mod tests {
         for (index, event) in events.into_iter().enumerate() {
             model.apply(&record(index as u64 + 1, "2025-04-01", event));
         }
-        assert_eq!(model.voucher(id(7)), Some(&[1, 3, 5, 6, 7, 8, 9, 10][..]));
-        assert_eq!(model.voucher(id(8)), Some(&[2, 4][..]));
-        assert_eq!(model.contract(id(20)), Some(&[3, 5, 6, 7, 8, 9, 10][..]));
+        assert_eq!(model.voucher(id(7)), Some(vec![1, 3, 5, 6, 7, 8, 9, 10]));
+        assert_eq!(model.voucher(id(8)), Some(vec![2, 4]));
+        assert_eq!(model.contract(id(20)), Some(vec![3, 5, 6, 7, 8, 9, 10]));
         assert_eq!(model.voucher(id(99)), None);
         let recorded = record(1, "2025-04-01", issued(7));
         let entry = Entry::of(&recorded);

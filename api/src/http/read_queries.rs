@@ -335,7 +335,7 @@ pub async fn voucher_history(
             ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
         })?;
         require_read(&actor, view.jurisdiction, Some(&view.applicant))?;
-        Ok(projections.history.voucher(voucher_id).unwrap_or_default().to_vec())
+        Ok(projections.history.voucher(voucher_id).unwrap_or_default())
     };
     let body = with_trail(&app, &snapshot, select, |projections, trail| {
         let records: Vec<Value> = trail.iter().map(|entry| entry_json(entry)).collect();
@@ -371,7 +371,7 @@ pub async fn dossier(
         if !super::queries::may_read_contract(&actor, &view.terms) {
             return Err(super::queries::forbidden_read(&actor));
         }
-        Ok(projections.history.contract(contract_id).unwrap_or_default().to_vec())
+        Ok(projections.history.contract(contract_id).unwrap_or_default())
     };
     let body = with_trail(&app, &snapshot, select, |projections, trail| {
         dossier_json(projections, contract_id, trail)

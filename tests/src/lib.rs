@@ -255,10 +255,18 @@ impl Answer {
     }
 }
 
+/// The longest any request of a test may take (connecting, sending, and reading the whole answer).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
 impl Client {
-    /// A client for `base` (e.g. `http://127.0.0.1:8080`).
+    /// A client for `base` (e.g. `http://127.0.0.1:8080`). Every request has [`REQUEST_TIMEOUT`]: a server
+    /// that hangs fails the test with a transport error instead of holding the suite until CI's limit.
     pub fn new(base: &str) -> Client {
-        let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("http client");
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("http client");
         Client { base: base.to_owned(), http }
     }
 

@@ -23,13 +23,18 @@
 //!   current segment is not empty and the next frame would take it past `segment_bytes_max`. So every sealed
 //!   segment ends on a command boundary and a command larger than the limit still fits in one segment.
 //! - An append is one write per touched segment plus `fdatasync`; the in-memory index and head move only after
-//!   the sync succeeded. A failed write poisons the log (no further appends until reopened) and is rolled back
+//!   the sync succeeded.
+//! - The current (last) segment is zero-filled ahead of the appends, [`PREALLOCATE_BYTES`] at a time, so that
+//!   an append overwrites blocks already written and its `fdatasync` flushes data only (a growing file makes
+//!   every `fdatasync` also write the inode's new size). A segment is cut back to its frames when it is
+//!   sealed (before the next segment is created) and when the log is closed; a crash leaves the zeros. A failed write poisons the log (no further appends until reopened) and is rolled back
 //!   on a best-effort basis.
 //!
 //! # Recovery at open
-//! Only the tail of the last segment may be repaired: an incomplete last frame, a last frame whose CRC fails
-//! with nothing after it, or a tail of zero bytes is cut off, and so are complete frames after the last frame
-//! that ends a command. Anything else that is wrong (a damaged frame followed by more data, a damaged sealed
+//! Zeros after the last frame of the last segment are the space written ahead (kept, not a problem). Only
+//! the tail of the last segment may be repaired: an incomplete last frame, or a last frame whose CRC fails
+//! with nothing but zeros after it, is cut off, and so are complete frames after the last frame that ends
+//! a command. Anything else that is wrong (a damaged frame followed by more data, a damaged sealed
 //! segment, positions out of order, a missing segment) is [`StoreError::Corrupt`].
 
 use std::fs::{self, File, OpenOptions, TryLockError};
@@ -45,6 +50,9 @@ use crate::{EventLog, Hash, Head, Recovery, StoreError, StoredRecord};
 
 /// Default size limit of a segment file: 64 MiB.
 pub const DEFAULT_SEGMENT_BYTES_MAX: u64 = 64 << 20;
+
+/// Zeros written ahead of the appends in the current segment, at a time.
+pub const PREALLOCATE_BYTES: u64 = 4 << 20;
 
 const HEADER_LEN: usize = 8;
 /// position (8) + flags (1) + hash (32).
@@ -98,8 +106,24 @@ struct Shared {
 struct Writer {
     file: File,
     first_position: u64,
+    /// The end of the last frame.
     len: u64,
+    /// The file's size: `len` plus the zeros written ahead.
+    allocated: u64,
     poisoned: bool,
+}
+
+impl Drop for Writer {
+    /// Closing: the current segment is cut back to its frames (best effort; zeros left by a failure here or
+    /// by a crash are read as space written ahead).
+    fn drop(&mut self) {
+        if !self.poisoned
+            && self.allocated > self.len
+            && let Err(error) = self.file.set_len(self.len).and_then(|()| self.file.sync_all())
+        {
+            tracing::warn!(%error, "file log: could not cut the space written ahead at close");
+        }
+    }
 }
 
 /// Per segment: the first position and the byte offset of every frame; enough to locate any record.
@@ -202,7 +226,7 @@ impl FileLog {
             file.set_len(cut.keep_len).map_err(StoreError::Unavailable)?;
             file.sync_all().map_err(StoreError::Unavailable)?;
             recovery = Recovery {
-                truncated_bytes: cut.file_len - cut.keep_len,
+                truncated_bytes: cut.written_end - cut.keep_len,
                 truncated_from_position: Some(cut.from_position),
             };
             tracing::warn!(
@@ -235,6 +259,7 @@ impl FileLog {
             .write(true)
             .open(segment_path(&segments_dir, first_position))
             .map_err(StoreError::Unavailable)?;
+        let allocated = file.metadata().map_err(StoreError::Unavailable)?.len().max(len);
 
         let log = FileLog {
             shared: Arc::new(Shared {
@@ -242,7 +267,7 @@ impl FileLog {
                 segments_dir,
                 options,
                 index: RwLock::new(index),
-                writer: Some(Mutex::new(Writer { file, first_position, len, poisoned: false })),
+                writer: Some(Mutex::new(Writer { file, first_position, len, allocated, poisoned: false })),
                 handles: Mutex::new(Vec::new()),
                 _lock: Some(lock),
             }),
@@ -431,12 +456,15 @@ impl Shared {
         let chunks = plan_chunks(&writer, self.options.segment_bytes_max, records);
 
         let mut created: Vec<(u64, File)> = Vec::new();
-        if let Err(error) = self.write_chunks(&writer, &chunks, &mut created) {
-            tracing::error!(dir = %self.dir.display(), %error, "file log: append failed; the log refuses appends until reopened");
-            self.roll_back(&writer, created);
-            writer.poisoned = true;
-            return Err(StoreError::Unavailable(error));
-        }
+        let allocated = match self.write_chunks(&writer, &chunks, &mut created) {
+            Ok(allocated) => allocated,
+            Err(error) => {
+                tracing::error!(dir = %self.dir.display(), %error, "file log: append failed; the log refuses appends until reopened");
+                self.roll_back(&writer, created);
+                writer.poisoned = true;
+                return Err(StoreError::Unavailable(error));
+            }
+        };
 
         // Durable: publish.
         let last = &records[records.len() - 1];
@@ -460,6 +488,7 @@ impl Shared {
             writer.first_position = chunk.segment_first_position;
             writer.len = end;
         }
+        writer.allocated = allocated.max(writer.len);
         index.head = new_head;
         drop(index);
         if let Some((_, file)) = created.pop() {
@@ -468,28 +497,64 @@ impl Shared {
         Ok(new_head)
     }
 
+    /// Writes and syncs the chunks; returns the size of the segment that is current after them (its frames
+    /// and the zeros written ahead).
     fn write_chunks(
         &self,
         writer: &Writer,
         chunks: &[Chunk],
         created: &mut Vec<(u64, File)>,
-    ) -> io::Result<()> {
-        for chunk in chunks {
+    ) -> io::Result<u64> {
+        let mut allocated = writer.allocated;
+        let mut previous_end = writer.len;
+        for (index, chunk) in chunks.iter().enumerate() {
+            let last = index + 1 == chunks.len();
+            let end = chunk.start + chunk.buf.len() as u64;
             if chunk.new_segment {
+                // Seal the segment being left: cut the zeros written ahead, durably, before the next
+                // segment exists (a sealed segment ends with its last frame). Segments created by this append
+                // have none.
+                if created.is_empty() && allocated > previous_end {
+                    writer.file.set_len(previous_end)?;
+                    writer.file.sync_all()?;
+                }
                 let path = segment_path(&self.segments_dir, chunk.segment_first_position);
                 let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
                 created.push((chunk.segment_first_position, file));
                 sync_dir(&self.segments_dir)?;
                 if let Some((_, file)) = created.last() {
                     file.write_all_at(&chunk.buf, 0)?;
+                    allocated = if last { self.write_ahead(file, end, end)? } else { end };
                     file.sync_data()?;
                 }
             } else {
                 writer.file.write_all_at(&chunk.buf, chunk.start)?;
+                if last {
+                    allocated = self.write_ahead(&writer.file, end, allocated)?;
+                }
                 writer.file.sync_data()?;
             }
+            previous_end = end;
         }
-        Ok(())
+        Ok(allocated)
+    }
+
+    /// Zero-fills the current segment [`PREALLOCATE_BYTES`] past `end` when fewer zeros than a frame's worth
+    /// are left ahead of it (not past the segment limit, unless a frame already is); returns the new size.
+    /// The caller's `sync_data` makes them durable with the frames.
+    fn write_ahead(&self, file: &File, end: u64, allocated: u64) -> io::Result<u64> {
+        static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+        if allocated > end + ZEROS.len() as u64 {
+            return Ok(allocated);
+        }
+        let target = (end + PREALLOCATE_BYTES).min(self.options.segment_bytes_max.max(end));
+        let mut at = allocated.max(end);
+        while at < target {
+            let n = usize::try_from(target - at).unwrap_or(ZEROS.len()).min(ZEROS.len());
+            file.write_all_at(&ZEROS[..n], at)?;
+            at += n as u64;
+        }
+        Ok(at.max(allocated))
     }
 
     /// Best effort: removes the segments this append created (newest first) and truncates the current segment
@@ -731,6 +796,8 @@ pub struct SegmentSummary {
     pub bytes: u64,
     /// The number of complete, CRC-valid frames in it.
     pub frames: u64,
+    /// The end of its last complete, CRC-valid frame (zeros written ahead, if any, follow it).
+    pub frames_end: u64,
 }
 
 /// A problem found by [`scan`]. `position` is the position the damaged or missing record has (or would have,
@@ -841,6 +908,7 @@ pub fn scan(dir: &Path) -> ScanReport {
                     first_position: s.file.first_position,
                     bytes: s.outcome.file_len,
                     frames: s.outcome.frames as u64,
+                    frames_end: s.outcome.frames_end,
                 })
                 .collect(),
             positions,
@@ -880,6 +948,13 @@ struct SegmentOutcome {
     next_expected: Option<u64>,
     /// A repairable tail was found (torn frame or unfinished command); only in the last segment.
     repairable: bool,
+    /// The last segment ends with zeros after its last frame: space written ahead, not a problem.
+    zeros_ahead: bool,
+    /// The end of the last complete, CRC-valid frame.
+    frames_end: u64,
+    /// The end of what was written: `file_len` without the zeros written ahead after a torn tail or the
+    /// last frame (what a cut reports as cut).
+    data_end: u64,
 }
 
 struct ScannedSegment {
@@ -984,7 +1059,7 @@ fn scan_segment(
     let file = File::open(&segment.path)?;
     let file_len = file.metadata()?.len();
     let mut reader = BufReader::with_capacity(SCAN_BUFFER, (&file).take(file_len));
-    let mut out = SegmentOutcome { file_len, ..SegmentOutcome::default() };
+    let mut out = SegmentOutcome { file_len, data_end: file_len, ..SegmentOutcome::default() };
     let mut expected = segment.first_position;
     let mut offset = 0u64;
     let mut header = [0u8; HEADER_LEN];
@@ -1011,7 +1086,7 @@ fn scan_segment(
         reader.read_exact(&mut body)?;
         let frame_end = offset + frame_len;
         if crc32c::crc32c(&body) != crc {
-            if frame_end == file_len {
+            if frame_end == file_len || (is_last && only_zeros(&file, frame_end, file_len)?) {
                 tail = Some(TailKind::BadCrc);
                 break;
             }
@@ -1048,6 +1123,7 @@ fn scan_segment(
         let ends_command = flags & FLAG_ENDS_COMMAND != 0;
         on_frame(FrameInfo { offset, position });
         out.frames += 1;
+        out.frames_end = frame_end;
         out.last = Some((position, ends_command));
         offset = frame_end;
         if ends_command {
@@ -1059,11 +1135,21 @@ fn scan_segment(
     }
     out.next_expected = Some(expected);
 
-    if let Some(kind) = tail {
-        let bytes = file_len - offset;
+    let zeros_ahead = is_last
+        && matches!(tail, Some(TailKind::BadLength(0) | TailKind::ShortHeader))
+        && only_zeros(&file, offset, file_len)?;
+    if zeros_ahead {
+        out.zeros_ahead = true;
+        out.data_end = offset;
+    } else if let Some(kind) = tail {
+        let mut bytes = file_len - offset;
         let torn = is_last && {
             let mut rest = vec![0u8; usize::try_from(bytes).map_err(io::Error::other)?];
             file.read_exact_at(&mut rest, offset)?;
+            // Zeros written ahead after the torn part are not part of it (a torn header's own zeros are).
+            let written = rest.iter().rposition(|&b| b != 0).map_or(0, |last| last as u64 + 1);
+            bytes = written.max(bytes.min(HEADER_LEN as u64));
+            out.data_end = offset + bytes;
             match kind {
                 // Zeros past the last frame: blocks allocated by a crash but never written.
                 TailKind::BadLength(_) => rest.iter().all(|&b| b == 0),
@@ -1102,6 +1188,22 @@ fn scan_segment(
     Ok(out)
 }
 
+/// True when the bytes of `file` from `from` to `to` are all zero.
+fn only_zeros(file: &File, from: u64, to: u64) -> io::Result<bool> {
+    let mut buf = vec![0u8; SCAN_BUFFER];
+    let mut at = from;
+    while at < to {
+        let n = usize::try_from(to - at).unwrap_or(buf.len()).min(buf.len());
+        let chunk = &mut buf[..n];
+        file.read_exact_at(chunk, at)?;
+        if chunk.iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        at += n as u64;
+    }
+    Ok(true)
+}
+
 /// True when `buf` (the bytes from a damaged frame to the end of the file) contains, after the damaged
 /// frame's header, a CRC-valid frame holding `position`.
 fn contains_frame_for(buf: &[u8], position: u64) -> bool {
@@ -1125,7 +1227,8 @@ fn contains_frame_for(buf: &[u8], position: u64) -> bool {
 /// A cut to make at open: the last segment keeps `keep_len` bytes.
 struct Cut {
     path: PathBuf,
-    file_len: u64,
+    /// The end of what was written (the zeros written ahead after it are cut too, not counted).
+    written_end: u64,
     keep_len: u64,
     from_position: u64,
 }
@@ -1160,10 +1263,11 @@ fn load(segments_dir: &Path) -> Result<Loaded, StoreError> {
         let is_last = i + 1 == count;
         let len = if is_last {
             offsets.truncate(outcome.command_frames);
-            if outcome.repairable || outcome.file_len > outcome.command_len {
+            let zeros_only = outcome.zeros_ahead && outcome.frames == outcome.command_frames;
+            if outcome.repairable || (outcome.file_len > outcome.command_len && !zeros_only) {
                 cut = Some(Cut {
                     path: scanned.file.path.clone(),
-                    file_len: outcome.file_len,
+                    written_end: outcome.data_end.max(outcome.command_len),
                     keep_len: outcome.command_len,
                     from_position: outcome.command_position.map_or(scanned.file.first_position, |p| p + 1),
                 });

@@ -281,7 +281,7 @@ async fn torn_header_is_cut() {
 }
 
 #[tokio::test]
-async fn zero_filled_tail_is_cut() {
+async fn a_zero_filled_tail_is_space_written_ahead_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let frame = OVERHEAD + 20;
     {
@@ -291,9 +291,85 @@ async fn zero_filled_tail_is_cut() {
     let segment = last_segment(dir.path());
     set_len(&segment, 2 * frame + 4096);
     let (log, recovery) = FileLog::open(dir.path()).unwrap();
-    assert_eq!(recovery, Recovery { truncated_bytes: 4096, truncated_from_position: Some(3) });
+    assert_eq!(recovery, Recovery::default(), "zeros after the last frame are not a torn tail");
     assert_eq!(log.head_now().position, 2);
+    assert!(file::scan(dir.path()).problems.is_empty());
+    let head = log.head_now();
+    log.append(head, commands(3, 1, 20)).await.unwrap();
+    assert_eq!(log.read_batch(1, 10).await.unwrap(), commands(1, 3, 20));
+    drop(log);
+    assert_eq!(file_len(&segment), 3 * frame, "closing cuts the space written ahead");
+}
+
+#[tokio::test]
+async fn the_current_segment_is_written_ahead_while_open_and_cut_back_at_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 20;
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    log.append(Head::GENESIS, commands(1, 2, 20)).await.unwrap();
+    let segment = last_segment(dir.path());
+    assert_eq!(file_len(&segment), 2 * frame + file::PREALLOCATE_BYTES);
+    // A reader of the running log (verify, a read-only snapshot) sees the frames and no problem.
+    assert!(file::scan(dir.path()).problems.is_empty());
+    let snapshot = FileLog::open_read_only(dir.path()).unwrap();
+    assert_eq!(snapshot.head_now().position, 2);
+    drop(log);
     assert_eq!(file_len(&segment), 2 * frame);
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery::default());
+    assert_eq!(log.head_now().position, 2);
+}
+
+#[tokio::test]
+async fn a_torn_frame_in_the_space_written_ahead_is_cut_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 20;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, commands(1, 2, 20)).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    {
+        // The state a crash in the middle of writing frame 3 leaves: the space written ahead, with frame 3's
+        // header and part of its body in it, the rest still zeros.
+        set_len(&segment, 2 * frame + file::PREALLOCATE_BYTES);
+        let torn = rec(3, true, 20);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&((OVERHEAD - 8 + 20) as u32).to_le_bytes());
+        bytes.extend_from_slice(&0xdead_beef_u32.to_le_bytes());
+        bytes.extend_from_slice(&torn.position.to_le_bytes());
+        bytes.push(1);
+        bytes.extend_from_slice(&torn.hash[..10]);
+        let file = OpenOptions::new().write(true).open(&segment).unwrap();
+        file.write_all_at(&bytes, 2 * frame).unwrap();
+    }
+    let problems = file::scan(dir.path()).problems;
+    assert!(matches!(problems.as_slice(), [ScanProblem::TornTail { position: 3, .. }]), "{problems:?}");
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery.truncated_from_position, Some(3));
+    assert_eq!(recovery.truncated_bytes, 27, "the torn bytes, not the zeros after them");
+    assert_eq!(file_len(&segment), 2 * frame);
+    assert_eq!(log.head_now().position, 2);
+}
+
+#[tokio::test]
+async fn a_sealed_segment_ends_with_its_last_frame_while_the_log_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 50;
+    let (log, _) = FileLog::open_with(dir.path(), tiny(3 * frame)).unwrap();
+    let mut head = Head::GENESIS;
+    for first in 1..=7 {
+        head = log.append(head, commands(first, 1, 50)).await.unwrap();
+    }
+    let all = segments(dir.path());
+    assert_eq!(all.len(), 3);
+    for sealed in &all[..2] {
+        assert_eq!(file_len(sealed), 3 * frame, "{}", sealed.display());
+    }
+    assert_eq!(file_len(&all[2]), 3 * frame, "the current segment is written ahead up to the limit");
+    assert!(file::scan(dir.path()).problems.is_empty());
+    drop(log);
+    assert_eq!(file_len(&all[2]), frame);
 }
 
 #[tokio::test]
@@ -522,7 +598,7 @@ async fn failed_append_poisons_the_log_and_rolls_back() {
     let (log, _) = FileLog::open_with(dir.path(), tiny(3 * frame + 1)).unwrap();
     let head = log.append(Head::GENESIS, commands(1, 1, 50)).await.unwrap();
     let segment = last_segment(dir.path());
-    assert_eq!(file_len(&segment), frame);
+    assert_eq!(file_len(&segment), 3 * frame + 1, "written ahead up to the segment limit");
 
     // Records 2 and 3 fit in the first segment; 4 rolls to a new segment, whose file name is taken by a
     // directory, so creating it fails after 2 and 3 were written.

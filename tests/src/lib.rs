@@ -186,6 +186,7 @@ pub struct InProcessServer {
     pub address: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    store: StoreSpec,
 }
 
 impl InProcessServer {
@@ -219,16 +220,31 @@ impl InProcessServer {
             address,
             shutdown: Some(shutdown),
             task: Some(task),
+            store: store.clone(),
         })
     }
 
-    /// Stops the server gracefully (finishing in-flight requests) and releases the store.
+    /// Stops the server gracefully (finishing in-flight requests) and releases the store. On the file log it
+    /// waits (up to 10 s) until the writer task has closed the log, which cuts the space written ahead, so
+    /// the files a test reads next hold exactly the frames.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let StoreSpec::File(dir) = &self.store {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                match store::file::FileLog::open(dir) {
+                    Err(store::StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    // Opened (and closed again at once), or not lockable for another reason: done waiting.
+                    _ => break,
+                }
+            }
         }
     }
 }

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,7 +12,7 @@ use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
 use e2e::{
     Backend, Client, MORNING, ServerProcess, TestStore, head_position, publish_batch, run_verify,
-    run_verify_on, segment_files, token, verified_applicant,
+    run_verify_on, token, verified_applicant,
 };
 use futures::StreamExt;
 use futures::future::join_all;
@@ -199,10 +198,11 @@ async fn a_torn_tail_is_cut_at_open_and_reported() {
     server.kill();
 
     // An append of position head + 1 that died after its first 30 bytes: a frame header announcing a body of
-    // 300 bytes, then the start of the body (position, flags, a bit of the hash).
-    let segments = segment_files(data.path()).expect("segments");
-    let last = segments.last().expect("a segment");
-    let length_before = std::fs::metadata(last).expect("segment").len();
+    // 300 bytes, then the start of the body (position, flags, a bit of the hash), written where the next
+    // frame goes (after the last frame; the killed server left the space written ahead as zeros).
+    let scanned = store::file::scan(data.path());
+    let last = scanned.segments.last().expect("a segment");
+    let length_before = last.frames_end;
     let mut partial = Vec::new();
     partial.extend_from_slice(&300u32.to_le_bytes());
     partial.extend_from_slice(&0xdead_beef_u32.to_le_bytes());
@@ -211,10 +211,10 @@ async fn a_torn_tail_is_cut_at_open_and_reported() {
     partial.extend_from_slice(&[0xab; 13]);
     assert_eq!(partial.len(), 30);
     std::fs::OpenOptions::new()
-        .append(true)
-        .open(last)
-        .and_then(|mut file| file.write_all(&partial))
-        .expect("append a partial frame");
+        .write(true)
+        .open(&last.path)
+        .and_then(|file| std::os::unix::fs::FileExt::write_all_at(&file, &partial, length_before))
+        .expect("write a partial frame");
 
     let verification = run_verify(data.path()).expect("verify runs");
     assert!(!verification.success, "verify must fail on a torn tail: {verification:?}");
@@ -234,7 +234,7 @@ async fn a_torn_tail_is_cut_at_open_and_reported() {
     let client = Client::new(&server.base);
     assert_eq!(head_position(&client).await.expect("head"), head, "every acknowledged record is still there");
     assert_eq!(
-        std::fs::metadata(last).expect("segment").len(),
+        std::fs::metadata(&last.path).expect("segment").len(),
         length_before,
         "exactly the torn bytes were cut"
     );

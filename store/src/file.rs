@@ -27,8 +27,9 @@
 //! - The current (last) segment is zero-filled ahead of the appends, [`PREALLOCATE_BYTES`] at a time, so that
 //!   an append overwrites blocks already written and its `fdatasync` flushes data only (a growing file makes
 //!   every `fdatasync` also write the inode's new size). A segment is cut back to its frames when it is
-//!   sealed (before the next segment is created) and when the log is closed; a crash leaves the zeros. A failed write poisons the log (no further appends until reopened) and is rolled back
-//!   on a best-effort basis.
+//!   sealed (before the next segment is created) and when the log is closed; a crash leaves the zeros.
+//! - A failed write poisons the log (no further appends until reopened) and is rolled back on a best-effort
+//!   basis.
 //!
 //! # Recovery at open
 //! Zeros after the last frame of the last segment are the space written ahead (kept, not a problem). Only
@@ -539,8 +540,8 @@ impl Shared {
         Ok(allocated)
     }
 
-    /// Zero-fills the current segment [`PREALLOCATE_BYTES`] past `end` when fewer zeros than a frame's worth
-    /// are left ahead of it (not past the segment limit, unless a frame already is); returns the new size.
+    /// Zero-fills the current segment [`PREALLOCATE_BYTES`] past `end` when fewer than 64 KiB of zeros are
+    /// left ahead of it (not past the segment limit, unless a frame already is); returns the new size.
     /// The caller's `sync_data` makes them durable with the frames.
     fn write_ahead(&self, file: &File, end: u64, allocated: u64) -> io::Result<u64> {
         static ZEROS: [u8; 64 << 10] = [0; 64 << 10];

@@ -668,19 +668,11 @@ async fn replay(dir: &Path) -> anyhow::Result<Value> {
 
     // The limit: read, decode and hash every record, nothing else.
     let started = Instant::now();
-    let mut next = 1;
     let mut digest = [0u8; 32];
-    while next <= head {
-        let batch = log.read_batch(next, 4096).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for record in &batch {
-            let recorded = ledger_proto::decode_record(record)?;
-            digest = ledger_proto::record_hash(&recorded.prev_hash, &record.bytes);
-        }
-        next += batch.len() as u64;
-    }
+    decode_each(&log, head, |record, recorded| {
+        digest = ledger_proto::record_hash(&recorded.prev_hash, &record.bytes);
+    })
+    .await?;
     let raw_time = started.elapsed();
     if digest != replayed.hash {
         bail!("the raw pass ends on another hash than the replay");
@@ -704,6 +696,26 @@ async fn replay(dir: &Path) -> anyhow::Result<Value> {
         "rss_after": after,
         "bytes_per_event": bytes_per_event,
     }))
+}
+
+/// Reads and decodes every record of `log` up to `head`, in order, handing each to `each`.
+async fn decode_each(
+    log: &FileLog,
+    head: u64,
+    mut each: impl FnMut(&store::StoredRecord, ledger_proto::Recorded),
+) -> anyhow::Result<()> {
+    let mut next = 1;
+    while next <= head {
+        let batch = log.read_batch(next, 4096).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for record in &batch {
+            each(record, ledger_proto::decode_record(record)?);
+        }
+        next += batch.len() as u64;
+    }
+    Ok(())
 }
 
 /// Runs [`model_alone`] for the decoding and for each read model, each in a child process.
@@ -736,22 +748,14 @@ async fn model_alone(dir: &Path, only: &str) -> anyhow::Result<Value> {
     }
     let before = resident_bytes();
     let started = Instant::now();
-    let mut next = 1;
-    while next <= head {
-        let batch = log.read_batch(next, 4096).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for record in &batch {
-            let recorded = ledger_proto::decode_record(record)?;
-            for model in folded.models_mut() {
-                if model.name() == only {
-                    model.apply(&recorded);
-                }
+    decode_each(&log, head, |_, recorded| {
+        for model in folded.models_mut() {
+            if model.name() == only {
+                model.apply(&recorded);
             }
         }
-        next += batch.len() as u64;
-    }
+    })
+    .await?;
     let seconds = started.elapsed().as_secs_f64();
     let bytes_per_event = resident_bytes().saturating_sub(before) as f64 / head.max(1) as f64;
     let rate = head as f64 / seconds.max(f64::EPSILON);

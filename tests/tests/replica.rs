@@ -147,6 +147,30 @@ async fn wait_for_appropriated(client: &Client, token: &str, amount: &str, withi
     }
 }
 
+/// A writer and a replica on one store, after one appropriation of 100.00 that the replica has followed.
+struct Followed {
+    writer: ServerProcess,
+    writer_client: Client,
+    replica: Replica,
+    client: Client,
+    finance: String,
+}
+
+async fn writer_and_replica(store: &StoreSpec) -> Followed {
+    let writer = ServerProcess::start_on(store, MORNING).expect("writer");
+    let writer_client = Client::new(&writer.base);
+    let replica = start_replica(store).expect("replica");
+    let client = Client::new(&replica.base);
+    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
+    let first = writer_client
+        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "100.00" }))
+        .await
+        .expect("post");
+    assert_eq!(first.status, 201, "{first:?}");
+    wait_for_appropriated(&client, &finance, "100.00", Duration::from_secs(15)).await;
+    Followed { writer, writer_client, replica, client, finance }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it() {
     const TEST: &str = "a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it";
@@ -160,17 +184,7 @@ async fn a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_aft
     };
     let _exclusive = CLUSTER.write().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
-    let writer = ServerProcess::start_on(&store.spec, MORNING).expect("writer");
-    let writer_client = Client::new(&writer.base);
-    let replica = start_replica(&store.spec).expect("replica");
-    let client = Client::new(&replica.base);
-    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
-    let first = writer_client
-        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "100.00" }))
-        .await
-        .expect("post");
-    assert_eq!(first.status, 201, "{first:?}");
-    wait_for_appropriated(&client, &finance, "100.00", Duration::from_secs(15)).await;
+    let Followed { writer, writer_client, replica, client, finance } = writer_and_replica(&store.spec).await;
 
     cluster.crash().expect("stop the cluster");
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -218,17 +232,7 @@ async fn a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unrea
     }
     let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
-    let writer = ServerProcess::start_on(&store.spec, MORNING).expect("writer");
-    let writer_client = Client::new(&writer.base);
-    let replica = start_replica(&store.spec).expect("replica");
-    let client = Client::new(&replica.base);
-    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
-    let first = writer_client
-        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "100.00" }))
-        .await
-        .expect("post");
-    assert_eq!(first.status, 201, "{first:?}");
-    wait_for_appropriated(&client, &finance, "100.00", Duration::from_secs(15)).await;
+    let Followed { writer, writer_client, replica, client, finance } = writer_and_replica(&store.spec).await;
     let ready = client.get("/readyz", None).await.expect("readyz");
     assert_eq!(ready.status, 200, "{ready:?}");
     let head = e2e::head_position(&writer_client).await.expect("head");

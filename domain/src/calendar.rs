@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 const SHIPPED_TOML: &str = include_str!("../data/cn-holidays.toml");
 
 /// The years a calendar may be published for.
-const YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
+const YEARS: std::ops::RangeInclusive<i32> = crate::bounds::CALENDAR_YEARS;
 
 /// Why a calendar was refused or could not answer.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,7 +73,8 @@ impl CalendarYear {
         if !YEARS.contains(&year) {
             return Err(CalendarError::YearOutOfRange(year));
         }
-        let first = NaiveDate::from_ymd_opt(year - 1, 12, 1).ok_or(CalendarError::YearOutOfRange(year))?;
+        let first = NaiveDate::from_ymd_opt(year.saturating_sub(1), 12, 1)
+            .ok_or(CalendarError::YearOutOfRange(year))?;
         let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or(CalendarError::YearOutOfRange(year))?;
         if let Some(&date) =
             self.holidays.iter().chain(&self.working_weekends).find(|date| !(first..=last).contains(*date))

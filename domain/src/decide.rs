@@ -13,8 +13,7 @@ use crate::{
     VerificationDecision,
 };
 
-/// The widest fiscal year accepted; anything outside is a typo, not a budget.
-const FISCAL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+use crate::bounds::FISCAL_YEARS;
 
 /// Decides a command against the state.
 ///
@@ -26,6 +25,7 @@ const FISCAL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 /// - Every accepted command yields at least one event, and its postings keep every account but the fiscal
 ///   source non-negative.
 pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec<Event>, Rejection> {
+    crate::bounds::check_bounds(command)?;
     match command {
         Command::PublishPolicy { policy } => {
             require_role(&context.actor, Role::Bureau, None, "publish a policy version")?;

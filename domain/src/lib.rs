@@ -7,6 +7,7 @@
 //! database (a test in `tests/dependencies.rs` checks the manifest). Its outputs are events and rejections.
 
 pub mod actor;
+pub mod bounds;
 pub mod calendar;
 pub mod command;
 pub mod credit_code;
@@ -44,5 +45,7 @@ pub const SHANGHAI_OFFSET_SECONDS: i32 = 8 * 3600;
 /// assert_eq!(domain::business_date(instant), NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
 /// ```
 pub fn business_date(instant: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
-    (instant.naive_utc() + chrono::TimeDelta::seconds(i64::from(SHANGHAI_OFFSET_SECONDS))).date()
+    // Checked: at chrono's last instant the offset would overflow; the last date is the answer then.
+    let offset = chrono::TimeDelta::seconds(i64::from(SHANGHAI_OFFSET_SECONDS));
+    instant.naive_utc().checked_add_signed(offset).map_or(chrono::NaiveDate::MAX, |local| local.date())
 }

@@ -400,8 +400,9 @@ impl Share {
     /// It may be zero (a share of a tiny total).
     pub fn cap_of(&self, total: Cny) -> Balance {
         // total <= 10^12 at scale 2 and share <= 1 at scale 4: the product has at most 19 digits.
-        let cap = (total.0 * self.0).round_dp_with_strategy(2, RoundingStrategy::ToZero);
-        at_fen_scale(cap).map_or(Balance::ZERO, Balance)
+        let cap =
+            total.0.checked_mul(self.0).map(|cap| cap.round_dp_with_strategy(2, RoundingStrategy::ToZero));
+        cap.and_then(at_fen_scale).map_or(Balance::ZERO, Balance)
     }
 
     fn checked(value: Decimal, shown: &str) -> Result<Share, MoneyError> {

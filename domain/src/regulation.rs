@@ -2,7 +2,7 @@
 //! (art. 9, 10), redemptions and announcements (art. 11), denials, audits and clawbacks (art. 12, 13), and
 //! the deadlines the scheduler turns into events. Pure: state and command in, events or a rejection out.
 
-use chrono::{Datelike, NaiveDate, TimeDelta};
+use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// The largest audit sample drawn at once.
-const SAMPLE_SIZE_MAX: u32 = 10_000;
+const SAMPLE_SIZE_MAX: u32 = crate::bounds::MAX_SAMPLE_SIZE;
 
 /// Decides the commands of the later lifecycles. `crate::decide::decide` dispatches here.
 ///
@@ -307,7 +307,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 provider: contract.terms.provider.clone(),
                 amount: contract.terms.voucher_amount,
                 completed_on: date,
-                redemption_deadline: date + TimeDelta::days(i64::from(redemption_days)),
+                redemption_deadline: crate::bounds::days_after(date, redemption_days)?,
             }])
         }
         Command::RateService { contract_id, quality, timeliness, professionalism, text } => {

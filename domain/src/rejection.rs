@@ -113,6 +113,12 @@ pub enum Rejection {
     NotInSample { sample_id: uuid::Uuid, contract_id: uuid::Uuid },
     #[error("nothing is due: {0}")]
     NothingDue(String),
+    #[error("{field} is out of bounds: {detail}")]
+    OutOfBounds { field: &'static str, detail: String },
+    #[error("invalid {field}: {detail}")]
+    InvalidName { field: &'static str, detail: String },
+    #[error("date out of range: {0}")]
+    DateOutOfRange(String),
 }
 
 impl Rejection {
@@ -175,6 +181,9 @@ impl Rejection {
             Rejection::RecoveryExceedsDue { .. } => "recovery_exceeds_due",
             Rejection::NotInSample { .. } => "not_in_sample",
             Rejection::NothingDue(_) => "nothing_due",
+            Rejection::OutOfBounds { .. } => "out_of_bounds",
+            Rejection::InvalidName { .. } => "invalid_name",
+            Rejection::DateOutOfRange(_) => "date_out_of_range",
         }
     }
 

@@ -353,8 +353,9 @@ impl State {
             } => {
                 if let Some(batch) = self.batches.get_mut(batch_id) {
                     batch.issued = batch.issued.add(*face_value);
-                    batch.vouchers_issued += 1;
-                    *batch.claims.entry(applicant.clone()).or_default() += 1;
+                    batch.vouchers_issued = batch.vouchers_issued.saturating_add(1);
+                    let claims = batch.claims.entry(applicant.clone()).or_default();
+                    *claims = claims.saturating_add(1);
                 }
                 let issued = self.issued_by_year.entry((applicant.clone(), *cap_year)).or_default();
                 *issued = issued.add(*face_value);

@@ -1,0 +1,390 @@
+//! Given/when/then tests of the bounds every command is checked against (`domain::bounds`) and of the checked
+//! date arithmetic: a value outside its bound is refused 422 with a stable code and records nothing.
+
+use chrono::NaiveDate;
+use domain::document::{Document, Sha256Hex};
+use domain::event::{BatchGuide, ProviderApplication, Registration, ReviewOutcome};
+use domain::{
+    Actor, ApplicantKind, CalendarYear, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection,
+    RejectionClass, Role, Share, State,
+};
+use uuid::Uuid;
+
+const GY: Jurisdiction = Jurisdiction::Guiyang;
+const APPLICANT: u32 = 1;
+const PROVIDER: u32 = 500;
+
+fn fold(events: &[Event]) -> State {
+    let mut state = State::new();
+    for event in events {
+        state.evolve(event);
+    }
+    state
+}
+
+/// Decides `command` against `given`; checks the invariants after an acceptance.
+fn check(given: &[Event], actor: &Actor, date: &str, command: &Command) -> Result<Vec<Event>, Rejection> {
+    let state = fold(given);
+    let context =
+        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
+    let outcome = domain::decide(&state, &context, command);
+    if let Ok(events) = &outcome {
+        let mut after = state.clone();
+        events.iter().for_each(|event| after.evolve(event));
+        assert_eq!(after.ledger.violations(), vec![], "invariants broken by {command:?}");
+    }
+    outcome
+}
+
+fn code_of(outcome: &Result<Vec<Event>, Rejection>) -> &'static str {
+    match outcome {
+        Ok(_) => "accepted",
+        Err(rejection) => rejection.code(),
+    }
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("test date")
+}
+
+fn cny(text: &str) -> Cny {
+    Cny::parse(text).expect("test amount")
+}
+
+fn code(n: u32) -> CreditCode {
+    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn staff(role: Role) -> Actor {
+    Actor { subject: format!("{role}"), role, jurisdiction: Some(GY), credit_code: None }
+}
+
+fn party(role: Role, n: u32) -> Actor {
+    Actor { subject: format!("party-{n}"), role, jurisdiction: Some(GY), credit_code: Some(code(n)) }
+}
+
+fn document(name: &str) -> Document {
+    Document {
+        sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
+        name: name.into(),
+        size_bytes: 1024,
+    }
+}
+
+fn guide(redemption_days: u32) -> BatchGuide {
+    BatchGuide {
+        jurisdiction: GY,
+        fiscal_year: 2025,
+        name: "batch".into(),
+        total: cny("1000000.00"),
+        face_value: cny("100000.00"),
+        eligible_kinds: [ApplicantKind::Enterprise].into_iter().collect(),
+        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
+        eligible_categories: ["inspection_testing".to_owned()].into_iter().collect(),
+        claim_opens: day("2025-03-01"),
+        claim_closes: day("2025-06-30"),
+        valid_until: day("2025-11-30"),
+        redemption_days,
+        max_voucher_share: Share::parse("0.8").expect("share"),
+        policy_id: "measures-2023".into(),
+    }
+}
+
+fn publish(guide: &BatchGuide, redemption_days: Option<u32>) -> Command {
+    Command::PublishBatch {
+        batch_id: id(7),
+        jurisdiction: guide.jurisdiction,
+        fiscal_year: guide.fiscal_year,
+        name: guide.name.clone(),
+        total: guide.total,
+        face_value: guide.face_value,
+        eligible_kinds: guide.eligible_kinds.clone(),
+        eligible_industries: guide.eligible_industries.clone(),
+        eligible_categories: guide.eligible_categories.clone(),
+        claim_opens: guide.claim_opens,
+        claim_closes: guide.claim_closes,
+        valid_until: guide.valid_until,
+        redemption_days,
+        max_voucher_share: None,
+    }
+}
+
+fn registration(name: &str) -> Registration {
+    Registration {
+        credit_code: code(APPLICANT),
+        name: name.into(),
+        kind: ApplicantKind::Enterprise,
+        jurisdiction: GY,
+        industry: Some("aluminum".into()),
+        project_code: None,
+        independent_legal_person: true,
+        tax_compliant: true,
+    }
+}
+
+/// A batch with `redemption_days` as recorded (events, as an old log may hold them), a verified applicant
+/// holding a voucher, an admitted provider, and a filed contract 1 on that voucher.
+fn filed_contract(redemption_days: u32) -> Vec<Event> {
+    let mut given = vec![
+        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
+        Event::BatchPublished { batch_id: id(7), guide: guide(redemption_days) },
+        Event::ApplicantRegistered { registration: registration("aluminium works") },
+        Event::ApplicantVerified { credit_code: code(APPLICANT) },
+        Event::VoucherIssued {
+            voucher_id: id(77),
+            batch_id: id(7),
+            jurisdiction: GY,
+            applicant: code(APPLICANT),
+            kind: ApplicantKind::Enterprise,
+            face_value: cny("100000.00"),
+            cap_year: 2025,
+            annual_cap: cny("5000000.00"),
+            valid_until: day("2025-11-30"),
+        },
+        Event::ProviderApplied {
+            application: ProviderApplication {
+                provider: code(PROVIDER),
+                name: "testing lab".into(),
+                jurisdiction: GY,
+                categories: ["inspection_testing".to_owned()].into_iter().collect(),
+                qualifications: vec![document("CMA certificate.pdf")],
+                contact: "0851-1234567".into(),
+            },
+        },
+        Event::ProviderApproved {
+            provider: code(PROVIDER),
+            announced_on: day("2025-03-03"),
+            announcement_closes: day("2025-03-10"),
+        },
+        Event::ProviderAdmitted { provider: code(PROVIDER) },
+    ];
+    let submit = Command::SubmitContract {
+        contract_id: id(1),
+        voucher_id: id(77),
+        provider: code(PROVIDER),
+        category: "inspection_testing".into(),
+        description: "product certification testing".into(),
+        term_start: day("2025-04-01"),
+        term_end: day("2025-05-31"),
+        total: cny("100000.00"),
+        voucher_amount: cny("80000.00"),
+        document_sha256: Sha256Hex::parse(&"cd".repeat(32)).expect("digest"),
+    };
+    let provider = party(Role::Provider, PROVIDER);
+    let applicant = party(Role::Enterprise, APPLICANT);
+    for (actor, command) in [
+        (&provider, submit),
+        (&applicant, Command::SignContract { contract_id: id(1) }),
+        (&staff(Role::ServiceCenter), Command::FileContract { contract_id: id(1) }),
+    ] {
+        let events = check(&given, actor, "2025-04-01", &command).expect("the contract is filed");
+        given.extend(events);
+    }
+    given
+}
+
+#[test]
+fn a_batch_with_redemption_days_beyond_ten_years_is_refused_out_of_bounds() {
+    let budget =
+        [Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") }];
+    let bureau = staff(Role::Bureau);
+    for days in [u32::MAX, 3651, 0] {
+        let outcome = check(&budget, &bureau, "2025-03-01", &publish(&guide(60), Some(days)));
+        assert_eq!(code_of(&outcome), "out_of_bounds", "redemption_days {days}");
+        let rejection = outcome.expect_err("refused");
+        assert_eq!(rejection.class(), RejectionClass::Unprocessable);
+        assert!(rejection.to_string().contains("redemption_days"), "{rejection}");
+    }
+    for days in [None, Some(1), Some(3650)] {
+        let outcome = check(&budget, &bureau, "2025-03-01", &publish(&guide(60), days));
+        assert_eq!(code_of(&outcome), "accepted", "redemption_days {days:?}");
+    }
+}
+
+#[test]
+fn a_completion_on_a_recorded_batch_with_huge_redemption_days_is_refused_not_a_panic() {
+    // A log written before the bounds may hold such a batch: completing a contract on it overflowed the
+    // date arithmetic (a panic of the writer); now it is refused and records nothing.
+    let given = filed_contract(u32::MAX);
+    let confirm = Command::ConfirmCompletion { contract_id: id(1) };
+    let applicant = party(Role::Enterprise, APPLICANT);
+    let outcome = check(&given, &applicant, "2025-06-02", &confirm);
+    assert_eq!(code_of(&outcome), "date_out_of_range");
+    assert_eq!(outcome.expect_err("refused").class(), RejectionClass::Unprocessable);
+    // The largest bound still gives a date.
+    let outcome = check(&filed_contract(3650), &applicant, "2025-06-02", &confirm);
+    let events = outcome.expect("accepted");
+    assert!(
+        matches!(&events[..], [Event::ServiceCompleted { redemption_deadline, .. }] if *redemption_deadline == day("2035-05-31")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn names_are_checked_at_the_door() {
+    let applicant = party(Role::Enterprise, APPLICANT);
+    let register = |name: &str| Command::RegisterApplicant { registration: registration(name) };
+    assert_eq!(code_of(&check(&[], &applicant, "2025-03-01", &register("铝业有限公司"))), "accepted");
+    for name in [
+        "   ",
+        "evil\u{202E}cod.exe",
+        "a\u{2066}b",
+        "mark\u{200F}",
+        "arabic\u{061C}mark",
+        "line\nbreak",
+        "nul\u{0}",
+        &"x".repeat(201),
+    ] {
+        assert_eq!(
+            code_of(&check(&[], &applicant, "2025-03-01", &register(name))),
+            "invalid_name",
+            "{name:?}"
+        );
+    }
+    let provider = party(Role::Provider, PROVIDER);
+    let apply = Command::ApplyAsProvider {
+        name: "lab\u{202D}".into(),
+        categories: ["inspection_testing".to_owned()].into_iter().collect(),
+        qualifications: vec![document("CMA.pdf")],
+        contact: "0851".into(),
+    };
+    assert_eq!(code_of(&check(&[], &provider, "2025-03-01", &apply)), "invalid_name");
+    let mut batch = publish(&guide(60), None);
+    if let Command::PublishBatch { name, .. } = &mut batch {
+        *name = "batch\u{7}".into();
+    }
+    assert_eq!(code_of(&check(&[], &staff(Role::Bureau), "2025-03-01", &batch)), "invalid_name");
+}
+
+#[test]
+fn dates_counts_lists_and_texts_have_bounds() {
+    let bureau = staff(Role::Bureau);
+    let auditor = staff(Role::Auditor);
+    let mut far = publish(&guide(60), None);
+    if let Command::PublishBatch { valid_until, .. } = &mut far {
+        *valid_until = NaiveDate::MAX;
+    }
+    let mut long_ago = publish(&guide(60), None);
+    if let Command::PublishBatch { claim_opens, .. } = &mut long_ago {
+        *claim_opens = NaiveDate::MIN;
+    }
+    let huge = "长".repeat(100_000);
+    let refused = [
+        (&bureau, far),
+        (&bureau, long_ago),
+        (
+            &auditor,
+            Command::DrawSample {
+                sample_id: id(9),
+                jurisdiction: GY,
+                year: 2024,
+                size: u32::MAX,
+                seed: "s".into(),
+            },
+        ),
+        (
+            &auditor,
+            Command::DrawSample {
+                sample_id: id(9),
+                jurisdiction: GY,
+                year: i32::MIN,
+                size: 5,
+                seed: "s".into(),
+            },
+        ),
+        (
+            &auditor,
+            Command::DrawSample {
+                sample_id: id(9),
+                jurisdiction: GY,
+                year: 2024,
+                size: 5,
+                seed: huge.clone(),
+            },
+        ),
+        (
+            &staff(Role::Finance),
+            Command::AppropriateBudget { jurisdiction: GY, fiscal_year: i32::MAX, amount: Cny::MAX },
+        ),
+        (
+            &bureau,
+            Command::AnnounceRedemptions {
+                announcement_id: id(3),
+                jurisdiction: GY,
+                redemption_ids: (0..1_001).map(id).collect(),
+            },
+        ),
+        (&bureau, Command::DisburseRedemption { redemption_id: id(3), payment_reference: "r".repeat(101) }),
+        (&bureau, Command::SuspendProvider { provider: code(PROVIDER), reason: huge.clone() }),
+        (
+            &staff(Role::Reviewer),
+            Command::ReviewRedemption {
+                redemption_id: id(3),
+                outcome: ReviewOutcome::Rejected { reason: huge.clone() },
+            },
+        ),
+        (
+            &Actor { subject: "anyone".into(), role: Role::Public, jurisdiction: None, credit_code: None },
+            Command::FileObjection {
+                objection_id: id(4),
+                target: domain::event::ObjectionTarget::Provider { provider: code(PROVIDER) },
+                text: huge.clone(),
+            },
+        ),
+        (
+            &party(Role::Provider, PROVIDER),
+            Command::RequestRedemption {
+                redemption_id: id(5),
+                contract_id: id(1),
+                invoice: document("invoice.pdf"),
+                remittance_proof: document("remittance.pdf"),
+                results: vec![document("result.pdf"); 101],
+            },
+        ),
+        (
+            &bureau,
+            Command::PublishCalendarYear {
+                calendar_year: CalendarYear {
+                    year: 262_142,
+                    notice: "n".into(),
+                    holidays: Default::default(),
+                    working_weekends: Default::default(),
+                },
+            },
+        ),
+    ];
+    for (actor, command) in refused {
+        let outcome = check(&[], actor, "2025-03-01", &command);
+        assert_eq!(code_of(&outcome), "out_of_bounds", "{}", command.name());
+        assert_eq!(outcome.expect_err("refused").class(), RejectionClass::Unprocessable);
+    }
+}
+
+#[test]
+fn a_policy_version_is_bounded_too() {
+    let shipped = State::new().policies.in_force(day("2025-01-01")).cloned().expect("shipped policy");
+    let successor = |change: &dyn Fn(&mut domain::PolicyVersion)| {
+        let mut policy = shipped.clone();
+        policy.id = "measures-2026".into();
+        policy.effective_from = day("2026-01-01");
+        policy.effective_until = day("2028-12-31");
+        change(&mut policy);
+        Command::PublishPolicy { policy }
+    };
+    let bureau = staff(Role::Bureau);
+    assert_eq!(code_of(&check(&[], &bureau, "2025-03-01", &successor(&|_| {}))), "accepted");
+    let changes: [&dyn Fn(&mut domain::PolicyVersion); 4] = [
+        &|p| p.default_redemption_days = u32::MAX,
+        &|p| p.redemption_announcement_working_days = u32::MAX,
+        &|p| p.claims_per_batch = 1_000_000,
+        &|p| p.effective_until = NaiveDate::MAX,
+    ];
+    for change in changes {
+        let command = successor(change);
+        assert_eq!(code_of(&check(&[], &bureau, "2025-03-01", &command)), "out_of_bounds", "{command:?}");
+    }
+}

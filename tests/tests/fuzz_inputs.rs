@@ -4,7 +4,9 @@
 //! - The record decoder and the chain verifier on arbitrary bytes, and on real records of a demo log with
 //!   bytes flipped, cut or appended: Ok or Err, never a panic; a changed record never passes the chain.
 //! - Every JSON request body type through `api::http::parse_body` on arbitrary bytes, on JSON-ish text and
-//!   on mutations of valid bodies: Ok or a 400, never a panic.
+//!   on mutations of valid bodies: Ok or a 400, never a panic; and each body that parses is built into its
+//!   command and decided against the demo ledger's state by every kind of actor (`fuzz_commands`): `decide`
+//!   never panics and what it accepts keeps the ledger balanced.
 //! - The file log's scanner on an arbitrary or damaged segment file: a report, never a panic.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,6 +17,8 @@ use api::http::{commands as c, parse_body, regulation as r};
 use futures::StreamExt;
 use proptest::prelude::*;
 use store::{EventLog, StoredRecord};
+
+mod fuzz_commands;
 
 macro_rules! parse_all {
     ($body:expr, $($ty:ty),* $(,)?) => {
@@ -27,6 +31,8 @@ macro_rules! parse_all {
 }
 
 fn parse_every_request(data: &[u8]) -> Result<(), TestCaseError> {
+    let decided = fuzz_commands::decide_body(data, demo_state());
+    prop_assert!(decided.is_ok(), "{:?}", decided);
     let body = bytes::Bytes::copy_from_slice(data);
     parse_all!(
         &body,
@@ -66,7 +72,18 @@ const SEEDS: &[&str] = &[
     r#"{"credit_code":"91520100000000001X","name":"e","kind":"enterprise","jurisdiction":"guiyang","industry":"advanced_equipment","independent_legal_person":true,"tax_compliant":true}"#,
     r#"{"now":"2025-03-03T09:00:00+08:00"}"#,
     r#"{"decision":"full","amount":"12.34","reason":"x"}"#,
+    r#"{"jurisdiction":"guiyang","fiscal_year":2025,"name":"b","total":"1000.00","face_value":"100.00","eligible_kinds":["enterprise"],"eligible_industries":["advanced_equipment"],"eligible_categories":["technology_innovation"],"claim_opens":"2025-03-01","claim_closes":"2025-06-30","valid_until":"2025-12-31","redemption_days":4294967295}"#,
+    r#"{"jurisdiction":"guiyang","year":2024,"size":4294967295,"seed":"s"}"#,
+    r#"{"reason":"r"}"#,
+    r#"{"payment_reference":"p"}"#,
+    r#"{}"#,
 ];
+
+/// The state the demo log folds to.
+fn demo_state() -> &'static domain::State {
+    static STATE: OnceLock<domain::State> = OnceLock::new();
+    STATE.get_or_init(|| fuzz_commands::fold(demo_records()))
+}
 
 /// The records of a small demo log, built once.
 fn demo_records() -> &'static Vec<StoredRecord> {
@@ -146,4 +163,32 @@ proptest! {
         let _ = store::file::scan(dir.path());
         let _ = store::file::FileLog::open_read_only(dir.path());
     }
+}
+
+#[test]
+fn the_seed_bodies_reach_decide_and_a_day_count_out_of_bounds_is_refused() {
+    let state = demo_state();
+    let mut refused_attack = false;
+    let mut built = 0;
+    for seed in SEEDS {
+        fuzz_commands::decide_body(seed.as_bytes(), state).expect("decide keeps the ledger balanced");
+        for command in fuzz_commands::commands_from_body(seed.as_bytes(), state) {
+            built += 1;
+            if let domain::Command::PublishBatch { redemption_days: Some(u32::MAX), .. } = command {
+                let bureau = domain::Actor {
+                    subject: "bureau".into(),
+                    role: domain::Role::Bureau,
+                    jurisdiction: Some(domain::Jurisdiction::Guiyang),
+                    credit_code: None,
+                };
+                let date = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("date");
+                let context = domain::Context { actor: bureau, business_date: date, log_position: 1 };
+                let outcome = domain::decide(state, &context, &command).map_err(|rejection| rejection.code());
+                assert_eq!(outcome, Err("out_of_bounds"));
+                refused_attack = true;
+            }
+        }
+    }
+    assert!(refused_attack, "the redemption_days seed builds a batch publication");
+    assert!(built >= SEEDS.len(), "only {built} commands built from {} seeds", SEEDS.len());
 }

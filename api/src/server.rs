@@ -253,7 +253,7 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
 /// shutdown does not wait for their clients.
 ///
 /// # Errors
-/// When the server fails.
+/// When the server fails, or at once when the writer task stops (crash-only: the caller exits non-zero).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     mut app: App,
@@ -271,7 +271,16 @@ pub async fn serve(
             tracing::debug!(%error, "TCP_NODELAY not set on a connection");
         }
     });
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    // Crash-only: if the writer task stops, no command can be recorded any more; rather than serve 503s
+    // while the process looks alive, end with an error (the process exits non-zero, a supervisor restarts it
+    // and the writer starts again from the log).
+    let writer = app.writer.clone();
+    tokio::select! {
+        served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown) => served,
+        reason = writer.wait_stopped() => Err(std::io::Error::other(format!(
+            "{reason}; exiting so that a supervisor restarts the service"
+        ))),
+    }
 }
 
 /// What `migrate-store` copied.

@@ -85,6 +85,31 @@ const TICK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 #[derive(Clone, Debug)]
 pub struct WriterHandle {
     sender: mpsc::Sender<Message>,
+    /// Why the writer task stopped, once it has (see [`WriterHandle::stopped`]).
+    stopped: watch::Receiver<Option<String>>,
+}
+
+impl WriterHandle {
+    /// Why the writer task stopped (a panic, or an end while the service still runs), once it has: the
+    /// service is not ready from then on, and `server::serve` ends with an error so that the process exits
+    /// non-zero and a supervisor restarts it (crash-only).
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.borrow().clone()
+    }
+
+    /// Resolves, with why, when the writer task stops; never while it runs.
+    pub async fn wait_stopped(&self) -> String {
+        let mut stopped = self.stopped.clone();
+        loop {
+            if let Some(reason) = stopped.borrow_and_update().clone() {
+                return reason;
+            }
+            if stopped.changed().await.is_err() {
+                // The supervisor went away without a report: the runtime is shutting down.
+                return std::future::pending().await;
+            }
+        }
+    }
 }
 
 impl WriterHandle {
@@ -269,8 +294,32 @@ pub fn spawn_with_task(
         projections: projections.clone(),
         head_sender,
     };
-    let task = tokio::spawn(writer.run(receiver));
-    (WriterHandle { sender }, Shared { projections, head: head_receiver }, task)
+    let (stopped_sender, stopped) = watch::channel(None);
+    let task = tokio::spawn(supervise(tokio::spawn(writer.run(receiver)), stopped_sender));
+    (WriterHandle { sender, stopped }, Shared { projections, head: head_receiver }, task)
+}
+
+/// Waits for the writer task and reports why it stopped: a panic (its message), or an end. It ends on its
+/// own only once every handle is gone; anything else is a stop the service cannot serve through.
+async fn supervise(writer: tokio::task::JoinHandle<()>, stopped: watch::Sender<Option<String>>) {
+    let reason = match writer.await {
+        Ok(()) => "the writer task ended".to_owned(),
+        Err(error) if error.is_panic() => {
+            let payload = error.into_panic();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            format!("the writer task panicked: {message}")
+        }
+        Err(error) => format!("the writer task was cancelled: {error}"),
+    };
+    if stopped.receiver_count() > 0 {
+        tracing::error!(%reason, "the writer stopped: not ready; the server exits for a supervisor to restart it");
+        metrics::counter!("ledger_writer_stops_total").increment(1);
+    }
+    stopped.send_replace(Some(reason));
 }
 
 struct Writer {

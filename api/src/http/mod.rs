@@ -194,10 +194,15 @@ pub async fn readyz(State(app): State<App>) -> Response {
     // A database store (PostgreSQL, KurrentDB) can become unreachable while serving: not ready meanwhile.
     let store_reachable =
         matches!(tokio::time::timeout(std::time::Duration::from_secs(2), app.log.head()).await, Ok(Ok(_)));
-    let ready = folded == head && store_reachable;
-    let body = serde_json::json!({
+    // The writer task stopped (a panic): not ready, at once; `server::serve` then ends the process.
+    let writer_stopped = app.writer.stopped();
+    let ready = folded == head && store_reachable && writer_stopped.is_none();
+    let mut body = serde_json::json!({
         "ready": ready, "head": head, "projections_position": folded, "store_reachable": store_reachable
     });
+    if let (Some(reason), Some(fields)) = (writer_stopped, body.as_object_mut()) {
+        fields.insert("writer_stopped".into(), reason.into());
+    }
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(body)).into_response()
 }

@@ -7,6 +7,61 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
+/// Why a manual clock was not moved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClockError {
+    #[error("the clock can only be set in manual clock mode")]
+    NotManual,
+    #[error("the clock never moves backwards: it is {current}, not {requested}")]
+    Backwards { current: DateTime<Utc>, requested: DateTime<Utc> },
+    #[error("{requested} is outside the business dates the ledger accepts (2000-01-01 to 2100-12-31)")]
+    OutOfRange { requested: DateTime<Utc> },
+    #[error(
+        "the store's last record was recorded at {last_recorded_at}, after the manual clock's {now}: it holds \
+         records of a later (or the system) clock; start the manual clock at or after it, or pass \
+         --allow-clock-behind-records to serve it anyway"
+    )]
+    BehindRecords { last_recorded_at: DateTime<Utc>, now: DateTime<Utc> },
+}
+
+/// A manual clock starting at `now`, within the business dates the ledger accepts.
+///
+/// # Errors
+/// [`ClockError::OutOfRange`].
+pub fn manual_within_bounds(now: DateTime<Utc>) -> Result<Clock, ClockError> {
+    if domain::bounds::DATES.contains(&domain::business_date(now)) {
+        Ok(Clock::manual(now))
+    } else {
+        Err(ClockError::OutOfRange { requested: now })
+    }
+}
+
+/// Refuses to start a manual clock at `now` on a store whose last record was recorded after `now`: such a
+/// store holds records of the system clock (or of a manual clock that had moved further), and serving it at
+/// `now` would date new records before them. A store that cannot be opened read-only, or holds nothing, passes
+/// (opening it for writing reports its problems).
+///
+/// # Errors
+/// [`ClockError::BehindRecords`].
+pub async fn check_manual_start(
+    spec: &crate::server::StoreSpec,
+    now: DateTime<Utc>,
+) -> Result<(), ClockError> {
+    let Ok(opened) = crate::server::open_store(spec, crate::server::Access::ReadOnly).await else {
+        return Ok(());
+    };
+    let Ok(head) = opened.log.head().await else { return Ok(()) };
+    if head.position == 0 {
+        return Ok(());
+    }
+    let Ok(last) = opened.log.read_batch(head.position, 1).await else { return Ok(()) };
+    let Some(Ok(recorded)) = last.first().map(ledger_proto::decode_record) else { return Ok(()) };
+    if recorded.meta.recorded_at > now {
+        return Err(ClockError::BehindRecords { last_recorded_at: recorded.meta.recorded_at, now });
+    }
+    Ok(())
+}
+
 /// A source of the current instant.
 #[derive(Clone, Debug)]
 pub enum Clock {
@@ -37,6 +92,25 @@ impl Clock {
                 true
             }
         }
+    }
+
+    /// Moves a manual clock forward to `now`: never backwards (records dated later already exist), and only
+    /// to an instant whose business date the ledger accepts ([`domain::bounds::DATES`]).
+    ///
+    /// # Errors
+    /// See [`ClockError`]; the clock is unchanged then.
+    pub fn advance(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, ClockError> {
+        let Clock::Manual(instant) = self else { return Err(ClockError::NotManual) };
+        let date = domain::business_date(now);
+        if !domain::bounds::DATES.contains(&date) {
+            return Err(ClockError::OutOfRange { requested: now });
+        }
+        let mut current = instant.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if now < *current {
+            return Err(ClockError::Backwards { current: *current, requested: now });
+        }
+        *current = now;
+        Ok(now)
     }
 
     /// True for the manual (test-mode) clock.

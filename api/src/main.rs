@@ -68,6 +68,10 @@ enum CliCommand {
         /// commands (405 read_only_replica). For extra API nodes beside the one writer.
         #[arg(long)]
         read_only: bool,
+        /// With --clock manual: serve a store whose last record was recorded after --now (refused by
+        /// default: such a store holds records of the system clock or of a later manual clock).
+        #[arg(long)]
+        allow_clock_behind_records: bool,
     },
     /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact).
     Verify {
@@ -215,16 +219,19 @@ fn init_tracing(format: LogFormat) {
 
 fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
     match command {
-        CliCommand::Serve { data, store, listen, clock, now, dev, read_only } => {
+        CliCommand::Serve { data, store, listen, clock, now, dev, read_only, allow_clock_behind_records } => {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
                 (ClockMode::System, Some(_)) => bail!("--now needs --clock manual"),
-                (ClockMode::Manual, Some(now)) => Clock::manual(now),
+                (ClockMode::Manual, Some(now)) => api::clock::manual_within_bounds(now)?,
                 (ClockMode::Manual, None) => bail!("--clock manual needs --now RFC3339"),
             };
             let auth = authenticator(dev)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));
+            if clock.is_manual() && !allow_clock_behind_records {
+                runtime.block_on(api::clock::check_manual_start(&store, clock.now()))?;
+            }
             if read_only {
                 runtime.block_on(serve_replica(store, listen, clock, auth))?;
             } else {

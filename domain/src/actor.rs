@@ -83,6 +83,8 @@ closed_set!(
         Provider => "provider",
         Public => "public",
         System => "system",
+        /// Runs the service: sets the manual clock in test mode; records nothing and reads nothing.
+        Operator => "operator",
     }
 );
 
@@ -97,6 +99,7 @@ impl Role {
         Role::Enterprise,
         Role::ProjectEntity,
         Role::Provider,
+        Role::Operator,
     ];
 
     /// The applicant kind an applicant role acts as, if it is one.

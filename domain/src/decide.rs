@@ -26,6 +26,9 @@ use crate::bounds::FISCAL_YEARS;
 ///   source non-negative.
 pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec<Event>, Rejection> {
     crate::bounds::check_bounds(command)?;
+    if context.actor.role == Role::Operator {
+        return Err(forbidden(&context.actor, "record anything: an operator only runs the service"));
+    }
     match command {
         Command::PublishPolicy { policy } => {
             require_role(&context.actor, Role::Bureau, None, "publish a policy version")?;

@@ -263,8 +263,10 @@ async fn the_manual_clock_moves_the_business_date(backend: Backend) -> anyhow::R
         publish_batch(&client, Jurisdiction::Guiyang, "1000000.00", "1000000.00", "50000.00").await?;
     let applicant = e2e::verified_applicant(&client, Jurisdiction::Guiyang, 3, false).await?;
 
-    let answer =
-        client.post_raw("/v1/admin/clock", None, r#"{"now": "2025-07-01T09:00:00+08:00"}"#, None).await?;
+    let operator = e2e::token(domain::Role::Operator, Jurisdiction::Guiyang, "operator-1", None);
+    let answer = client
+        .post_raw("/v1/admin/clock", Some(&operator), r#"{"now": "2025-07-01T09:00:00+08:00"}"#, None)
+        .await?;
     assert_eq!(answer.status, 200, "clock: {answer:?}");
     assert_eq!(answer.body["business_date"], json!("2025-07-01"), "clock: {answer:?}");
 

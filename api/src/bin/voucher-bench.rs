@@ -391,6 +391,18 @@ impl HttpRun {
     }
 }
 
+/// A token of the operator, who moves the manual clock between the phases.
+fn operator_token() -> anyhow::Result<String> {
+    let auth = Authenticator::new(SECRET.as_bytes())?;
+    let operator = Actor {
+        subject: "operator".into(),
+        role: domain::Role::Operator,
+        jurisdiction: Some(domain::Jurisdiction::Guiyang),
+        credit_code: None,
+    };
+    Ok(auth.mint(&operator, chrono::Utc::now().timestamp(), 24 * 3600)?)
+}
+
 fn tokens(workload: &Workload) -> anyhow::Result<HashMap<String, String>> {
     let auth = Authenticator::new(SECRET.as_bytes())?;
     let now = chrono::Utc::now().timestamp();
@@ -415,6 +427,7 @@ async fn http(
 ) -> anyhow::Result<Value> {
     let workload = generate(scale, seed)?;
     let tokens = tokens(&workload)?;
+    let operator = format!("Bearer {}", operator_token()?);
     let output = dir.with_extension("server.log");
     let start = workload::morning(workload::start_date()).to_rfc3339();
     let mut server = start_server(server, dir, &start, &output)?;
@@ -440,7 +453,12 @@ async fn http(
     for phase in phases {
         let clock = format!("{}/v1/admin/clock", server.base);
         let now = workload::morning(phase.date).to_rfc3339();
-        let answer = client.post(&clock).json(&json!({ "now": now })).send().await?;
+        let answer = client
+            .post(&clock)
+            .header("authorization", &operator)
+            .json(&json!({ "now": now }))
+            .send()
+            .await?;
         if !answer.status().is_success() {
             bail!("setting the clock answered {}", answer.status());
         }

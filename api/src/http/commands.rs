@@ -377,16 +377,37 @@ pub struct ClockRequest {
     pub now: DateTime<Utc>,
 }
 
-/// Test mode only (`serve --clock manual`): sets the service's clock. 404 on the system clock.
-#[utoipa::path(post, path = "/v1/admin/clock", request_body = ClockRequest,
-    responses((status = 200), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn set_clock(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+/// Test mode only (`serve --clock manual`): an operator moves the service's clock forward (never back, and
+/// within the business dates the ledger accepts). 404 on the system clock.
+#[utoipa::path(post, path = "/v1/admin/clock", request_body = ClockRequest, security(("bearer" = [])),
+    responses((status = 200), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_clock(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     if !app.clock.is_manual() {
         return Err(ApiError::not_found("not_found", "the clock can only be set in manual clock mode"));
     }
+    if actor.role != domain::Role::Operator {
+        return Err(ApiError::forbidden(format!(
+            "role {} may not set the clock: it takes an operator token",
+            actor.role
+        )));
+    }
     let request: ClockRequest = parse_body(&body)?;
-    app.clock.set(request.now);
-    let now = app.clock.now();
+    let unprocessable = |code: &'static str, error: crate::clock::ClockError| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
+    };
+    let now = app.clock.advance(request.now).map_err(|error| match error {
+        crate::clock::ClockError::NotManual => ApiError::not_found("not_found", error.to_string()),
+        crate::clock::ClockError::Backwards { .. } | crate::clock::ClockError::BehindRecords { .. } => {
+            unprocessable("clock_backwards", error)
+        }
+        crate::clock::ClockError::OutOfRange { .. } => unprocessable("clock_out_of_range", error),
+    })?;
     let deadline_events = app.writer.tick().await?;
     let answer = serde_json::json!({
         "now": now,

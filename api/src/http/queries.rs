@@ -26,7 +26,7 @@ pub fn may_read(actor: &domain::Actor, jurisdiction: Jurisdiction, owner: Option
         Role::Enterprise | Role::ProjectEntity | Role::Provider => {
             owner.is_some() && actor.credit_code.as_ref() == owner
         }
-        Role::Public | Role::System => false,
+        Role::Public | Role::System | Role::Operator => false,
     }
 }
 

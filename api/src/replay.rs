@@ -492,3 +492,47 @@ impl AsOfCache {
         self.lock().iter().map(|entry| entry.position()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(queue: usize, per_caller: usize) -> AsOfLimits {
+        AsOfLimits { entries: 8, records: 1_000, queue, per_caller }
+    }
+
+    #[test]
+    fn one_caller_has_at_most_its_share_of_the_queue_and_gets_it_back() {
+        let cache = AsOfCache::with_limits(limits(4, 2));
+        let first = cache.admit("bureau|guiyang||clerk-1").expect("first place");
+        let second = cache.admit("bureau|guiyang||clerk-1").expect("second place");
+        assert!(matches!(cache.admit("bureau|guiyang||clerk-1"), Err(AsOfError::CallerLimit { limit: 2 })));
+        // Another identity with the same subject is another caller.
+        let other = cache.admit("auditor|guiyang||clerk-1").expect("another caller");
+        drop(first);
+        let again = cache.admit("bureau|guiyang||clerk-1").expect("a place given back is free again");
+        drop((second, other, again));
+        assert_eq!(cache.queue.lock().map(|queue| queue.total).unwrap_or(usize::MAX), 0);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_for_every_caller_together() {
+        let cache = AsOfCache::with_limits(limits(3, 2));
+        let places: Vec<_> =
+            ["a", "b", "c"].iter().map(|caller| cache.admit(caller).expect("a place")).collect();
+        assert!(matches!(cache.admit("d"), Err(AsOfError::QueueFull { limit: 3 })));
+        drop(places);
+        assert!(cache.admit("d").is_ok());
+    }
+
+    #[test]
+    fn limits_come_from_the_environment_when_set() {
+        // Nothing set in the test environment: the defaults.
+        if std::env::var_os(AsOfLimits::RECORDS_VARIABLE).is_none()
+            && std::env::var_os(AsOfLimits::QUEUE_VARIABLE).is_none()
+            && std::env::var_os(AsOfLimits::PER_CALLER_VARIABLE).is_none()
+        {
+            assert_eq!(AsOfLimits::from_env(), Ok(AsOfLimits::default()));
+        }
+    }
+}

@@ -17,20 +17,20 @@ async fn kept_rebuilds_never_hold_more_records_than_the_ceiling() {
     let options = DemoOptions { seed: 11, applicants: 12, providers: 4 };
     let (summary, _incremental) = run_on_keeping_projections(log.clone(), options).await.expect("demo");
     let head = summary.head_position;
-    assert!(head > 400, "the demo ledger has {head} records");
+    assert!(head > 120, "the demo ledger has {head} records");
 
-    let ceiling = 500;
+    let ceiling = 100;
     let cache = AsOfCache::with_limits(AsOfLimits { entries: 8, records: ceiling, queue: 16, per_caller: 2 });
-    for position in [100, 200, 150, 50, 120, 300, 10] {
+    for position in [20, 40, 30, 10, 24, 60, 2] {
         let rebuilt = cache.at_for(log.as_ref(), position, "auditor|guiyang||auditor-1").await.expect("rebuild");
         assert_eq!(rebuilt.position(), position);
         assert!(cache.records() <= ceiling, "{} records kept after {position}", cache.records());
         assert_eq!(cache.positions().first(), Some(&position), "the latest rebuild is kept first");
     }
-    // 120 pushed out 100 and 200, 300 pushed out 150 (the least recently used first): 480 records kept.
-    assert_eq!(cache.positions(), vec![10, 300, 120, 50]);
+    // 24 pushed out 20 and 40, 60 pushed out 30 (the least recently used first): 96 records kept.
+    assert_eq!(cache.positions(), vec![2, 60, 24, 10]);
     // A rebuild over the ceiling by itself is answered, and not kept.
     let large = cache.at_for(log.as_ref(), ceiling + 1, "auditor|guiyang||auditor-1").await.expect("rebuild");
     assert_eq!(large.position(), ceiling + 1);
-    assert_eq!(cache.positions(), vec![10, 300, 120, 50]);
+    assert_eq!(cache.positions(), vec![2, 60, 24, 10]);
 }

@@ -22,7 +22,8 @@ async fn kept_rebuilds_never_hold_more_records_than_the_ceiling() {
     let ceiling = 100;
     let cache = AsOfCache::with_limits(AsOfLimits { entries: 8, records: ceiling, queue: 16, per_caller: 2 });
     for position in [20, 40, 30, 10, 24, 60, 2] {
-        let rebuilt = cache.at_for(log.as_ref(), position, "auditor|guiyang||auditor-1").await.expect("rebuild");
+        let rebuilt =
+            cache.at_for(log.as_ref(), position, "auditor|guiyang||auditor-1").await.expect("rebuild");
         assert_eq!(rebuilt.position(), position);
         assert!(cache.records() <= ceiling, "{} records kept after {position}", cache.records());
         assert_eq!(cache.positions().first(), Some(&position), "the latest rebuild is kept first");

@@ -100,7 +100,8 @@ fn types(records: &Value) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_feed_gives_each_reader_only_the_records_its_role_and_jurisdiction_may_read() -> anyhow::Result<()> {
+async fn the_feed_gives_each_reader_only_the_records_its_role_and_jurisdiction_may_read() -> anyhow::Result<()>
+{
     let scene = scene().await?;
     let base = &scene.server.base;
     let head = head_position(&scene.client).await?;
@@ -133,8 +134,13 @@ async fn the_feed_gives_each_reader_only_the_records_its_role_and_jurisdiction_m
     assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "in log order: {positions:?}");
     // Resuming after the last line it saw gives nothing more (the rest is not its to read).
     let last = positions.last().copied().unwrap_or(0);
-    let rest = feed_lines(base, &format!("/v1/events?follow=false&from={}", last + 1), &staff(Role::Bureau, GA), guard)
-        .await?;
+    let rest = feed_lines(
+        base,
+        &format!("/v1/events?follow=false&from={}", last + 1),
+        &staff(Role::Bureau, GA),
+        guard,
+    )
+    .await?;
     assert_eq!(rest, Vec::<Value>::new());
 
     let guiyang = feed_lines(base, "/v1/events?follow=false", &staff(Role::Bureau, GY), guard).await?;
@@ -241,21 +247,41 @@ async fn a_credit_code_the_caller_may_not_read_answers_like_one_never_registered
     // (reader, the path of a registered code it may not read, the same path with a code never registered)
     let unregistered = credit_code(99);
     let cases = [
-        (&scene.provider, format!("/v1/applicants/{}", credit_code(61)), format!("/v1/applicants/{unregistered}")),
+        (
+            &scene.provider,
+            format!("/v1/applicants/{}", credit_code(61)),
+            format!("/v1/applicants/{unregistered}"),
+        ),
         (
             &scene.provider,
             format!("/v1/applicants/{}/issued?year=2025", credit_code(61)),
             format!("/v1/applicants/{unregistered}/issued?year=2025"),
         ),
-        (&scene.applicant, format!("/v1/applicants/{}", credit_code(71)), format!("/v1/applicants/{unregistered}")),
-        (&guian_bureau, format!("/v1/applicants/{}", credit_code(61)), format!("/v1/applicants/{unregistered}")),
-        (&other_provider, format!("/v1/providers/{}", credit_code(661)), format!("/v1/providers/{unregistered}")),
+        (
+            &scene.applicant,
+            format!("/v1/applicants/{}", credit_code(71)),
+            format!("/v1/applicants/{unregistered}"),
+        ),
+        (
+            &guian_bureau,
+            format!("/v1/applicants/{}", credit_code(61)),
+            format!("/v1/applicants/{unregistered}"),
+        ),
+        (
+            &other_provider,
+            format!("/v1/providers/{}", credit_code(661)),
+            format!("/v1/providers/{unregistered}"),
+        ),
         (
             &other_provider,
             format!("/v1/providers/{}/balance", credit_code(661)),
             format!("/v1/providers/{unregistered}/balance"),
         ),
-        (&guian_bureau, format!("/v1/providers/{}", credit_code(661)), format!("/v1/providers/{unregistered}")),
+        (
+            &guian_bureau,
+            format!("/v1/providers/{}", credit_code(661)),
+            format!("/v1/providers/{unregistered}"),
+        ),
     ];
     let shape = |body: &Value| {
         let mut keys: Vec<String> = body.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();

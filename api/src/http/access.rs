@@ -82,7 +82,10 @@ pub fn record_access(actor: &Actor, event: &Event, projections: &Projections) ->
 }
 
 /// The parties of a contract (its applicant and provider) and its jurisdiction.
-fn contract_scope(projections: &Projections, contract_id: uuid::Uuid) -> (Option<Jurisdiction>, Vec<CreditCode>) {
+fn contract_scope(
+    projections: &Projections,
+    contract_id: uuid::Uuid,
+) -> (Option<Jurisdiction>, Vec<CreditCode>) {
     match projections.lifecycle.contract(contract_id) {
         Some(view) => {
             (Some(view.terms.jurisdiction), vec![view.terms.applicant.clone(), view.terms.provider.clone()])
@@ -133,7 +136,8 @@ fn scope(event: &Event, projections: &Projections) -> Scope {
         parties,
         kind: Kind::Ordinary,
     };
-    let of = |(jurisdiction, parties): (Option<Jurisdiction>, Vec<CreditCode>)| ordinary(jurisdiction, parties);
+    let of =
+        |(jurisdiction, parties): (Option<Jurisdiction>, Vec<CreditCode>)| ordinary(jurisdiction, parties);
     let lifecycle = &projections.lifecycle;
     match event {
         Event::PolicyPublished { .. } | Event::CalendarYearPublished { .. } => {
@@ -151,7 +155,9 @@ fn scope(event: &Event, projections: &Projections) -> Scope {
         | Event::ApplicantSuspended { credit_code, .. } => {
             ordinary(applicant_jurisdiction(projections, credit_code), vec![credit_code.clone()])
         }
-        Event::VoucherIssued { jurisdiction, applicant, .. } => ordinary(Some(*jurisdiction), vec![applicant.clone()]),
+        Event::VoucherIssued { jurisdiction, applicant, .. } => {
+            ordinary(Some(*jurisdiction), vec![applicant.clone()])
+        }
         Event::VoucherExpired { voucher_id, jurisdiction, .. } => {
             let owner = projections.balances.voucher(*voucher_id).map(|(view, _, _)| view.applicant.clone());
             ordinary(Some(*jurisdiction), owner.into_iter().collect())
@@ -196,7 +202,9 @@ fn scope(event: &Event, projections: &Projections) -> Scope {
             let parties = redemption_ids.iter().flat_map(|id| redemption_scope(projections, *id).1).collect();
             ordinary(Some(*jurisdiction), parties)
         }
-        Event::RedemptionAnnouncementClosed { announcement_id } => match lifecycle.announcement(*announcement_id) {
+        Event::RedemptionAnnouncementClosed { announcement_id } => match lifecycle
+            .announcement(*announcement_id)
+        {
             Some(view) => {
                 let parties =
                     view.redemption_ids.iter().flat_map(|id| redemption_scope(projections, *id).1).collect();
@@ -221,7 +229,8 @@ fn scope(event: &Event, projections: &Projections) -> Scope {
         },
         Event::ReferralRecorded { party, .. } => Scope {
             jurisdiction: Some(
-                provider_jurisdiction(projections, party).or_else(|| applicant_jurisdiction(projections, party)),
+                provider_jurisdiction(projections, party)
+                    .or_else(|| applicant_jurisdiction(projections, party)),
             ),
             parties: Vec::new(),
             kind: Kind::Audit,

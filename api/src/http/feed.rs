@@ -20,17 +20,17 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 use domain::Actor;
+use futures::StreamExt;
 use ledger_proto::Recorded;
 use projections::Projections;
 use serde_json::{Value, json};
 use store::{EventLog, Head};
 use tokio::sync::watch;
 
+use super::access::{Access, record_access};
 use super::read::{accepts, query_pairs};
 use super::read_queries::payload;
-use super::access::{Access, record_access};
 use super::{App, AuthenticatedUntil};
 use crate::error::{ApiError, Problem};
 

@@ -204,22 +204,23 @@ pub async fn snapshot(app: &App, options: &ReadOptions) -> Result<Snapshot, ApiE
         ));
     }
     let caller = options.caller.as_deref().unwrap_or("");
-    let projections = app.as_of.at_for(app.log.as_ref(), position, caller).await.map_err(|error| match error {
-        AsOfError::CallerLimit { .. } => {
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "as_of_caller_limit", error.to_string())
-        }
-        AsOfError::QueueFull { .. } => {
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "as_of_queue_full", error.to_string())
-        }
-        AsOfError::Replay(error) => {
-            tracing::error!(%error, position, "as-of rebuild failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                format!("the log could not be read: {error}"),
-            )
-        }
-    })?;
+    let projections =
+        app.as_of.at_for(app.log.as_ref(), position, caller).await.map_err(|error| match error {
+            AsOfError::CallerLimit { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "as_of_caller_limit", error.to_string())
+            }
+            AsOfError::QueueFull { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "as_of_queue_full", error.to_string())
+            }
+            AsOfError::Replay(error) => {
+                tracing::error!(%error, position, "as-of rebuild failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!("the log could not be read: {error}"),
+                )
+            }
+        })?;
     Ok(Snapshot::Past(projections))
 }
 

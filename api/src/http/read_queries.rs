@@ -105,7 +105,11 @@ fn entry_json_as(entry: &Entry, access: Access) -> Value {
 /// uses too). A hidden record is left out, not replaced by a placeholder: a trail is an excerpt of the log
 /// (its positions have gaps anyway, and the chain is checked on the whole log), and a placeholder would
 /// still tell a party that, say, an audit sample drew its contract.
-fn visible<'a>(actor: &domain::Actor, projections: &Projections, trail: &[&'a Entry]) -> Vec<(&'a Entry, Access)> {
+fn visible<'a>(
+    actor: &domain::Actor,
+    projections: &Projections,
+    trail: &[&'a Entry],
+) -> Vec<(&'a Entry, Access)> {
     trail
         .iter()
         .filter_map(|entry| match record_access(actor, &entry.event, projections) {
@@ -422,7 +426,8 @@ fn dossier_json(projections: &Projections, contract_id: uuid::Uuid, visible: &[(
     let (mut filing, mut completion, mut disbursement) = (Value::Null, Value::Null, Value::Null);
     let mut samples_seen = std::collections::HashSet::new();
     for &(entry, _) in visible {
-        if let Event::SampleDrawn { sample_id, .. } | Event::FindingRecorded { sample_id, .. } = &entry.event {
+        if let Event::SampleDrawn { sample_id, .. } | Event::FindingRecorded { sample_id, .. } = &entry.event
+        {
             samples_seen.insert(*sample_id);
         }
         match &entry.event {

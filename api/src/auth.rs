@@ -109,6 +109,18 @@ impl Authenticator {
             .map_err(|error| AuthError::Invalid(error.to_string()))?;
         actor_from_claims(&data.claims)
     }
+
+    /// Checks a token like [`Authenticator::verify`] and also returns its `exp` (Unix seconds), for answers
+    /// that outlive the request (the event feed ends when its token expires).
+    ///
+    /// # Errors
+    /// See [`Authenticator::verify`].
+    pub fn verify_with_expiry(&self, token: &str) -> Result<(Actor, i64), AuthError> {
+        let actor = self.verify(token)?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|error| AuthError::Invalid(error.to_string()))?;
+        Ok((actor, data.claims.exp))
+    }
 }
 
 /// The actor named by verified claims.

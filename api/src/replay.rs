@@ -2,7 +2,7 @@
 //! `voucher-ledger replay` and `export` (offline, the chain verified on the way) and for as-of queries
 //! (`?as_of_position=N`, `?as_of_date=YYYY-MM-DD`), whose rebuilds [`AsOfCache`] keeps a few of.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -219,6 +219,111 @@ pub async fn fold_forward(
     Ok(from)
 }
 
+/// The bounds of as-of rebuilds: how many rebuilds are kept and how many records they may hold together,
+/// how many requests may wait for a rebuild, and how many of those one caller may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsOfLimits {
+    /// Rebuilds kept at most.
+    pub entries: usize,
+    /// Records the kept rebuilds may have folded together (the memory ceiling: a rebuild's memory grows with
+    /// the records it folded). A rebuild over it on its own is answered and not kept.
+    pub records: u64,
+    /// Requests waiting for or running a rebuild, from every caller together (the one queue).
+    pub queue: usize,
+    /// Requests one caller may have waiting for or running a rebuild.
+    pub per_caller: usize,
+}
+
+impl Default for AsOfLimits {
+    fn default() -> Self {
+        AsOfLimits {
+            entries: AsOfCache::CAPACITY,
+            records: AsOfCache::RECORDS,
+            queue: AsOfCache::QUEUE,
+            per_caller: AsOfCache::PER_CALLER,
+        }
+    }
+}
+
+impl AsOfLimits {
+    /// The environment variable setting [`AsOfLimits::records`].
+    pub const RECORDS_VARIABLE: &'static str = "VOUCHER_LEDGER_AS_OF_CACHE_RECORDS";
+    /// The environment variable setting [`AsOfLimits::queue`].
+    pub const QUEUE_VARIABLE: &'static str = "VOUCHER_LEDGER_AS_OF_QUEUE";
+    /// The environment variable setting [`AsOfLimits::per_caller`].
+    pub const PER_CALLER_VARIABLE: &'static str = "VOUCHER_LEDGER_AS_OF_PER_CALLER";
+
+    /// The defaults, with each limit whose environment variable is set (to a number) taken from it.
+    ///
+    /// # Errors
+    /// A variable that is set but is not a number, named.
+    pub fn from_env() -> Result<AsOfLimits, String> {
+        let mut limits = AsOfLimits::default();
+        let read = |name: &str| -> Result<Option<u64>, String> {
+            match std::env::var(name) {
+                Ok(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| format!("{name}={text:?} is not a whole number")),
+                Err(_) => Ok(None),
+            }
+        };
+        let size = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
+        if let Some(records) = read(Self::RECORDS_VARIABLE)? {
+            limits.records = records;
+        }
+        if let Some(queue) = read(Self::QUEUE_VARIABLE)? {
+            limits.queue = size(queue);
+        }
+        if let Some(per_caller) = read(Self::PER_CALLER_VARIABLE)? {
+            limits.per_caller = size(per_caller);
+        }
+        Ok(limits)
+    }
+}
+
+/// Why an as-of query was not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum AsOfError {
+    /// The rebuild failed.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The caller already has as many rebuilds waiting or running as it may.
+    #[error("this caller already has {limit} as-of rebuilds waiting or running")]
+    CallerLimit { limit: usize },
+    /// The queue of rebuilds is full.
+    #[error("{limit} as-of rebuilds are already waiting or running")]
+    QueueFull { limit: usize },
+}
+
+/// Requests admitted to the rebuild queue, in all and per caller.
+#[derive(Debug, Default)]
+struct Queue {
+    total: usize,
+    by_caller: HashMap<String, usize>,
+}
+
+/// A place in the rebuild queue, given back when dropped.
+struct Admitted<'a> {
+    cache: &'a AsOfCache,
+    caller: String,
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        let mut queue = self.cache.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        queue.total = queue.total.saturating_sub(1);
+        if let Some(count) = queue.by_caller.get_mut(&self.caller) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                queue.by_caller.remove(&self.caller);
+            }
+        }
+        metrics::gauge!("ledger_as_of_queue").set(queue.total as f64);
+    }
+}
+
 /// The read models at past positions that as-of queries asked for, the most recently used first.
 ///
 /// A query for position N starts from the cached rebuild at the greatest position not after N (or from
@@ -227,30 +332,103 @@ pub async fn fold_forward(
 /// Rebuilds run one at a time (a semaphore of one permit): a burst of as-of queries, which anyone can send to
 /// the public announcement routes, costs one fold at a time, and a query waiting behind the rebuild of its
 /// own position finds it cached.
+///
+/// Bounded ([`AsOfLimits`]): the rebuilds kept hold at most `records` folded records together (the least
+/// recently used go first; gauge `ledger_as_of_cache_records`), and [`AsOfCache::at_for`] admits at most
+/// `queue` requests to wait for rebuilds, `per_caller` of them from one caller (gauge `ledger_as_of_queue`).
 #[derive(Debug)]
 pub struct AsOfCache {
     entries: Mutex<VecDeque<Arc<Projections>>>,
-    capacity: usize,
+    limits: AsOfLimits,
     rebuilding: tokio::sync::Semaphore,
+    queue: Mutex<Queue>,
 }
 
 impl Default for AsOfCache {
     fn default() -> Self {
-        AsOfCache::new(AsOfCache::CAPACITY)
+        AsOfCache::with_limits(AsOfLimits::default())
     }
 }
 
 impl AsOfCache {
     /// Rebuilds kept by default.
     pub const CAPACITY: usize = 8;
+    /// Records the kept rebuilds may hold together by default: about four rebuilds of a 100,000-record
+    /// ledger (a rebuild's read models take some hundreds of bytes per record folded).
+    pub const RECORDS: u64 = 400_000;
+    /// Requests that may wait for a rebuild by default, from every caller together.
+    pub const QUEUE: usize = 16;
+    /// Requests one caller may have waiting for a rebuild by default.
+    pub const PER_CALLER: usize = 2;
 
-    /// A cache keeping at most `capacity` rebuilds.
+    /// A cache keeping at most `capacity` rebuilds (the other limits default).
     pub fn new(capacity: usize) -> AsOfCache {
+        AsOfCache::with_limits(AsOfLimits { entries: capacity, ..AsOfLimits::default() })
+    }
+
+    /// A cache bounded by the limits of the environment ([`AsOfLimits::from_env`]); a variable that is not a
+    /// number is logged as an error and its default kept.
+    pub fn configured() -> AsOfCache {
+        let limits = AsOfLimits::from_env().unwrap_or_else(|error| {
+            tracing::error!(%error, "an as-of limit is not a number; the defaults are kept");
+            AsOfLimits::default()
+        });
+        AsOfCache::with_limits(limits)
+    }
+
+    /// A cache bounded by `limits`.
+    pub fn with_limits(limits: AsOfLimits) -> AsOfCache {
         AsOfCache {
             entries: Mutex::new(VecDeque::new()),
-            capacity: capacity.max(1),
+            limits: AsOfLimits { entries: limits.entries.max(1), ..limits },
             rebuilding: tokio::sync::Semaphore::new(1),
+            queue: Mutex::new(Queue::default()),
         }
+    }
+
+    /// The limits this cache keeps.
+    pub fn limits(&self) -> AsOfLimits {
+        self.limits
+    }
+
+    /// The records the kept rebuilds hold together.
+    pub fn records(&self) -> u64 {
+        self.lock().iter().map(|entry| entry.position()).sum()
+    }
+
+    /// The read models as of `position` for `caller` (a key naming the caller's whole identity): from the
+    /// cache at once, or rebuilt once the caller has a place in the queue.
+    ///
+    /// # Errors
+    /// `CallerLimit` when the caller already has `per_caller` requests waiting or running, `QueueFull` when
+    /// `queue` requests are; otherwise see [`AsOfCache::at`].
+    pub async fn at_for(
+        &self,
+        log: &dyn EventLog,
+        position: u64,
+        caller: &str,
+    ) -> Result<Arc<Projections>, AsOfError> {
+        if let Some(hit) = self.cached(position) {
+            return Ok(hit);
+        }
+        let _admitted = self.admit(caller)?;
+        Ok(self.at(log, position).await?)
+    }
+
+    /// A place in the queue for `caller`, if there is one.
+    fn admit(&self, caller: &str) -> Result<Admitted<'_>, AsOfError> {
+        let mut queue = self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if queue.total >= self.limits.queue {
+            return Err(AsOfError::QueueFull { limit: self.limits.queue });
+        }
+        let mine = queue.by_caller.get(caller).copied().unwrap_or(0);
+        if mine >= self.limits.per_caller {
+            return Err(AsOfError::CallerLimit { limit: self.limits.per_caller });
+        }
+        queue.total += 1;
+        queue.by_caller.insert(caller.to_owned(), mine + 1);
+        metrics::gauge!("ledger_as_of_queue").set(queue.total as f64);
+        Ok(Admitted { cache: self, caller: caller.to_owned() })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Projections>>> {
@@ -286,10 +464,17 @@ impl AsOfCache {
         let rebuilt = Arc::new(fold_forward(log, start, position).await?);
         metrics::histogram!("ledger_as_of_rebuild_seconds").record(started.elapsed().as_secs_f64());
         let mut entries = self.lock();
-        if !entries.iter().any(|entry| entry.position() == position) {
+        if !entries.iter().any(|entry| entry.position() == position) && position <= self.limits.records {
             entries.push_front(rebuilt.clone());
-            entries.truncate(self.capacity);
+            entries.truncate(self.limits.entries);
+            // The memory ceiling: drop the least recently used until the kept rebuilds fit.
+            while entries.iter().map(|entry| entry.position()).sum::<u64>() > self.limits.records {
+                entries.pop_back();
+            }
         }
+        let records: u64 = entries.iter().map(|entry| entry.position()).sum();
+        metrics::gauge!("ledger_as_of_cache_records").set(records as f64);
+        metrics::gauge!("ledger_as_of_cache_entries").set(entries.len() as f64);
         Ok(rebuilt)
     }
 
@@ -305,5 +490,49 @@ impl AsOfCache {
     /// The positions cached, the most recently used first.
     pub fn positions(&self) -> Vec<u64> {
         self.lock().iter().map(|entry| entry.position()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(queue: usize, per_caller: usize) -> AsOfLimits {
+        AsOfLimits { entries: 8, records: 1_000, queue, per_caller }
+    }
+
+    #[test]
+    fn one_caller_has_at_most_its_share_of_the_queue_and_gets_it_back() {
+        let cache = AsOfCache::with_limits(limits(4, 2));
+        let first = cache.admit("bureau|guiyang||clerk-1").expect("first place");
+        let second = cache.admit("bureau|guiyang||clerk-1").expect("second place");
+        assert!(matches!(cache.admit("bureau|guiyang||clerk-1"), Err(AsOfError::CallerLimit { limit: 2 })));
+        // Another identity with the same subject is another caller.
+        let other = cache.admit("auditor|guiyang||clerk-1").expect("another caller");
+        drop(first);
+        let again = cache.admit("bureau|guiyang||clerk-1").expect("a place given back is free again");
+        drop((second, other, again));
+        assert_eq!(cache.queue.lock().map(|queue| queue.total).unwrap_or(usize::MAX), 0);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_for_every_caller_together() {
+        let cache = AsOfCache::with_limits(limits(3, 2));
+        let places: Vec<_> =
+            ["a", "b", "c"].iter().map(|caller| cache.admit(caller).expect("a place")).collect();
+        assert!(matches!(cache.admit("d"), Err(AsOfError::QueueFull { limit: 3 })));
+        drop(places);
+        assert!(cache.admit("d").is_ok());
+    }
+
+    #[test]
+    fn limits_come_from_the_environment_when_set() {
+        // Nothing set in the test environment: the defaults.
+        if std::env::var_os(AsOfLimits::RECORDS_VARIABLE).is_none()
+            && std::env::var_os(AsOfLimits::QUEUE_VARIABLE).is_none()
+            && std::env::var_os(AsOfLimits::PER_CALLER_VARIABLE).is_none()
+        {
+            assert_eq!(AsOfLimits::from_env(), Ok(AsOfLimits::default()));
+        }
     }
 }

@@ -241,7 +241,7 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
         clock,
         metrics: metrics_handle(),
         log,
-        as_of: Arc::new(crate::replay::AsOfCache::default()),
+        as_of: Arc::new(crate::replay::AsOfCache::configured()),
         closing,
         follow_halted: Arc::default(),
     };

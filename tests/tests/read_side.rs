@@ -375,15 +375,18 @@ async fn as_of_a_position_or_a_date_answers_as_the_ledger_stood_then(backend: Ba
         .get(&format!("/v1/contracts/{}?as_of_date=2025-03-03", scene.contract_a), Some(&auditor))
         .await?;
     assert_eq!((contract.status, contract.code()), (404, "contract_not_found"), "{contract:?}");
-    let lists = read(client, "/v1/announcements?as_of_date=2025-03-03", None).await?;
+    // The public lists answer a past state to a caller with a token; without one, the present only.
+    let lists = read(client, "/v1/announcements?as_of_date=2025-03-03", Some(&auditor)).await?;
     assert_eq!(lists["announcements"], json!([]), "{lists}");
+    let anonymous = client.get("/v1/announcements?as_of_date=2025-03-03", None).await?;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "as_of_needs_token"), "{anonymous:?}");
     // Before the log began, nothing existed.
     let nothing = client.get(&voucher("as_of_position=0"), Some(&auditor)).await?;
     assert_eq!((nothing.status, nothing.code()), (404, "voucher_not_found"), "{nothing:?}");
 
-    // Every projection query accepts both, with CSV too.
-    for (path, rows, needs_token) in queries(&scene) {
-        let bearer = needs_token.then_some(auditor.as_str());
+    // Every projection query accepts both, with CSV too (as-of needs a token, on the public routes too).
+    for (path, rows, _needs_token) in queries(&scene) {
+        let bearer = Some(auditor.as_str());
         let at_head = with_query(&path, &format!("as_of_position={}", scene.head));
         let body = read(client, &at_head, bearer).await?;
         assert_eq!(body["position"], json!(scene.head), "{at_head}: {body}");

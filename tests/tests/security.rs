@@ -217,9 +217,10 @@ async fn forged_tokens_foreign_actors_and_the_logs() -> anyhow::Result<()> {
     }
     let other_balance =
         client.get(&format!("/v1/providers/{}/balance", credit_code(101)), Some(&provider102)).await?;
-    if other_balance.status != 403 {
+    // Another provider's registered code answers like an unregistered one (404), not 403.
+    if (other_balance.status, other_balance.code()) != (404, "provider_not_found") {
         failures.push(format!(
-            "provider 102 reading provider 101's balance: expected 403, got {other_balance:?}"
+            "provider 102 reading provider 101's balance: expected 404 provider_not_found, got {other_balance:?}"
         ));
     }
 

@@ -6,8 +6,13 @@
 //! stored, up to the durable head the writer publishes on its `watch` channel, and waits on that channel
 //! for more. A slow client therefore only lags, it never makes the writer wait or loses records, and a
 //! client that reconnects with `from` (or SSE's `Last-Event-ID`) resumes where it stopped.
+//!
+//! Each reader gets only the records it may read, by the one rule of [`super::access::record_access`] (a
+//! bureau its jurisdiction's records and the province's policy and calendar, auditors all). A record left out
+//! leaves a gap in the positions, which stay the log's, so resuming from the last position seen is right.
+//! An open feed ends when its token expires, with a last line saying so and where to resume.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -15,15 +20,18 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use domain::Actor;
 use futures::StreamExt;
 use ledger_proto::Recorded;
+use projections::Projections;
 use serde_json::{Value, json};
 use store::{EventLog, Head};
 use tokio::sync::watch;
 
+use super::access::{Access, record_access};
 use super::read::{accepts, query_pairs};
 use super::read_queries::payload;
-use super::{App, Authenticated};
+use super::{App, AuthenticatedUntil};
 use crate::error::{ApiError, Problem};
 
 /// Records read from the log per chunk sent.
@@ -71,7 +79,27 @@ impl axum::extract::FromRequestParts<App> for FeedOptions {
 
 /// One record as the feed sends it.
 pub fn feed_line(record: &Recorded) -> Value {
+    feed_line_as(record, Access::Full)
+}
+
+/// One record as a reader with `access` to it sees it: anonymised, without who made it (actor and
+/// correlation id).
+fn feed_line_as(record: &Recorded, access: Access) -> Value {
     let actor = &record.meta.actor;
+    let anonymised = access == Access::Anonymised;
+    let (actor, correlation_id) = if anonymised {
+        (json!({ "subject": null, "role": null, "jurisdiction": null, "credit_code": null }), Value::Null)
+    } else {
+        (
+            json!({
+                "subject": actor.subject,
+                "role": actor.role,
+                "jurisdiction": actor.jurisdiction,
+                "credit_code": actor.credit_code,
+            }),
+            json!(record.meta.correlation_id),
+        )
+    };
     json!({
         "position": record.position,
         "stream": record.meta.stream,
@@ -81,13 +109,8 @@ pub fn feed_line(record: &Recorded) -> Value {
         "prev_hash": hex::encode(record.prev_hash),
         "business_date": record.meta.business_date,
         "recorded_at": record.meta.recorded_at,
-        "actor": {
-            "subject": actor.subject,
-            "role": actor.role,
-            "jurisdiction": actor.jurisdiction,
-            "credit_code": actor.credit_code,
-        },
-        "correlation_id": record.meta.correlation_id,
+        "actor": actor,
+        "correlation_id": correlation_id,
         "ends_command": record.ends_command,
         "payload": payload(&record.event),
     })
@@ -101,12 +124,35 @@ struct Cursor {
     next: u64,
     follow: bool,
     failed: bool,
+    /// The reader, whose access to each record decides whether it is sent.
+    actor: Actor,
+    /// The live read models, which name the jurisdiction and parties of the records an id names.
+    projections: Arc<RwLock<Projections>>,
+    /// When the reader's token expires: the feed ends then.
+    expires: tokio::time::Instant,
+}
+
+/// One record as sent: its position, type and line.
+struct Line {
+    position: u64,
+    event_type: &'static str,
+    line: Value,
 }
 
 /// What the feed sends next: records, or an error line before it ends.
 enum Chunk {
-    Records(Vec<Recorded>),
+    Records(Vec<Line>),
     Failed(String),
+    /// The token expired; the reader may resume at this position with a fresh one.
+    Expired(u64),
+}
+
+/// When a token whose `exp` is `expires_unix` expires, on the runtime's clock.
+fn expiry_instant(expires_unix: i64) -> tokio::time::Instant {
+    let left = expires_unix.saturating_sub(chrono::Utc::now().timestamp());
+    let left = std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0));
+    let now = tokio::time::Instant::now();
+    now.checked_add(left).unwrap_or(now + std::time::Duration::from_secs(u64::from(u32::MAX)))
 }
 
 /// Resolves when the server starts shutting down (never, for an app served without `server::serve`).
@@ -117,13 +163,34 @@ async fn closed(mut closing: watch::Receiver<bool>) {
 }
 
 impl Cursor {
-    /// The next chunk: records up to the durable head, waiting for appends when following; `None` at the
-    /// end (the head reached without following, the writer gone, or the server shutting down).
+    /// The lines of the records the reader may read, as it may read them (one read of the live models).
+    fn readable(&self, records: &[Recorded]) -> Vec<Line> {
+        let projections = self.projections.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        records
+            .iter()
+            .filter_map(|record| match record_access(&self.actor, &record.event, &projections) {
+                Access::Hidden => None,
+                access => Some(Line {
+                    position: record.position,
+                    event_type: record.event_type(),
+                    line: feed_line_as(record, access),
+                }),
+            })
+            .collect()
+    }
+
+    /// The next chunk: records up to the durable head that the reader may read, waiting for appends when
+    /// following; `None` at the end (the head reached without following, the writer gone, or the server
+    /// shutting down). When the token has expired the chunk says so and the feed ends.
     async fn next_chunk(&mut self) -> Option<Chunk> {
         if self.failed {
             return None;
         }
         loop {
+            if tokio::time::Instant::now() >= self.expires {
+                self.failed = true;
+                return Some(Chunk::Expired(self.next));
+            }
             let head = self.head.borrow_and_update().position;
             if self.next <= head {
                 let want = usize::try_from(head - self.next + 1).unwrap_or(FEED_BATCH).min(FEED_BATCH);
@@ -146,7 +213,12 @@ impl Cursor {
                 }
                 if !records.is_empty() {
                     self.next += records.len() as u64;
-                    return Some(Chunk::Records(records));
+                    let lines = self.readable(&records);
+                    if !lines.is_empty() {
+                        return Some(Chunk::Records(lines));
+                    }
+                    // Nothing here for this reader: read on.
+                    continue;
                 }
             }
             if !self.follow {
@@ -155,6 +227,7 @@ impl Cursor {
             tokio::select! {
                 changed = self.head.changed() => if changed.is_err() { return None },
                 () = closed(self.closing.clone()) => return None,
+                () = tokio::time::sleep_until(self.expires) => {}
             }
         }
     }
@@ -164,14 +237,17 @@ impl Cursor {
 /// Each NDJSON line (or SSE event's data, with the position as its id and the type as its event name) has
 /// `position`, `stream`, `stream_version`, `type`, `hash`, `prev_hash` (hex), `business_date`,
 /// `recorded_at`, `actor`, `correlation_id`, `ends_command` and `payload` (the event's fields as JSON).
-/// Auditors and the bureau only. A line `{"error": ...}` ends a feed that could not go on.
+/// Auditors (every record) and the bureau (its jurisdiction's records, and the policy and calendar) only;
+/// the positions are the log's, with gaps where a record is not the reader's. A line `{"error": ...}` ends a
+/// feed that could not go on; when the token expires the last line is `{"error", "code": "token_expired",
+/// "next": POSITION}` (resume from `next` with a fresh token).
 #[utoipa::path(get, path = "/v1/events", security(("bearer" = [])),
     params(("from" = Option<u64>, Query), ("follow" = Option<bool>, Query)),
     responses((status = 200, description = "application/x-ndjson, or text/event-stream when accepted"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn events(
     State(app): State<App>,
-    Authenticated(actor): Authenticated,
+    AuthenticatedUntil(actor, expires): AuthenticatedUntil,
     options: FeedOptions,
 ) -> Result<Response, ApiError> {
     if !matches!(actor.role, domain::Role::Auditor | domain::Role::Bureau) {
@@ -184,6 +260,9 @@ pub async fn events(
         next: options.from,
         follow: options.follow,
         failed: false,
+        actor,
+        projections: app.shared.projections.clone(),
+        expires: expiry_instant(expires),
     };
     let chunks = futures::stream::unfold(cursor, |mut cursor| async move {
         let chunk = cursor.next_chunk().await?;
@@ -192,17 +271,20 @@ pub async fn events(
     if options.sse {
         let events = chunks.flat_map(|chunk| {
             let events: Vec<SseEvent> = match chunk {
-                Chunk::Records(records) => records
+                Chunk::Records(lines) => lines
                     .iter()
-                    .map(|record| {
+                    .map(|line| {
                         SseEvent::default()
-                            .id(record.position.to_string())
-                            .event(record.event_type())
-                            .data(feed_line(record).to_string())
+                            .id(line.position.to_string())
+                            .event(line.event_type)
+                            .data(line.line.to_string())
                     })
                     .collect(),
                 Chunk::Failed(error) => {
                     vec![SseEvent::default().event("error").data(json!({ "error": error }).to_string())]
+                }
+                Chunk::Expired(next) => {
+                    vec![SseEvent::default().event("error").data(expired_line(next).to_string())]
                 }
             };
             futures::stream::iter(events.into_iter().map(Ok::<_, std::convert::Infallible>))
@@ -212,9 +294,9 @@ pub async fn events(
     let bytes = chunks.map(|chunk| {
         let mut text = String::new();
         match chunk {
-            Chunk::Records(records) => {
-                for record in &records {
-                    text.push_str(&feed_line(record).to_string());
+            Chunk::Records(lines) => {
+                for line in &lines {
+                    text.push_str(&line.line.to_string());
                     text.push('\n');
                 }
             }
@@ -222,8 +304,21 @@ pub async fn events(
                 text.push_str(&json!({ "error": error }).to_string());
                 text.push('\n');
             }
+            Chunk::Expired(next) => {
+                text.push_str(&expired_line(next).to_string());
+                text.push('\n');
+            }
         }
         Ok::<_, std::convert::Infallible>(Bytes::from(text))
     });
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(bytes)).into_response())
+}
+
+/// The last line of a feed whose token expired.
+fn expired_line(next: u64) -> Value {
+    json!({
+        "error": format!("the token expired; resume from position {next} with a fresh token"),
+        "code": "token_expired",
+        "next": next,
+    })
 }

@@ -25,14 +25,12 @@ pub async fn provider(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let credit_code = credit_code_path(&credit_code)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let lifecycle = &projections.lifecycle;
-        let view = lifecycle.provider(&credit_code).ok_or_else(|| {
-            ApiError::not_found("provider_not_found", format!("provider {credit_code} does not exist"))
-        })?;
-        if !may_read(&actor, view.application.jurisdiction, Some(&credit_code)) {
-            return Err(super::queries::forbidden_read(&actor));
-        }
+        let view = lifecycle
+            .provider(&credit_code)
+            .filter(|view| may_read(&actor, view.application.jurisdiction, Some(&credit_code)))
+            .ok_or_else(|| super::queries::provider_not_found(&credit_code))?;
         let mut body = to_json(view);
         body["objections"] = to_json(&lifecycle.objections(&view.objections));
         body["referrals"] = to_json(&lifecycle.referrals(&view.referrals));
@@ -54,7 +52,7 @@ pub async fn contract(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let contract_id = uuid_path(&contract_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let view = projections.lifecycle.contract(contract_id).ok_or_else(|| {
             ApiError::not_found("contract_not_found", format!("contract {contract_id} does not exist"))
         })?;
@@ -82,7 +80,7 @@ pub async fn redemption(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let redemption_id = uuid_path(&redemption_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let lifecycle = &projections.lifecycle;
         let view = lifecycle.redemption(redemption_id).ok_or_else(|| {
             ApiError::not_found("redemption_not_found", format!("redemption {redemption_id} does not exist"))
@@ -113,7 +111,7 @@ pub async fn announcement(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let announcement_id = uuid_path(&announcement_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let lifecycle = &projections.lifecycle;
         let view = lifecycle.announcement(announcement_id).ok_or_else(|| {
             ApiError::not_found(
@@ -156,7 +154,7 @@ pub async fn sample(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let sample_id = uuid_path(&sample_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let view = projections.lifecycle.sample(sample_id).ok_or_else(|| {
             ApiError::not_found("sample_not_found", format!("sample {sample_id} does not exist"))
         })?;

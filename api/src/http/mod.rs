@@ -1,5 +1,6 @@
 //! The HTTP API (axum): routes, authentication, body parsing, metrics, health and the OpenAPI document.
 
+pub mod access;
 pub mod commands;
 pub mod feed;
 pub mod lifecycle_queries;
@@ -245,14 +246,32 @@ impl FromRequestParts<App> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or(AuthError::Missing)?;
-        let value =
-            value.to_str().map_err(|_| AuthError::Invalid("authorization header is not text".into()))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| AuthError::Invalid("expected a Bearer token".into()))?;
-        Ok(Authenticated(app.auth.verify(token.trim())?))
+        Ok(Authenticated(app.auth.verify(bearer_token(parts)?)?))
+    }
+}
+
+/// The bearer token of a request.
+fn bearer_token(parts: &Parts) -> Result<&str, AuthError> {
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or(AuthError::Missing)?;
+    let value = value.to_str().map_err(|_| AuthError::Invalid("authorization header is not text".into()))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(|| AuthError::Invalid("expected a Bearer token".into()))?;
+    Ok(token.trim())
+}
+
+/// The authenticated actor of a request and when its token expires (`exp`, Unix seconds): for answers that
+/// last longer than the request, such as the event feed.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedUntil(pub Actor, pub i64);
+
+impl FromRequestParts<App> for AuthenticatedUntil {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let (actor, expires) = app.auth.verify_with_expiry(bearer_token(parts)?)?;
+        Ok(AuthenticatedUntil(actor, expires))
     }
 }
 

@@ -47,6 +47,18 @@ pub fn forbidden_read(actor: &domain::Actor) -> ApiError {
     ApiError::forbidden(format!("role {} may not read this", actor.role))
 }
 
+/// The 404 of a credit code the caller may not read, registered or not: an applicant's or provider's
+/// registration is not disclosed to whoever may not read it (the same answer, code and shape, as for a code
+/// never registered, after the same lookup).
+pub fn applicant_not_found(credit_code: &CreditCode) -> ApiError {
+    ApiError::not_found("applicant_not_found", format!("applicant {credit_code} is not registered"))
+}
+
+/// The 404 of a provider the caller may not read, or that does not exist (see [`applicant_not_found`]).
+pub fn provider_not_found(credit_code: &CreditCode) -> ApiError {
+    ApiError::not_found("provider_not_found", format!("provider {credit_code} does not exist"))
+}
+
 /// A contract is readable by either of its parties, staff of its jurisdiction and auditors.
 pub fn may_read_contract(actor: &domain::Actor, terms: &domain::event::ContractTerms) -> bool {
     may_read(actor, terms.jurisdiction, Some(&terms.applicant))
@@ -64,7 +76,7 @@ pub async fn voucher(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let voucher_id = uuid_path(&voucher_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let (view, _, _) = projections.balances.voucher(voucher_id).ok_or_else(|| {
             ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
         })?;
@@ -86,11 +98,12 @@ pub async fn applicant(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let credit_code = credit_code_path(&credit_code)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
-        let view = projections.applicants.get(&credit_code).ok_or_else(|| {
-            ApiError::not_found("applicant_not_found", format!("applicant {credit_code} is not registered"))
-        })?;
-        require_read(&actor, view.registration.jurisdiction, Some(&credit_code))?;
+    let body = snapshot(&app, &options).await?.read(|projections| {
+        let view = projections
+            .applicants
+            .get(&credit_code)
+            .filter(|view| may_read(&actor, view.registration.jurisdiction, Some(&credit_code)))
+            .ok_or_else(|| applicant_not_found(&credit_code))?;
         let vouchers: Vec<Uuid> =
             projections.balances.vouchers_of(&credit_code).iter().map(|voucher| voucher.voucher_id).collect();
         let mut body = to_json(view);
@@ -120,17 +133,12 @@ pub async fn issued(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let credit_code = credit_code_path(&credit_code)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
-        let jurisdiction =
-            projections.applicants.get(&credit_code).map(|view| view.registration.jurisdiction).ok_or_else(
-                || {
-                    ApiError::not_found(
-                        "applicant_not_found",
-                        format!("applicant {credit_code} is not registered"),
-                    )
-                },
-            )?;
-        require_read(&actor, jurisdiction, Some(&credit_code))?;
+    let body = snapshot(&app, &options).await?.read(|projections| {
+        projections
+            .applicants
+            .get(&credit_code)
+            .filter(|view| may_read(&actor, view.registration.jurisdiction, Some(&credit_code)))
+            .ok_or_else(|| applicant_not_found(&credit_code))?;
         let issued = projections.balances.issued(&credit_code, query.year);
         Ok::<_, ApiError>(json!({
             "credit_code": credit_code,
@@ -154,7 +162,7 @@ pub async fn batch(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let batch_id = uuid_path(&batch_id)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut body = views::batch_row(projections, batch_id).ok_or_else(|| {
             ApiError::not_found("batch_not_found", format!("batch {batch_id} does not exist"))
         })?;
@@ -176,7 +184,7 @@ pub async fn budget(
 ) -> Result<Response, ApiError> {
     let jurisdiction = jurisdiction_path(&jurisdiction)?;
     require_read(&actor, jurisdiction, None)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut body = views::budget_row(projections, jurisdiction, fiscal_year).ok_or_else(|| {
             ApiError::not_found("budget_not_found", format!("no budget for {jurisdiction} {fiscal_year}"))
         })?;
@@ -199,7 +207,7 @@ pub async fn trial_balance(
 ) -> Result<Response, ApiError> {
     let jurisdiction = jurisdiction_path(&jurisdiction)?;
     require_read(&actor, jurisdiction, None)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let (_, total) = projections.balances.trial_balance(jurisdiction);
         json!({
             "jurisdiction": jurisdiction,

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::App;
 use crate::error::ApiError;
+use crate::replay::AsOfError;
 
 /// How an answer is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,10 +50,13 @@ pub struct ReadParams {
 }
 
 /// The read options of a projection query, from its query string and `Accept` header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadOptions {
     pub as_of: AsOf,
     pub format: Format,
+    /// Who asks for a past state: the key of the token's whole identity (role, jurisdiction, credit code,
+    /// subject), which the as-of queue limits per caller. `None` without as-of.
+    pub caller: Option<String>,
 }
 
 impl ReadOptions {
@@ -101,7 +105,7 @@ impl ReadOptions {
             None if accepts(headers, "text/csv") => Format::Csv,
             None => Format::Json,
         };
-        Ok(ReadOptions { as_of, format })
+        Ok(ReadOptions { as_of, format, caller: None })
     }
 }
 
@@ -128,9 +132,35 @@ pub fn query_pairs(parts: &Parts) -> Result<HashMap<String, String>, ApiError> {
 impl FromRequestParts<App> for ReadOptions {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _app: &App) -> Result<Self, Self::Rejection> {
-        ReadOptions::parse(&query_pairs(parts)?, &parts.headers)
+    /// An as-of query needs a token (anonymous callers read the ledger now only: a rebuild is costly), and
+    /// its caller is named for the queue's limit per caller.
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let mut options = ReadOptions::parse(&query_pairs(parts)?, &parts.headers)?;
+        if options.as_of != AsOf::Now {
+            if !parts.headers.contains_key(header::AUTHORIZATION) {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "as_of_needs_token",
+                    "as_of_position and as_of_date need a bearer token; without one, the ledger is read as it \
+                     stands now",
+                ));
+            }
+            let super::Authenticated(actor) = super::Authenticated::from_request_parts(parts, app).await?;
+            options.caller = Some(caller_key(&actor));
+        }
+        Ok(options)
     }
+}
+
+/// The key of an actor's whole identity: role, jurisdiction, credit code and subject.
+pub fn caller_key(actor: &domain::Actor) -> String {
+    format!(
+        "{}|{}|{}|{}",
+        actor.role,
+        actor.jurisdiction.map(|j| j.as_str()).unwrap_or_default(),
+        actor.credit_code.as_ref().map(domain::CreditCode::as_str).unwrap_or_default(),
+        actor.subject
+    )
 }
 
 /// The read models a query reads: the live ones (under their lock, briefly) or a past rebuild.
@@ -150,11 +180,14 @@ impl Snapshot {
     }
 }
 
-/// The read models as of `as_of`.
+/// The read models as of the options' `as_of`.
 ///
 /// # Errors
-/// 400 `invalid_query` for a position past the head; 503 when the log cannot be read for a rebuild.
-pub async fn snapshot(app: &App, as_of: AsOf) -> Result<Snapshot, ApiError> {
+/// 400 `invalid_query` for a position past the head; 429 `as_of_caller_limit` when the caller already has
+/// its share of rebuilds waiting, `as_of_queue_full` when the queue is full (both with `Retry-After`); 503
+/// when the log cannot be read for a rebuild.
+pub async fn snapshot(app: &App, options: &ReadOptions) -> Result<Snapshot, ApiError> {
+    let as_of = options.as_of;
     let live = Snapshot::Live(app.shared.projections.clone());
     let (position, live_position) = match as_of {
         AsOf::Now => return Ok(live),
@@ -170,14 +203,24 @@ pub async fn snapshot(app: &App, as_of: AsOf) -> Result<Snapshot, ApiError> {
             format!("as_of_position {position} is past the head of the log ({live_position})"),
         ));
     }
-    let projections = app.as_of.at(app.log.as_ref(), position).await.map_err(|error| {
-        tracing::error!(%error, position, "as-of rebuild failed");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            format!("the log could not be read: {error}"),
-        )
-    })?;
+    let caller = options.caller.as_deref().unwrap_or("");
+    let projections =
+        app.as_of.at_for(app.log.as_ref(), position, caller).await.map_err(|error| match error {
+            AsOfError::CallerLimit { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "as_of_caller_limit", error.to_string())
+            }
+            AsOfError::QueueFull { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "as_of_queue_full", error.to_string())
+            }
+            AsOfError::Replay(error) => {
+                tracing::error!(%error, position, "as-of rebuild failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!("the log could not be read: {error}"),
+                )
+            }
+        })?;
     Ok(Snapshot::Past(projections))
 }
 

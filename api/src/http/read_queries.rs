@@ -15,6 +15,7 @@ use projections::Projections;
 use projections::history::Entry;
 use serde_json::{Value, json};
 
+use super::access::{Access, record_access};
 use super::commands::{credit_code_path, uuid_path};
 use super::queries::{may_read, require_read};
 use super::read::{ReadOptions, Rows, Snapshot, query_pairs, respond, snapshot, to_json};
@@ -76,6 +77,16 @@ pub fn payload(event: &Event) -> Value {
 
 /// One record of a trail: its place in the chain and what it says.
 pub fn entry_json(entry: &Entry) -> Value {
+    entry_json_as(entry, Access::Full)
+}
+
+/// One record of a trail as a reader with `access` sees it: anonymised, without its actor.
+fn entry_json_as(entry: &Entry, access: Access) -> Value {
+    let actor = if access == Access::Anonymised {
+        json!({ "subject": null, "role": null })
+    } else {
+        json!({ "subject": entry.actor_subject, "role": entry.actor_role })
+    };
     json!({
         "position": entry.position,
         "stream": entry.stream,
@@ -85,9 +96,27 @@ pub fn entry_json(entry: &Entry) -> Value {
         "prev_hash": hex::encode(entry.prev_hash),
         "business_date": entry.business_date,
         "recorded_at": entry.recorded_at,
-        "actor": { "subject": entry.actor_subject, "role": entry.actor_role },
+        "actor": actor,
         "payload": payload(&entry.event),
     })
+}
+
+/// The records of a trail that `actor` may see, each with how ([`record_access`], the one rule the feed
+/// uses too). A hidden record is left out, not replaced by a placeholder: a trail is an excerpt of the log
+/// (its positions have gaps anyway, and the chain is checked on the whole log), and a placeholder would
+/// still tell a party that, say, an audit sample drew its contract.
+fn visible<'a>(
+    actor: &domain::Actor,
+    projections: &Projections,
+    trail: &[&'a Entry],
+) -> Vec<(&'a Entry, Access)> {
+    trail
+        .iter()
+        .filter_map(|entry| match record_access(actor, &entry.event, projections) {
+            Access::Hidden => None,
+            access => Some((*entry, access)),
+        })
+        .collect()
 }
 
 /// The records at `positions` (ascending), read back from the log as trail entries: consecutive positions
@@ -194,7 +223,7 @@ pub async fn vouchers(
     filters: Filters,
 ) -> Result<Response, ApiError> {
     let jurisdiction = filters.jurisdiction()?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut rows = views::vouchers(projections);
         rows.retain(|row| {
             let (Some(row_jurisdiction), owner) = (jurisdiction_of(row), credit_code_of(row, "applicant"))
@@ -223,7 +252,7 @@ pub async fn batches(
     filters: Filters,
 ) -> Result<Response, ApiError> {
     filters.jurisdiction()?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut rows = views::batches(projections);
         filters.keep("jurisdiction", "jurisdiction", &mut rows);
         json!({ "batches": rows, "position": projections.position() })
@@ -240,7 +269,7 @@ pub async fn budgets(
     Authenticated(actor): Authenticated,
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut rows = views::budgets(projections);
         rows.retain(|row| jurisdiction_of(row).is_some_and(|j| may_read(&actor, j, None)));
         json!({ "budgets": rows, "position": projections.position() })
@@ -260,16 +289,14 @@ pub async fn provider_balance(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let credit_code = credit_code_path(&credit_code)?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let jurisdiction = projections
             .lifecycle
             .provider(&credit_code)
             .map(|view| view.application.jurisdiction)
             .or_else(|| projections.balances.provider(&credit_code).map(|(view, _)| view.jurisdiction))
-            .ok_or_else(|| {
-                ApiError::not_found("provider_not_found", format!("provider {credit_code} does not exist"))
-            })?;
-        require_read(&actor, jurisdiction, Some(&credit_code))?;
+            .filter(|jurisdiction| may_read(&actor, *jurisdiction, Some(&credit_code)))
+            .ok_or_else(|| super::queries::provider_not_found(&credit_code))?;
         let mut body = views::provider_balance_row(projections, &credit_code).unwrap_or_else(|| {
             // A provider whose money has not moved yet.
             json!({
@@ -298,7 +325,7 @@ pub async fn rankings(
     filters: Filters,
 ) -> Result<Response, ApiError> {
     let category = filters.get("category").map(str::to_owned);
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let prior = projections::rankings::PRIOR;
         json!({
             "category": category,
@@ -329,7 +356,7 @@ pub async fn voucher_history(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let voucher_id = uuid_path(&voucher_id)?;
-    let snapshot = snapshot(&app, options.as_of).await?;
+    let snapshot = snapshot(&app, &options).await?;
     let select = |projections: &Projections| {
         let (view, _, _) = projections.balances.voucher(voucher_id).ok_or_else(|| {
             ApiError::not_found("voucher_not_found", format!("voucher {voucher_id} does not exist"))
@@ -338,7 +365,10 @@ pub async fn voucher_history(
         Ok(projections.history.voucher(voucher_id).unwrap_or_default())
     };
     let body = with_trail(&app, &snapshot, select, |projections, trail| {
-        let records: Vec<Value> = trail.iter().map(|entry| entry_json(entry)).collect();
+        let records: Vec<Value> = visible(&actor, projections, trail)
+            .into_iter()
+            .map(|(entry, access)| entry_json_as(entry, access))
+            .collect();
         json!({
             "voucher_id": voucher_id,
             "records": records,
@@ -363,7 +393,7 @@ pub async fn dossier(
     options: ReadOptions,
 ) -> Result<Response, ApiError> {
     let contract_id = uuid_path(&contract_id)?;
-    let snapshot = snapshot(&app, options.as_of).await?;
+    let snapshot = snapshot(&app, &options).await?;
     let select = |projections: &Projections| {
         let view = projections.lifecycle.contract(contract_id).ok_or_else(|| {
             ApiError::not_found("contract_not_found", format!("contract {contract_id} does not exist"))
@@ -374,14 +404,15 @@ pub async fn dossier(
         Ok(projections.history.contract(contract_id).unwrap_or_default())
     };
     let body = with_trail(&app, &snapshot, select, |projections, trail| {
-        dossier_json(projections, contract_id, trail)
+        dossier_json(projections, contract_id, &visible(&actor, projections, trail))
     })
     .await?;
     Ok(respond(options.format, body, Rows::Field("records")))
 }
 
-/// The dossier of a contract that exists in `projections`.
-fn dossier_json(projections: &Projections, contract_id: uuid::Uuid, trail: &[&Entry]) -> Value {
+/// The dossier of a contract that exists in `projections`, from the records of its trail the reader may see
+/// (audit findings only from samples whose records the reader may see).
+fn dossier_json(projections: &Projections, contract_id: uuid::Uuid, visible: &[(&Entry, Access)]) -> Value {
     let lifecycle = &projections.lifecycle;
     let Some(view) = lifecycle.contract(contract_id) else { return Value::Null };
     let mark = |entry: &Entry| {
@@ -393,7 +424,12 @@ fn dossier_json(projections: &Projections, contract_id: uuid::Uuid, trail: &[&En
     ];
     let mut signatures = Vec::new();
     let (mut filing, mut completion, mut disbursement) = (Value::Null, Value::Null, Value::Null);
-    for &entry in trail {
+    let mut samples_seen = std::collections::HashSet::new();
+    for &(entry, _) in visible {
+        if let Event::SampleDrawn { sample_id, .. } | Event::FindingRecorded { sample_id, .. } = &entry.event
+        {
+            samples_seen.insert(*sample_id);
+        }
         match &entry.event {
             Event::ContractSubmitted { submitted_by, .. } => {
                 signatures.push(json!({ "party": submitted_by, "signed": mark(entry) }));
@@ -433,6 +469,7 @@ fn dossier_json(projections: &Projections, contract_id: uuid::Uuid, trail: &[&En
     let findings: Vec<Value> = lifecycle
         .samples_of(contract_id)
         .into_iter()
+        .filter(|sample| samples_seen.contains(&sample.sample_id))
         .flat_map(|sample| {
             sample.findings.iter().filter(|f| f.contract_id == contract_id).map(move |finding| {
                 let mut row = to_json(finding);
@@ -456,7 +493,7 @@ fn dossier_json(projections: &Projections, contract_id: uuid::Uuid, trail: &[&En
         "disbursement": disbursement,
         "clawbacks": redemption.map(|r| to_json(&lifecycle.clawbacks(&r.clawbacks))).unwrap_or(json!([])),
         "findings": findings,
-        "records": trail.iter().map(|entry| entry_json(entry)).collect::<Vec<_>>(),
+        "records": visible.iter().map(|&(entry, access)| entry_json_as(entry, access)).collect::<Vec<_>>(),
         "position": projections.position(),
     })
 }
@@ -475,7 +512,7 @@ pub async fn redemptions(
     filters: Filters,
 ) -> Result<Response, ApiError> {
     let jurisdiction = filters.jurisdiction()?;
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut rows: Vec<Value> = projections
             .lifecycle
             .redemptions()
@@ -530,7 +567,7 @@ pub async fn announcements(
             ));
         }
     };
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut rows = views::announcements(projections);
         filters.keep("jurisdiction", "jurisdiction", &mut rows);
         if let Some(open) = open {
@@ -558,7 +595,7 @@ pub async fn anomalies(
         (Role::Bureau, Some(jurisdiction)) => Some(jurisdiction),
         _ => return Err(super::queries::forbidden_read(&actor)),
     };
-    let body = snapshot(&app, options.as_of).await?.read(|projections| {
+    let body = snapshot(&app, &options).await?.read(|projections| {
         let mut rows = views::anomalies(projections);
         if let Some(own) = own {
             rows.retain(|row| {

@@ -97,7 +97,9 @@ pub enum Rejection {
     ShareCapExceeded { requested: Cny, cap: String },
     #[error("the announcement closed on {closes_on}")]
     AnnouncementClosed { closes_on: NaiveDate },
-    #[error("{open} objections are already open against this item, the most allowed ({limit}); wait for rulings")]
+    #[error(
+        "{open} objections are already open against this item, the most allowed ({limit}); wait for rulings"
+    )]
     TooManyObjectionsOpen { open: u32, limit: u32 },
     #[error("contract {0} has already been rated")]
     AlreadyRated(uuid::Uuid),

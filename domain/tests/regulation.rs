@@ -742,7 +742,10 @@ fn an_item_takes_no_more_than_the_limit_of_open_objections() {
     given.truncate(given.len() - 1);
     let provider_target = ObjectionTarget::Provider { provider: code(PROVIDER) };
     for n in 0..OBJECTIONS_OPEN_MAX {
-        assert_eq!(step(&mut given, &public(), "2025-03-07", objection(n, provider_target.clone())), "accepted");
+        assert_eq!(
+            step(&mut given, &public(), "2025-03-07", objection(n, provider_target.clone())),
+            "accepted"
+        );
     }
     let count = given.len();
     let over = objection(OBJECTIONS_OPEN_MAX, provider_target.clone());
@@ -762,7 +765,10 @@ fn an_item_takes_no_more_than_the_limit_of_open_objections() {
     let mut given = announced();
     let redemption_target = ObjectionTarget::Redemption { redemption_id: id(900) };
     for n in 0..OBJECTIONS_OPEN_MAX {
-        assert_eq!(step(&mut given, &public(), "2025-10-01", objection(n, redemption_target.clone())), "accepted");
+        assert_eq!(
+            step(&mut given, &public(), "2025-10-01", objection(n, redemption_target.clone())),
+            "accepted"
+        );
     }
     let over = objection(OBJECTIONS_OPEN_MAX, redemption_target);
     assert_eq!(step(&mut given, &public(), "2025-10-01", over), "too_many_objections_open");

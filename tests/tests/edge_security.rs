@@ -254,3 +254,44 @@ async fn metrics_are_served_on_their_own_address() {
     let other = reqwest::get(metrics.replace("/metrics", "/v1/log/head")).await.unwrap();
     assert_eq!(other.status().as_u16(), 404);
 }
+
+async fn csv_text(base: &str, path: &str, bearer: &str) -> String {
+    let response =
+        reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(bearer).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// A name that a spreadsheet would run as a formula reaches the CSV export quoted with a single quote in
+/// front; negative amounts stay bare numbers.
+#[tokio::test]
+async fn csv_exports_neutralize_formulas_and_keep_amounts_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcessServer::start(dir.path(), MORNING).await.unwrap();
+    let client = Client::new(&server.base);
+    e2e::publish_batch(&client, GUIYANG, "1000000.00", "500000.00", "50000.00").await.unwrap();
+    let code = credit_code(9);
+    let own = token(Role::Enterprise, GUIYANG, "applicant-9", Some(&code));
+    let name = "=HYPERLINK(\"http://evil.example/?x\",\"click\")";
+    let registration = json!({ "credit_code": code, "name": name, "kind": "enterprise",
+        "jurisdiction": GUIYANG, "industry": "advanced_equipment",
+        "independent_legal_person": true, "tax_compliant": true });
+    let answer = client.post("/v1/applicants", &own, &registration).await.unwrap();
+    assert_eq!(answer.status, 201, "{answer:?}");
+
+    let text = csv_text(&server.base, &format!("/v1/applicants/{code}?format=csv"), &own).await;
+    let escaped = "\"'=HYPERLINK(\"\"http://evil.example/?x\"\",\"\"click\"\")\"";
+    assert!(text.contains(escaped), "{text}");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let column = header.iter().position(|h| h == "name").unwrap();
+    assert_eq!(&row[column], format!("'{name}"));
+
+    // The fiscal source's balance is negative: written as a bare number, not escaped.
+    let auditor = e2e::staff(Role::Auditor, GUIYANG);
+    let text = csv_text(&server.base, "/v1/trial-balance/guiyang?format=csv", &auditor).await;
+    assert!(text.lines().any(|line| line.contains(",-1000000.00")), "{text}");
+    assert!(!text.contains("'-"), "{text}");
+    server.stop().await;
+}

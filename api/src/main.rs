@@ -72,6 +72,8 @@ enum CliCommand {
         /// default: such a store holds records of the system clock or of a later manual clock).
         #[arg(long)]
         allow_clock_behind_records: bool,
+        #[command(flatten)]
+        edge: EdgeArgs,
     },
     /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact).
     Verify {
@@ -186,6 +188,47 @@ enum CliCommand {
     },
 }
 
+/// `serve`'s limits at the door (see `api::edge`) and where `/metrics` is served.
+#[derive(clap::Args)]
+struct EdgeArgs {
+    /// Seconds a client has to send a request's head; a half-sent request is closed after it.
+    #[arg(long, default_value_t = api::edge::HEADER_TIMEOUT_DEFAULT.as_secs())]
+    header_timeout_secs: u64,
+    /// Seconds a request may take to be answered (body read included; 408 request_timeout after it). The
+    /// event feed's stream is not cut by it.
+    #[arg(long, default_value_t = api::edge::REQUEST_TIMEOUT_DEFAULT.as_secs())]
+    request_timeout_secs: u64,
+    /// Connections served at once; each one beyond is answered 503 too_many_connections and closed.
+    #[arg(long, default_value_t = api::edge::CONNECTIONS_MAX_DEFAULT)]
+    max_connections: usize,
+    /// Objections one client address may file per window (429 too_many_objections beyond).
+    #[arg(long, default_value_t = api::edge::OBJECTIONS_PER_ADDRESS_DEFAULT)]
+    objections_per_address: u32,
+    /// The window of --objections-per-address, in seconds.
+    #[arg(long, default_value_t = api::edge::OBJECTION_WINDOW_DEFAULT.as_secs())]
+    objection_window_secs: u64,
+    /// A reverse proxy whose X-Forwarded-For names the client (repeatable); without it the socket's peer is
+    /// the client.
+    #[arg(long)]
+    trusted_proxy: Vec<std::net::IpAddr>,
+    /// Serve /metrics on this address only (and no longer on --listen). Without it /metrics stays on --listen.
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
+}
+
+impl EdgeArgs {
+    fn limits(&self) -> api::edge::EdgeLimits {
+        api::edge::EdgeLimits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            connections_max: self.max_connections.max(1),
+            objections_per_address: self.objections_per_address,
+            objection_window: std::time::Duration::from_secs(self.objection_window_secs.max(1)),
+            trusted_proxies: self.trusted_proxy.clone(),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum CalendarCommand {
     /// Print the date on which a period of N working days after DATE ends.
@@ -219,7 +262,7 @@ fn init_tracing(format: LogFormat) {
 
 fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
     match command {
-        CliCommand::Serve { data, store, listen, clock, now, dev, read_only, allow_clock_behind_records } => {
+        CliCommand::Serve { data, store, listen, clock, now, dev, read_only, allow_clock_behind_records, edge } => {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
                 (ClockMode::System, Some(_)) => bail!("--now needs --clock manual"),
@@ -235,7 +278,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             if read_only {
                 runtime.block_on(serve_replica(store, listen, clock, auth))?;
             } else {
-                runtime.block_on(serve(store, listen, clock, auth))?;
+                runtime.block_on(serve(store, listen, clock, auth, &edge))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -492,6 +535,7 @@ async fn serve(
     listen: SocketAddr,
     clock: Clock,
     auth: Authenticator,
+    edge: &EdgeArgs,
 ) -> anyhow::Result<()> {
     let ledger = api::server::open(&store, auth, clock).await?;
     if let Some(position) = ledger.recovery.truncated_from_position {
@@ -504,8 +548,19 @@ async fn serve(
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
     let head = ledger.app.shared.head.borrow().position;
+    let metrics_listener = match edge.metrics_listen {
+        Some(metrics) => {
+            let listener = tokio::net::TcpListener::bind(metrics)
+                .await
+                .with_context(|| format!("listening on {metrics} for /metrics"))?;
+            eprintln!("voucher-ledger serving /metrics on http://{}/metrics", listener.local_addr()?);
+            Some(listener)
+        }
+        None => None,
+    };
     eprintln!("voucher-ledger listening on http://{address} (store {store}, head {head})");
-    api::server::serve(listener, ledger.app, shutdown_signal()).await?;
+    let options = api::server::ServeOptions { limits: edge.limits(), metrics_listener };
+    api::server::serve_with(listener, ledger.app, options, shutdown_signal()).await?;
     eprintln!("voucher-ledger stopped");
     Ok(())
 }

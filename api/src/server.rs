@@ -256,27 +256,63 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
 /// When the server fails, or at once when the writer task stops (crash-only: the caller exits non-zero).
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    mut app: App,
+    app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, app, ServeOptions::default(), shutdown).await
+}
+
+/// How [`serve_with`] serves: the limits at the door, and the listener of `/metrics` when it has its own
+/// address (`serve --metrics-listen`; the public port then answers 404 for `/metrics`).
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    pub limits: crate::edge::EdgeLimits,
+    pub metrics_listener: Option<tokio::net::TcpListener>,
+}
+
+/// Serves `app` on `listener` under `options` until `shutdown` resolves (see [`crate::edge`]).
+///
+/// # Errors
+/// When the server fails.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    mut app: App,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::middleware::{from_fn, from_fn_with_state};
+
     let (closing_sender, closing) = tokio::sync::watch::channel(false);
     app.closing = closing;
     let shutdown = async move {
         shutdown.await;
         closing_sender.send_replace(true);
     };
-    // Answers go out at once: without TCP_NODELAY a small answer can wait for the client's delayed ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set on a connection");
-        }
-    });
+    let limits = options.limits;
+    let mut public = router(app.clone());
+    if let Some(metrics_listener) = options.metrics_listener {
+        public = public.layer(from_fn(crate::edge::metrics_elsewhere));
+        let metrics = axum::Router::new()
+            .route("/metrics", axum::routing::get(crate::http::metrics_text))
+            .with_state(app.clone());
+        let mut closing = app.closing.clone();
+        let metrics_limits = limits.clone();
+        tokio::spawn(async move {
+            let closed = async move {
+                let _ = closing.wait_for(|closing| *closing).await;
+            };
+            crate::edge::serve_connections(metrics_listener, metrics, &metrics_limits, closed).await
+        });
+    }
+    let public = public
+        .layer(from_fn_with_state(limits.request_timeout, crate::edge::request_deadline))
+        .layer(axum::Extension(Arc::new(crate::edge::ObjectionLimiter::new(&limits))));
     // Crash-only: if the writer task stops, no command can be recorded any more; rather than serve 503s
     // while the process looks alive, end with an error (the process exits non-zero, a supervisor restarts it
     // and the writer starts again from the log).
     let writer = app.writer.clone();
     tokio::select! {
-        served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown) => served,
+        served = crate::edge::serve_connections(listener, public, &limits, shutdown) => served,
         reason = writer.wait_stopped() => Err(std::io::Error::other(format!(
             "{reason}; exiting so that a supervisor restarts the service"
         ))),

@@ -159,6 +159,26 @@ pub struct Shared {
     pub head: watch::Receiver<Head>,
 }
 
+/// The scope an idempotency key is honoured in: the caller's whole identity (role, jurisdiction, credit
+/// code and subject, the subject last so that no two identities give the same scope). `None` for the public:
+/// every anonymous caller is the same `public` actor, so a key of theirs could replay another person's
+/// answer; their key is ignored (each request is decided afresh and no key is recorded).
+fn key_scope(actor: &Actor) -> Option<String> {
+    if actor.role == domain::Role::Public {
+        return None;
+    }
+    let jurisdiction = actor.jurisdiction.map(|j| j.as_str()).unwrap_or_default();
+    let credit_code = actor.credit_code.as_ref().map(|code| code.as_str()).unwrap_or_default();
+    Some(format!("{}\u{0}{jurisdiction}\u{0}{credit_code}\u{0}{}", actor.role.as_str(), actor.subject))
+}
+
+/// An idempotency key with its scope, as the writer's table holds it; `None` when there is no key or it is
+/// not honoured for this actor (see [`key_scope`]). Recomputed from each record's actor at load, so records
+/// written before keys were scoped by the whole identity keep replaying for the same caller.
+fn scoped_key(actor: &Actor, key: Option<&String>) -> Option<(String, String)> {
+    Some((key_scope(actor)?, key?.clone()))
+}
+
 /// An idempotency key's first answer.
 #[derive(Clone, Debug)]
 struct KeyRecord {
@@ -242,7 +262,7 @@ impl Loaded {
     /// Folds one command's records (in order) into every derived structure.
     fn fold_command(&mut self, records: Vec<Recorded>) {
         let Some(last) = records.last() else { return };
-        let key = last.meta.idempotency_key.clone().map(|key| (last.meta.actor.subject.clone(), key));
+        let key = scoped_key(&last.meta.actor, last.meta.idempotency_key.as_ref());
         let digest = last.meta.request_digest;
         let position = last.position;
         let hash = last.hash;
@@ -489,7 +509,9 @@ impl Writer {
         recorded: &mut Vec<Recorded>,
     ) -> Outcome {
         let Submission { command, actor, idempotency_key, request_digest, reply } = submission;
-        let key = idempotency_key.clone().map(|key| (actor.subject.clone(), key));
+        let key = scoped_key(&actor, idempotency_key.as_ref());
+        // A key that is not honoured (a public caller's) is not recorded either.
+        let idempotency_key = key.as_ref().and(idempotency_key);
         if let Some((key, first)) = key.as_ref().and_then(|key| self.keys.get(key).map(|first| (key, first)))
         {
             let result = if first.request_digest == request_digest {

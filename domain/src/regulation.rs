@@ -160,6 +160,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             if date > closes_on {
                 return Err(Rejection::AnnouncementClosed { closes_on });
             }
+            check_objections_open_below_limit(state, target)?;
             Ok(vec![Event::ObjectionFiled {
                 objection_id: *objection_id,
                 target: target.clone(),
@@ -753,6 +754,26 @@ pub fn draw_sample(population: &[Uuid], seed: &str, size: u32) -> Vec<Uuid> {
         .collect();
     ranked.sort();
     ranked.into_iter().take(usize::try_from(size).unwrap_or(usize::MAX)).map(|(_, id)| id).collect()
+}
+
+/// The most objections open at once against one provider or redemption. Every objection must be read and
+/// ruled on by the bureau and one open objection already holds the item; more than this many open at once is
+/// a flood, not a complaint, and would only bury the bureau (and grow the permanent log) for anyone.
+pub const OBJECTIONS_OPEN_MAX: u32 = 20;
+
+/// An item takes a new objection only while fewer than [`OBJECTIONS_OPEN_MAX`] are open against it.
+fn check_objections_open_below_limit(state: &State, target: &ObjectionTarget) -> Result<(), Rejection> {
+    let open = match target {
+        ObjectionTarget::Provider { provider } => state.providers.get(provider).map(|p| p.objections_open),
+        ObjectionTarget::Redemption { redemption_id } => {
+            state.redemptions.get(redemption_id).map(|r| r.objections_open)
+        }
+    }
+    .unwrap_or(0);
+    if open >= OBJECTIONS_OPEN_MAX {
+        return Err(Rejection::TooManyObjectionsOpen { open, limit: OBJECTIONS_OPEN_MAX });
+    }
+    Ok(())
 }
 
 /// Builds and checks a submitted contract's terms (Measures art. 9, 10).

@@ -97,6 +97,10 @@ pub enum Rejection {
     ShareCapExceeded { requested: Cny, cap: String },
     #[error("the announcement closed on {closes_on}")]
     AnnouncementClosed { closes_on: NaiveDate },
+    #[error(
+        "{open} objections are already open against this item, the most allowed ({limit}); wait for rulings"
+    )]
+    TooManyObjectionsOpen { open: u32, limit: u32 },
     #[error("contract {0} has already been rated")]
     AlreadyRated(uuid::Uuid),
     #[error("the redemption deadline {deadline} has passed")]
@@ -173,6 +177,7 @@ impl Rejection {
             Rejection::InsufficientBalance { .. } => "insufficient_balance",
             Rejection::ShareCapExceeded { .. } => "share_cap_exceeded",
             Rejection::AnnouncementClosed { .. } => "announcement_closed",
+            Rejection::TooManyObjectionsOpen { .. } => "too_many_objections_open",
             Rejection::AlreadyRated(_) => "already_rated",
             Rejection::RedemptionDeadlinePassed { .. } => "redemption_deadline_passed",
             Rejection::NotPayable { .. } => "not_payable",

@@ -728,3 +728,48 @@ fn code_of(outcome: Result<Vec<Event>, Rejection>) -> &'static str {
         Err(rejection) => rejection.code(),
     }
 }
+
+#[test]
+fn an_item_takes_no_more_than_the_limit_of_open_objections() {
+    use domain::regulation::OBJECTIONS_OPEN_MAX;
+    let objection = |n: u32, target: ObjectionTarget| Command::FileObjection {
+        objection_id: id(u128::from(n) + 10_000),
+        target,
+        text: "flood".into(),
+    };
+    // A provider during its admission announcement.
+    let mut given = program();
+    given.truncate(given.len() - 1);
+    let provider_target = ObjectionTarget::Provider { provider: code(PROVIDER) };
+    for n in 0..OBJECTIONS_OPEN_MAX {
+        assert_eq!(
+            step(&mut given, &public(), "2025-03-07", objection(n, provider_target.clone())),
+            "accepted"
+        );
+    }
+    let count = given.len();
+    let over = objection(OBJECTIONS_OPEN_MAX, provider_target.clone());
+    assert_eq!(
+        check(&given, &public(), "2025-03-07", over.clone()),
+        Err(Rejection::TooManyObjectionsOpen { open: OBJECTIONS_OPEN_MAX, limit: OBJECTIONS_OPEN_MAX })
+    );
+    assert_eq!(step(&mut given, &public(), "2025-03-07", over.clone()), "too_many_objections_open");
+    assert_eq!(given.len(), count, "a refused objection records nothing");
+    // A ruling frees a place.
+    let dismiss =
+        Command::RuleOnObjection { objection_id: id(10_000), ruling: Ruling::Dismissed, reason: "no".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-03-07", dismiss), "accepted");
+    assert_eq!(step(&mut given, &public(), "2025-03-07", over), "accepted");
+
+    // A redemption on an announcement list.
+    let mut given = announced();
+    let redemption_target = ObjectionTarget::Redemption { redemption_id: id(900) };
+    for n in 0..OBJECTIONS_OPEN_MAX {
+        assert_eq!(
+            step(&mut given, &public(), "2025-10-01", objection(n, redemption_target.clone())),
+            "accepted"
+        );
+    }
+    let over = objection(OBJECTIONS_OPEN_MAX, redemption_target);
+    assert_eq!(step(&mut given, &public(), "2025-10-01", over), "too_many_objections_open");
+}

@@ -4,6 +4,13 @@
 //! rows, in the order they first appear. A cell is a string as it is, a number or boolean as JSON writes it,
 //! null as the empty cell, and an array or object as its compact JSON text. So a CSV row parsed back gives
 //! each JSON field's text: `tests/tests/read_side.rs` checks this over real HTTP.
+//!
+//! Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that begins with `=`, `+`, `-` or `@`
+//! (or a tab or carriage return, which some strip first; also their full-width forms) as a formula, and
+//! names come from applicants and providers. Such a text cell is written with a single quote before it
+//! ([`neutralized`]), and every text cell is quoted; a cell that is a plain decimal number (an amount such
+//! as `-500.00`, a count) is left as it is and unquoted, so numbers stay numbers. `cell` (used to filter
+//! and count rows) gives the unescaped text: escaping is for the written file only.
 
 use serde_json::Value;
 
@@ -19,6 +26,26 @@ pub fn cell(value: &Value) -> String {
         Value::String(text) => text.clone(),
         Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_) => value.to_string(),
     }
+}
+
+/// The characters that make a spreadsheet read a cell as a formula when the cell begins with one.
+const FORMULA_STARTS: [char; 10] =
+    ['=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+
+/// True for a plain decimal number: an optional minus, digits, and optionally a point and digits.
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A cell's text as written to a file: a cell a spreadsheet would run as a formula gets a single quote in
+/// front (a plain number, negative amounts included, is left alone).
+pub fn neutralized(text: String) -> String {
+    if text.starts_with(FORMULA_STARTS) && !is_plain_number(&text) { format!("'{text}") } else { text }
 }
 
 /// The columns of `rows`: every field, in the order it first appears (a non-object row is one `value`).
@@ -50,12 +77,13 @@ pub fn write_rows<W: std::io::Write>(rows: &[Value], writer: W) -> Result<(), Cs
         // No rows, so no columns: an empty body (a header of no fields would read back as one empty field).
         return Ok(());
     }
-    let mut out = ::csv::Writer::from_writer(writer);
+    // Text quoted, numbers bare: an escaped cell stays quoted, an amount stays a number.
+    let mut out = ::csv::WriterBuilder::new().quote_style(::csv::QuoteStyle::NonNumeric).from_writer(writer);
     out.write_record(&columns)?;
     for row in rows {
         let cells = columns.iter().map(|column| match row {
-            Value::Object(fields) => fields.get(column).map(cell).unwrap_or_default(),
-            other => cell(other),
+            Value::Object(fields) => neutralized(fields.get(column).map(cell).unwrap_or_default()),
+            other => neutralized(cell(other)),
         });
         out.write_record(cells)?;
     }
@@ -69,7 +97,7 @@ pub fn write_rows<W: std::io::Write>(rows: &[Value], writer: W) -> Result<(), Cs
 /// ```
 /// let rows = vec![serde_json::json!({ "provider": "915201000000000013", "score": 4.6, "tags": ["a"] })];
 /// let text = projections::csv::to_string(&rows);
-/// assert_eq!(text, "provider,score,tags\n915201000000000013,4.6,\"[\"\"a\"\"]\"\n");
+/// assert_eq!(text, "\"provider\",\"score\",\"tags\"\n915201000000000013,4.6,\"[\"\"a\"\"]\"\n");
 /// ```
 pub fn to_string(rows: &[Value]) -> String {
     let mut bytes = Vec::new();
@@ -105,5 +133,49 @@ mod tests {
     #[test]
     fn no_rows_is_an_empty_body() {
         assert_eq!(to_string(&[]), "");
+    }
+
+    #[test]
+    fn formula_cells_are_neutralized_and_amounts_stay_numbers() {
+        let rows = vec![
+            json!({ "name": "=HYPERLINK(\"http://x\",\"y\")", "balance": "-500.00", "n": -3 }),
+            json!({ "name": "+1+2", "balance": "12.50", "n": 4 }),
+            json!({ "name": "-1+2", "balance": "0.00" }),
+            json!({ "name": "@SUM(A1)", "balance": "-0.01" }),
+            json!({ "name": "\t=1+2", "balance": "1" }),
+            json!({ "name": "\r=1+2" }),
+            json!({ "name": "\u{FF1D}1+2" }),
+            json!({ "name": "Guiyang Lab = good", "balance": "-inf" }),
+        ];
+        let text = to_string(&rows);
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+        assert_eq!(header, vec!["balance", "n", "name"]);
+        let parsed: Vec<Vec<String>> = reader
+            .records()
+            .map(|record| record.expect("record").iter().map(str::to_owned).collect())
+            .collect();
+        let names: Vec<&str> = parsed.iter().map(|row| row[2].as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "'=HYPERLINK(\"http://x\",\"y\")",
+                "'+1+2",
+                "'-1+2",
+                "'@SUM(A1)",
+                "'\t=1+2",
+                "'\r=1+2",
+                "'\u{FF1D}1+2",
+                "Guiyang Lab = good",
+            ]
+        );
+        let balances: Vec<&str> = parsed.iter().map(|row| row[0].as_str()).collect();
+        assert_eq!(balances, vec!["-500.00", "12.50", "0.00", "-0.01", "1", "", "", "'-inf"]);
+        assert_eq!(parsed[0][1], "-3");
+        // In the file: escaped cells quoted, amounts bare.
+        assert!(text.contains("12.50,4,\"'+1+2\""), "{text}");
+        assert!(text.contains("-500.00,-3,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""), "{text}");
+        // Filtering and counting see the text itself.
+        assert_eq!(cell(&json!("=1+2")), "=1+2");
     }
 }

@@ -5,6 +5,7 @@
 //! and referrals. Status names are those of `domain::regulation`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use domain::document::Document;
@@ -44,13 +45,33 @@ pub struct ProviderView {
     pub applied_at_position: u64,
 }
 
+/// A text held once and shared by every copy of the read model (the as-of cache keeps whole past states):
+/// anyone may object without a token, so an objection's text is the one free-form input of the public and
+/// must not be multiplied by each copy. Serialized as a plain string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedText(pub Arc<str>);
+
+impl std::ops::Deref for SharedText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for SharedText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
 /// An objection raised during an announcement, and the bureau's ruling.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ObjectionView {
     pub objection_id: Uuid,
     pub target: ObjectionTarget,
     pub jurisdiction: Jurisdiction,
-    pub text: String,
+    pub text: SharedText,
     pub filed_on: NaiveDate,
     pub filed_at_position: u64,
     pub ruling: Option<Ruling>,
@@ -396,7 +417,7 @@ impl ReadModel for Lifecycle {
                         objection_id: *objection_id,
                         target: target.clone(),
                         jurisdiction: *jurisdiction,
-                        text: text.clone(),
+                        text: SharedText(Arc::from(text.as_str())),
                         filed_on: date,
                         filed_at_position: record.position,
                         ruling: None,
@@ -941,5 +962,23 @@ mod tests {
         assert_eq!(provider.announcement_closes, Some(day("2025-03-10")));
         assert_eq!(provider.objections, vec![id(6)]);
         assert_eq!(provider.applied_on, day("2025-03-01"));
+    }
+
+    #[test]
+    fn an_objections_text_is_held_once_however_often_the_model_is_copied() {
+        let text = "x".repeat(250 * 1024);
+        let filed = Event::ObjectionFiled {
+            objection_id: id(7),
+            target: ObjectionTarget::Provider { provider: code(1) },
+            jurisdiction: GY,
+            text: text.clone(),
+        };
+        let model = fold(vec![("2025-03-07", filed)]);
+        let copy = model.clone();
+        let (first, second) =
+            (model.objection(id(7)).expect("filed"), copy.objection(id(7)).expect("copied"));
+        assert!(Arc::ptr_eq(&first.text.0, &second.text.0), "the copy holds its own text");
+        let json = serde_json::to_value(first).expect("json");
+        assert_eq!(json["text"].as_str().map(str::len), Some(text.len()));
     }
 }

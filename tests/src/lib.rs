@@ -110,8 +110,16 @@ impl ServerProcess {
     /// # Errors
     /// When it exits before listening (its stderr is in the error).
     pub fn try_start_on(store: &StoreSpec, now: &str) -> anyhow::Result<ServerProcess> {
+        ServerProcess::try_start_with(store, now, &[])
+    }
+
+    /// Like [`ServerProcess::try_start_on`], with more `serve` arguments (limits, `--metrics-listen`, ...).
+    ///
+    /// # Errors
+    /// When it exits before listening (its stderr is in the error).
+    pub fn try_start_with(store: &StoreSpec, now: &str, extra: &[&str]) -> anyhow::Result<ServerProcess> {
         let mut command = Command::new(binary());
-        command.arg("serve");
+        command.arg("serve").args(extra);
         match store {
             StoreSpec::File(data) => command.arg("--data").arg(data),
             StoreSpec::Postgres(url) | StoreSpec::Kurrent(url) => command.arg("--store").arg(url),
@@ -159,6 +167,11 @@ impl ServerProcess {
                 bail!("server did not start:\n{output}")
             }
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything the server wrote to stderr so far.

@@ -170,14 +170,19 @@ pub struct ObjectionRequest {
     pub text: String,
 }
 
-/// Anyone objects during an announcement; no token is needed (with a token, its actor is recorded).
+/// Anyone objects during an announcement; no token is needed (with a token, its actor is recorded). Each
+/// client address files at most `serve --objections-per-address` objections per window (429
+/// `too_many_objections` with `Retry-After`); without a token the `Idempotency-Key` is ignored.
 #[utoipa::path(post, path = "/v1/objections", request_body = ObjectionRequest,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = CommandAnswer, description = "ObjectionFiled with objection_id"),
+        (status = 429, body = Problem, content_type = "application/problem+json",
+            description = "too_many_objections: this address's objections for the window are used"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn file_objection(
     State(app): State<App>,
     AnyoneOrAuthenticated(actor): AnyoneOrAuthenticated,
+    _allowed: crate::edge::ObjectionAllowed,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {

@@ -261,8 +261,11 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             }
             match verdict {
                 Verdict::Intact { records, head_position, head_hash } if !quarantined.is_empty() => {
-                    let (word, code) =
-                        if accept_quarantine { ("ok", ExitCode::SUCCESS) } else { ("QUARANTINE", ExitCode::from(2)) };
+                    let (word, code) = if accept_quarantine {
+                        ("ok", ExitCode::SUCCESS)
+                    } else {
+                        ("QUARANTINE", ExitCode::from(2))
+                    };
                     println!(
                         "verify: {word} records={records} head={head_position} hash={} quarantined={quarantined_bytes} bytes in {} files",
                         hex::encode(head_hash),

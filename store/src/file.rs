@@ -252,7 +252,8 @@ impl FileLog {
         let loaded = load(&segments_dir)?;
         let mut recovery = Recovery::default();
         if let Some(cut) = &loaded.cut {
-            let file = OpenOptions::new().read(true).write(true).open(&cut.path).map_err(StoreError::Unavailable)?;
+            let file =
+                OpenOptions::new().read(true).write(true).open(&cut.path).map_err(StoreError::Unavailable)?;
             // Moved, not deleted: copied and synced to quarantine before the cut.
             let quarantine = quarantine_tail(dir, cut, &file).map_err(StoreError::Unavailable)?;
             file.set_len(cut.keep_len).map_err(StoreError::Unavailable)?;
@@ -1462,9 +1463,8 @@ pub fn quarantined(dir: &Path) -> io::Result<Vec<Quarantined>> {
     if !quarantine_dir.exists() {
         return Ok(Vec::new());
     }
-    let mut paths: Vec<PathBuf> = fs::read_dir(&quarantine_dir)?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<io::Result<_>>()?;
+    let mut paths: Vec<PathBuf> =
+        fs::read_dir(&quarantine_dir)?.map(|entry| entry.map(|e| e.path())).collect::<io::Result<_>>()?;
     paths.sort();
     let segments_dir = dir.join(SEGMENTS_DIR);
     let mut out = Vec::with_capacity(paths.len());

@@ -398,7 +398,10 @@ async fn partial_command_is_cut_back_to_the_last_command_boundary() {
     );
 
     let (log, recovery) = FileLog::open(dir.path()).unwrap();
-    assert_eq!((recovery.truncated_bytes, recovery.truncated_from_position), ((OVERHEAD + 40) + (OVERHEAD + 50), Some(2)));
+    assert_eq!(
+        (recovery.truncated_bytes, recovery.truncated_from_position),
+        ((OVERHEAD + 40) + (OVERHEAD + 50), Some(2))
+    );
     assert_eq!(log.head_now(), head_of(&first));
     assert_eq!(file_len(&segment), OVERHEAD + 30);
     assert_eq!(log.read_batch(1, 10).await.unwrap(), first);
@@ -459,7 +462,12 @@ async fn a_flipped_byte_in_the_last_acknowledged_record_is_corrupt_not_cut() {
 
         let case = format!("flip at {at}, zeros ahead: {zeros_ahead}");
         let report = file::scan(dir.path());
-        assert_eq!(report.first_corruption().map(ScanProblem::position), Some(5), "{case}: {:?}", report.problems);
+        assert_eq!(
+            report.first_corruption().map(ScanProblem::position),
+            Some(5),
+            "{case}: {:?}",
+            report.problems
+        );
         let opened = FileLog::open(dir.path());
         assert!(matches!(opened, Err(StoreError::Corrupt { position: 5, .. })), "{case}: {opened:?}");
         assert_eq!(fs::read(&segment).unwrap(), damaged, "{case}: a refused open changes nothing");
@@ -485,7 +493,11 @@ async fn a_torn_tail_is_moved_to_quarantine_with_its_bytes_intact() {
     assert_eq!(log.head_now(), head_of(&records[..2]));
     assert_eq!(file_len(&segment), 2 * frame);
     let quarantine = recovery.quarantine.expect("the cut bytes are quarantined");
-    assert_eq!(fs::read(&quarantine.path).unwrap(), torn, "the quarantine file holds the cut bytes unchanged");
+    assert_eq!(
+        fs::read(&quarantine.path).unwrap(),
+        torn,
+        "the quarantine file holds the cut bytes unchanged"
+    );
     assert_eq!(quarantine.segment, segment);
     assert_eq!(quarantine.offset, 2 * frame);
     assert_eq!(quarantine.bytes, frame - 10);

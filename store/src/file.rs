@@ -4,6 +4,7 @@
 //! ```text
 //! DIR/LOCK                                  exclusive flock held by the one writer process
 //! DIR/segments/{first_position:020}.seg     segment files, named by the position of their first frame
+//! DIR/SEGMENTS_STARTED                      one line per segment started after the first: its first position
 //! DIR/quarantine/{segment}-{offset}-{unix_seconds}.bin
 //!                                           bytes recovery cut from a segment, unchanged (see below)
 //! ```
@@ -50,6 +51,14 @@
 //! synced (and its directory) before the segment is cut. The open's [`Recovery`] and a log line name the
 //! file, the positions and hashes of the complete frames in it and the position the damaged frame claims;
 //! [`quarantined`] lists every quarantine file for `verify`.
+//!
+//! # What a shortened log looks like
+//! A log cut back at a frame boundary is a valid shorter log: nothing in the remaining frames says more
+//! followed. One case is caught cheaply: every segment started after the first is recorded in
+//! `DIR/SEGMENTS_STARTED` (appended and synced after the segment's first frames are durable, and filled in at
+//! open for older logs), so a deleted last segment (or several) is [`ScanProblem::MissingSegment`]. A cut
+//! inside the last segment, or a deletion that also edits that file, is caught only by comparing with a head
+//! kept elsewhere (`verify --expect-head`).
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, BufReader, Read};
@@ -80,6 +89,7 @@ const SEGMENTS_DIR: &str = "segments";
 const LOCK_FILE: &str = "LOCK";
 const SEGMENT_SUFFIX: &str = ".seg";
 const QUARANTINE_DIR: &str = "quarantine";
+const SEGMENTS_STARTED: &str = "SEGMENTS_STARTED";
 const QUARANTINE_SUFFIX: &str = ".bin";
 /// Mode of the directories the log creates (owner only: the log holds applicants' identities).
 const DIR_MODE: u32 = 0o700;
@@ -281,6 +291,14 @@ impl FileLog {
         }
 
         let mut index = loaded.index;
+        if let Some(last) = index.segments.last().filter(|s| s.first_position > 1)
+            && read_segments_started(dir)
+                .map_err(StoreError::Unavailable)?
+                .is_none_or(|max| max < last.first_position)
+        {
+            // A log written before segments were recorded (or whose record lags): record the last one.
+            record_segment_started(dir, last.first_position).map_err(StoreError::Unavailable)?;
+        }
         if index.segments.is_empty() {
             let path = segment_path(&segments_dir, 1);
             OpenOptions::new()
@@ -510,6 +528,8 @@ impl Shared {
         };
 
         // Durable: publish.
+        let chunks_started: Vec<u64> =
+            chunks.iter().filter(|c| c.new_segment).map(|c| c.segment_first_position).collect();
         let last = &records[records.len() - 1];
         let new_head = Head { position: last.position, hash: last.hash };
         let mut index = self.index_mut();
@@ -534,6 +554,11 @@ impl Shared {
         writer.allocated = allocated.max(writer.len);
         index.head = new_head;
         drop(index);
+        for chunk in chunks_started {
+            if let Err(error) = record_segment_started(&self.dir, chunk) {
+                tracing::warn!(%error, "file log: could not record a started segment in {SEGMENTS_STARTED}");
+            }
+        }
         if let Some((_, file)) = created.pop() {
             writer.file = file;
         }
@@ -867,6 +892,9 @@ pub enum ScanProblem {
     /// The log ends inside a command whose earlier records are in a sealed segment (the writer never rolls
     /// a segment inside a command).
     EndsInsideCommand { segment: PathBuf, position: u64 },
+    /// `record` (DIR/SEGMENTS_STARTED) says a segment starting at `expected` was started, but the log's
+    /// segments end before it: the last segment(s) were deleted.
+    MissingSegment { expected: u64, record: PathBuf },
 }
 
 impl ScanProblem {
@@ -879,6 +907,7 @@ impl ScanProblem {
             | ScanProblem::TornTail { position, .. }
             | ScanProblem::IncompleteCommand { position, .. }
             | ScanProblem::EndsInsideCommand { position, .. } => *position,
+            ScanProblem::MissingSegment { expected, .. } => *expected,
         }
     }
 
@@ -927,6 +956,11 @@ impl fmt::Display for ScanProblem {
                 f,
                 "{frames} records of an unfinished command at the end (segment {}, offset {offset})",
                 segment.display()
+            ),
+            ScanProblem::MissingSegment { expected, record } => write!(
+                f,
+                "the segment starting at position {expected} is missing ({} records that it was started): the log was shortened",
+                record.display()
             ),
             ScanProblem::EndsInsideCommand { segment, .. } => write!(
                 f,
@@ -1038,6 +1072,9 @@ fn scan_log(
     on_frame: &mut dyn FnMut(usize, FrameInfo),
 ) -> io::Result<LogScan> {
     let mut problems = Vec::new();
+    // Read before listing: a segment is recorded only after it exists, so a running writer's new segment
+    // is never missing from the listing that follows.
+    let started = segments_dir.parent().map(read_segments_started).transpose()?.flatten();
     let files = list_segments(segments_dir, &mut problems)?;
     let count = files.len();
     let mut segments = Vec::with_capacity(count);
@@ -1063,6 +1100,14 @@ fn scan_log(
         };
         expected = outcome.next_expected;
         segments.push(ScannedSegment { file, outcome });
+    }
+    if let Some(started) = started
+        && segments.last().is_none_or(|last| last.file.first_position < started)
+    {
+        problems.push(ScanProblem::MissingSegment {
+            expected: started,
+            record: segments_dir.parent().map(|d| d.join(SEGMENTS_STARTED)).unwrap_or_default(),
+        });
     }
     // After the tail is cut, the log must end on a command boundary. The last segment's kept frames do by
     // construction; when it keeps none, the sealed segment before it must end a command.
@@ -1486,4 +1531,32 @@ pub fn quarantined(dir: &Path) -> io::Result<Vec<Quarantined>> {
 
 fn hex_hash(hash: &Hash) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Started segments
+// ---------------------------------------------------------------------------------------------------------
+
+/// Appends `first_position` to `DIR/SEGMENTS_STARTED` and syncs it (created 0600 on first use).
+fn record_segment_started(dir: &Path, first_position: u64) -> io::Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(SEGMENTS_STARTED);
+    let created = !path.exists();
+    let mut file = OpenOptions::new().append(true).create(true).mode(FILE_MODE).open(&path)?;
+    writeln!(file, "{first_position}")?;
+    file.sync_all()?;
+    if created {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// The highest first position recorded in `DIR/SEGMENTS_STARTED`; `None` when the file does not exist.
+/// Lines that do not parse (a torn last line) are skipped.
+fn read_segments_started(dir: &Path) -> io::Result<Option<u64>> {
+    match fs::read_to_string(dir.join(SEGMENTS_STARTED)) {
+        Ok(text) => Ok(text.lines().filter_map(|line| line.trim().parse::<u64>().ok()).max()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
 }

@@ -779,3 +779,46 @@ async fn follow_yields_the_log_then_records_appended_after_it_started() {
         assert_eq!(got.unwrap().unwrap(), *want);
     }
 }
+
+#[tokio::test]
+async fn a_deleted_last_segment_is_caught_by_the_record_of_started_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open_with(dir.path(), tiny(400)).unwrap();
+        fill(&log, 40).await;
+    }
+    let files = segments(dir.path());
+    assert!(files.len() >= 3);
+    let last = files.last().unwrap().clone();
+    let last_first: u64 = last.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+    assert!(file::scan(dir.path()).is_clean());
+    fs::remove_file(&last).unwrap();
+
+    let report = file::scan(dir.path());
+    assert!(
+        matches!(report.first_corruption(), Some(ScanProblem::MissingSegment { expected, .. }) if *expected == last_first),
+        "{:?}",
+        report.problems
+    );
+    let opened = FileLog::open_with(dir.path(), tiny(400));
+    assert!(
+        matches!(opened, Err(StoreError::Corrupt { position, .. }) if position == last_first),
+        "{opened:?}"
+    );
+    assert!(matches!(FileLog::open_read_only(dir.path()), Err(StoreError::Corrupt { .. })));
+}
+
+#[tokio::test]
+async fn an_older_log_without_the_record_of_started_segments_gets_one_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open_with(dir.path(), tiny(400)).unwrap();
+        fill(&log, 40).await;
+    }
+    fs::remove_file(dir.path().join("SEGMENTS_STARTED")).unwrap();
+    assert!(file::scan(dir.path()).is_clean(), "a log written before the record is not damaged");
+    drop(FileLog::open_with(dir.path(), tiny(400)).unwrap());
+    let last = last_segment(dir.path());
+    fs::remove_file(&last).unwrap();
+    assert!(matches!(file::scan(dir.path()).first_corruption(), Some(ScanProblem::MissingSegment { .. })));
+}

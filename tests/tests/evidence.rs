@@ -229,7 +229,10 @@ async fn expect_head_catches_a_deleted_last_segment() {
     let expect = format!("{}:{}", ledger.position, ledger.hash);
     assert_eq!(verify(ledger.dir.path(), &["--expect-head", &expect]).code, Some(0));
 
+    let saved = std::fs::read(&second).unwrap();
     std::fs::remove_file(&second).unwrap();
+    // Split by hand, the log has no record of its started segments: only the kept head tells.
+    assert_eq!(verify(ledger.dir.path(), &[]).code, Some(0));
     let caught = verify(ledger.dir.path(), &["--expect-head", &expect]);
     assert_eq!(caught.code, Some(1), "{caught:?}");
     assert!(
@@ -238,4 +241,15 @@ async fn expect_head_catches_a_deleted_last_segment() {
             .starts_with(&format!("verify: FAILED position={} reason=truncated", split.position + 1)),
         "{caught:?}"
     );
+
+    // Once a writer has opened the two-segment log, DATA/SEGMENTS_STARTED records the second segment, and a
+    // plain verify catches its deletion too.
+    std::fs::write(&second, &saved).unwrap();
+    ServerProcess::start(ledger.dir.path(), MORNING).unwrap().kill();
+    assert_eq!(verify(ledger.dir.path(), &[]).code, Some(0));
+    std::fs::remove_file(&second).unwrap();
+    let plain = verify(ledger.dir.path(), &[]);
+    assert_eq!(plain.code, Some(1), "{plain:?}");
+    let missing = format!("the segment starting at position {} is missing", split.position + 1);
+    assert!(plain.stdout.contains(&missing), "{plain:?}");
 }

@@ -61,7 +61,8 @@ enum CliCommand {
         /// The manual clock's start (RFC 3339), required with --clock manual.
         #[arg(long)]
         now: Option<DateTime<Utc>>,
-        /// Without VOUCHER_LEDGER_JWT_SECRET: generate a key and print it (development only).
+        /// Without VOUCHER_LEDGER_JWT_SECRET: generate a key and print it (development only: refuses a
+        /// --listen address that is not loopback).
         #[arg(long)]
         dev: bool,
         /// A read-only replica: open the store read-only, follow the log into the read models, refuse
@@ -230,6 +231,12 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 (ClockMode::Manual, Some(now)) => Clock::manual(now),
                 (ClockMode::Manual, None) => bail!("--clock manual needs --now RFC3339"),
             };
+            if dev && !listen.ip().is_loopback() {
+                bail!(
+                    "--dev serves with a generated key and is for development on this machine only: it listens on a \
+                     loopback address (127.0.0.1 or [::1]), not {listen}"
+                );
+            }
             let auth = authenticator(dev)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));

@@ -7,6 +7,7 @@
 pub mod file;
 #[cfg(feature = "kurrentdb")]
 pub mod kurrent;
+pub mod pg_tls;
 pub mod postgres;
 
 use std::fmt;

@@ -11,6 +11,10 @@
 # root, Debian's `postgresql` package is installed first. initdb refuses to run as root, so as root the
 # cluster runs as the `postgres` user (created by the package), or a system user `voucher-pg` created here.
 # The superuser is `voucher` with a random password (SCRAM over TCP), written to DIR/url.
+# TLS: the server has `ssl = on` with a certificate for localhost and 127.0.0.1 signed by a throwaway root
+# (openssl, installed like postgresql when missing): DIR/root.crt is that root (for sslrootcert=), and
+# DIR/other-root.crt a root that signed nothing here (for the tests that must be refused). The URL printed has
+# no sslmode (the client's default, prefer, encrypts without checking the certificate).
 set -euo pipefail
 
 command=${1:-}
@@ -80,6 +84,36 @@ port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# The throwaway root and server certificate (once per cluster directory).
+make_certs() {
+    if [ -f "$dir/data/server.crt" ] && [ -f "$dir/root.crt" ]; then
+        return 0
+    fi
+    if ! command -v openssl >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y openssl >&2
+        else
+            echo "pg-cluster: no openssl: the cluster runs without TLS" >&2
+            return 1
+        fi
+    fi
+    local tls="$dir/tls" curve=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    mkdir -p "$tls"
+    openssl req -x509 "${curve[@]}" -days 30 -subj "/CN=voucher-ledger throwaway root" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+        -keyout "$tls/root.key" -out "$dir/root.crt" 2>/dev/null
+    openssl req "${curve[@]}" -subj "/CN=localhost" -keyout "$dir/data/server.key" -out "$tls/server.csr" 2>/dev/null
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "extendedKeyUsage=serverAuth" \
+        "keyUsage=critical,digitalSignature" "basicConstraints=critical,CA:FALSE" >"$tls/server.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$dir/root.crt" -CAkey "$tls/root.key" -CAcreateserial \
+        -days 30 -extfile "$tls/server.ext" -out "$dir/data/server.crt" 2>/dev/null
+    openssl req -x509 "${curve[@]}" -days 30 -subj "/CN=another throwaway root" \
+        -keyout "$tls/other-root.key" -out "$dir/other-root.crt" 2>/dev/null
+    chmod 600 "$dir/data/server.key" "$tls/root.key" "$tls/other-root.key"
+    chmod 644 "$dir/root.crt" "$dir/other-root.crt" "$dir/data/server.crt"
+    if [ "$(id -u)" = 0 ]; then chown "$(cat "$dir/owner")" "$dir/data/server.key" "$dir/data/server.crt"; fi
+}
+
 start_cluster() {
     as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 start >&2
 }
@@ -103,6 +137,12 @@ start)
             exit 1
         }
     fi
+    tls_settings=""
+    if make_certs; then
+        tls_settings="ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'"
+    fi
     started=""
     for _ in 1 2 3 4 5 6 7 8; do
         port=$((20000 + RANDOM % 30000))
@@ -112,6 +152,7 @@ start)
             echo "port = $port"
             echo "unix_socket_directories = '$dir/data'"
             echo "max_connections = 300"
+            if [ -n "$tls_settings" ]; then echo "$tls_settings"; fi
         } >"$dir/data/postgresql.auto.conf"
         if start_cluster; then
             started=$port

@@ -61,7 +61,8 @@ enum CliCommand {
         /// The manual clock's start (RFC 3339), required with --clock manual.
         #[arg(long)]
         now: Option<DateTime<Utc>>,
-        /// Without VOUCHER_LEDGER_JWT_SECRET: generate a key and print it (development only).
+        /// Without VOUCHER_LEDGER_JWT_SECRET: generate a key and print it (development only: refuses a
+        /// --listen address that is not loopback).
         #[arg(long)]
         dev: bool,
         /// A read-only replica: open the store read-only, follow the log into the read models, refuse
@@ -75,7 +76,8 @@ enum CliCommand {
         #[command(flatten)]
         edge: EdgeArgs,
     },
-    /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact).
+    /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact, 1 when broken,
+    /// 2 when intact but recovery has quarantined bytes, unless --accept-quarantine).
     Verify {
         /// The embedded store's directory.
         #[arg(long, default_value = "./data")]
@@ -83,6 +85,13 @@ enum CliCommand {
         /// Another store instead of --data: postgres://... or kurrentdb://...
         #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
         store: Option<StoreSpec>,
+        /// A head kept earlier from GET /v1/log/head, as POSITION:HASH: fail unless the log reaches that
+        /// position and its record there has that hash (catches a log cut back or missing its last segment).
+        #[arg(long, value_name = "POSITION:HASH")]
+        expect_head: Option<api::verify::ExpectedHead>,
+        /// Exit 0 even when DATA/quarantine/ holds bytes recovery cut from the log (they are still listed).
+        #[arg(long)]
+        accept_quarantine: bool,
     },
     /// Rebuild every read model offline from the log (the hash chain verified on the way), up to --to a
     /// position or the end of a business date, and print a summary. Progress goes to stderr.
@@ -269,6 +278,12 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 (ClockMode::Manual, Some(now)) => api::clock::manual_within_bounds(now)?,
                 (ClockMode::Manual, None) => bail!("--clock manual needs --now RFC3339"),
             };
+            if dev && !listen.ip().is_loopback() {
+                bail!(
+                    "--dev serves with a generated key and is for development on this machine only: it listens on a \
+                     loopback address (127.0.0.1 or [::1]), not {listen}"
+                );
+            }
             let auth = authenticator(dev)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));
@@ -282,11 +297,39 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        CliCommand::Verify { data, store } => {
+        CliCommand::Verify { data, store, expect_head, accept_quarantine } => {
             let store = store.unwrap_or(StoreSpec::File(data));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            let verdict = runtime.block_on(api::verify::verify_store(&store))?;
+            let verdict = runtime.block_on(api::verify::verify_store_expecting(&store, expect_head))?;
+            let quarantined = api::verify::quarantined(&store).context("reading the quarantine")?;
+            let quarantined_bytes: u64 = quarantined.iter().map(|q| q.bytes).sum();
+            for q in &quarantined {
+                let frames: Vec<String> =
+                    q.frames.iter().map(|(p, h)| format!("{p}:{}", hex::encode(h))).collect();
+                println!(
+                    "quarantined: {} bytes={} cut_from={} offset={} complete_frames=[{}] damaged_frame_claims_position={}",
+                    q.path.display(),
+                    q.bytes,
+                    q.segment.display(),
+                    q.offset,
+                    frames.join(","),
+                    q.damaged_position.map_or_else(|| "-".into(), |p| p.to_string())
+                );
+            }
             match verdict {
+                Verdict::Intact { records, head_position, head_hash } if !quarantined.is_empty() => {
+                    let (word, code) = if accept_quarantine {
+                        ("ok", ExitCode::SUCCESS)
+                    } else {
+                        ("QUARANTINE", ExitCode::from(2))
+                    };
+                    println!(
+                        "verify: {word} records={records} head={head_position} hash={} quarantined={quarantined_bytes} bytes in {} files",
+                        hex::encode(head_hash),
+                        quarantined.len()
+                    );
+                    Ok(code)
+                }
                 Verdict::Intact { records, head_position, head_hash } => {
                     println!(
                         "verify: ok records={records} head={head_position} hash={}",
@@ -539,9 +582,11 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let ledger = api::server::open(&store, auth, clock).await?;
     if let Some(position) = ledger.recovery.truncated_from_position {
+        let kept = ledger.recovery.quarantine.as_ref().map(|q| q.path.display().to_string());
         eprintln!(
-            "recovered: cut a torn tail of {} bytes from position {position} (never acknowledged)",
-            ledger.recovery.truncated_bytes
+            "recovered: cut a torn tail of {} bytes from position {position} (an interrupted append), kept in {}",
+            ledger.recovery.truncated_bytes,
+            kept.as_deref().unwrap_or("-")
         );
     }
     let listener =

@@ -192,7 +192,8 @@ pub async fn open_store(spec: &StoreSpec, access: Access) -> Result<OpenedStore,
                 tracing::warn!(
                     truncated_bytes = recovery.truncated_bytes,
                     from_position = ?recovery.truncated_from_position,
-                    "a torn tail was cut from the log at open (an append that was never acknowledged)"
+                    quarantine = ?recovery.quarantine.as_ref().map(|q| q.path.display().to_string()),
+                    "a torn tail (an interrupted append) was moved to quarantine and cut from the log at open"
                 );
             }
             Ok(OpenedStore { log: Arc::new(log), recovery })

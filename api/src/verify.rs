@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
 use domain::{Balance, CreditCode, Event, State};
 use store::EventLog;
@@ -36,17 +37,84 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// A head an auditor kept (the `position` and `hash` of `GET /v1/log/head`): the log must still reach that
+/// position, and its record there must have that hash. Written `POSITION:HASH`, the hash as 64 hex digits
+/// (either case, an optional `sha256:` prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectedHead {
+    pub position: u64,
+    pub hash: [u8; 32],
+}
+
+impl FromStr for ExpectedHead {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (position, hash) = text
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| format!("{text:?} is not POSITION:HASH (from GET /v1/log/head)"))?;
+        let position: u64 =
+            position.trim().parse().map_err(|_| format!("{position:?} is not a log position"))?;
+        if position == 0 {
+            return Err("the expected head's position must be at least 1".into());
+        }
+        let hash = hash.trim();
+        let hex_digits = hash.strip_prefix("sha256:").unwrap_or(hash);
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex_digits, &mut bytes)
+            .map_err(|_| format!("{hash:?} is not a SHA-256 hash (64 hex digits)"))?;
+        Ok(ExpectedHead { position, hash: bytes })
+    }
+}
+
+impl fmt::Display for ExpectedHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.position, hex::encode(self.hash))
+    }
+}
+
 /// Verifies the ledger in the store `spec` names, read-only (a running server may be writing to it).
 ///
 /// # Errors
 /// Only when the store cannot be read at all; every problem of the log itself is a `Verdict`.
 pub async fn verify_store(spec: &StoreSpec) -> Result<Verdict, store::StoreError> {
+    verify_store_expecting(spec, None).await
+}
+
+/// [`verify_store`], and when `expect` is given, that the log reaches that head with the same hash (a log
+/// cut back at a record boundary, or missing its last segment, is otherwise a valid shorter log).
+///
+/// # Errors
+/// Only when the store cannot be read at all; every problem of the log itself is a `Verdict`.
+pub async fn verify_store_expecting(
+    spec: &StoreSpec,
+    expect: Option<ExpectedHead>,
+) -> Result<Verdict, store::StoreError> {
     match spec {
-        StoreSpec::File(dir) => verify_dir(dir).await,
+        StoreSpec::File(dir) => {
+            let report = scan(dir);
+            if let Some(problem) = report.first_problem() {
+                return Ok(Verdict::Broken { position: problem.position(), reason: problem.to_string() });
+            }
+            let log = FileLog::open_read_only(dir)?;
+            verify_log_expecting(&log, expect).await
+        }
         StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => {
             let store = open_store(spec, Access::ReadOnly).await?;
-            verify_log(store.log.as_ref()).await
+            verify_log_expecting(store.log.as_ref(), expect).await
         }
+    }
+}
+
+/// The bytes recovery moved out of the log into quarantine (file log only; other backends never cut).
+///
+/// # Errors
+/// When the quarantine directory cannot be read.
+pub fn quarantined(spec: &StoreSpec) -> std::io::Result<Vec<store::Quarantined>> {
+    match spec {
+        StoreSpec::File(dir) => store::file::quarantined(dir),
+        StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => Ok(Vec::new()),
     }
 }
 
@@ -55,12 +123,7 @@ pub async fn verify_store(spec: &StoreSpec) -> Result<Verdict, store::StoreError
 /// # Errors
 /// Only when the directory cannot be read at all; every problem of the log itself is a `Verdict`.
 pub async fn verify_dir(dir: &Path) -> Result<Verdict, store::StoreError> {
-    let report = scan(dir);
-    if let Some(problem) = report.first_problem() {
-        return Ok(Verdict::Broken { position: problem.position(), reason: problem.to_string() });
-    }
-    let log = FileLog::open_read_only(dir)?;
-    verify_log(&log).await
+    verify_store_expecting(&StoreSpec::File(dir.to_path_buf()), None).await
 }
 
 /// Verifies any log: chain, decoding, invariants, and that the records reach the head the store reported
@@ -69,9 +132,21 @@ pub async fn verify_dir(dir: &Path) -> Result<Verdict, store::StoreError> {
 /// # Errors
 /// A store error while reading.
 pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError> {
+    verify_log_expecting(log, None).await
+}
+
+/// [`verify_log`], and when `expect` is given, that the records reach that head with the same hash.
+///
+/// # Errors
+/// A store error while reading.
+pub async fn verify_log_expecting(
+    log: &dyn EventLog,
+    expect: Option<ExpectedHead>,
+) -> Result<Verdict, store::StoreError> {
     use futures::StreamExt;
     let store_head = log.head().await?;
     let mut hash_at_store_head = None;
+    let mut hash_at_expected = None;
     let mut verifier = ledger_proto::ChainVerifier::new();
     let mut state = State::new();
     let mut invariants = RuleCheck::default();
@@ -101,6 +176,9 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
         if record.position == store_head.position {
             hash_at_store_head = Some(record.hash);
         }
+        if expect.is_some_and(|expect| expect.position == record.position) {
+            hash_at_expected = Some(record.hash);
+        }
         invariants.check(&state, &recorded.event, record.position);
         state.evolve(&recorded.event);
         invariants.after(&state, &recorded.event, record.position);
@@ -122,6 +200,31 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
             "the store's head hash is not the hash of the record at its position".to_owned()
         };
         return Ok(Verdict::Broken { position: (read + 1).min(store_head.position), reason });
+    }
+    if let Some(expect) = expect {
+        let read = verifier.head().position;
+        match hash_at_expected {
+            None => {
+                return Ok(Verdict::Broken {
+                    position: read + 1,
+                    reason: format!(
+                        "truncated: the log ends at position {read}, before the expected head {expect}"
+                    ),
+                });
+            }
+            Some(hash) if hash != expect.hash => {
+                return Ok(Verdict::Broken {
+                    position: expect.position,
+                    reason: format!(
+                        "the record at position {} has hash {}, not the expected head's {}",
+                        expect.position,
+                        hex::encode(hash),
+                        hex::encode(expect.hash)
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
     }
     let mut violations: Vec<String> = state.ledger.violations().iter().map(ToString::to_string).collect();
     violations.extend(invariants.violations);

@@ -4,7 +4,11 @@
 //! ```text
 //! DIR/LOCK                                  exclusive flock held by the one writer process
 //! DIR/segments/{first_position:020}.seg     segment files, named by the position of their first frame
+//! DIR/SEGMENTS_STARTED                      one line per segment started after the first: its first position
+//! DIR/quarantine/{segment}-{offset}-{unix_seconds}.bin
+//!                                           bytes recovery cut from a segment, unchanged (see below)
 //! ```
+//! The data directory and its subdirectories are created 0700, segment, quarantine and lock files 0600.
 //!
 //! # Frame format (all integers little endian)
 //! ```text
@@ -33,10 +37,28 @@
 //!
 //! # Recovery at open
 //! Zeros after the last frame of the last segment are the space written ahead (kept, not a problem). Only
-//! the tail of the last segment may be repaired: an incomplete last frame, or a last frame whose CRC fails
-//! with nothing but zeros after it, is cut off, and so are complete frames after the last frame that ends
-//! a command. Anything else that is wrong (a damaged frame followed by more data, a damaged sealed
-//! segment, positions out of order, a missing segment) is [`StoreError::Corrupt`].
+//! the tail of the last segment may be repaired, and only what an interrupted write can leave: an
+//! incomplete last frame (its header, or a length reaching past the end of the file), a last frame whose
+//! CRC fails *and that shows unwritten space* (see [`TORN_ZEROS_MIN`]) with nothing but zeros after it, and
+//! complete frames after the last frame that ends a command. A write that never reached the disk leaves
+//! zeros (the space written ahead, or blocks a crash allocated but never wrote), never other bytes; so a
+//! complete frame whose CRC fails without such zeros, or whose length field was damaged (its CRC matches a
+//! shorter body), is a damaged record that may have been acknowledged: [`StoreError::Corrupt`], not cut.
+//! Anything else that is wrong (a damaged frame followed by more data, a damaged sealed segment, positions
+//! out of order, a missing segment) is [`StoreError::Corrupt`] too.
+//!
+//! Recovery never deletes bytes: what it cuts is first copied to a new file in `DIR/quarantine/`, which is
+//! synced (and its directory) before the segment is cut. The open's [`Recovery`] and a log line name the
+//! file, the positions and hashes of the complete frames in it and the position the damaged frame claims;
+//! [`quarantined`] lists every quarantine file for `verify`.
+//!
+//! # What a shortened log looks like
+//! A log cut back at a frame boundary is a valid shorter log: nothing in the remaining frames says more
+//! followed. One case is caught cheaply: every segment started after the first is recorded in
+//! `DIR/SEGMENTS_STARTED` (appended and synced after the segment's first frames are durable, and filled in at
+//! open for older logs), so a deleted last segment (or several) is [`ScanProblem::MissingSegment`]. A cut
+//! inside the last segment, or a deletion that also edits that file, is caught only by comparing with a head
+//! kept elsewhere (`verify --expect-head`).
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, BufReader, Read};
@@ -47,7 +69,10 @@ use std::{fmt, mem};
 
 use async_trait::async_trait;
 
-use crate::{EventLog, Hash, Head, Recovery, StoreError, StoredRecord};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::{EventLog, Hash, Head, Quarantined, Recovery, StoreError, StoredRecord};
 
 /// Default size limit of a segment file: 64 MiB.
 pub const DEFAULT_SEGMENT_BYTES_MAX: u64 = 64 << 20;
@@ -63,6 +88,20 @@ const FLAG_ENDS_COMMAND: u8 = 1;
 const SEGMENTS_DIR: &str = "segments";
 const LOCK_FILE: &str = "LOCK";
 const SEGMENT_SUFFIX: &str = ".seg";
+const QUARANTINE_DIR: &str = "quarantine";
+const SEGMENTS_STARTED: &str = "SEGMENTS_STARTED";
+const QUARANTINE_SUFFIX: &str = ".bin";
+/// Mode of the directories the log creates (owner only: the log holds applicants' identities).
+const DIR_MODE: u32 = 0o700;
+/// Mode of the files the log creates.
+const FILE_MODE: u32 = 0o600;
+/// A damaged last frame of full length is taken for a torn write only when it shows space a write never
+/// reached: at least this many zero bytes at its end, or an all-zero 512-byte sector of the file inside it.
+/// A record's bytes end with the 32-byte previous hash (zeros for the first record), so no intact record
+/// ends with this many zeros.
+pub const TORN_ZEROS_MIN: usize = 64;
+/// The sector size assumed for [`TORN_ZEROS_MIN`]'s second test.
+const SECTOR: u64 = 512;
 /// Buffer of the sequential scan at open.
 const SCAN_BUFFER: usize = 1 << 20;
 /// Largest byte range one `read_batch` reads with a single positioned read (at least one frame is read).
@@ -208,7 +247,7 @@ impl FileLog {
     /// failure.
     pub fn open_with(dir: &Path, options: FileLogOptions) -> Result<(FileLog, Recovery), StoreError> {
         let created = !dir.exists();
-        fs::create_dir_all(dir).map_err(StoreError::Unavailable)?;
+        fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir).map_err(StoreError::Unavailable)?;
         if created && let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
             // Best effort: the data directory's own entry.
             let _ = sync_dir(parent);
@@ -216,36 +255,57 @@ impl FileLog {
         let lock = lock_dir(dir)?;
         let segments_dir = dir.join(SEGMENTS_DIR);
         if !segments_dir.is_dir() {
-            fs::create_dir(&segments_dir).map_err(StoreError::Unavailable)?;
+            fs::DirBuilder::new().mode(DIR_MODE).create(&segments_dir).map_err(StoreError::Unavailable)?;
             sync_dir(dir).map_err(StoreError::Unavailable)?;
         }
 
         let loaded = load(&segments_dir)?;
         let mut recovery = Recovery::default();
         if let Some(cut) = &loaded.cut {
-            let file = OpenOptions::new().write(true).open(&cut.path).map_err(StoreError::Unavailable)?;
+            let file =
+                OpenOptions::new().read(true).write(true).open(&cut.path).map_err(StoreError::Unavailable)?;
+            // Moved, not deleted: copied and synced to quarantine before the cut.
+            let quarantine = quarantine_tail(dir, cut, &file).map_err(StoreError::Unavailable)?;
             file.set_len(cut.keep_len).map_err(StoreError::Unavailable)?;
             file.sync_all().map_err(StoreError::Unavailable)?;
+            if let Some(q) = &quarantine {
+                let frames: Vec<String> =
+                    q.frames.iter().map(|(p, h)| format!("{p}:{}", hex_hash(h))).collect();
+                tracing::warn!(
+                    dir = %dir.display(),
+                    segment = %cut.path.display(),
+                    offset = cut.keep_len,
+                    truncated_bytes = q.bytes,
+                    truncated_from_position = cut.from_position,
+                    quarantine = %q.path.display(),
+                    complete_frames = %frames.join(","),
+                    damaged_frame_claims_position = ?q.damaged_position,
+                    "file log: moved a torn tail (an interrupted append) to quarantine and cut it at open"
+                );
+            }
             recovery = Recovery {
                 truncated_bytes: cut.written_end - cut.keep_len,
                 truncated_from_position: Some(cut.from_position),
+                quarantine,
             };
-            tracing::warn!(
-                dir = %dir.display(),
-                segment = %cut.path.display(),
-                truncated_bytes = recovery.truncated_bytes,
-                truncated_from_position = cut.from_position,
-                "file log: cut a torn tail (records of an unfinished append) at open"
-            );
         }
 
         let mut index = loaded.index;
+        if let Some(last) = index.segments.last().filter(|s| s.first_position > 1)
+            && read_segments_started(dir)
+                .map_err(StoreError::Unavailable)?
+                .is_none_or(|max| max < last.first_position)
+        {
+            // A log written before segments were recorded (or whose record lags): record the last one.
+            record_segment_started(dir, last.first_position).map_err(StoreError::Unavailable)?;
+        }
         if index.segments.is_empty() {
             let path = segment_path(&segments_dir, 1);
             OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create_new(true)
+                .mode(FILE_MODE)
                 .open(&path)
                 .map_err(StoreError::Unavailable)?;
             sync_dir(&segments_dir).map_err(StoreError::Unavailable)?;
@@ -468,6 +528,8 @@ impl Shared {
         };
 
         // Durable: publish.
+        let chunks_started: Vec<u64> =
+            chunks.iter().filter(|c| c.new_segment).map(|c| c.segment_first_position).collect();
         let last = &records[records.len() - 1];
         let new_head = Head { position: last.position, hash: last.hash };
         let mut index = self.index_mut();
@@ -492,6 +554,11 @@ impl Shared {
         writer.allocated = allocated.max(writer.len);
         index.head = new_head;
         drop(index);
+        for chunk in chunks_started {
+            if let Err(error) = record_segment_started(&self.dir, chunk) {
+                tracing::warn!(%error, "file log: could not record a started segment in {SEGMENTS_STARTED}");
+            }
+        }
         if let Some((_, file)) = created.pop() {
             writer.file = file;
         }
@@ -520,7 +587,8 @@ impl Shared {
                     writer.file.sync_all()?;
                 }
                 let path = segment_path(&self.segments_dir, chunk.segment_first_position);
-                let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+                let file =
+                    OpenOptions::new().read(true).write(true).create_new(true).mode(FILE_MODE).open(&path)?;
                 created.push((chunk.segment_first_position, file));
                 sync_dir(&self.segments_dir)?;
                 if let Some((_, file)) = created.last() {
@@ -743,6 +811,7 @@ fn lock_dir(dir: &Path) -> Result<File, StoreError> {
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(FILE_MODE)
         .open(&path)
         .map_err(StoreError::Unavailable)?;
     match file.try_lock() {
@@ -823,6 +892,9 @@ pub enum ScanProblem {
     /// The log ends inside a command whose earlier records are in a sealed segment (the writer never rolls
     /// a segment inside a command).
     EndsInsideCommand { segment: PathBuf, position: u64 },
+    /// `record` (DIR/SEGMENTS_STARTED) says a segment starting at `expected` was started, but the log's
+    /// segments end before it: the last segment(s) were deleted.
+    MissingSegment { expected: u64, record: PathBuf },
 }
 
 impl ScanProblem {
@@ -835,6 +907,7 @@ impl ScanProblem {
             | ScanProblem::TornTail { position, .. }
             | ScanProblem::IncompleteCommand { position, .. }
             | ScanProblem::EndsInsideCommand { position, .. } => *position,
+            ScanProblem::MissingSegment { expected, .. } => *expected,
         }
     }
 
@@ -883,6 +956,11 @@ impl fmt::Display for ScanProblem {
                 f,
                 "{frames} records of an unfinished command at the end (segment {}, offset {offset})",
                 segment.display()
+            ),
+            ScanProblem::MissingSegment { expected, record } => write!(
+                f,
+                "the segment starting at position {expected} is missing ({} records that it was started): the log was shortened",
+                record.display()
             ),
             ScanProblem::EndsInsideCommand { segment, .. } => write!(
                 f,
@@ -994,6 +1072,9 @@ fn scan_log(
     on_frame: &mut dyn FnMut(usize, FrameInfo),
 ) -> io::Result<LogScan> {
     let mut problems = Vec::new();
+    // Read before listing: a segment is recorded only after it exists, so a running writer's new segment
+    // is never missing from the listing that follows.
+    let started = segments_dir.parent().map(read_segments_started).transpose()?.flatten();
     let files = list_segments(segments_dir, &mut problems)?;
     let count = files.len();
     let mut segments = Vec::with_capacity(count);
@@ -1020,6 +1101,14 @@ fn scan_log(
         expected = outcome.next_expected;
         segments.push(ScannedSegment { file, outcome });
     }
+    if let Some(started) = started
+        && segments.last().is_none_or(|last| last.file.first_position < started)
+    {
+        problems.push(ScanProblem::MissingSegment {
+            expected: started,
+            record: segments_dir.parent().map(|d| d.join(SEGMENTS_STARTED)).unwrap_or_default(),
+        });
+    }
     // After the tail is cut, the log must end on a command boundary. The last segment's kept frames do by
     // construction; when it keeps none, the sealed segment before it must end a command.
     if let [.., previous, last] = segments.as_slice()
@@ -1036,8 +1125,8 @@ fn scan_log(
 enum TailKind {
     ShortHeader,
     BadLength(u32),
-    ShortBody(u32),
-    BadCrc,
+    ShortBody(u32, u32),
+    BadCrc(u32),
 }
 
 impl TailKind {
@@ -1045,8 +1134,10 @@ impl TailKind {
         match self {
             TailKind::ShortHeader => "incomplete frame header at the end of a sealed segment".into(),
             TailKind::BadLength(len) => format!("impossible frame length {len}"),
-            TailKind::ShortBody(len) => format!("frame of {len} bytes extends past the end of the segment"),
-            TailKind::BadCrc => "CRC mismatch".into(),
+            TailKind::ShortBody(len, crc) => {
+                format!("frame of {len} bytes (crc {crc:#010x}) extends past the end of the segment")
+            }
+            TailKind::BadCrc(_) => "CRC mismatch on a complete frame that shows no unwritten space".into(),
         }
     }
 }
@@ -1080,7 +1171,7 @@ fn scan_segment(
         }
         let frame_len = HEADER_LEN as u64 + u64::from(len);
         if frame_len > remaining {
-            tail = Some(TailKind::ShortBody(len));
+            tail = Some(TailKind::ShortBody(len, crc));
             break;
         }
         body.resize(len as usize, 0);
@@ -1088,7 +1179,7 @@ fn scan_segment(
         let frame_end = offset + frame_len;
         if crc32c::crc32c(&body) != crc {
             if frame_end == file_len || (is_last && only_zeros(&file, frame_end, file_len)?) {
-                tail = Some(TailKind::BadCrc);
+                tail = Some(TailKind::BadCrc(len));
                 break;
             }
             problems.push(ScanProblem::Corrupt {
@@ -1155,8 +1246,17 @@ fn scan_segment(
                 // Zeros past the last frame: blocks allocated by a crash but never written.
                 TailKind::BadLength(_) => rest.iter().all(|&b| b == 0),
                 // A real torn write has no later valid frame inside it; if one is there, the length field
-                // of a frame in the middle was damaged.
-                _ => !contains_frame_for(&rest, expected + 1),
+                // of a frame in the middle was damaged. Nor does its CRC match a shorter body: then the
+                // frame is complete and its length field was damaged.
+                TailKind::ShortBody(_, crc) => {
+                    !contains_frame_for(&rest, expected + 1) && !crc_matches_shorter_body(&rest, crc)
+                }
+                TailKind::ShortHeader => !contains_frame_for(&rest, expected + 1),
+                // A complete frame: torn only if part of it was never written (reads as zeros).
+                TailKind::BadCrc(len) => {
+                    let frame_len = (HEADER_LEN + len as usize).min(rest.len());
+                    shows_unwritten_space(&rest[..frame_len], offset)
+                }
             }
         };
         if torn {
@@ -1187,6 +1287,51 @@ fn scan_segment(
         out.repairable = true;
     }
     Ok(out)
+}
+
+/// True when `frame` (a complete frame whose CRC fails, at `offset` in its segment) shows space a write never
+/// reached: at least [`TORN_ZEROS_MIN`] zero bytes at its end, or an all-zero sector of the file inside it.
+/// A bit flipped in a record that was written in full shows neither.
+fn shows_unwritten_space(frame: &[u8], offset: u64) -> bool {
+    let trailing = frame.iter().rev().take_while(|&&b| b == 0).count();
+    if trailing >= TORN_ZEROS_MIN {
+        return true;
+    }
+    let end = offset + frame.len() as u64;
+    let mut sector = offset.div_ceil(SECTOR) * SECTOR;
+    while sector + SECTOR <= end {
+        let from = usize::try_from(sector - offset).unwrap_or(usize::MAX);
+        let to = from.saturating_add(SECTOR as usize).min(frame.len());
+        if frame.get(from..to).is_some_and(|s| s.iter().all(|&b| b == 0)) {
+            return true;
+        }
+        sector += SECTOR;
+    }
+    false
+}
+
+/// True when `rest` (a frame whose length reaches past the end of the file, then the rest of the file)
+/// holds a complete frame of a shorter length followed only by zeros whose CRC is `crc`: a complete record
+/// whose length field was damaged, not a torn write. Only the lengths that end within [`TORN_ZEROS_MIN`]
+/// bytes before the last non-zero byte are tried.
+fn crc_matches_shorter_body(rest: &[u8], crc: u32) -> bool {
+    let Some(body) = rest.get(HEADER_LEN..) else { return false };
+    let written = body.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+    let from = written.saturating_sub(TORN_ZEROS_MIN).max(BODY_FIXED_LEN);
+    if from > body.len() {
+        return false;
+    }
+    let mut running = crc32c::crc32c(&body[..from]);
+    if running == crc {
+        return true;
+    }
+    for &byte in &body[from..] {
+        running = crc32c::crc32c_append(running, &[byte]);
+        if running == crc {
+            return true;
+        }
+    }
+    false
 }
 
 /// True when the bytes of `file` from `from` to `to` are all zero.
@@ -1228,6 +1373,7 @@ fn contains_frame_for(buf: &[u8], position: u64) -> bool {
 /// A cut to make at open: the last segment keeps `keep_len` bytes.
 struct Cut {
     path: PathBuf,
+    segment_first_position: u64,
     /// The end of what was written (the zeros written ahead after it are cut too, not counted).
     written_end: u64,
     keep_len: u64,
@@ -1268,6 +1414,7 @@ fn load(segments_dir: &Path) -> Result<Loaded, StoreError> {
             if outcome.repairable || (outcome.file_len > outcome.command_len && !zeros_only) {
                 cut = Some(Cut {
                     path: scanned.file.path.clone(),
+                    segment_first_position: scanned.file.first_position,
                     written_end: outcome.data_end.max(outcome.command_len),
                     keep_len: outcome.command_len,
                     from_position: outcome.command_position.map_or(scanned.file.first_position, |p| p + 1),
@@ -1284,4 +1431,132 @@ fn load(segments_dir: &Path) -> Result<Loaded, StoreError> {
         segments.push(IndexSegment { first_position: scanned.file.first_position, offsets, len });
     }
     Ok(Loaded { index: Index { segments, head: Head { position: head_position, hash: [0; 32] } }, cut })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Quarantine
+// ---------------------------------------------------------------------------------------------------------
+
+/// Copies the bytes `cut` is about to remove from `file` to a new file in `DIR/quarantine/` and makes it
+/// durable (file and directory synced) before returning. `None` when only zeros would be cut.
+fn quarantine_tail(dir: &Path, cut: &Cut, file: &File) -> io::Result<Option<Quarantined>> {
+    let Some(len) = cut.written_end.checked_sub(cut.keep_len).filter(|&len| len > 0) else {
+        return Ok(None);
+    };
+    let mut bytes = vec![0u8; usize::try_from(len).map_err(io::Error::other)?];
+    file.read_exact_at(&mut bytes, cut.keep_len)?;
+    let quarantine_dir = dir.join(QUARANTINE_DIR);
+    if !quarantine_dir.is_dir() {
+        fs::DirBuilder::new().mode(DIR_MODE).create(&quarantine_dir)?;
+        sync_dir(dir)?;
+    }
+    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let stem = format!("{:020}-{}-{seconds}", cut.segment_first_position, cut.keep_len);
+    let mut attempt = 0u32;
+    let (path, out) = loop {
+        let name = if attempt == 0 { stem.clone() } else { format!("{stem}-{attempt}") };
+        let path = quarantine_dir.join(format!("{name}{QUARANTINE_SUFFIX}"));
+        match OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(&path) {
+            Ok(out) => break (path, out),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
+            Err(error) => return Err(error),
+        }
+    };
+    out.write_all_at(&bytes, 0)?;
+    out.sync_all()?;
+    sync_dir(&quarantine_dir)?;
+    let (frames, damaged_position) = read_quarantined_frames(&bytes);
+    Ok(Some(Quarantined {
+        path,
+        segment: cut.path.clone(),
+        offset: cut.keep_len,
+        bytes: len,
+        frames,
+        damaged_position,
+    }))
+}
+
+/// What can be read of quarantined bytes (which start at a frame boundary): the complete, CRC-valid frames
+/// at their start (position, hash), then the position the next (damaged or incomplete) frame's header
+/// claims, when its position field is there.
+fn read_quarantined_frames(bytes: &[u8]) -> (Vec<(u64, Hash)>, Option<u64>) {
+    let mut frames = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let complete = read_header(rest).and_then(|(len, crc)| {
+            let body = rest.get(HEADER_LEN..HEADER_LEN.checked_add(len as usize)?)?;
+            (body.len() >= BODY_FIXED_LEN && crc32c::crc32c(body) == crc).then_some(body)
+        });
+        let Some(body) = complete else {
+            let claimed = rest.get(HEADER_LEN..HEADER_LEN + 8).and_then(|b| b.try_into().ok());
+            return (frames, claimed.map(u64::from_le_bytes));
+        };
+        let (position, _, hash, _) = split_body(body);
+        frames.push((position, hash));
+        rest = &rest[HEADER_LEN + body.len()..];
+    }
+    (frames, None)
+}
+
+/// Every quarantine file of the log in `dir` (bytes recovery moved out of the log), in name order, with what
+/// can be read of them. Empty when there is no `DIR/quarantine/`.
+///
+/// # Errors
+/// When the quarantine directory or one of its files cannot be read.
+pub fn quarantined(dir: &Path) -> io::Result<Vec<Quarantined>> {
+    let quarantine_dir = dir.join(QUARANTINE_DIR);
+    if !quarantine_dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> =
+        fs::read_dir(&quarantine_dir)?.map(|entry| entry.map(|e| e.path())).collect::<io::Result<_>>()?;
+    paths.sort();
+    let segments_dir = dir.join(SEGMENTS_DIR);
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = fs::read(&path)?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let mut parts = name.trim_end_matches(QUARANTINE_SUFFIX).split('-');
+        let first = parts.next().and_then(|p| p.parse::<u64>().ok());
+        let offset = parts.next().and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
+        let segment = first.map_or_else(|| segments_dir.clone(), |first| segment_path(&segments_dir, first));
+        let (frames, damaged_position) = read_quarantined_frames(&bytes);
+        out.push(Quarantined { path, segment, offset, bytes: bytes.len() as u64, frames, damaged_position });
+    }
+    Ok(out)
+}
+
+fn hex_hash(hash: &Hash) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Started segments
+// ---------------------------------------------------------------------------------------------------------
+
+/// Appends `first_position` to `DIR/SEGMENTS_STARTED` and syncs it (created 0600 on first use).
+fn record_segment_started(dir: &Path, first_position: u64) -> io::Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(SEGMENTS_STARTED);
+    let created = !path.exists();
+    let mut file = OpenOptions::new().append(true).create(true).mode(FILE_MODE).open(&path)?;
+    writeln!(file, "{first_position}")?;
+    file.sync_all()?;
+    if created {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// The highest first position recorded in `DIR/SEGMENTS_STARTED`; `None` when the file does not exist.
+/// Lines that do not parse (a torn last line) are skipped.
+fn read_segments_started(dir: &Path) -> io::Result<Option<u64>> {
+    match fs::read_to_string(dir.join(SEGMENTS_STARTED)) {
+        Ok(text) => Ok(text.lines().filter_map(|line| line.trim().parse::<u64>().ok()).max()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
 }

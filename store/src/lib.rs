@@ -7,6 +7,7 @@
 pub mod file;
 #[cfg(feature = "kurrentdb")]
 pub mod kurrent;
+pub mod pg_tls;
 pub mod postgres;
 
 use std::fmt;
@@ -157,6 +158,27 @@ pub struct Recovery {
     pub truncated_bytes: u64,
     /// The first position that was cut, when any whole or partial record was cut.
     pub truncated_from_position: Option<u64>,
+    /// Where the cut bytes were moved before the cut (recovery never deletes bytes), with what could be read
+    /// of them. `None` when nothing was cut.
+    pub quarantine: Option<Quarantined>,
+}
+
+/// Bytes recovery moved out of the log into a quarantine file (copied and synced before the log was cut).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    /// The quarantine file, holding the cut bytes unchanged.
+    pub path: std::path::PathBuf,
+    /// The segment they were cut from, and their offset in it.
+    pub segment: std::path::PathBuf,
+    pub offset: u64,
+    /// How many bytes the file holds.
+    pub bytes: u64,
+    /// The complete, CRC-valid frames at the start of the cut bytes (the records of an unfinished command):
+    /// position and hash.
+    pub frames: Vec<(u64, Hash)>,
+    /// After them, the damaged or incomplete frame: the position its header claims, when it can be read
+    /// (unchecked: its CRC fails or it is incomplete).
+    pub damaged_position: Option<u64>,
 }
 
 /// The append-only log. Implemented by the embedded file log, PostgreSQL and KurrentDB.

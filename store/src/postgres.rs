@@ -52,7 +52,8 @@ use futures::stream::BoxStream;
 use tokio::sync::{Mutex, mpsc};
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::{EventLog, FOLLOW_POLL_INTERVAL, Hash, Head, StoreError, StoredRecord};
 
@@ -143,6 +144,8 @@ struct ReaderConn {
 /// writer lock) or read-only ([`PgLog::open_read_only`]).
 pub struct PgLog {
     config: Config,
+    /// TLS as the URL's `sslmode` and `sslrootcert` ask (see [`crate::pg_tls`]).
+    tls: MakeRustlsConnect,
     target: String,
     options: PgLogOptions,
     writer: Mutex<Option<WriterConn>>,
@@ -180,9 +183,10 @@ impl PgLog {
     /// fails; `Locked` when another writer holds the lock; `Corrupt` when the head row and the last record
     /// disagree.
     pub async fn open_with(url: &str, options: PgLogOptions) -> Result<PgLog, StoreError> {
-        let config = parse_url(url)?;
+        let (config, tls) = parse_url_tls(url)?;
+        let tls = crate::pg_tls::connector(&tls)?;
         let target = describe_config(&config);
-        let log = PgLog { config, target, options, writer: Mutex::new(None), reader: Mutex::new(None) };
+        let log = PgLog { config, tls, target, options, writer: Mutex::new(None), reader: Mutex::new(None) };
         if options.write {
             let mut slot = log.writer.lock().await;
             log.writer_conn(&mut slot).await?;
@@ -199,6 +203,20 @@ impl PgLog {
         &self.target
     }
 
+    /// True when this log's reading connection is encrypted (the server's `pg_stat_ssl` for the session).
+    ///
+    /// # Errors
+    /// `Unavailable` when the server cannot be reached.
+    pub async fn session_uses_tls(&self) -> Result<bool, StoreError> {
+        let conn = self.reader_conn().await?;
+        let row = conn
+            .client
+            .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+            .await
+            .map_err(|e| self.unavailable("reading pg_stat_ssl", &e))?;
+        row.try_get(0).map_err(|e| self.unavailable("reading pg_stat_ssl", &e))
+    }
+
     fn unavailable(&self, what: &str, error: &dyn Describe) -> StoreError {
         unavailable(&self.target, what, error)
     }
@@ -213,7 +231,7 @@ impl PgLog {
             *slot = None;
         }
         if slot.is_none() {
-            let mut client = connect(&self.config, &self.target).await?;
+            let mut client = connect(&self.config, &self.tls, &self.target).await?;
             if self.options.writer_lock {
                 let row = client
                     .query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK_KEY])
@@ -242,7 +260,7 @@ impl PgLog {
             return Ok(conn.clone());
         }
         *slot = None;
-        let client = connect(&self.config, &self.target).await?;
+        let client = connect(&self.config, &self.tls, &self.target).await?;
         let read = client.prepare(READ_SQL).await.map_err(|e| self.read_error("preparing a read", &e))?;
         let head = client.prepare(HEAD_SQL).await.map_err(|e| self.read_error("preparing a read", &e))?;
         let conn = ReaderConn { client: Arc::new(client), read, head };
@@ -511,8 +529,11 @@ impl PgLog {
     /// A connection of its own that listens on [`APPENDED_CHANNEL`]; a task drives it and forwards each
     /// notification as one pending wake-up.
     async fn listen(&self) -> Result<Listener, StoreError> {
-        let (client, mut connection) =
-            self.config.connect(NoTls).await.map_err(|e| self.unavailable("connecting to listen", &e))?;
+        let (client, mut connection) = self
+            .config
+            .connect(self.tls.clone())
+            .await
+            .map_err(|e| self.unavailable("connecting to listen", &e))?;
         let (wake, woken) = mpsc::channel(1);
         let target = self.target.clone();
         tokio::spawn(async move {
@@ -664,7 +685,15 @@ impl Describe for String {
 
 /// Parses a PostgreSQL URL (or key=value connection string), with the defaults of this backend: a connect
 /// timeout, TCP keepalives, the application name, and the password from `PGPASSWORD` when the URL has none.
+#[cfg(test)]
 fn parse_url(url: &str) -> Result<Config, StoreError> {
+    parse_url_tls(url).map(|(config, _)| config)
+}
+
+/// [`parse_url`], with `sslmode` and `sslrootcert` taken off first (`tokio-postgres` knows neither the
+/// `verify-*` modes nor `sslrootcert`) and returned.
+fn parse_url_tls(url: &str) -> Result<(Config, crate::pg_tls::TlsSettings), StoreError> {
+    let (url, tls) = crate::pg_tls::split_tls(url)?;
     let mut config: Config = url.parse().map_err(|error: tokio_postgres::Error| {
         // The parser's message never contains the password; the URL itself is not repeated.
         StoreError::Unavailable(io::Error::new(
@@ -684,7 +713,8 @@ fn parse_url(url: &str) -> Result<Config, StoreError> {
     {
         config.password(password);
     }
-    Ok(config)
+    config.ssl_mode(crate::pg_tls::pg_ssl_mode(&tls));
+    Ok((config, tls))
 }
 
 /// `postgres://user@host:port/dbname` of a URL, without its password (for messages and logs). A string that
@@ -718,9 +748,9 @@ fn describe_config(config: &Config) -> String {
 }
 
 /// Connects, drives the connection on a task, and makes sure commits are durable in this session.
-async fn connect(config: &Config, target: &str) -> Result<Client, StoreError> {
+async fn connect(config: &Config, tls: &MakeRustlsConnect, target: &str) -> Result<Client, StoreError> {
     let (client, connection) =
-        config.connect(NoTls).await.map_err(|e| unavailable(target, "connecting", &e))?;
+        config.connect(tls.clone()).await.map_err(|e| unavailable(target, "connecting", &e))?;
     let driver_target = target.to_owned();
     tokio::spawn(async move {
         if let Err(error) = connection.await {

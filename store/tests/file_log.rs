@@ -252,7 +252,7 @@ async fn torn_tail_mid_frame_is_cut_and_appends_resume_there() {
     assert!(report.first_corruption().is_none());
 
     let (log, recovery) = FileLog::open(dir.path()).unwrap();
-    assert_eq!(recovery, Recovery { truncated_bytes: frame - 10, truncated_from_position: Some(3) });
+    assert_eq!((recovery.truncated_bytes, recovery.truncated_from_position), (frame - 10, Some(3)));
     assert_eq!(file_len(&segment), 2 * frame);
     assert_eq!(log.head_now(), head_of(&records[..2]));
     let again = vec![rec(3, true, 9)];
@@ -276,7 +276,7 @@ async fn torn_header_is_cut() {
     }
     set_len(&last_segment(dir.path()), frame + 3);
     let (log, recovery) = FileLog::open(dir.path()).unwrap();
-    assert_eq!(recovery, Recovery { truncated_bytes: 3, truncated_from_position: Some(2) });
+    assert_eq!((recovery.truncated_bytes, recovery.truncated_from_position), (3, Some(2)));
     assert_eq!(log.head_now().position, 1);
 }
 
@@ -324,6 +324,8 @@ async fn the_current_segment_is_written_ahead_while_open_and_cut_back_at_close()
 async fn a_torn_frame_in_the_space_written_ahead_is_cut_at_open() {
     let dir = tempfile::tempdir().unwrap();
     let frame = OVERHEAD + 20;
+    // Frame 3 is long enough that the part a crash never wrote is more than `TORN_ZEROS_MIN` zeros.
+    let torn_len = 200;
     {
         let (log, _) = FileLog::open(dir.path()).unwrap();
         log.append(Head::GENESIS, commands(1, 2, 20)).await.unwrap();
@@ -333,9 +335,9 @@ async fn a_torn_frame_in_the_space_written_ahead_is_cut_at_open() {
         // The state a crash in the middle of writing frame 3 leaves: the space written ahead, with frame 3's
         // header and part of its body in it, the rest still zeros.
         set_len(&segment, 2 * frame + file::PREALLOCATE_BYTES);
-        let torn = rec(3, true, 20);
+        let torn = rec(3, true, torn_len);
         let mut bytes = Vec::new();
-        bytes.extend_from_slice(&((OVERHEAD - 8 + 20) as u32).to_le_bytes());
+        bytes.extend_from_slice(&((OVERHEAD - 8) as u32 + torn_len as u32).to_le_bytes());
         bytes.extend_from_slice(&0xdead_beef_u32.to_le_bytes());
         bytes.extend_from_slice(&torn.position.to_le_bytes());
         bytes.push(1);
@@ -397,8 +399,8 @@ async fn partial_command_is_cut_back_to_the_last_command_boundary() {
 
     let (log, recovery) = FileLog::open(dir.path()).unwrap();
     assert_eq!(
-        recovery,
-        Recovery { truncated_bytes: (OVERHEAD + 40) + (OVERHEAD + 50), truncated_from_position: Some(2) }
+        (recovery.truncated_bytes, recovery.truncated_from_position),
+        ((OVERHEAD + 40) + (OVERHEAD + 50), Some(2))
     );
     assert_eq!(log.head_now(), head_of(&first));
     assert_eq!(file_len(&segment), OVERHEAD + 30);
@@ -431,26 +433,132 @@ async fn flipped_byte_in_a_middle_record_is_corrupt() {
 }
 
 #[tokio::test]
-async fn flipped_byte_in_the_last_record_is_a_torn_tail() {
-    let dir = tempfile::tempdir().unwrap();
-    let records = commands(1, 5, 40);
+async fn a_flipped_byte_in_the_last_acknowledged_record_is_corrupt_not_cut() {
+    // A complete last frame whose CRC fails but that shows no unwritten space was written in full (and may
+    // have been acknowledged): the open refuses it and changes nothing, whether the log was closed (cut back
+    // to its frames) or crashed (zeros written ahead after it), and wherever the byte is: body, CRC, length.
     let frame = OVERHEAD + 40;
+    for (zeros_ahead, at) in [
+        (false, 4 * frame + OVERHEAD + 3),
+        (true, 4 * frame + OVERHEAD + 3),
+        (false, 4 * frame + 5),
+        (false, 4 * frame + 12),
+        (false, 4 * frame + 2),
+        (true, 4 * frame + 1),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (log, _) = FileLog::open(dir.path()).unwrap();
+            log.append(Head::GENESIS, commands(1, 5, 40)).await.unwrap();
+        }
+        let segment = last_segment(dir.path());
+        if zeros_ahead {
+            set_len(&segment, 5 * frame + 4096);
+        }
+        let before = fs::read(&segment).unwrap();
+        flip_byte(&segment, at);
+        let damaged = fs::read(&segment).unwrap();
+        assert_ne!(before, damaged);
+
+        let case = format!("flip at {at}, zeros ahead: {zeros_ahead}");
+        let report = file::scan(dir.path());
+        assert_eq!(
+            report.first_corruption().map(ScanProblem::position),
+            Some(5),
+            "{case}: {:?}",
+            report.problems
+        );
+        let opened = FileLog::open(dir.path());
+        assert!(matches!(opened, Err(StoreError::Corrupt { position: 5, .. })), "{case}: {opened:?}");
+        assert_eq!(fs::read(&segment).unwrap(), damaged, "{case}: a refused open changes nothing");
+        assert!(!dir.path().join("quarantine").exists(), "{case}");
+    }
+}
+
+#[tokio::test]
+async fn a_torn_tail_is_moved_to_quarantine_with_its_bytes_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = commands(1, 3, 50);
+    let frame = OVERHEAD + 50;
     {
         let (log, _) = FileLog::open(dir.path()).unwrap();
         log.append(Head::GENESIS, records.clone()).await.unwrap();
     }
     let segment = last_segment(dir.path());
-    flip_byte(&segment, 4 * frame + OVERHEAD + 3);
+    set_len(&segment, 3 * frame - 10);
+    let torn = fs::read(&segment).unwrap()[2 * frame as usize..].to_vec();
+    assert!(file::quarantined(dir.path()).unwrap().is_empty());
 
-    let report = file::scan(dir.path());
-    assert!(
-        matches!(report.problems.as_slice(), [ScanProblem::TornTail { position: 5, .. }]),
-        "{:?}",
-        report.problems
-    );
     let (log, recovery) = FileLog::open(dir.path()).unwrap();
-    assert_eq!(recovery, Recovery { truncated_bytes: frame, truncated_from_position: Some(5) });
-    assert_eq!(log.head_now(), head_of(&records[..4]));
+    assert_eq!(log.head_now(), head_of(&records[..2]));
+    assert_eq!(file_len(&segment), 2 * frame);
+    let quarantine = recovery.quarantine.expect("the cut bytes are quarantined");
+    assert_eq!(
+        fs::read(&quarantine.path).unwrap(),
+        torn,
+        "the quarantine file holds the cut bytes unchanged"
+    );
+    assert_eq!(quarantine.segment, segment);
+    assert_eq!(quarantine.offset, 2 * frame);
+    assert_eq!(quarantine.bytes, frame - 10);
+    assert!(quarantine.frames.is_empty());
+    assert_eq!(quarantine.damaged_position, Some(3));
+    let name = quarantine.path.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with(&format!("{:020}-{}-", 1, 2 * frame)) && name.ends_with(".bin"), "{name}");
+
+    // It stays listed (for `verify`) after the log is reopened and appended to.
+    log.append(log.head_now(), vec![rec(3, true, 9)]).await.unwrap();
+    drop(log);
+    let (_log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(recovery, Recovery::default());
+    let listed = file::quarantined(dir.path()).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].path, quarantine.path);
+    assert_eq!(listed[0].bytes, frame - 10);
+    assert_eq!(listed[0].damaged_position, Some(3));
+}
+
+#[tokio::test]
+async fn an_unfinished_command_is_quarantined_with_its_positions_and_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        let head = log.append(Head::GENESIS, commands(1, 1, 30)).await.unwrap();
+        log.append(head, vec![rec(2, false, 40), rec(3, false, 50), rec(4, true, 60)]).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    set_len(&segment, (OVERHEAD + 30) + (OVERHEAD + 40) + (OVERHEAD + 50) + 26);
+    let (_log, recovery) = FileLog::open(dir.path()).unwrap();
+    let quarantine = recovery.quarantine.unwrap();
+    assert_eq!(quarantine.frames, vec![(2, hash_of(2)), (3, hash_of(3))]);
+    assert_eq!(quarantine.damaged_position, Some(4));
+    assert_eq!(quarantine.bytes, (OVERHEAD + 40) + (OVERHEAD + 50) + 26);
+}
+
+#[tokio::test]
+async fn the_log_creates_its_directories_0700_and_its_files_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    {
+        let (log, _) = FileLog::open_with(&dir, tiny(2 * (OVERHEAD + 20))).unwrap();
+        let head = log.append(Head::GENESIS, commands(1, 2, 20)).await.unwrap();
+        log.append(head, commands(3, 2, 20)).await.unwrap();
+    }
+    set_len(&last_segment(&dir), OVERHEAD + 20 + 5);
+    let (_log, recovery) = FileLog::open(&dir).unwrap();
+    let quarantine = recovery.quarantine.unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("segments")), 0o700);
+    assert_eq!(mode(&dir.join("quarantine")), 0o700);
+    assert_eq!(mode(&dir.join("LOCK")), 0o600);
+    assert_eq!(mode(&quarantine.path), 0o600);
+    let all = segments(&dir);
+    assert_eq!(all.len(), 2);
+    for segment in all {
+        assert_eq!(mode(&segment), 0o600, "{}", segment.display());
+    }
 }
 
 #[tokio::test]
@@ -670,4 +778,47 @@ async fn follow_yields_the_log_then_records_appended_after_it_started() {
         let got = got.expect("a record appended after following started arrives");
         assert_eq!(got.unwrap().unwrap(), *want);
     }
+}
+
+#[tokio::test]
+async fn a_deleted_last_segment_is_caught_by_the_record_of_started_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open_with(dir.path(), tiny(400)).unwrap();
+        fill(&log, 40).await;
+    }
+    let files = segments(dir.path());
+    assert!(files.len() >= 3);
+    let last = files.last().unwrap().clone();
+    let last_first: u64 = last.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+    assert!(file::scan(dir.path()).is_clean());
+    fs::remove_file(&last).unwrap();
+
+    let report = file::scan(dir.path());
+    assert!(
+        matches!(report.first_corruption(), Some(ScanProblem::MissingSegment { expected, .. }) if *expected == last_first),
+        "{:?}",
+        report.problems
+    );
+    let opened = FileLog::open_with(dir.path(), tiny(400));
+    assert!(
+        matches!(opened, Err(StoreError::Corrupt { position, .. }) if position == last_first),
+        "{opened:?}"
+    );
+    assert!(matches!(FileLog::open_read_only(dir.path()), Err(StoreError::Corrupt { .. })));
+}
+
+#[tokio::test]
+async fn an_older_log_without_the_record_of_started_segments_gets_one_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open_with(dir.path(), tiny(400)).unwrap();
+        fill(&log, 40).await;
+    }
+    fs::remove_file(dir.path().join("SEGMENTS_STARTED")).unwrap();
+    assert!(file::scan(dir.path()).is_clean(), "a log written before the record is not damaged");
+    drop(FileLog::open_with(dir.path(), tiny(400)).unwrap());
+    let last = last_segment(dir.path());
+    fs::remove_file(&last).unwrap();
+    assert!(matches!(file::scan(dir.path()).first_corruption(), Some(ScanProblem::MissingSegment { .. })));
 }

@@ -123,7 +123,7 @@ pub async fn verify_log(log: &dyn EventLog) -> Result<Verdict, store::StoreError
         };
         return Ok(Verdict::Broken { position: (read + 1).min(store_head.position), reason });
     }
-    let mut violations: Vec<String> = state.ledger.violations().iter().map(ToString::to_string).collect();
+    let mut violations: Vec<String> = state.violations().iter().map(ToString::to_string).collect();
     violations.extend(invariants.violations);
     let head = verifier.head();
     if violations.is_empty() {

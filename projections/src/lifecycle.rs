@@ -695,7 +695,8 @@ impl ReadModel for Lifecycle {
             | Event::ApplicantRejected { .. }
             | Event::ApplicantSuspended { .. }
             | Event::VoucherIssued { .. }
-            | Event::VoucherExpired { .. } => {}
+            | Event::VoucherExpired { .. }
+            | Event::ReturnedAfterExpiry { .. } => {}
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct DemoSummary {
     pub accepted: u64,
     pub refused: u64,
     pub events_by_type: BTreeMap<&'static str, u64>,
+    /// Events recorded on a business date after the shipped Measures ended (2025-12-31), by type.
+    pub events_after_the_measures: BTreeMap<&'static str, u64>,
     /// Examples to look at: a voucher, a contract, a redemption, an announcement, a sample.
     pub examples: BTreeMap<&'static str, String>,
 }
@@ -107,20 +109,28 @@ pub async fn run_on_keeping_projections(
     summary.head_position = head.position;
     summary.head_hash = head.hash;
     // Count what the log holds, scheduler events included.
-    summary.events_by_type = count_events(log.as_ref()).await?;
+    (summary.events_by_type, summary.events_after_the_measures) = count_events(log.as_ref()).await?;
     let projections = shared.projections.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
     Ok((summary, projections))
 }
 
-/// Events in the log by type.
-async fn count_events(log: &dyn EventLog) -> Result<BTreeMap<&'static str, u64>, DemoError> {
+/// Events in the log by type: all of them, and those dated after the last shipped policy version ended.
+async fn count_events(log: &dyn EventLog) -> Result<(EventCounts, EventCounts), DemoError> {
     use futures::StreamExt;
+    let measures_end = domain::PolicyBook::shipped().versions().iter().map(|v| v.effective_until).max();
     let mut counts = BTreeMap::new();
+    let mut after = BTreeMap::new();
     let mut records = log.read_from(1);
     while let Some(record) = records.next().await {
         let recorded = ledger_proto::decode_record(&record?)
             .map_err(|error| DemoError::Step { step: "count", error: error.to_string() })?;
         *counts.entry(recorded.event.event_type()).or_default() += 1;
+        if measures_end.is_some_and(|end| recorded.meta.business_date > end) {
+            *after.entry(recorded.event.event_type()).or_default() += 1;
+        }
     }
-    Ok(counts)
+    Ok((counts, after))
 }
+
+/// Events by type.
+type EventCounts = BTreeMap<&'static str, u64>;

@@ -226,7 +226,7 @@ pub async fn verify_log_expecting(
             Some(_) => {}
         }
     }
-    let mut violations: Vec<String> = state.ledger.violations().iter().map(ToString::to_string).collect();
+    let mut violations: Vec<String> = state.violations().iter().map(ToString::to_string).collect();
     violations.extend(invariants.violations);
     let head = verifier.head();
     if violations.is_empty() {

@@ -74,6 +74,10 @@ const CLAWBACK_PERIOD: usize = 150;
 /// Of every this many admitted providers, one has its admission objected to in vain and the next one
 /// successfully; and the last of every this many is suspended and referred.
 const PROVIDER_INCIDENT_PERIOD: usize = 40;
+/// Of every this many filed contracts, the first is completed only in late December 2025 (its redemption
+/// approved on 2025-12-30, announced and paid in January 2026 under no successor version), and the second stays
+/// filed until its voucher expires and is cancelled in January 2026 (the commitment returns to the budget).
+const YEAR_END_PERIOD: usize = 25;
 /// Contracts an audit draws per jurisdiction at scale 1.
 const SAMPLE_SIZE: f64 = 12.0;
 /// The largest sample the domain accepts.
@@ -514,7 +518,20 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
     let mut chains = Vec::new();
     // Approved redemptions per jurisdiction, with the amount approved in full (none when reduced).
     let mut approved_redemptions: BTreeMap<Jurisdiction, Vec<(Uuid, Option<u64>)>> = BTreeMap::new();
+    let mut year_end: Vec<&Contract> = Vec::new();
+    let mut cancelled_after_expiry: Vec<&Contract> = Vec::new();
     for (n, contract) in contracts.iter().enumerate() {
+        match n % YEAR_END_PERIOD {
+            0 => {
+                year_end.push(contract);
+                continue;
+            }
+            1 => {
+                cancelled_after_expiry.push(contract);
+                continue;
+            }
+            _ => {}
+        }
         if !g.chance(0.92) {
             continue;
         }
@@ -640,6 +657,73 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
         g.examples.insert("redemption", redemption_id.to_string());
     }
 
+    // The end of the Measures (2025-12-31, no successor version): services completed and redemptions
+    // requested in late December, approved on 2025-12-30, announced on 2026-01-05 and paid after the list
+    // closes; and contracts left filed until their vouchers expired, cancelled in January.
+    let mut chains = Vec::new();
+    let mut year_end_redemptions: Vec<(Uuid, &Contract)> = Vec::new();
+    for (n, contract) in year_end.iter().enumerate() {
+        let contract_id = contract.id;
+        let redemption_id = g.new_id();
+        let salt = (contracts.len() + n) as u64;
+        chains.push(vec![
+            step(&contract.applicant, Command::ConfirmCompletion { contract_id }),
+            step(
+                &contract.provider,
+                Command::RequestRedemption {
+                    redemption_id,
+                    contract_id,
+                    invoice: document("invoice.pdf", salt)?,
+                    remittance_proof: document("remittance.pdf", salt)?,
+                    results: vec![document("service-report.pdf", salt)?],
+                },
+            ),
+        ]);
+        year_end_redemptions.push((redemption_id, contract));
+    }
+    g.phase("year-end completions", "2025-12-22", chains)?;
+    let chains = year_end_redemptions
+        .iter()
+        .map(|(redemption_id, contract)| {
+            let review = Command::ReviewRedemption { redemption_id: *redemption_id, outcome: ReviewOutcome::Full };
+            vec![step(&staff(Role::Reviewer, contract.jurisdiction), review)]
+        })
+        .collect();
+    g.phase("year-end reviews", "2025-12-30", chains)?;
+    let mut chains = Vec::new();
+    for jurisdiction in both {
+        let items: Vec<Uuid> = year_end_redemptions
+            .iter()
+            .filter(|(_, contract)| contract.jurisdiction == jurisdiction)
+            .map(|(id, _)| *id)
+            .collect();
+        for list in items.chunks(ANNOUNCEMENT_ITEMS_MAX) {
+            let command = Command::AnnounceRedemptions {
+                announcement_id: g.new_id(),
+                jurisdiction,
+                redemption_ids: list.to_vec(),
+            };
+            chains.push(vec![step(&staff(Role::Bureau, jurisdiction), command)]);
+        }
+    }
+    for contract in &cancelled_after_expiry {
+        let cancel = Command::CancelContract { contract_id: contract.id, reason: "服务未能在有效期内开展".into() };
+        chains.push(vec![step(&contract.applicant, cancel)]);
+    }
+    g.phase("after the Measures", "2026-01-05", chains)?;
+    let chains = year_end_redemptions
+        .iter()
+        .enumerate()
+        .map(|(n, (redemption_id, contract))| {
+            let command = Command::DisburseRedemption {
+                redemption_id: *redemption_id,
+                payment_reference: format!("{}-2026-{n:05}", contract.jurisdiction.as_str().to_uppercase()),
+            };
+            vec![step(&staff(Role::Bureau, contract.jurisdiction), command)]
+        })
+        .collect();
+    g.phase("January disbursements", "2026-01-13", chains)?;
+
     // The next year: vouchers have expired and lapsed windows returned (scheduler); an audit draws a sample of
     // 2025's contracts per jurisdiction and records findings; clawbacks are ordered and partly recovered;
     // providers are suspended and referred.
@@ -649,8 +733,12 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
     for jurisdiction in both {
         let sample_id = g.new_id();
         let seed = format!("audit-2025-{jurisdiction}-{}", options.seed);
-        let mut population: Vec<Uuid> =
-            contracts.iter().filter(|c| c.jurisdiction == jurisdiction).map(|c| c.id).collect();
+        // A cancelled contract is no longer filed, so it is not in the population.
+        let mut population: Vec<Uuid> = contracts
+            .iter()
+            .filter(|c| c.jurisdiction == jurisdiction && !cancelled_after_expiry.iter().any(|x| x.id == c.id))
+            .map(|c| c.id)
+            .collect();
         population.sort();
         let drawn = domain::regulation::draw_sample(&population, &seed, size);
         let mut chain =

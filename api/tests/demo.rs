@@ -47,6 +47,23 @@ async fn the_demo_walks_every_lifecycle_path_and_its_log_verifies() {
         assert!(count > 0, "the demo recorded no {event_type}: {:?}", summary.events_by_type);
     }
     assert!(summary.head_position > 500, "a program year of 120 applicants: {}", summary.head_position);
+    // The demo crosses the end of the Measures (2025-12-31) with no successor version: redemptions approved
+    // in late December are announced and paid in January 2026, and filed contracts of expired vouchers are
+    // cancelled, their money returned to the budget in the same command.
+    let after = &summary.events_after_the_measures;
+    for event_type in [
+        "VoucherExpired",
+        "RedemptionsAnnounced",
+        "RedemptionAnnouncementClosed",
+        "RedemptionDisbursed",
+        "ContractCancelled",
+        "ReturnedAfterExpiry",
+    ] {
+        assert!(after.get(event_type).copied().unwrap_or(0) > 0, "no {event_type} after the Measures: {after:?}");
+    }
+    assert_eq!(after.get("ReturnedAfterExpiry"), after.get("ContractCancelled"), "{after:?}");
+    assert_eq!(after.get("PolicyPublished"), None, "no successor version: {after:?}");
+    assert_eq!(summary.refused, 0, "every command of the workload is accepted");
     match verify_dir(dir.path()).await.expect("verify runs") {
         Verdict::Intact { records, head_position, head_hash } => {
             assert_eq!(records, summary.head_position);

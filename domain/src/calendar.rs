@@ -94,7 +94,8 @@ impl CalendarYear {
 /// The published years and the union of their holidays and working weekends.
 ///
 /// A date is a working day iff it is a Monday to Friday that no notice lists as a holiday, or a
-/// working weekend of some notice; its own year must be published.
+/// working weekend of some notice; its own year must be published, and for a date from December 22 on the
+/// next year too (that notice may move the last days of December).
 ///
 /// # Properties
 /// - For every `n` and every `date` with `r = working_days_after(date, n)?`: `r >= date`, exactly `n`
@@ -207,7 +208,8 @@ impl Calendar {
     /// runs until the end of `working_days_after(D, 5)`.
     ///
     /// # Errors
-    /// [`CalendarError::UnknownYear`] for the first examined day (after `date`) whose year is not published.
+    /// [`CalendarError::UnknownYear`] for the first examined day (after `date`) whose year is not published,
+    /// or that lies in the last ten days of a December whose next year is not published.
     pub fn working_days_after(&self, date: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
         let mut day = date;
         let mut counted = 0;
@@ -220,9 +222,27 @@ impl Calendar {
         Ok(day)
     }
 
+    /// A date needs its own year's notice and, in the last days of December, the next year's notice too
+    /// (SPEC §6: the 2019 notice made Saturday 2018-12-29 a working day).
     fn require_year(&self, date: NaiveDate) -> Result<(), CalendarError> {
-        if self.knows_year(date.year()) { Ok(()) } else { Err(CalendarError::UnknownYear(date.year())) }
+        if !self.knows_year(date.year()) {
+            return Err(CalendarError::UnknownYear(date.year()));
+        }
+        let next = date.year().saturating_add(1);
+        if ruled_by_next_notice(date) && !self.knows_year(next) {
+            return Err(CalendarError::UnknownYear(next));
+        }
+        Ok(())
     }
+}
+
+/// The last days of December that the next year's notice may still rule (an adjusted working weekend or the
+/// start of the New Year holiday): the last ten, December 22 to 31 (SPEC §6).
+const LAST_DECEMBER_DAYS_RULED_BY_NEXT_NOTICE: u32 = 10;
+
+/// Whether `date` lies in the last [`LAST_DECEMBER_DAYS_RULED_BY_NEXT_NOTICE`] days of its December.
+fn ruled_by_next_notice(date: NaiveDate) -> bool {
+    date.month() == 12 && date.day() > 31 - LAST_DECEMBER_DAYS_RULED_BY_NEXT_NOTICE
 }
 
 fn is_weekend(date: NaiveDate) -> bool {
@@ -307,11 +327,13 @@ mod tests {
         let shipped = Calendar::shipped();
         let mut only_2022 = Calendar::default();
         only_2022.add_year(shipped.year(2022).cloned().expect("2022")).expect("valid");
-        assert_eq!(only_2022.is_holiday(d("2022-12-31")), Ok(false));
+        // Without the 2023 notice, which made it a holiday, 2022-12-31 is not known at all (SPEC §6).
+        assert_eq!(only_2022.is_holiday(d("2022-12-31")), Err(CalendarError::UnknownYear(2023)));
+        assert_eq!(shipped.is_holiday(d("2022-12-31")), Ok(true));
 
         // A weekday of 2026 listed by a (synthetic) 2027 notice becomes a holiday once 2027 is published.
         let mut calendar = Calendar::shipped();
-        assert_eq!(calendar.is_working_day(d("2026-12-31")), Ok(true));
+        assert_eq!(calendar.is_working_day(d("2026-12-31")), Err(CalendarError::UnknownYear(2027)));
         let mut y2027 = synthetic_2027();
         y2027.holidays.insert(d("2026-12-31"));
         calendar.add_year(y2027).expect("valid");
@@ -338,13 +360,36 @@ mod tests {
     #[test]
     fn periods_into_an_unpublished_year_are_refused_until_it_is_published() {
         let mut calendar = Calendar::shipped();
-        // Mon 2026-12-28: Tue 29 (1), Wed 30 (2), Thu 31 (3), then 2027.
-        assert_eq!(calendar.working_days_after(d("2026-12-28"), 3), Ok(d("2026-12-31")));
+        // Mon 2026-12-28: Tue 29 already lies in the days the 2027 notice may rule.
+        assert_eq!(calendar.working_days_after(d("2026-12-28"), 1), Err(CalendarError::UnknownYear(2027)));
         assert_eq!(calendar.working_days_after(d("2026-12-28"), 5), Err(CalendarError::UnknownYear(2027)));
+        // Up to December 21 the 2026 notice alone answers: Fri 12-18, Mon 12-21 (1).
+        assert_eq!(calendar.working_days_after(d("2026-12-18"), 1), Ok(d("2026-12-21")));
+        assert_eq!(calendar.working_days_after(d("2026-12-18"), 2), Err(CalendarError::UnknownYear(2027)));
         calendar.add_year(synthetic_2027()).expect("valid year");
         assert!(calendar.knows_year(2027));
         // Fri 2027-01-01 holiday, Sat/Sun off, Mon 01-04 (4), Tue 01-05 (5).
         assert_eq!(calendar.working_days_after(d("2026-12-28"), 5), Ok(d("2027-01-05")));
+    }
+
+    #[test]
+    fn the_last_days_of_december_need_the_next_years_notice() {
+        let shipped = Calendar::shipped();
+        let mut only_2025 = Calendar::default();
+        only_2025.add_year(shipped.year(2025).cloned().expect("2025")).expect("valid");
+        assert_eq!(only_2025.is_working_day(d("2025-12-21")), Ok(false), "an ordinary Sunday");
+        assert_eq!(only_2025.is_working_day(d("2025-12-19")), Ok(true));
+        for day in ["2025-12-22", "2025-12-27", "2025-12-31"] {
+            assert_eq!(only_2025.is_working_day(d(day)), Err(CalendarError::UnknownYear(2026)), "{day}");
+            assert_eq!(only_2025.is_holiday(d(day)), Err(CalendarError::UnknownYear(2026)), "{day}");
+        }
+        // A period that merely ends before December 22 needs no next notice; one that reaches it does.
+        assert_eq!(only_2025.working_days_after(d("2025-12-15"), 4), Ok(d("2025-12-19")));
+        assert_eq!(only_2025.working_days_after(d("2025-12-19"), 1), Err(CalendarError::UnknownYear(2026)));
+        assert_eq!(shipped.working_days_after(d("2025-12-19"), 1), Ok(d("2025-12-22")));
+        // The shipped 2026 notice is the last one: late December 2026 is unknown until 2027 is published.
+        assert_eq!(shipped.is_working_day(d("2026-12-22")), Err(CalendarError::UnknownYear(2027)));
+        assert_eq!(shipped.is_working_day(d("2026-12-21")), Ok(true));
     }
 
     #[test]
@@ -437,8 +482,9 @@ mod tests {
     proptest! {
         #[test]
         fn working_days_after_counts_exactly_n(offset in 0u64..=2545, n in 0u32..10) {
-            // 2020-01-01 + 2545 days = 2026-12-20.
-            let calendar = Calendar::shipped();
+            // 2020-01-01 + 2545 days = 2026-12-20; 2026-12-22 on needs the 2027 notice, so a synthetic one.
+            let mut calendar = Calendar::shipped();
+            calendar.add_year(synthetic_2027()).expect("valid year");
             let date = d("2020-01-01") + chrono::Days::new(offset);
             prop_assert!(date <= d("2026-12-20"));
             let r = calendar.working_days_after(date, n).expect("within the shipped years");

@@ -344,6 +344,16 @@ pub enum Event {
         fiscal_year: i32,
         returned: Cny,
     },
+    /// Money released to a voucher after its expiry (a filed contract cancelled) went back to the budget of
+    /// the batch's fiscal year in the same command: an expired voucher holds no available money (SPEC §4).
+    ReturnedAfterExpiry {
+        voucher_id: Uuid,
+        /// The contract whose cancellation released the money.
+        contract_id: Uuid,
+        jurisdiction: Jurisdiction,
+        fiscal_year: i32,
+        returned: Cny,
+    },
 }
 
 impl Event {
@@ -388,6 +398,7 @@ impl Event {
             Event::ReferralRecorded { .. } => "ReferralRecorded",
             Event::VoucherExpired { .. } => "VoucherExpired",
             Event::RedemptionWindowLapsed { .. } => "RedemptionWindowLapsed",
+            Event::ReturnedAfterExpiry { .. } => "ReturnedAfterExpiry",
         }
     }
 
@@ -406,7 +417,9 @@ impl Event {
             Event::ApplicantVerified { credit_code }
             | Event::ApplicantRejected { credit_code, .. }
             | Event::ApplicantSuspended { credit_code, .. } => format!("applicant-{credit_code}"),
-            Event::VoucherIssued { voucher_id, .. } | Event::VoucherExpired { voucher_id, .. } => {
+            Event::VoucherIssued { voucher_id, .. }
+            | Event::VoucherExpired { voucher_id, .. }
+            | Event::ReturnedAfterExpiry { voucher_id, .. } => {
                 format!("voucher-{voucher_id}")
             }
             Event::ProviderApplied { application } => format!("provider-{}", application.provider),
@@ -520,7 +533,8 @@ impl Event {
             Event::ClawbackRecovered { jurisdiction, amount, .. } => {
                 posting(*jurisdiction, Account::ClawbackDue, Account::FiscalSource, *amount)
             }
-            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) } => {
+            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) }
+            | Event::ReturnedAfterExpiry { voucher_id, jurisdiction, fiscal_year, returned, .. } => {
                 posting(
                     *jurisdiction,
                     Account::VoucherAvailable { voucher_id: *voucher_id },

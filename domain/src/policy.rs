@@ -124,6 +124,11 @@ impl PolicyBook {
         self.versions.iter().find(|version| version.in_force_on(date))
     }
 
+    /// The version with this id, in force or not (a batch's version after it has expired: SPEC §3).
+    pub fn version(&self, id: &str) -> Option<&PolicyVersion> {
+        self.versions.iter().find(|version| version.id == id)
+    }
+
     /// Every version, in publication order.
     pub fn versions(&self) -> &[PolicyVersion] {
         &self.versions

@@ -81,7 +81,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 ));
             }
             if *approve {
-                let policy = policy_in_force(state, context)?;
+                let policy = policy_for_provider_decision(state, context)?;
                 let closes =
                     state.calendar.working_days_after(date, policy.provider_announcement_working_days)?;
                 Ok(vec![Event::ProviderApproved {
@@ -275,13 +275,16 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 }
             };
             let reason = required_reason(reason, "a cancellation")?;
-            Ok(vec![Event::ContractCancelled {
+            let voucher_id = contract.terms.voucher_id;
+            let mut events = vec![Event::ContractCancelled {
                 contract_id: *contract_id,
-                voucher_id: contract.terms.voucher_id,
+                voucher_id,
                 jurisdiction: contract.terms.jurisdiction,
                 released,
                 reason,
-            }])
+            }];
+            events.extend(return_after_expiry(state, *contract_id, voucher_id, released, date));
+            Ok(events)
         }
         Command::ConfirmCompletion { contract_id } => {
             let contract = contract(state, contract_id)?;
@@ -444,9 +447,8 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                     ));
                 }
             }
-            let policy = policy_in_force(state, context)?;
-            let closes_on =
-                state.calendar.working_days_after(date, policy.redemption_announcement_working_days)?;
+            let working_days = announcement_working_days(state, redemption_ids, date)?;
+            let closes_on = state.calendar.working_days_after(date, working_days)?;
             Ok(vec![Event::RedemptionsAnnounced {
                 announcement_id: *announcement_id,
                 jurisdiction: *jurisdiction,
@@ -774,6 +776,74 @@ fn check_objections_open_below_limit(state: &State, target: &ObjectionTarget) ->
         return Err(Rejection::TooManyObjectionsOpen { open, limit: OBJECTIONS_OPEN_MAX });
     }
     Ok(())
+}
+
+/// An expired voucher holds no available money (SPEC §4 Voucher): money released to a voucher past its
+/// valid-until date (expired by the scheduler or about to be) goes back to the budget of the batch's fiscal
+/// year in the same command, as its own posting.
+fn return_after_expiry(
+    state: &State,
+    contract_id: Uuid,
+    voucher_id: Uuid,
+    released: Option<Cny>,
+    date: NaiveDate,
+) -> Option<Event> {
+    let voucher = state.vouchers.get(&voucher_id)?;
+    let returned = released?;
+    (voucher.expired || date > voucher.valid_until).then(|| Event::ReturnedAfterExpiry {
+        voucher_id,
+        contract_id,
+        jurisdiction: voucher.jurisdiction,
+        fiscal_year: voucher.fiscal_year,
+        returned,
+    })
+}
+
+/// The announcement period of a redemption list (Measures art. 11): the longest period among the policy
+/// versions recorded in its items' batches, whether or not they are still in force (SPEC §3). A list may
+/// hold redemptions of batches issued under different versions; art. 11 gives the public the whole
+/// announcement period to object to every item, so no item is announced for less than its own version
+/// requires, and one list keeps one closing date.
+///
+/// # Errors
+/// `no_policy_in_force` when an item's batch names a version the book does not hold (never for a batch
+/// published through `decide`).
+fn announcement_working_days(
+    state: &State,
+    redemption_ids: &[Uuid],
+    date: NaiveDate,
+) -> Result<u32, Rejection> {
+    let mut working_days = 0;
+    for redemption_id in redemption_ids {
+        let item = redemption(state, redemption_id)?;
+        let policy =
+            state.contract_policy(&item.contract_id).ok_or(Rejection::NoPolicyInForce { date })?;
+        working_days = working_days.max(policy.redemption_announcement_working_days);
+    }
+    Ok(working_days)
+}
+
+/// The version a provider's application is decided under: the one in force, or, once the last version has
+/// expired with no successor, the last one that was in force (SPEC §3). An application is accepted only
+/// under a version in force, so a pending one was made under that last version (or an earlier one that it
+/// replaced); its vouchers, still spendable, need admitted providers, so the decision goes on under it.
+///
+/// # Errors
+/// `no_policy_in_force` when no version has started by the business date.
+fn policy_for_provider_decision<'a>(
+    state: &'a State,
+    context: &Context,
+) -> Result<&'a crate::PolicyVersion, Rejection> {
+    let date = context.business_date;
+    policy_in_force(state, context).or_else(|refused| {
+        state
+            .policies
+            .versions()
+            .iter()
+            .filter(|version| version.effective_from <= date)
+            .max_by_key(|version| version.effective_until)
+            .ok_or(refused)
+    })
 }
 
 /// Builds and checks a submitted contract's terms (Measures art. 9, 10).

@@ -627,6 +627,39 @@ impl State {
         }
     }
 
+    /// Every invariant of SPEC §5 the state can show: the ledger's (balanced, nothing negative) and that
+    /// no expired voucher holds available money (SPEC §4 Voucher).
+    pub fn violations(&self) -> Vec<crate::ledger::Violation> {
+        let mut violations = self.ledger.violations();
+        let mut stranded: Vec<_> = self
+            .vouchers
+            .iter()
+            .filter(|(_, voucher)| voucher.expired)
+            .filter_map(|(voucher_id, voucher)| {
+                let account = crate::Account::VoucherAvailable { voucher_id: *voucher_id };
+                let available = self.ledger.balance(voucher.jurisdiction, &account);
+                (!available.is_zero()).then(|| {
+                    crate::ledger::Violation::Rule(format!(
+                        "{}: expired voucher {voucher_id} holds available money ({available})",
+                        voucher.jurisdiction
+                    ))
+                })
+            })
+            .collect();
+        stranded.sort_by_key(ToString::to_string);
+        violations.extend(stranded);
+        violations
+    }
+
+    /// The policy version recorded in the batch behind a contract's voucher: the version whose numbers every
+    /// step after the issuance takes, whether or not it is still in force (SPEC §3, Measures art. 11, 14).
+    pub fn contract_policy(&self, contract_id: &Uuid) -> Option<&crate::PolicyVersion> {
+        let contract = self.contracts.get(contract_id)?;
+        let voucher = self.vouchers.get(&contract.terms.voucher_id)?;
+        let batch = self.batches.get(&voucher.batch_id)?;
+        self.policies.version(&batch.guide.policy_id)
+    }
+
     /// The fiscal year of the batch behind a contract's voucher.
     pub fn contract_fiscal_year(&self, contract_id: &Uuid) -> Option<i32> {
         let contract = self.contracts.get(contract_id)?;

@@ -177,7 +177,7 @@ proptest! {
             }
             recorded.extend(events);
             // Balanced, and nothing but the fiscal source negative.
-            prop_assert_eq!(state.ledger.violations(), vec![]);
+            prop_assert_eq!(state.violations(), vec![]);
             // The annual cap per applicant kind is never exceeded.
             for ((credit_code, _), issued) in &state.issued_by_year {
                 let kind = state.applicants.get(credit_code).map(|a| a.registration.kind).unwrap_or(ApplicantKind::Enterprise);

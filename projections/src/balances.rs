@@ -18,6 +18,8 @@ pub struct BudgetView {
     pub appropriated: Balance,
     pub allocated_to_batches: Balance,
     pub returned_from_batches: Balance,
+    /// Money released to vouchers after their expiry and returned here (`ReturnedAfterExpiry`).
+    pub returned_after_expiry: Balance,
     pub batches: u32,
 }
 
@@ -278,6 +280,10 @@ impl ReadModel for Balances {
                         issued_at_position: record.position,
                     },
                 );
+            }
+            Event::ReturnedAfterExpiry { jurisdiction, fiscal_year, returned, .. } => {
+                let budget = self.budgets.entry((*jurisdiction, *fiscal_year)).or_default();
+                budget.returned_after_expiry = budget.returned_after_expiry.add(*returned);
             }
             Event::ServiceCompleted { jurisdiction, provider, amount, .. } => {
                 let view = self.provider_mut(provider, *jurisdiction);

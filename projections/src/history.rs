@@ -88,6 +88,7 @@ impl History {
             | Event::ServiceCompleted { contract_id, .. }
             | Event::ServiceRated { contract_id, .. }
             | Event::RedemptionWindowLapsed { contract_id, .. }
+            | Event::ReturnedAfterExpiry { contract_id, .. }
             | Event::RedemptionRequested { contract_id, .. }
             | Event::FindingRecorded { contract_id, .. } => vec![*contract_id],
             Event::RedemptionReviewed { redemption_id, .. }
@@ -198,9 +199,9 @@ impl ReadModel for History {
     fn apply(&mut self, record: &Recorded) {
         self.link(&record.event);
         let mut vouchers: Vec<Uuid> = match &record.event {
-            Event::VoucherIssued { voucher_id, .. } | Event::VoucherExpired { voucher_id, .. } => {
-                vec![*voucher_id]
-            }
+            Event::VoucherIssued { voucher_id, .. }
+            | Event::VoucherExpired { voucher_id, .. }
+            | Event::ReturnedAfterExpiry { voucher_id, .. } => vec![*voucher_id],
             _ => Vec::new(),
         };
         let contracts = self.contracts_of(&record.event);

@@ -716,7 +716,8 @@ impl ReadModel for Lifecycle {
             | Event::ApplicantRejected { .. }
             | Event::ApplicantSuspended { .. }
             | Event::VoucherIssued { .. }
-            | Event::VoucherExpired { .. } => {}
+            | Event::VoucherExpired { .. }
+            | Event::ReturnedAfterExpiry { .. } => {}
         }
     }
 }

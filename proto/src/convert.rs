@@ -436,6 +436,17 @@ pub fn encode_event(event: &Event) -> (&'static str, u32, Vec<u8>) {
             }
             .encode_to_vec(),
         ),
+        Event::ReturnedAfterExpiry { voucher_id, contract_id, jurisdiction, fiscal_year, returned } => (
+            1,
+            v1::ReturnedAfterExpiry {
+                voucher_id: uuid_to_bytes(*voucher_id),
+                contract_id: uuid_to_bytes(*contract_id),
+                jurisdiction: jurisdiction.as_str().to_owned(),
+                fiscal_year: *fiscal_year,
+                returned: returned.to_string(),
+            }
+            .encode_to_vec(),
+        ),
     };
     (event.event_type(), schema_version, payload)
 }
@@ -488,6 +499,7 @@ pub fn decode_event(event_type: &str, schema_version: u32, payload: &[u8]) -> Re
         ("ReferralRecorded", 1) => decode::<v1::ReferralRecorded>(payload),
         ("VoucherExpired", 1) => decode::<v1::VoucherExpired>(payload),
         ("RedemptionWindowLapsed", 1) => decode::<v1::RedemptionWindowLapsed>(payload),
+        ("ReturnedAfterExpiry", 1) => decode::<v1::ReturnedAfterExpiry>(payload),
         _ => Err(CodecError::UnknownEventType { event_type: event_type.to_owned(), schema_version }),
     }
 }
@@ -983,6 +995,20 @@ impl TryFrom<v1::VoucherExpired> for Event {
             jurisdiction: parse("VoucherExpired.jurisdiction", &message.jurisdiction)?,
             fiscal_year: message.fiscal_year,
             returned: message.returned.map(|amount| parse("VoucherExpired.returned", &amount)).transpose()?,
+        })
+    }
+}
+
+impl TryFrom<v1::ReturnedAfterExpiry> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::ReturnedAfterExpiry) -> Result<Self, CodecError> {
+        Ok(Event::ReturnedAfterExpiry {
+            voucher_id: uuid("ReturnedAfterExpiry.voucher_id", &message.voucher_id)?,
+            contract_id: uuid("ReturnedAfterExpiry.contract_id", &message.contract_id)?,
+            jurisdiction: parse("ReturnedAfterExpiry.jurisdiction", &message.jurisdiction)?,
+            fiscal_year: message.fiscal_year,
+            returned: parse("ReturnedAfterExpiry.returned", &message.returned)?,
         })
     }
 }
@@ -1971,6 +1997,13 @@ mod tests {
             provider: provider(),
             fiscal_year: 2025,
             returned: cny("50000.00"),
+        }],
+        ReturnedAfterExpiry => [Event::ReturnedAfterExpiry {
+            voucher_id: id("01956a3e-7c1d-7b2a-9f00-3c4d5e6f7a8b"),
+            contract_id: id("01956f00-2222-7000-8000-000000000002"),
+            jurisdiction: Jurisdiction::Guian,
+            fiscal_year: 2025,
+            returned: cny("1200.50"),
         }],
     }
 

@@ -34,7 +34,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             if state.providers.contains_key(&provider) {
                 return Err(exists("provider", &provider));
             }
-            let policy = policy_in_force(state, context)?;
+            let policy = policy_in_force(state, context, jurisdiction)?;
             if name.trim().is_empty() {
                 return Err(Rejection::Invalid("name must not be empty".into()));
             }
@@ -81,7 +81,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 ));
             }
             if *approve {
-                let policy = policy_in_force(state, context)?;
+                let policy = policy_in_force(state, context, state_of.application.jurisdiction)?;
                 let closes =
                     state.calendar.working_days_after(date, policy.provider_announcement_working_days)?;
                 Ok(vec![Event::ProviderApproved {
@@ -443,7 +443,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                     ));
                 }
             }
-            let policy = policy_in_force(state, context)?;
+            let policy = policy_in_force(state, context, *jurisdiction)?;
             let closes_on =
                 state.calendar.working_days_after(date, policy.redemption_announcement_working_days)?;
             Ok(vec![Event::RedemptionsAnnounced {

@@ -123,6 +123,9 @@ impl Rejection {
             Rejection::NoPolicyInForce { .. } => "no_policy_in_force",
             Rejection::Policy(PolicyError::Overlaps { .. }) => "policy_overlaps",
             Rejection::Policy(PolicyError::DuplicateId(_)) => "policy_exists",
+            Rejection::Policy(PolicyError::Retroactive { .. }) => "policy_retroactive",
+            Rejection::Policy(PolicyError::AlreadySigned { .. }) => "policy_already_signed",
+            Rejection::Policy(PolicyError::SignatureMismatch { .. }) => "policy_signature_mismatch",
             Rejection::Policy(_) => "invalid_policy",
             Rejection::Calendar(CalendarError::UnknownYear(_)) => "calendar_year_unknown",
             Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => "calendar_year_exists",
@@ -193,6 +196,8 @@ impl Rejection {
             | Rejection::AlreadyDisbursed(_)
             | Rejection::AlreadyRated(_)
             | Rejection::Policy(PolicyError::DuplicateId(_))
+            | Rejection::Policy(PolicyError::AlreadySigned { .. })
+            | Rejection::Policy(PolicyError::SignatureMismatch { .. })
             | Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => RejectionClass::Conflict,
             _ => RejectionClass::Unprocessable,
         }

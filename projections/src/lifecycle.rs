@@ -686,6 +686,7 @@ impl ReadModel for Lifecycle {
                 }
             }
             Event::PolicyPublished { .. }
+            | Event::PolicySigned { .. }
             | Event::CalendarYearPublished { .. }
             | Event::BudgetAppropriated { .. }
             | Event::BatchPublished { .. }

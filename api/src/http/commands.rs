@@ -330,9 +330,11 @@ pub async fn suspend_applicant(
     execute(&app, actor, &headers, &route, &body, command, StatusCode::OK).await
 }
 
-/// The bureau publishes a successor policy version (the body is the version, as in
-/// `domain/data/policy/measures-2023.toml`, in JSON).
-#[utoipa::path(post, path = "/v1/policies", request_body(content = Object, description = "a policy version"),
+/// The bureau signs a successor policy version (the body is the version, as in
+/// `domain/data/policy/measures-2023.toml`, in JSON, with the `jurisdictions` it covers). The bureau of each
+/// named jurisdiction posts the same body; each signature records a `PolicySigned`, and the last one puts the
+/// version in force (SPEC §3 "Who publishes").
+#[utoipa::path(post, path = "/v1/policies", request_body(content = Object, description = "a policy version naming its jurisdictions; each named bureau posts the same body (its signature)"),
     params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
     responses((status = 201, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn publish_policy(

@@ -1,0 +1,94 @@
+//! The regulation at its joint boundaries over HTTP (SPEC §3 "Who publishes", §4 Applicant and Audit, §8):
+//! policy versions signed by the bureau of every jurisdiction they name, and what a bureau or an auditor of
+//! one jurisdiction may do in the other.
+
+use domain::{Jurisdiction, PolicyBook, Role};
+use e2e::{Client, InProcessServer, accept, nine_am, refuse, set_clock, staff};
+use serde_json::{Value, json};
+
+const GY: Jurisdiction = Jurisdiction::Guiyang;
+const GA: Jurisdiction = Jurisdiction::Guian;
+
+/// The shipped Measures as a JSON body with a new id, window and jurisdictions.
+fn version(id: &str, from: &str, until: &str, jurisdictions: &[Jurisdiction]) -> anyhow::Result<Value> {
+    let shipped = PolicyBook::shipped();
+    let mut body = serde_json::to_value(
+        shipped.versions().first().ok_or_else(|| anyhow::anyhow!("no shipped policy"))?,
+    )?;
+    body["id"] = json!(id);
+    body["effective_from"] = json!(from);
+    body["effective_until"] = json!(until);
+    body["jurisdictions"] = json!(jurisdictions);
+    Ok(body)
+}
+
+fn batch_2026(jurisdiction: Jurisdiction) -> Value {
+    json!({
+        "jurisdiction": jurisdiction, "fiscal_year": 2026, "name": "2026 batch",
+        "total": "100000.00", "face_value": "10000.00",
+        "eligible_kinds": ["enterprise"], "eligible_industries": ["aluminum"],
+        "eligible_categories": ["inspection_testing"],
+        "claim_opens": "2026-03-01", "claim_closes": "2026-06-30", "valid_until": "2026-12-31"
+    })
+}
+
+async fn appropriate_2026(client: &Client, jurisdiction: Jurisdiction) -> anyhow::Result<()> {
+    let path = format!("/v1/budgets/{jurisdiction}/2026/appropriations");
+    let body = json!({ "amount": "1000000.00" });
+    accept(client, &path, Some(&staff(Role::Finance, jurisdiction)), &body, 201, &["BudgetAppropriated"])
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_version_needs_the_signature_of_each_bureau_it_names() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let server = InProcessServer::start(data.path(), &nine_am("2025-11-03")).await?;
+    let client = &Client::new(&server.base);
+    let (guiyang, guian) = (staff(Role::Bureau, GY), staff(Role::Bureau, GA));
+    appropriate_2026(client, GY).await?;
+    appropriate_2026(client, GA).await?;
+
+    // Guiyang's bureau cannot raise guian's caps tenfold with no announcement days.
+    let mut raised = version("raised-2026", "2026-01-01", "2027-12-31", &[GA])?;
+    raised["annual_cap_enterprise"] = json!("50000000.00");
+    raised["redemption_announcement_working_days"] = json!(0);
+    refuse(client, "/v1/policies", Some(&guiyang), &raised, 403, "forbidden").await?;
+    // Announcement periods below 5 working days are refused, even for its own jurisdiction; so are zero caps
+    // and a version that names no jurisdiction.
+    raised["jurisdictions"] = json!([GY]);
+    refuse(client, "/v1/policies", Some(&guiyang), &raised, 422, "invalid_policy").await?;
+    let mut zero = version("zero-2026", "2026-01-01", "2027-12-31", &[GY])?;
+    zero["annual_cap_project_entity"] = json!("0.00");
+    refuse(client, "/v1/policies", Some(&guiyang), &zero, 400, "invalid_amount").await?;
+    let mut nameless = version("nameless-2026", "2026-01-01", "2027-12-31", &[])?;
+    nameless.as_object_mut().map(|body| body.remove("jurisdictions"));
+    refuse(client, "/v1/policies", Some(&guiyang), &nameless, 422, "invalid_policy").await?;
+
+    // A joint version signed by guiyang alone is not in force: no 2026 batch under it.
+    let joint = version("measures-2026", "2026-01-01", "2027-12-31", &[GY, GA])?;
+    accept(client, "/v1/policies", Some(&guiyang), &joint, 201, &["PolicySigned"]).await?;
+    refuse(client, "/v1/policies", Some(&guiyang), &joint, 409, "policy_already_signed").await?;
+    let mut altered = joint.clone();
+    altered["annual_cap_enterprise"] = json!("6000000.00");
+    refuse(client, "/v1/policies", Some(&guian), &altered, 409, "policy_signature_mismatch").await?;
+    set_clock(client, &nine_am("2026-01-05")).await?;
+    refuse(client, "/v1/batches", Some(&guiyang), &batch_2026(GY), 422, "no_policy_in_force").await?;
+    // Guian's signature now would make it retroactive.
+    refuse(client, "/v1/policies", Some(&guian), &joint, 422, "policy_retroactive").await?;
+
+    // A version from February, signed by both bureaus, is in force in both jurisdictions.
+    let february = version("measures-2026-02", "2026-02-01", "2027-12-31", &[GY, GA])?;
+    accept(client, "/v1/policies", Some(&guian), &february, 201, &["PolicySigned"]).await?;
+    accept(client, "/v1/policies", Some(&guiyang), &february, 201, &["PolicySigned"]).await?;
+    set_clock(client, &nine_am("2026-02-02")).await?;
+    for (jurisdiction, bureau) in [(GY, &guiyang), (GA, &guian)] {
+        accept(client, "/v1/batches", Some(bureau), &batch_2026(jurisdiction), 201, &["BatchPublished"])
+            .await?;
+    }
+    // Its window is taken in both jurisdictions: a guiyang-only version overlapping it is refused.
+    let overlapping = version("guiyang-2027", "2027-01-01", "2027-12-31", &[GY])?;
+    refuse(client, "/v1/policies", Some(&guiyang), &overlapping, 422, "policy_overlaps").await?;
+    drop(server);
+    Ok(())
+}

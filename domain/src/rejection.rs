@@ -113,6 +113,8 @@ pub enum Rejection {
     NotInSample { sample_id: uuid::Uuid, contract_id: uuid::Uuid },
     #[error("nothing is due: {0}")]
     NothingDue(String),
+    #[error("an audit sample covers the previous year {previous}, not {year} (Measures art. 12)")]
+    SampleYearNotPrevious { year: i32, previous: i32 },
 }
 
 impl Rejection {
@@ -178,6 +180,7 @@ impl Rejection {
             Rejection::RecoveryExceedsDue { .. } => "recovery_exceeds_due",
             Rejection::NotInSample { .. } => "not_in_sample",
             Rejection::NothingDue(_) => "nothing_due",
+            Rejection::SampleYearNotPrevious { .. } => "sample_year_not_previous",
         }
     }
 

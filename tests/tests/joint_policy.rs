@@ -3,7 +3,10 @@
 //! one jurisdiction may do in the other.
 
 use domain::{Jurisdiction, PolicyBook, Role};
-use e2e::{Client, InProcessServer, accept, nine_am, refuse, set_clock, staff};
+use e2e::{
+    Client, InProcessServer, MORNING, accept, admitted_provider, contract_body, credit_code, filed_contract,
+    nine_am, refuse, set_clock, staff, voucher_holder,
+};
 use serde_json::{Value, json};
 
 const GY: Jurisdiction = Jurisdiction::Guiyang;
@@ -89,6 +92,50 @@ async fn a_policy_version_needs_the_signature_of_each_bureau_it_names() -> anyho
     // Its window is taken in both jurisdictions: a guiyang-only version overlapping it is refused.
     let overlapping = version("guiyang-2027", "2027-01-01", "2027-12-31", &[GY])?;
     refuse(client, "/v1/policies", Some(&guiyang), &overlapping, 422, "policy_overlaps").await?;
+    drop(server);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditors_and_bureaus_act_only_in_their_own_jurisdiction() -> anyhow::Result<()> {
+    // Given a guiyang contract filed in 2025 between applicant 1 and provider 501.
+    let data = tempfile::tempdir()?;
+    let server = InProcessServer::start(data.path(), MORNING).await?;
+    let client = &Client::new(&server.base);
+    let batch_id = e2e::publish_batch(client, GY, "10000000.00", "1000000.00", "100000.00").await?;
+    let (applicant, voucher_id) = voucher_holder(client, GY, &batch_id, 1).await?;
+    let provider = admitted_provider(client, GY, 501, &["inspection_testing"]).await?;
+    let terms = contract_body(&voucher_id, &credit_code(501), "inspection_testing", "100000.00", "80000.00");
+    filed_contract(client, GY, &provider, &applicant, &terms).await?;
+    set_clock(client, &nine_am("2026-02-02")).await?;
+    let (guiyang_auditor, guian_auditor) = (staff(Role::Auditor, GY), staff(Role::Auditor, GA));
+
+    // An auditor samples only its own jurisdiction, and only the previous year.
+    let draw = json!({ "jurisdiction": "guiyang", "year": 2025, "size": 1, "seed": "guiyang-2025" });
+    refuse(client, "/v1/audits/samples", Some(&guian_auditor), &draw, 403, "forbidden").await?;
+    let older = json!({ "jurisdiction": "guiyang", "year": 2024, "size": 1, "seed": "guiyang-2024" });
+    refuse(client, "/v1/audits/samples", Some(&guiyang_auditor), &older, 422, "sample_year_not_previous")
+        .await?;
+    let sample =
+        accept(client, "/v1/audits/samples", Some(&guiyang_auditor), &draw, 201, &["SampleDrawn"]).await?;
+    let sample_id = sample.body["sample_id"].as_str().unwrap_or_default().to_owned();
+    let contract_id = sample.body["contract_ids"][0].clone();
+    // Findings too; guian's auditor may still read the sample.
+    let findings = format!("/v1/audits/samples/{sample_id}/findings");
+    let finding = json!({ "contract_id": contract_id, "finding": "irregular", "note": "" });
+    refuse(client, &findings, Some(&guian_auditor), &finding, 403, "forbidden").await?;
+    accept(client, &findings, Some(&guiyang_auditor), &finding, 201, &["FindingRecorded"]).await?;
+    let read = client.get(&format!("/v1/audits/samples/{sample_id}"), Some(&guian_auditor)).await?;
+    assert_eq!(read.status, 200, "{read:?}");
+
+    // Guian's bureau neither refers nor suspends guiyang's parties; guiyang's bureau does.
+    let (guiyang, guian) = (staff(Role::Bureau, GY), staff(Role::Bureau, GA));
+    let referral = json!({ "party": credit_code(1), "authority": "public security bureau", "note": "" });
+    refuse(client, "/v1/referrals", Some(&guian), &referral, 403, "forbidden").await?;
+    accept(client, "/v1/referrals", Some(&guiyang), &referral, 201, &["ReferralRecorded"]).await?;
+    let suspension = json!({ "reason": "refused cooperation" });
+    let path = format!("/v1/providers/{}/suspension", credit_code(501));
+    refuse(client, &path, Some(&guian), &suspension, 403, "forbidden").await?;
     drop(server);
     Ok(())
 }

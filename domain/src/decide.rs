@@ -223,13 +223,14 @@ fn ineligibility(registration: &Registration, guide: &BatchGuide) -> Option<Stri
     if !guide.eligible_kinds.contains(&registration.kind) {
         return Some(format!("the batch is not open to {} applicants", registration.kind));
     }
-    if !registration.independent_legal_person {
-        return Some("not an independent legal person".into());
-    }
-    if !registration.tax_compliant {
-        return Some("not tax compliant".into());
-    }
     if registration.kind == ApplicantKind::Enterprise {
+        // Art. 6 asks these attestations of enterprises only; a project entity is known by its project code.
+        if !registration.independent_legal_person {
+            return Some("not an independent legal person".into());
+        }
+        if !registration.tax_compliant {
+            return Some("not tax compliant".into());
+        }
         let industry = registration.industry.as_deref().unwrap_or("");
         if !guide.eligible_industries.contains(industry) {
             return Some(format!("industry \"{industry}\" is not eligible for this batch"));

@@ -5,8 +5,10 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use domain::event::{BatchGuide, Registration};
 use domain::{
-    Actor, ApplicantKind, Cny, Command, Context, Event, Jurisdiction, PolicyVersion, Rejection, Role, State,
+    Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, PolicyVersion, Rejection,
+    Role, Share, State,
 };
 use uuid::Uuid;
 
@@ -220,4 +222,96 @@ fn an_old_single_signature_publication_still_covers_both_jurisdictions() {
     // Then it is in force in both jurisdictions, as it was.
     assert_eq!(state.policies.in_force(GY, day("2026-02-02")), Some(&old));
     assert_eq!(state.policies.in_force(GA, day("2026-02-02")), Some(&old));
+}
+
+// ---- point 5: project entities (art. 6) ----
+
+fn credit(n: u32) -> CreditCode {
+    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid test code")
+}
+
+fn applicant_actor(kind: ApplicantKind, n: u32) -> Actor {
+    let role = if kind == ApplicantKind::Enterprise { Role::Enterprise } else { Role::ProjectEntity };
+    Actor { subject: format!("applicant-{n}"), role, jurisdiction: Some(GY), credit_code: Some(credit(n)) }
+}
+
+/// A registration without the independent-legal-person and tax attestations.
+fn unattested(kind: ApplicantKind, n: u32) -> Registration {
+    Registration {
+        credit_code: credit(n),
+        name: format!("applicant {n}"),
+        kind,
+        jurisdiction: GY,
+        industry: (kind == ApplicantKind::Enterprise).then(|| "aluminum".to_owned()),
+        project_code: (kind == ApplicantKind::ProjectEntity).then(|| "2401-520900-04-01-123456".to_owned()),
+        independent_legal_person: false,
+        tax_compliant: false,
+    }
+}
+
+/// A funded guiyang batch open to both kinds from 2025-03-01 to 2025-06-30.
+fn open_batch() -> Vec<Event> {
+    let guide = BatchGuide {
+        jurisdiction: GY,
+        fiscal_year: 2025,
+        name: "2025 batch".into(),
+        total: cny("1000000.00"),
+        face_value: cny("100000.00"),
+        eligible_kinds: [ApplicantKind::Enterprise, ApplicantKind::ProjectEntity].into_iter().collect(),
+        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
+        eligible_categories: ["inspection_testing".to_owned()].into_iter().collect(),
+        claim_opens: day("2025-03-01"),
+        claim_closes: day("2025-06-30"),
+        valid_until: day("2025-12-31"),
+        redemption_days: 60,
+        max_voucher_share: Share::FULL,
+        policy_id: "measures-2023".into(),
+    };
+    vec![
+        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("1000000.00") },
+        Event::BatchPublished { batch_id: Uuid::from_u128(7), guide },
+    ]
+}
+
+#[test]
+fn a_project_entity_registers_with_its_project_code_and_claims_without_the_enterprise_attestations() {
+    let mut given = open_batch();
+    let center = Actor {
+        subject: "center".into(),
+        role: Role::ServiceCenter,
+        jurisdiction: Some(GY),
+        credit_code: None,
+    };
+    for (kind, n) in [(ApplicantKind::ProjectEntity, 1), (ApplicantKind::Enterprise, 2)] {
+        let register = Command::RegisterApplicant { registration: unattested(kind, n) };
+        let events = accept(&mut given, &applicant_actor(kind, n), "2025-03-03", register);
+        assert!(
+            matches!(&events[0], Event::ApplicantRegistered { registration } if registration.kind == kind)
+        );
+        let verify = Command::DecideVerification {
+            credit_code: credit(n),
+            decision: domain::VerificationDecision::Verified,
+            reason: String::new(),
+        };
+        accept(&mut given, &center, "2025-03-03", verify);
+    }
+    // The project entity's registration carries its project code.
+    let state = folded(&given);
+    assert_eq!(
+        state.applicants[&credit(1)].registration.project_code.as_deref(),
+        Some("2401-520900-04-01-123456")
+    );
+    let claim =
+        |n: u128| Command::ClaimVoucher { batch_id: Uuid::from_u128(7), voucher_id: Uuid::from_u128(n) };
+    // The project entity claims without the attestations; the enterprise without them may not.
+    let events = check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 1), "2025-03-10", claim(70));
+    assert!(matches!(events.as_deref(), Ok([Event::VoucherIssued { .. }])), "{events:?}");
+    let outcome = check(&given, &applicant_actor(ApplicantKind::Enterprise, 2), "2025-03-10", claim(71));
+    assert_eq!(code(outcome), "not_eligible");
+    // A project entity without a project code is refused at registration.
+    let mut no_code = unattested(ApplicantKind::ProjectEntity, 3);
+    no_code.project_code = None;
+    let register = Command::RegisterApplicant { registration: no_code };
+    let outcome = check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 3), "2025-03-10", register);
+    assert_eq!(code(outcome), "invalid_registration");
 }

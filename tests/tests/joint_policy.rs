@@ -139,3 +139,35 @@ async fn auditors_and_bureaus_act_only_in_their_own_jurisdiction() -> anyhow::Re
     drop(server);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_entity_claims_without_the_enterprise_attestations() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let server = InProcessServer::start(data.path(), MORNING).await?;
+    let client = &Client::new(&server.base);
+    let batch_id = e2e::publish_batch(client, GY, "10000000.00", "1000000.00", "100000.00").await?;
+    // A project entity registers with its project code and no attestations.
+    let code = credit_code(31);
+    let own = e2e::token(Role::ProjectEntity, GY, "project-31", Some(&code));
+    let registration = json!({ "credit_code": code, "name": "project 31", "kind": "project_entity",
+        "jurisdiction": "guiyang", "project_code": "2401-520900-04-01-123456" });
+    accept(client, "/v1/applicants", Some(&own), &registration, 201, &["ApplicantRegistered"]).await?;
+    let read = client.get(&format!("/v1/applicants/{code}"), Some(&staff(Role::Bureau, GY))).await?;
+    assert_eq!(read.status, 200, "{read:?}");
+    assert!(read.body.to_string().contains("2401-520900-04-01-123456"), "{read:?}");
+    let verification = json!({ "decision": "verified" });
+    let path = format!("/v1/applicants/{code}/verification");
+    accept(client, &path, Some(&staff(Role::ServiceCenter, GY)), &verification, 200, &["ApplicantVerified"])
+        .await?;
+    // It claims a voucher.
+    let claims = format!("/v1/batches/{batch_id}/claims");
+    accept(client, &claims, Some(&own), &json!({}), 201, &["VoucherIssued"]).await?;
+    // An enterprise must still state its attestations.
+    let enterprise_code = credit_code(32);
+    let enterprise = e2e::token(Role::Enterprise, GY, "enterprise-32", Some(&enterprise_code));
+    let body = json!({ "credit_code": enterprise_code, "name": "enterprise 32", "kind": "enterprise",
+        "jurisdiction": "guiyang", "industry": "aluminum" });
+    refuse(client, "/v1/applicants", Some(&enterprise), &body, 400, "invalid_request").await?;
+    drop(server);
+    Ok(())
+}

@@ -728,9 +728,10 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
     // 2025's contracts per jurisdiction and records findings; clawbacks are ordered and partly recovered;
     // providers are suspended and referred.
     let mut chains = Vec::new();
-    let auditor = staff(Role::Auditor, Jurisdiction::Guiyang);
     let size = ((SAMPLE_SIZE * factor as f64) as u32).min(SAMPLE_SIZE_MAX);
     for jurisdiction in both {
+        // Each jurisdiction's own auditor (Measures art. 12).
+        let auditor = staff(Role::Auditor, jurisdiction);
         let sample_id = g.new_id();
         let seed = format!("audit-2025-{jurisdiction}-{}", options.seed);
         // A cancelled contract is no longer filed, so it is not in the population.

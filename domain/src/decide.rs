@@ -30,11 +30,7 @@ pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec
         return Err(forbidden(&context.actor, "record anything: an operator only runs the service"));
     }
     match command {
-        Command::PublishPolicy { policy } => {
-            require_role(&context.actor, Role::Bureau, None, "publish a policy version")?;
-            state.policies.check(policy)?;
-            Ok(vec![Event::PolicyPublished { policy: policy.clone() }])
-        }
+        Command::PublishPolicy { policy } => sign_policy(state, context, policy),
         Command::PublishCalendarYear { calendar_year } => {
             require_role(&context.actor, Role::Bureau, None, "publish a holiday calendar")?;
             let mut calendar = state.calendar.clone();
@@ -57,7 +53,7 @@ pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec
             if state.batches.contains_key(batch_id) {
                 return Err(Rejection::BatchExists(*batch_id));
             }
-            let policy = policy_in_force(state, context)?;
+            let policy = policy_in_force(state, context, *jurisdiction)?;
             let guide = batch_guide(command, policy, context)?;
             let available = state.budget_available(guide.jurisdiction, guide.fiscal_year);
             if available < Balance::from(guide.total) {
@@ -90,7 +86,7 @@ pub fn decide(state: &State, context: &Context, command: &Command) -> Result<Vec
             if state.applicants.contains_key(&registration.credit_code) {
                 return Err(Rejection::ApplicantExists(registration.credit_code.clone()));
             }
-            let policy = policy_in_force(state, context)?;
+            let policy = policy_in_force(state, context, registration.jurisdiction)?;
             check_registration(registration, policy)?;
             Ok(vec![Event::ApplicantRegistered { registration: registration.clone() }])
         }
@@ -170,7 +166,7 @@ fn decide_claim(
     if applicant.status != ApplicantStatus::Verified {
         return Err(Rejection::ApplicantNotVerified { credit_code, status: applicant.status.as_str() });
     }
-    let policy = policy_in_force(state, context)?;
+    let policy = policy_in_force(state, context, jurisdiction)?;
     if batch.closed {
         return Err(Rejection::BatchClosed(batch_id));
     }
@@ -230,13 +226,14 @@ fn ineligibility(registration: &Registration, guide: &BatchGuide) -> Option<Stri
     if !guide.eligible_kinds.contains(&registration.kind) {
         return Some(format!("the batch is not open to {} applicants", registration.kind));
     }
-    if !registration.independent_legal_person {
-        return Some("not an independent legal person".into());
-    }
-    if !registration.tax_compliant {
-        return Some("not tax compliant".into());
-    }
     if registration.kind == ApplicantKind::Enterprise {
+        // Art. 6 asks these attestations of enterprises only; a project entity is known by its project code.
+        if !registration.independent_legal_person {
+            return Some("not an independent legal person".into());
+        }
+        if !registration.tax_compliant {
+            return Some("not tax compliant".into());
+        }
         let industry = registration.industry.as_deref().unwrap_or("");
         if !guide.eligible_industries.contains(industry) {
             return Some(format!("industry \"{industry}\" is not eligible for this batch"));
@@ -351,14 +348,33 @@ fn first_outside<'a>(values: &'a BTreeSet<String>, allowed: &BTreeSet<String>) -
     values.iter().find(|value| !allowed.contains(*value)).map(String::as_str)
 }
 
+/// The version in force for `jurisdiction` on the command's business date (SPEC §3).
 pub(crate) fn policy_in_force<'a>(
     state: &'a State,
     context: &Context,
+    jurisdiction: Jurisdiction,
 ) -> Result<&'a PolicyVersion, Rejection> {
     state
         .policies
-        .in_force(context.business_date)
+        .in_force(jurisdiction, context.business_date)
         .ok_or(Rejection::NoPolicyInForce { date: context.business_date })
+}
+
+/// A bureau signs a policy version (SPEC §3 "Who publishes", Measures art. 4, 11, 14): only a version
+/// naming its own jurisdiction, so a bureau alone never changes the other jurisdiction's policy; the
+/// signature of the last named jurisdiction puts the version in force.
+fn sign_policy(state: &State, context: &Context, policy: &PolicyVersion) -> Result<Vec<Event>, Rejection> {
+    let actor = &context.actor;
+    require_role(actor, Role::Bureau, None, "publish a policy version")?;
+    let jurisdiction = match actor.jurisdiction {
+        Some(jurisdiction) if policy.jurisdictions.contains(&jurisdiction) => jurisdiction,
+        _ if policy.jurisdictions.is_empty() => {
+            return Err(crate::PolicyError::NoJurisdictions { id: policy.id.clone() }.into());
+        }
+        _ => return Err(forbidden(actor, "publish a policy version for another jurisdiction")),
+    };
+    state.policies.check_signature(policy, jurisdiction, context.business_date)?;
+    Ok(vec![Event::PolicySigned { policy: policy.clone(), jurisdiction }])
 }
 
 pub(crate) fn required_reason(reason: &str, what: &str) -> Result<String, Rejection> {

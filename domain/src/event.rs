@@ -164,6 +164,9 @@ pub struct ProviderApplication {
 pub enum Event {
     /// The bureau published a policy version (a successor of the Measures).
     PolicyPublished { policy: PolicyVersion },
+    /// The bureau of `jurisdiction` signed a policy version naming it; the last of the signatures of the
+    /// jurisdictions the version names puts it in force (SPEC §3 "Who publishes").
+    PolicySigned { policy: PolicyVersion, jurisdiction: Jurisdiction },
     /// The bureau published a year's holidays and adjusted working days.
     CalendarYearPublished { calendar_year: CalendarYear },
     /// Finance appropriated money to a jurisdiction's fiscal year.
@@ -361,6 +364,7 @@ impl Event {
     pub fn event_type(&self) -> &'static str {
         match self {
             Event::PolicyPublished { .. } => "PolicyPublished",
+            Event::PolicySigned { .. } => "PolicySigned",
             Event::CalendarYearPublished { .. } => "CalendarYearPublished",
             Event::BudgetAppropriated { .. } => "BudgetAppropriated",
             Event::BatchPublished { .. } => "BatchPublished",
@@ -405,7 +409,9 @@ impl Event {
     /// The stream the event belongs to (the entity it is about).
     pub fn stream(&self) -> String {
         match self {
-            Event::PolicyPublished { policy } => format!("policy-{}", policy.id),
+            Event::PolicyPublished { policy } | Event::PolicySigned { policy, .. } => {
+                format!("policy-{}", policy.id)
+            }
             Event::CalendarYearPublished { calendar_year } => format!("calendar-{}", calendar_year.year),
             Event::BudgetAppropriated { jurisdiction, fiscal_year, .. } => {
                 format!("budget-{jurisdiction}-{fiscal_year}")
@@ -543,6 +549,7 @@ impl Event {
                 )
             }
             Event::PolicyPublished { .. }
+            | Event::PolicySigned { .. }
             | Event::CalendarYearPublished { .. }
             | Event::BatchClosed { returned: None, .. }
             | Event::ApplicantRegistered { .. }

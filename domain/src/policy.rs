@@ -1,11 +1,15 @@
 //! Policy versions: the Measures' numbers as published data, and the book of versions in force (SPEC §3).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{ApplicantKind, Cny, Share};
+use crate::{ApplicantKind, Cny, Jurisdiction, Share};
+
+/// The shortest announcement a version may set, for redemption lists and provider admissions alike:
+/// 5 working days (Measures art. 11). A policy version may lengthen it, never shorten it.
+pub const MIN_ANNOUNCEMENT_WORKING_DAYS: u32 = 5;
 
 /// One published version of the policy. Every [P] value of SPEC §3 lives here, never in code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +18,11 @@ pub struct PolicyVersion {
     /// A stable identifier, e.g. `measures-2023`.
     pub id: String,
     pub title: String,
+    /// The jurisdictions the version covers; the bureau of each must sign it before it is in force (SPEC §3
+    /// "Who publishes"). Empty only in a version recorded before joint signatures existed (an old
+    /// `PolicyPublished`): such a version covers every jurisdiction, as it always did.
+    #[serde(default)]
+    pub jurisdictions: BTreeSet<Jurisdiction>,
     /// First business date (Asia/Shanghai) on which commands are judged under this version.
     pub effective_from: NaiveDate,
     /// Last business date on which it is in force (inclusive).
@@ -53,6 +62,18 @@ pub enum PolicyError {
     NoClaims { id: String },
     #[error("policy data does not parse: {0}")]
     Parse(String),
+    #[error("policy {id}: it must name the jurisdictions it covers")]
+    NoJurisdictions { id: String },
+    #[error(
+        "policy {id}: {field} is {days} working days, at least {minimum} are required (Measures art. 11)"
+    )]
+    AnnouncementTooShort { id: String, field: &'static str, days: u32, minimum: u32 },
+    #[error("policy {id}: effective_from {from} is before the business date {date} of its signature")]
+    Retroactive { id: String, from: NaiveDate, date: NaiveDate },
+    #[error("policy {id}: the bureau of {jurisdiction} has already signed it")]
+    AlreadySigned { id: String, jurisdiction: Jurisdiction },
+    #[error("policy {id}: this text differs from the version awaiting signatures under that id")]
+    SignatureMismatch { id: String },
 }
 
 impl PolicyVersion {
@@ -64,6 +85,16 @@ impl PolicyVersion {
         }
     }
 
+    /// True when the version covers `jurisdiction` (a version recorded with no jurisdictions covers all).
+    pub fn covers(&self, jurisdiction: Jurisdiction) -> bool {
+        self.jurisdictions.is_empty() || self.jurisdictions.contains(&jurisdiction)
+    }
+
+    /// True when the two versions cover a jurisdiction in common.
+    fn shares_a_jurisdiction(&self, other: &PolicyVersion) -> bool {
+        Jurisdiction::ALL.iter().any(|j| self.covers(*j) && other.covers(*j))
+    }
+
     /// True when `date` lies in the version's window.
     pub fn in_force_on(&self, date: NaiveDate) -> bool {
         self.effective_from <= date && date <= self.effective_until
@@ -71,8 +102,11 @@ impl PolicyVersion {
 
     /// Checks the version on its own.
     ///
+    /// Caps are strictly positive by their type ([`Cny`] refuses zero and negative amounts).
+    ///
     /// # Errors
-    /// An empty window, empty lists, or zero claims per batch.
+    /// An empty window, empty lists, no jurisdictions, zero claims per batch, or an announcement period
+    /// shorter than [`MIN_ANNOUNCEMENT_WORKING_DAYS`].
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.effective_until < self.effective_from {
             return Err(PolicyError::EmptyWindow {
@@ -93,17 +127,44 @@ impl PolicyVersion {
         if self.claims_per_batch == 0 {
             return Err(PolicyError::NoClaims { id: self.id.clone() });
         }
+        if self.jurisdictions.is_empty() {
+            return Err(PolicyError::NoJurisdictions { id: self.id.clone() });
+        }
+        for (field, days) in [
+            ("redemption_announcement_working_days", self.redemption_announcement_working_days),
+            ("provider_announcement_working_days", self.provider_announcement_working_days),
+        ] {
+            if days < MIN_ANNOUNCEMENT_WORKING_DAYS {
+                return Err(PolicyError::AnnouncementTooShort {
+                    id: self.id.clone(),
+                    field,
+                    days,
+                    minimum: MIN_ANNOUNCEMENT_WORKING_DAYS,
+                });
+            }
+        }
         Ok(())
     }
 }
 
-/// Every policy version known to the ledger: the shipped one plus those published by event.
+/// Every policy version known to the ledger: the shipped one plus those published by event, and the versions
+/// still awaiting the signature of a bureau.
 ///
 /// # Properties
-/// - At most one version is in force on any date (windows never overlap).
+/// - At most one version is in force for a jurisdiction on any date (windows of versions covering one
+///   jurisdiction never overlap).
+/// - A version is in force only once the bureau of every jurisdiction it names has signed it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyBook {
     versions: Vec<PolicyVersion>,
+    pending: BTreeMap<String, PendingPolicy>,
+}
+
+/// A version signed by some, not yet all, of the bureaus it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingPolicy {
+    pub version: PolicyVersion,
+    pub signed_by: BTreeSet<Jurisdiction>,
 }
 
 impl PolicyBook {
@@ -119,9 +180,9 @@ impl PolicyBook {
         book
     }
 
-    /// The version in force on `date`, if any.
-    pub fn in_force(&self, date: NaiveDate) -> Option<&PolicyVersion> {
-        self.versions.iter().find(|version| version.in_force_on(date))
+    /// The version in force for `jurisdiction` on `date`, if any.
+    pub fn in_force(&self, jurisdiction: Jurisdiction, date: NaiveDate) -> Option<&PolicyVersion> {
+        self.versions.iter().find(|version| version.covers(jurisdiction) && version.in_force_on(date))
     }
 
     /// The version with this id, in force or not (a batch's version after it has expired: SPEC §3).
@@ -130,11 +191,18 @@ impl PolicyBook {
     }
 
     /// Every version, in publication order.
+    /// The versions awaiting a signature, by id.
+    pub fn pending(&self) -> &BTreeMap<String, PendingPolicy> {
+        &self.pending
+    }
+
+    /// Every version in force (all signatures given), in the order they came into force.
     pub fn versions(&self) -> &[PolicyVersion] {
         &self.versions
     }
 
-    /// Checks that `version` may be added: valid, new id, no overlap.
+    /// Checks that `version` may be added: valid, new id, no overlap with a version in force covering one of
+    /// its jurisdictions.
     ///
     /// # Errors
     /// See [`PolicyError`].
@@ -144,7 +212,8 @@ impl PolicyBook {
             if other.id == version.id {
                 return Err(PolicyError::DuplicateId(version.id.clone()));
             }
-            if version.effective_from <= other.effective_until
+            if version.shares_a_jurisdiction(other)
+                && version.effective_from <= other.effective_until
                 && other.effective_from <= version.effective_until
             {
                 return Err(PolicyError::Overlaps { id: version.id.clone(), other: other.id.clone() });
@@ -163,7 +232,59 @@ impl PolicyBook {
         Ok(())
     }
 
-    /// Adds a version that has already been checked (when folding a recorded event).
+    /// Checks the signature of `version` by the bureau of `jurisdiction` on business date `date`: the version
+    /// is valid and names that jurisdiction (the caller refuses a bureau it does not name), is not
+    /// retroactive, is the very text awaiting signatures under its id (if any), not yet signed by that
+    /// bureau, and overlaps no version in force covering one of its jurisdictions. Returns true when this
+    /// signature is the last one, which puts the version in force.
+    ///
+    /// # Errors
+    /// See [`PolicyError`].
+    pub fn check_signature(
+        &self,
+        version: &PolicyVersion,
+        jurisdiction: Jurisdiction,
+        date: NaiveDate,
+    ) -> Result<bool, PolicyError> {
+        self.check(version)?;
+        if version.effective_from < date {
+            return Err(PolicyError::Retroactive {
+                id: version.id.clone(),
+                from: version.effective_from,
+                date,
+            });
+        }
+        let mut signed = BTreeSet::new();
+        if let Some(pending) = self.pending.get(&version.id) {
+            if pending.version != *version {
+                return Err(PolicyError::SignatureMismatch { id: version.id.clone() });
+            }
+            if pending.signed_by.contains(&jurisdiction) {
+                return Err(PolicyError::AlreadySigned { id: version.id.clone(), jurisdiction });
+            }
+            signed.clone_from(&pending.signed_by);
+        }
+        signed.insert(jurisdiction);
+        Ok(version.jurisdictions.is_subset(&signed))
+    }
+
+    /// Folds a recorded signature: the version waits for the others, or comes into force with the last one.
+    pub(crate) fn sign(&mut self, version: PolicyVersion, jurisdiction: Jurisdiction) {
+        let id = version.id.clone();
+        let pending = self
+            .pending
+            .entry(id.clone())
+            .or_insert_with(|| PendingPolicy { version, signed_by: BTreeSet::new() });
+        pending.signed_by.insert(jurisdiction);
+        if pending.version.jurisdictions.is_subset(&pending.signed_by) {
+            if let Some(complete) = self.pending.remove(&id) {
+                self.versions.push(complete.version);
+            }
+        }
+    }
+
+    /// Adds a version that has already been checked (when folding a recorded `PolicyPublished`, the
+    /// single-signature event of ledgers written before joint signatures).
     pub(crate) fn record(&mut self, version: PolicyVersion) {
         self.versions.push(version);
     }
@@ -190,7 +311,8 @@ mod tests {
     #[test]
     fn shipped_policy_carries_the_measures_numbers() {
         let book = PolicyBook::shipped();
-        let version = book.in_force(date("2024-06-01")).expect("in force in 2024");
+        let version = book.in_force(Jurisdiction::Guiyang, date("2024-06-01")).expect("in force in 2024");
+        assert_eq!(book.in_force(Jurisdiction::Guian, date("2024-06-01")), Some(version));
         assert_eq!(version.annual_cap(ApplicantKind::Enterprise).to_string(), "5000000.00");
         assert_eq!(version.annual_cap(ApplicantKind::ProjectEntity).to_string(), "200000.00");
         assert_eq!(version.eligible_industries.len(), 7);
@@ -202,9 +324,11 @@ mod tests {
     #[test]
     fn measures_expire_at_the_end_of_2025() {
         let book = PolicyBook::shipped();
-        assert!(book.in_force(date("2025-12-31")).is_some());
-        assert!(book.in_force(date("2026-01-01")).is_none());
-        assert!(book.in_force(date("2022-12-31")).is_none());
+        for j in Jurisdiction::ALL {
+            assert!(book.in_force(*j, date("2025-12-31")).is_some());
+            assert!(book.in_force(*j, date("2026-01-01")).is_none());
+            assert!(book.in_force(*j, date("2022-12-31")).is_none());
+        }
     }
 
     #[test]
@@ -217,6 +341,9 @@ mod tests {
         assert!(matches!(book.check(&successor), Err(PolicyError::Overlaps { .. })));
         successor.effective_from = date("2026-01-01");
         assert_eq!(book.publish(successor), Ok(()));
-        assert_eq!(book.in_force(date("2026-11-25")).map(|v| v.id.as_str()), Some("measures-2026"));
+        assert_eq!(
+            book.in_force(Jurisdiction::Guian, date("2026-11-25")).map(|v| v.id.as_str()),
+            Some("measures-2026")
+        );
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             if state.providers.contains_key(&provider) {
                 return Err(exists("provider", &provider));
             }
-            let policy = policy_in_force(state, context)?;
+            let policy = policy_in_force(state, context, jurisdiction)?;
             if name.trim().is_empty() {
                 return Err(Rejection::Invalid("name must not be empty".into()));
             }
@@ -81,7 +81,7 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 ));
             }
             if *approve {
-                let policy = policy_for_provider_decision(state, context)?;
+                let policy = policy_for_provider_decision(state, context, state_of.application.jurisdiction)?;
                 let closes =
                     state.calendar.working_days_after(date, policy.provider_announcement_working_days)?;
                 Ok(vec![Event::ProviderApproved {
@@ -507,9 +507,13 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             }])
         }
         Command::DrawSample { sample_id, jurisdiction, year, size, seed } => {
-            if actor.role != Role::Auditor {
-                return Err(forbidden(actor, "draw audit samples"));
-            }
+            // Each bureau commissions checks of its own jurisdiction (Measures art. 12).
+            require_role(
+                actor,
+                Role::Auditor,
+                Some(*jurisdiction),
+                "draw audit samples in this jurisdiction",
+            )?;
             if state.samples.contains_key(sample_id) {
                 return Err(exists("sample", sample_id));
             }
@@ -519,8 +523,10 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             if seed.trim().is_empty() {
                 return Err(Rejection::Invalid("a sample needs a seed".into()));
             }
-            if *year >= date.year() {
-                return Err(Rejection::Invalid(format!("only a past year can be sampled, not {year}")));
+            // A check covers the previous year (上年度, Measures art. 12) of the draw's business date.
+            let previous = date.year() - 1;
+            if *year != previous {
+                return Err(Rejection::SampleYearNotPrevious { year: *year, previous });
             }
             let population = sample_population(state, *jurisdiction, *year);
             let contract_ids = draw_sample(&population, seed, *size);
@@ -540,6 +546,12 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
                 return Err(forbidden(actor, "record audit findings"));
             }
             let sample = state.samples.get(sample_id).ok_or_else(|| not_found("sample", sample_id))?;
+            require_role(
+                actor,
+                Role::Auditor,
+                Some(sample.jurisdiction),
+                "record findings in this jurisdiction",
+            )?;
             if !sample.contract_ids.contains(contract_id) {
                 return Err(Rejection::NotInSample { sample_id: *sample_id, contract_id: *contract_id });
             }
@@ -594,6 +606,9 @@ pub(crate) fn decide(state: &State, context: &Context, command: &Command) -> Res
             let known = state.applicants.contains_key(party) || state.providers.contains_key(party);
             if !known {
                 return Err(not_found("party", party));
+            }
+            if !actor.jurisdiction.is_some_and(|own| party_jurisdictions(state, party).contains(&own)) {
+                return Err(forbidden(actor, "refer a party of another jurisdiction"));
             }
             if state.referrals.contains_key(referral_id) {
                 return Err(exists("referral", referral_id));
@@ -833,14 +848,15 @@ fn announcement_working_days(
 fn policy_for_provider_decision<'a>(
     state: &'a State,
     context: &Context,
+    jurisdiction: Jurisdiction,
 ) -> Result<&'a crate::PolicyVersion, Rejection> {
     let date = context.business_date;
-    policy_in_force(state, context).or_else(|refused| {
+    policy_in_force(state, context, jurisdiction).or_else(|refused| {
         state
             .policies
             .versions()
             .iter()
-            .filter(|version| version.effective_from <= date)
+            .filter(|version| version.covers(jurisdiction) && version.effective_from <= date)
             .max_by_key(|version| version.effective_until)
             .ok_or(refused)
     })
@@ -1046,4 +1062,21 @@ pub fn redemption_status(redemption: &RedemptionState) -> &'static str {
         RedemptionStatus::Disbursed => "disbursed",
         RedemptionStatus::Refused { reason } => reason,
     }
+}
+
+/// The jurisdictions a party belongs to, for the bureau measures that concern it (Measures art. 12): an
+/// applicant's registration; a provider's admission, and every jurisdiction it has contracted in (a provider
+/// may serve both, and each bureau answers for its own money).
+fn party_jurisdictions(state: &State, party: &CreditCode) -> std::collections::BTreeSet<Jurisdiction> {
+    let mut jurisdictions = std::collections::BTreeSet::new();
+    if let Some(applicant) = state.applicants.get(party) {
+        jurisdictions.insert(applicant.registration.jurisdiction);
+    }
+    if let Some(provider) = state.providers.get(party) {
+        jurisdictions.insert(provider.application.jurisdiction);
+        jurisdictions.extend(
+            state.contracts.values().filter(|c| c.terms.provider == *party).map(|c| c.terms.jurisdiction),
+        );
+    }
+    jurisdictions
 }

@@ -123,6 +123,8 @@ pub enum Rejection {
     InvalidName { field: &'static str, detail: String },
     #[error("date out of range: {0}")]
     DateOutOfRange(String),
+    #[error("an audit sample covers the previous year {previous}, not {year} (Measures art. 12)")]
+    SampleYearNotPrevious { year: i32, previous: i32 },
 }
 
 impl Rejection {
@@ -133,6 +135,9 @@ impl Rejection {
             Rejection::NoPolicyInForce { .. } => "no_policy_in_force",
             Rejection::Policy(PolicyError::Overlaps { .. }) => "policy_overlaps",
             Rejection::Policy(PolicyError::DuplicateId(_)) => "policy_exists",
+            Rejection::Policy(PolicyError::Retroactive { .. }) => "policy_retroactive",
+            Rejection::Policy(PolicyError::AlreadySigned { .. }) => "policy_already_signed",
+            Rejection::Policy(PolicyError::SignatureMismatch { .. }) => "policy_signature_mismatch",
             Rejection::Policy(_) => "invalid_policy",
             Rejection::Calendar(CalendarError::UnknownYear(_)) => "calendar_year_unknown",
             Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => "calendar_year_exists",
@@ -189,6 +194,7 @@ impl Rejection {
             Rejection::OutOfBounds { .. } => "out_of_bounds",
             Rejection::InvalidName { .. } => "invalid_name",
             Rejection::DateOutOfRange(_) => "date_out_of_range",
+            Rejection::SampleYearNotPrevious { .. } => "sample_year_not_previous",
         }
     }
 
@@ -207,6 +213,8 @@ impl Rejection {
             | Rejection::AlreadyDisbursed(_)
             | Rejection::AlreadyRated(_)
             | Rejection::Policy(PolicyError::DuplicateId(_))
+            | Rejection::Policy(PolicyError::AlreadySigned { .. })
+            | Rejection::Policy(PolicyError::SignatureMismatch { .. })
             | Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => RejectionClass::Conflict,
             _ => RejectionClass::Unprocessable,
         }

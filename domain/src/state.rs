@@ -293,6 +293,7 @@ impl State {
         }
         match event {
             Event::PolicyPublished { policy } => self.policies.record(policy.clone()),
+            Event::PolicySigned { policy, jurisdiction } => self.policies.sign(policy.clone(), *jurisdiction),
             Event::CalendarYearPublished { calendar_year } => {
                 // `decide` accepted the year, so adding it again here cannot be refused; a recorded fact is
                 // folded even if a later rule would refuse it.

@@ -666,7 +666,11 @@ fn an_auditor_samples_a_past_years_contracts_and_records_findings() {
     let draw =
         |year| Command::DrawSample { sample_id: id(80), jurisdiction: GY, year, size: 3, seed: "s".into() };
     assert_eq!(step(&mut given, &staff(Role::Bureau), "2026-02-01", draw(2025)), "forbidden");
-    assert_eq!(step(&mut given, &auditor, "2026-02-01", draw(2026)), "invalid_request");
+    // Only the previous year (上年度, art. 12) of the draw's date: not this year, not an older one.
+    assert_eq!(step(&mut given, &auditor, "2026-02-01", draw(2026)), "sample_year_not_previous");
+    assert_eq!(step(&mut given, &auditor, "2026-02-01", draw(2024)), "sample_year_not_previous");
+    // Only in the jurisdiction of the auditor's token (each bureau commissions its own checks).
+    assert_eq!(step(&mut given, &guian(Role::Auditor), "2026-02-01", draw(2025)), "forbidden");
     assert_eq!(step(&mut given, &auditor, "2026-02-01", draw(2025)), "accepted");
     assert!(
         matches!(given.last(), Some(Event::SampleDrawn { contract_ids, population: 1, .. }) if *contract_ids == vec![id(1)])
@@ -678,7 +682,54 @@ fn an_auditor_samples_a_past_years_contracts_and_records_findings() {
         note: "n".into(),
     };
     assert_eq!(step(&mut given, &auditor, "2026-02-02", finding(2)), "not_in_sample");
+    assert_eq!(step(&mut given, &guian(Role::Auditor), "2026-02-02", finding(1)), "forbidden");
     assert_eq!(step(&mut given, &auditor, "2026-02-02", finding(1)), "accepted");
+}
+
+fn guian(role: Role) -> Actor {
+    Actor { jurisdiction: Some(Jurisdiction::Guian), ..staff(role) }
+}
+
+#[test]
+fn a_bureau_acts_only_on_parties_and_money_of_its_own_jurisdiction() {
+    // Given a guiyang redemption disbursed and clawed back, with its guiyang applicant and provider.
+    let mut given = announced();
+    let close = Command::CloseRedemptionAnnouncement { announcement_id: id(950) };
+    assert_eq!(step(&mut given, &system(), "2025-10-15", close), "accepted");
+    let disburse =
+        Command::DisburseRedemption { redemption_id: id(900), payment_reference: "GY-PAY-1".into() };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-15", disburse), "accepted");
+    let order = Command::OrderClawback {
+        clawback_id: id(70),
+        redemption_id: id(900),
+        amount: cny("10000.00"),
+        reason: "irregular".into(),
+    };
+    let (gy, ga) = (staff(Role::Bureau), guian(Role::Bureau));
+    // When guian's bureau acts on them, each measure is forbidden; guiyang's bureau may.
+    assert_eq!(step(&mut given, &ga, "2026-03-01", order.clone()), "forbidden");
+    assert_eq!(step(&mut given, &gy, "2026-03-01", order), "accepted");
+    let recover = Command::RecordRecovery { clawback_id: id(70), amount: cny("100.00") };
+    assert_eq!(step(&mut given, &ga, "2026-03-02", recover.clone()), "forbidden");
+    assert_eq!(step(&mut given, &gy, "2026-03-02", recover), "accepted");
+    for party in [APPLICANT, PROVIDER] {
+        let referral = Command::RecordReferral {
+            referral_id: id(600 + u128::from(party)),
+            party: code(party),
+            authority: "public security bureau".into(),
+            note: String::new(),
+        };
+        assert_eq!(step(&mut given, &ga, "2026-03-03", referral.clone()), "forbidden", "{party}");
+        assert_eq!(step(&mut given, &gy, "2026-03-03", referral), "accepted", "{party}");
+    }
+    let suspend_applicant =
+        Command::SuspendApplicant { credit_code: code(APPLICANT), reason: "fraud".into() };
+    assert_eq!(step(&mut given, &ga, "2026-03-04", suspend_applicant.clone()), "forbidden");
+    assert_eq!(step(&mut given, &gy, "2026-03-04", suspend_applicant), "accepted");
+    // A provider is suspended by the bureau that admitted it (its admission is what a suspension withdraws).
+    let suspend_provider = Command::SuspendProvider { provider: code(PROVIDER), reason: "fraud".into() };
+    assert_eq!(step(&mut given, &ga, "2026-03-04", suspend_provider.clone()), "forbidden");
+    assert_eq!(step(&mut given, &gy, "2026-03-04", suspend_provider), "accepted");
 }
 
 // ---- deadlines ----

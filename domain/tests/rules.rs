@@ -542,7 +542,9 @@ fn the_cap_counts_per_shanghai_calendar_year() {
     successor.id = "measures-2026".into();
     successor.effective_from = day("2026-01-01");
     successor.effective_until = day("2027-12-31");
-    given.push(Event::PolicyPublished { policy: successor });
+    successor.jurisdictions = [GY, GA].into_iter().collect();
+    given.push(Event::PolicySigned { policy: successor.clone(), jurisdiction: GY });
+    given.push(Event::PolicySigned { policy: successor, jurisdiction: GA });
     let mut spanning = guide(GY, "10000000.00", "500000.00");
     spanning.claim_closes = day("2026-03-31");
     spanning.valid_until = day("2026-12-31");

@@ -707,6 +707,7 @@ impl ReadModel for Lifecycle {
                 }
             }
             Event::PolicyPublished { .. }
+            | Event::PolicySigned { .. }
             | Event::CalendarYearPublished { .. }
             | Event::BudgetAppropriated { .. }
             | Event::BatchPublished { .. }

@@ -36,6 +36,11 @@ pub fn encode_event(event: &Event) -> (&'static str, u32, Vec<u8>) {
         Event::PolicyPublished { policy } => {
             (1, v1::PolicyPublished { policy: Some(policy.into()) }.encode_to_vec())
         }
+        Event::PolicySigned { policy, jurisdiction } => (
+            1,
+            v1::PolicySigned { policy: Some(policy.into()), jurisdiction: jurisdiction.as_str().to_owned() }
+                .encode_to_vec(),
+        ),
         Event::CalendarYearPublished { calendar_year } => {
             (1, v1::CalendarYearPublished { calendar_year: Some(calendar_year.into()) }.encode_to_vec())
         }
@@ -462,6 +467,7 @@ pub fn encode_event(event: &Event) -> (&'static str, u32, Vec<u8>) {
 pub fn decode_event(event_type: &str, schema_version: u32, payload: &[u8]) -> Result<Event, CodecError> {
     match (event_type, schema_version) {
         ("PolicyPublished", 1) => decode::<v1::PolicyPublished>(payload),
+        ("PolicySigned", 1) => decode::<v1::PolicySigned>(payload),
         ("CalendarYearPublished", 1) => decode::<v1::CalendarYearPublished>(payload),
         ("BudgetAppropriated", 1) => decode::<v1::BudgetAppropriated>(payload),
         ("BatchPublished", 1) => decode::<v1::BatchPublished>(payload),
@@ -520,6 +526,16 @@ impl TryFrom<v1::PolicyPublished> for Event {
     fn try_from(message: v1::PolicyPublished) -> Result<Self, CodecError> {
         let policy = required("PolicyPublished.policy", message.policy)?.try_into()?;
         Ok(Event::PolicyPublished { policy })
+    }
+}
+
+impl TryFrom<v1::PolicySigned> for Event {
+    type Error = CodecError;
+
+    fn try_from(message: v1::PolicySigned) -> Result<Self, CodecError> {
+        let policy = required("PolicySigned.policy", message.policy)?.try_into()?;
+        let jurisdiction = parse("PolicySigned.jurisdiction", &message.jurisdiction)?;
+        Ok(Event::PolicySigned { policy, jurisdiction })
     }
 }
 
@@ -1045,6 +1061,7 @@ impl From<&domain::PolicyVersion> for v1::PolicyVersion {
             claims_per_batch: policy.claims_per_batch,
             default_redemption_days: policy.default_redemption_days,
             default_max_voucher_share: policy.default_max_voucher_share.to_string(),
+            jurisdictions: policy.jurisdictions.iter().map(|j| j.as_str().to_owned()).collect(),
         }
     }
 }
@@ -1056,6 +1073,7 @@ impl TryFrom<v1::PolicyVersion> for domain::PolicyVersion {
         Ok(domain::PolicyVersion {
             id: message.id,
             title: message.title,
+            jurisdictions: set("PolicyVersion.jurisdictions", message.jurisdictions)?,
             effective_from: date("PolicyVersion.effective_from_days", message.effective_from_days)?,
             effective_until: date("PolicyVersion.effective_until_days", message.effective_until_days)?,
             annual_cap_enterprise: parse(
@@ -1553,6 +1571,19 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_published_before_joint_signatures_decodes_with_no_jurisdictions() {
+        // The bytes an older build wrote: PolicyVersion without field 14.
+        let mut policy = PolicyBook::shipped().versions()[0].clone();
+        let mut old = v1::PolicyVersion::from(&policy);
+        old.jurisdictions.clear();
+        let payload = v1::PolicyPublished { policy: Some(old) }.encode_to_vec();
+        policy.jurisdictions.clear();
+        let decoded = decode_event("PolicyPublished", 1, &payload);
+        assert_eq!(decoded, Ok(Event::PolicyPublished { policy: policy.clone() }));
+        assert!(Jurisdiction::ALL.iter().all(|j| policy.covers(*j)));
+    }
+
+    #[test]
     fn calendar_year_published_roundtrips() {
         let calendar_year = Calendar::shipped().year(2024).cloned().unwrap();
         assert!(!calendar_year.holidays.is_empty() && !calendar_year.working_weekends.is_empty());
@@ -1670,6 +1701,10 @@ mod tests {
 
     every_variant! {
         PolicyPublished => [Event::PolicyPublished { policy: PolicyBook::shipped().versions()[0].clone() }],
+        PolicySigned => [Event::PolicySigned {
+            policy: PolicyBook::shipped().versions()[0].clone(),
+            jurisdiction: Jurisdiction::Guian,
+        }],
         CalendarYearPublished => [Event::CalendarYearPublished {
             calendar_year: Calendar::shipped().year(2024).cloned().unwrap(),
         }],

@@ -102,7 +102,10 @@ async fn an_announcement_whose_period_needs_a_year_without_calendar_data_is_refu
     successor["id"] = json!("measures-2026");
     successor["effective_from"] = json!("2026-01-01");
     successor["effective_until"] = json!("2027-12-31");
-    accept(client, "/v1/policies", Some(&bureau), &successor, 201, &["PolicyPublished"]).await?;
+    // Both jurisdictions are named, so both bureaus sign it (SPEC §3 "Who publishes").
+    accept(client, "/v1/policies", Some(&bureau), &successor, 201, &["PolicySigned"]).await?;
+    let guian_bureau = staff(Role::Bureau, Jurisdiction::Guian);
+    accept(client, "/v1/policies", Some(&guian_bureau), &successor, 201, &["PolicySigned"]).await?;
 
     // Monday 2026-12-28: the 5 working days after it run into 2027, whose calendar is not published.
     set_clock(client, &nine_am("2026-12-28")).await?;

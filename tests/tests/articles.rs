@@ -647,7 +647,8 @@ async fn art13_an_audit_sample_is_reproducible_from_its_population_seed_and_size
     let draw = json!({ "jurisdiction": "guiyang", "year": 2025, "size": 3, "seed": "guiyang-2025-audit" });
     refuse(client, "/v1/audits/samples", Some(&bureau()), &draw, 403, "forbidden").await?;
     let this_year = json!({ "jurisdiction": "guiyang", "year": 2026, "size": 3, "seed": "s" });
-    refuse(client, "/v1/audits/samples", Some(&auditor()), &this_year, 422, "invalid_request").await?;
+    refuse(client, "/v1/audits/samples", Some(&auditor()), &this_year, 422, "sample_year_not_previous")
+        .await?;
 
     let head = head_position(client).await?;
     let first = accept(client, "/v1/audits/samples", Some(&auditor()), &draw, 201, &["SampleDrawn"]).await?;

@@ -74,10 +74,11 @@ impl Endpoint {
     }
 
     /// The targets the matrix tries: both jurisdictions, and for applicant commands both kinds of
-    /// applicant; policies and calendar years belong to no jurisdiction (one target).
+    /// applicant; a policy version names the jurisdictions it covers (one each here); calendar years belong
+    /// to no jurisdiction (one target).
     fn targets(self) -> Vec<Target> {
         match self {
-            Endpoint::PolicyPublication | Endpoint::CalendarYearPublication => {
+            Endpoint::CalendarYearPublication => {
                 vec![Target { jurisdiction: None, kind: None }]
             }
             Endpoint::Registration | Endpoint::Claim => JURISDICTIONS
@@ -100,7 +101,8 @@ struct Target {
 /// The oracle, written from SPEC §2:
 /// - finance appropriates its own jurisdiction's budget;
 /// - the bureau publishes and closes its own jurisdiction's batches and suspends its applicants;
-///   any bureau publishes policy versions and calendar years (they belong to no jurisdiction);
+///   a bureau signs policy versions naming its own jurisdiction (SPEC §3 "Who publishes"; a version
+///   naming one jurisdiction is in force with its one signature); any bureau publishes calendar years;
 /// - the service center verifies the applicants of its jurisdiction; in guian the bureau may do what the
 ///   service center does;
 /// - an enterprise or project entity registers itself (its kind, its credit code, its jurisdiction) and
@@ -122,7 +124,8 @@ fn oracle(endpoint: Endpoint, role: Role, actor: Jurisdiction, target: Target) -
             own && (role == Role::ServiceCenter || (role == Role::Bureau && actor == Jurisdiction::Guian))
         }
         Endpoint::Registration | Endpoint::Claim => own && acts_as.is_some() && acts_as == target.kind,
-        Endpoint::PolicyPublication | Endpoint::CalendarYearPublication => role == Role::Bureau,
+        Endpoint::PolicyPublication => role == Role::Bureau && own,
+        Endpoint::CalendarYearPublication => role == Role::Bureau,
     }
 }
 
@@ -176,9 +179,9 @@ fn registration_body(code: &str, n: u32, kind: Kind, jurisdiction: Jurisdiction)
     }
 }
 
-fn policy_body(year: i32) -> Value {
+fn policy_body(year: i32, jurisdiction: Jurisdiction) -> Value {
     json!({
-        "id": format!("roles-{year}"), "title": "roles matrix successor",
+        "id": format!("roles-{year}"), "title": "roles matrix successor", "jurisdictions": [jurisdiction],
         "effective_from": format!("{year}-01-01"), "effective_until": format!("{year}-12-31"),
         "annual_cap_enterprise": "5000000.00", "annual_cap_project_entity": "200000.00",
         "eligible_industries": ["advanced_equipment", "aluminum"],
@@ -332,7 +335,7 @@ impl Fixture {
             Endpoint::PolicyPublication => {
                 let year = self.next_policy_year;
                 self.next_policy_year += 1;
-                ("/v1/policies".to_owned(), policy_body(year))
+                ("/v1/policies".to_owned(), policy_body(year, jurisdiction))
             }
             Endpoint::CalendarYearPublication => {
                 let year = self.next_calendar_year;

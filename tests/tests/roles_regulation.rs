@@ -270,7 +270,8 @@ fn cases_per_target(endpoint: Endpoint) -> usize {
 ///   contract's jurisdiction (in guian also the bureau) files or rejects it;
 /// - the contract's provider requests redemption; a reviewer of the jurisdiction reviews it; the bureau of
 ///   the jurisdiction announces, disburses or denies it, orders clawbacks and records recoveries;
-/// - auditors of either jurisdiction draw samples and record findings; any bureau records a referral.
+/// - an auditor draws samples and records findings in the jurisdiction of its token (Measures art. 12); the
+///   bureau of the party's jurisdiction records a referral.
 ///
 /// A party acts for itself only as itself: a token of its role (an applicant's kind, or provider), naming its
 /// own credit code, of its own jurisdiction (a request outside the actor's role or jurisdiction is refused).
@@ -304,8 +305,8 @@ fn oracle(endpoint: Endpoint, role: Role, identity: Identity, actor: Jurisdictio
         Endpoint::ServiceCompletion | Endpoint::ServiceRating => as_applicant,
         Endpoint::RedemptionRequest => as_provider,
         Endpoint::RedemptionReview => own && role == Role::Reviewer,
-        Endpoint::SampleDraw | Endpoint::FindingRecord => role == Role::Auditor,
-        Endpoint::Referral => role == Role::Bureau,
+        Endpoint::SampleDraw | Endpoint::FindingRecord => own && role == Role::Auditor,
+        Endpoint::Referral => bureau_here,
     }
 }
 

@@ -245,10 +245,15 @@ pub struct RegistrationRequest {
     pub jurisdiction: Jurisdiction,
     #[serde(default)]
     pub industry: Option<String>,
+    /// The project code of the provincial investment-project platform; required of a project entity.
     #[serde(default)]
     pub project_code: Option<String>,
-    pub independent_legal_person: bool,
-    pub tax_compliant: bool,
+    /// Required of an enterprise; a project entity may leave it out (Measures art. 6 asks it of enterprises).
+    #[serde(default)]
+    pub independent_legal_person: Option<bool>,
+    /// Required of an enterprise; a project entity may leave it out (Measures art. 6 asks it of enterprises).
+    #[serde(default)]
+    pub tax_compliant: Option<bool>,
 }
 
 /// An enterprise or project entity registers itself (the token's credit code).
@@ -262,6 +267,15 @@ pub async fn register_applicant(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: RegistrationRequest = parse_body(&body)?;
+    let attestation = |value: Option<bool>, field: &str| match (value, request.kind) {
+        (Some(value), _) => Ok(value),
+        (None, ApplicantKind::ProjectEntity) => Ok(false),
+        (None, ApplicantKind::Enterprise) => {
+            Err(ApiError::bad_request("invalid_request", format!("{field}: an enterprise must state it")))
+        }
+    };
+    let independent_legal_person = attestation(request.independent_legal_person, "independent_legal_person")?;
+    let tax_compliant = attestation(request.tax_compliant, "tax_compliant")?;
     let registration = Registration {
         credit_code: request.credit_code,
         name: request.name.trim().to_owned(),
@@ -269,8 +283,8 @@ pub async fn register_applicant(
         jurisdiction: request.jurisdiction,
         industry: request.industry,
         project_code: request.project_code,
-        independent_legal_person: request.independent_legal_person,
-        tax_compliant: request.tax_compliant,
+        independent_legal_person,
+        tax_compliant,
     };
     let command = Command::RegisterApplicant { registration };
     execute(&app, actor, &headers, "register_applicant", &body, command, StatusCode::CREATED).await
@@ -330,9 +344,11 @@ pub async fn suspend_applicant(
     execute(&app, actor, &headers, &route, &body, command, StatusCode::OK).await
 }
 
-/// The bureau publishes a successor policy version (the body is the version, as in
-/// `domain/data/policy/measures-2023.toml`, in JSON).
-#[utoipa::path(post, path = "/v1/policies", request_body(content = Object, description = "a policy version"),
+/// The bureau signs a successor policy version (the body is the version, as in
+/// `domain/data/policy/measures-2023.toml`, in JSON, with the `jurisdictions` it covers). The bureau of each
+/// named jurisdiction posts the same body; each signature records a `PolicySigned`, and the last one puts the
+/// version in force (SPEC §3 "Who publishes").
+#[utoipa::path(post, path = "/v1/policies", request_body(content = Object, description = "a policy version naming its jurisdictions; each named bureau posts the same body (its signature)"),
     params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
     responses((status = 201, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn publish_policy(

@@ -140,7 +140,7 @@ fn scope(event: &Event, projections: &Projections) -> Scope {
         |(jurisdiction, parties): (Option<Jurisdiction>, Vec<CreditCode>)| ordinary(jurisdiction, parties);
     let lifecycle = &projections.lifecycle;
     match event {
-        Event::PolicyPublished { .. } | Event::CalendarYearPublished { .. } => {
+        Event::PolicyPublished { .. } | Event::PolicySigned { .. } | Event::CalendarYearPublished { .. } => {
             Scope { jurisdiction: None, parties: Vec::new(), kind: Kind::Ordinary }
         }
         Event::BudgetAppropriated { jurisdiction, .. } | Event::BatchClosed { jurisdiction, .. } => {
@@ -218,6 +218,9 @@ fn scope(event: &Event, projections: &Projections) -> Scope {
                 .map(|view| redemption_scope(projections, view.redemption_id).1)
                 .unwrap_or_default();
             ordinary(Some(*jurisdiction), parties)
+        }
+        Event::ReturnedAfterExpiry { contract_id, jurisdiction, .. } => {
+            ordinary(Some(*jurisdiction), contract_scope(projections, *contract_id).1)
         }
         Event::SampleDrawn { jurisdiction, .. } => {
             Scope { jurisdiction: Some(Some(*jurisdiction)), parties: Vec::new(), kind: Kind::Audit }

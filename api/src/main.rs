@@ -271,7 +271,17 @@ fn init_tracing(format: LogFormat) {
 
 fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
     match command {
-        CliCommand::Serve { data, store, listen, clock, now, dev, read_only, allow_clock_behind_records, edge } => {
+        CliCommand::Serve {
+            data,
+            store,
+            listen,
+            clock,
+            now,
+            dev,
+            read_only,
+            allow_clock_behind_records,
+            edge,
+        } => {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
                 (ClockMode::System, Some(_)) => bail!("--now needs --clock manual"),

@@ -540,14 +540,12 @@ impl Event {
                 posting(*jurisdiction, Account::ClawbackDue, Account::FiscalSource, *amount)
             }
             Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) }
-            | Event::ReturnedAfterExpiry { voucher_id, jurisdiction, fiscal_year, returned, .. } => {
-                posting(
-                    *jurisdiction,
-                    Account::VoucherAvailable { voucher_id: *voucher_id },
-                    Account::Budget { fiscal_year: *fiscal_year },
-                    *returned,
-                )
-            }
+            | Event::ReturnedAfterExpiry { voucher_id, jurisdiction, fiscal_year, returned, .. } => posting(
+                *jurisdiction,
+                Account::VoucherAvailable { voucher_id: *voucher_id },
+                Account::Budget { fiscal_year: *fiscal_year },
+                *returned,
+            ),
             Event::PolicyPublished { .. }
             | Event::PolicySigned { .. }
             | Event::CalendarYearPublished { .. }

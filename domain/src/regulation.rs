@@ -831,8 +831,7 @@ fn announcement_working_days(
     let mut working_days = 0;
     for redemption_id in redemption_ids {
         let item = redemption(state, redemption_id)?;
-        let policy =
-            state.contract_policy(&item.contract_id).ok_or(Rejection::NoPolicyInForce { date })?;
+        let policy = state.contract_policy(&item.contract_id).ok_or(Rejection::NoPolicyInForce { date })?;
         working_days = working_days.max(policy.redemption_announcement_working_days);
     }
     Ok(working_days)

@@ -366,7 +366,11 @@ fn dates_counts_lists_and_texts_have_bounds() {
 
 #[test]
 fn a_policy_version_is_bounded_too() {
-    let shipped = State::new().policies.in_force(day("2025-01-01")).cloned().expect("shipped policy");
+    let shipped = State::new()
+        .policies
+        .in_force(domain::Jurisdiction::Guiyang, day("2025-01-01"))
+        .cloned()
+        .expect("shipped policy");
     let successor = |change: &dyn Fn(&mut domain::PolicyVersion)| {
         let mut policy = shipped.clone();
         policy.id = "measures-2026".into();

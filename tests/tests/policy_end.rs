@@ -52,7 +52,10 @@ async fn a_redemption_approved_on_2025_12_30_is_announced_and_paid_in_january_wi
     let scene = scene().await?;
     let client = &scene.client;
     let bureau = staff(Role::Bureau, GY);
-    assert!(PolicyBook::shipped().in_force("2026-01-05".parse()?).is_none(), "no successor is shipped");
+    assert!(
+        PolicyBook::shipped().in_force(domain::Jurisdiction::Guiyang, "2026-01-05".parse()?).is_none(),
+        "no successor is shipped"
+    );
 
     set_clock(client, &nine_am("2025-12-22")).await?;
     complete(client, &scene.applicant, &scene.contract_id).await?;

@@ -94,8 +94,8 @@ pub fn commands_from_body(body: &[u8], state: &State) -> Vec<Command> {
                 jurisdiction: q.jurisdiction,
                 industry: q.industry,
                 project_code: q.project_code,
-                independent_legal_person: q.independent_legal_person,
-                tax_compliant: q.tax_compliant,
+                independent_legal_person: q.independent_legal_person.unwrap_or(false),
+                tax_compliant: q.tax_compliant.unwrap_or(false),
             },
         });
     }

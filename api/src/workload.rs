@@ -685,7 +685,8 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
     let chains = year_end_redemptions
         .iter()
         .map(|(redemption_id, contract)| {
-            let review = Command::ReviewRedemption { redemption_id: *redemption_id, outcome: ReviewOutcome::Full };
+            let review =
+                Command::ReviewRedemption { redemption_id: *redemption_id, outcome: ReviewOutcome::Full };
             vec![step(&staff(Role::Reviewer, contract.jurisdiction), review)]
         })
         .collect();
@@ -707,7 +708,10 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
         }
     }
     for contract in &cancelled_after_expiry {
-        let cancel = Command::CancelContract { contract_id: contract.id, reason: "服务未能在有效期内开展".into() };
+        let cancel = Command::CancelContract {
+            contract_id: contract.id,
+            reason: "服务未能在有效期内开展".into(),
+        };
         chains.push(vec![step(&contract.applicant, cancel)]);
     }
     g.phase("after the Measures", "2026-01-05", chains)?;
@@ -736,7 +740,9 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
         // A cancelled contract is no longer filed, so it is not in the population.
         let mut population: Vec<Uuid> = contracts
             .iter()
-            .filter(|c| c.jurisdiction == jurisdiction && !cancelled_after_expiry.iter().any(|x| x.id == c.id))
+            .filter(|c| {
+                c.jurisdiction == jurisdiction && !cancelled_after_expiry.iter().any(|x| x.id == c.id)
+            })
             .map(|c| c.id)
             .collect();
         population.sort();

@@ -59,7 +59,10 @@ async fn the_demo_walks_every_lifecycle_path_and_its_log_verifies() {
         "ContractCancelled",
         "ReturnedAfterExpiry",
     ] {
-        assert!(after.get(event_type).copied().unwrap_or(0) > 0, "no {event_type} after the Measures: {after:?}");
+        assert!(
+            after.get(event_type).copied().unwrap_or(0) > 0,
+            "no {event_type} after the Measures: {after:?}"
+        );
     }
     assert_eq!(after.get("ReturnedAfterExpiry"), after.get("ContractCancelled"), "{after:?}");
     assert_eq!(after.get("PolicyPublished"), None, "no successor version: {after:?}");

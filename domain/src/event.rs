@@ -533,8 +533,7 @@ impl Event {
             Event::ClawbackRecovered { jurisdiction, amount, .. } => {
                 posting(*jurisdiction, Account::ClawbackDue, Account::FiscalSource, *amount)
             }
-            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) }
-            | Event::ReturnedAfterExpiry { voucher_id, jurisdiction, fiscal_year, returned, .. } => {
+            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) } => {
                 posting(
                     *jurisdiction,
                     Account::VoucherAvailable { voucher_id: *voucher_id },
@@ -542,6 +541,12 @@ impl Event {
                     *returned,
                 )
             }
+            Event::ReturnedAfterExpiry { voucher_id, jurisdiction, fiscal_year, returned, .. } => posting(
+                *jurisdiction,
+                Account::VoucherAvailable { voucher_id: *voucher_id },
+                Account::Budget { fiscal_year: *fiscal_year },
+                *returned,
+            ),
             Event::PolicyPublished { .. }
             | Event::CalendarYearPublished { .. }
             | Event::BatchClosed { returned: None, .. }

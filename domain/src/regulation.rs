@@ -769,7 +769,7 @@ fn return_after_expiry(
 ) -> Option<Event> {
     let voucher = state.vouchers.get(&voucher_id)?;
     let returned = released?;
-    (voucher.expired || date > voucher.valid_until).then(|| Event::ReturnedAfterExpiry {
+    (voucher.expired || date > voucher.valid_until).then_some(Event::ReturnedAfterExpiry {
         voucher_id,
         contract_id,
         jurisdiction: voucher.jurisdiction,
@@ -795,8 +795,7 @@ fn announcement_working_days(
     let mut working_days = 0;
     for redemption_id in redemption_ids {
         let item = redemption(state, redemption_id)?;
-        let policy =
-            state.contract_policy(&item.contract_id).ok_or(Rejection::NoPolicyInForce { date })?;
+        let policy = state.contract_policy(&item.contract_id).ok_or(Rejection::NoPolicyInForce { date })?;
         working_days = working_days.max(policy.redemption_announcement_working_days);
     }
     Ok(working_days)

@@ -5,11 +5,11 @@
 use chrono::NaiveDate;
 use domain::calendar::CalendarYear;
 use domain::document::{Document, Sha256Hex};
-use domain::event::{BatchGuide, Finding, ProviderApplication, Registration, ReviewOutcome, Ruling};
 use domain::event::ObjectionTarget;
+use domain::event::{BatchGuide, Finding, ProviderApplication, Registration, ReviewOutcome, Ruling};
 use domain::{
-    Account, Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, PolicyBook, Rejection,
-    Role, Share, State,
+    Account, Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, PolicyBook,
+    Rejection, Role, Share, State,
 };
 use uuid::Uuid;
 
@@ -94,7 +94,12 @@ fn applicant() -> Actor {
 }
 
 fn provider_of(n: u32) -> Actor {
-    Actor { subject: format!("prov{n}"), role: Role::Provider, jurisdiction: Some(GY), credit_code: Some(code(n)) }
+    Actor {
+        subject: format!("prov{n}"),
+        role: Role::Provider,
+        jurisdiction: Some(GY),
+        credit_code: Some(code(n)),
+    }
 }
 
 fn provider() -> Actor {
@@ -263,8 +268,11 @@ fn a_redemption_approved_at_the_end_of_the_measures_is_announced_and_paid_with_n
         text: "the report is a copy".into(),
     };
     assert_eq!(step(&mut given, &public(), "2026-01-07", objection), "accepted");
-    let dismiss =
-        Command::RuleOnObjection { objection_id: id(60), ruling: Ruling::Dismissed, reason: "original".into() };
+    let dismiss = Command::RuleOnObjection {
+        objection_id: id(60),
+        ruling: Ruling::Dismissed,
+        reason: "original".into(),
+    };
     assert_eq!(step(&mut given, &staff(Role::Bureau), "2026-01-09", dismiss), "accepted");
     let close = Command::CloseRedemptionAnnouncement { announcement_id: id(950) };
     assert_eq!(step(&mut given, &system(), "2026-01-13", close), "accepted");
@@ -285,7 +293,9 @@ fn a_redemption_approved_at_the_end_of_the_measures_is_announced_and_paid_with_n
         seed: "2026 audit".into(),
     };
     let drawn = check(&given, &staff(Role::Auditor), "2026-03-02", draw).expect("drawn");
-    assert!(matches!(&drawn[..], [Event::SampleDrawn { contract_ids, .. }] if contract_ids == &vec![id(CONTRACT)]));
+    assert!(
+        matches!(&drawn[..], [Event::SampleDrawn { contract_ids, .. }] if contract_ids == &vec![id(CONTRACT)])
+    );
     given.extend(drawn);
     let finding = Command::RecordFinding {
         sample_id: id(70),
@@ -407,7 +417,8 @@ fn a_filed_contract_of_an_expired_voucher_cancelled_returns_its_money_to_the_bud
     let budget_before = balance(&given, Account::Budget { fiscal_year: 2025 });
     assert_eq!(budget_before, "4020000.00");
     // When the filed contract is cancelled, then the released money goes to the budget in the same command.
-    let cancel = Command::CancelContract { contract_id: id(CONTRACT), reason: "service no longer needed".into() };
+    let cancel =
+        Command::CancelContract { contract_id: id(CONTRACT), reason: "service no longer needed".into() };
     let events = check(&given, &applicant(), "2026-01-05", cancel).expect("cancelled");
     assert_eq!(
         events,
@@ -440,7 +451,9 @@ fn a_cancellation_past_valid_until_before_the_scheduler_ran_returns_the_release_
     let mut given = filed();
     let cancel = Command::CancelContract { contract_id: id(CONTRACT), reason: "late".into() };
     let events = check(&given, &applicant(), "2026-01-01", cancel).expect("cancelled");
-    assert!(matches!(events.last(), Some(Event::ReturnedAfterExpiry { returned, .. }) if *returned == cny("80000.00")));
+    assert!(
+        matches!(events.last(), Some(Event::ReturnedAfterExpiry { returned, .. }) if *returned == cny("80000.00"))
+    );
     given.extend(events);
     // The scheduler's expiry then returns only the 20,000.00 never committed.
     let expired = check(&given, &system(), "2026-01-01", Command::ExpireVoucher { voucher_id: id(VOUCHER) })
@@ -479,7 +492,10 @@ fn an_expired_voucher_holding_available_money_is_a_violation() {
     assert_eq!(state.ledger.violations(), vec![], "the balances alone are fine");
     let violations: Vec<String> = state.violations().iter().map(ToString::to_string).collect();
     assert_eq!(violations.len(), 1, "{violations:?}");
-    assert!(violations[0].contains("expired voucher") && violations[0].contains("80000.00"), "{violations:?}");
+    assert!(
+        violations[0].contains("expired voucher") && violations[0].contains("80000.00"),
+        "{violations:?}"
+    );
 }
 
 // ---- point 6: the last days of December ----
@@ -491,7 +507,10 @@ fn a_period_touching_late_december_2026_needs_the_2027_notice() {
     // Fri 2026-12-18: the period's first day, Mon 12-21, is known, the second, Tue 12-22, is ruled by the 2027
     // notice too.
     let approve = Command::DecideProvider { provider: code(501), approve: true, reason: String::new() };
-    assert_eq!(step(&mut given, &staff(Role::Bureau), "2026-12-18", approve.clone()), "calendar_year_unknown");
+    assert_eq!(
+        step(&mut given, &staff(Role::Bureau), "2026-12-18", approve.clone()),
+        "calendar_year_unknown"
+    );
     let y2027 = CalendarYear {
         year: 2027,
         notice: "synthetic 2027 notice for the test".into(),

@@ -405,6 +405,12 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             for (event_type, count) in &summary.events_by_type {
                 println!("  {event_type:<30} {count}");
             }
+            let after: Vec<String> = summary
+                .events_after_the_measures
+                .iter()
+                .map(|(event_type, count)| format!("{event_type}={count}"))
+                .collect();
+            println!("  after the shipped Measures ended (no successor version): {}", after.join(" "));
             println!("  head hash {}", hex::encode(summary.head_hash));
             println!(
                 "try (serve it first: voucher-ledger serve --data DIR, with tokens from voucher-ledger token):"

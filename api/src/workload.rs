@@ -5,7 +5,9 @@
 //! batches, applicants registering and verified, providers applying, approved and admitted, claims,
 //! contracts, completions, ratings, redemptions and their review, announcements, objections, denials,
 //! disbursements, audit samples, findings, clawbacks, suspensions, referrals), with the proportions of the
-//! demo's program year. It produces commands, never events: whoever runs it goes through the real `decide`
+//! demo's program year. It crosses the end of the shipped Measures (2025-12-31, no successor): redemptions
+//! approved on 2025-12-30 are announced and paid in January 2026, and filed contracts of expired vouchers are
+//! cancelled (their money goes back to the budget). It produces commands, never events: whoever runs it goes through the real `decide`
 //! and the real log. Within a phase the chains are independent of one another, so any number of
 //! submitters may run them concurrently; the commands of one chain depend on the ones before them and run
 //! in order. Between phases the clock moves (09:00 Shanghai time on the phase's date) and the scheduler

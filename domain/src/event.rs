@@ -539,8 +539,15 @@ impl Event {
             Event::ClawbackRecovered { jurisdiction, amount, .. } => {
                 posting(*jurisdiction, Account::ClawbackDue, Account::FiscalSource, *amount)
             }
-            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) }
-            | Event::ReturnedAfterExpiry { voucher_id, jurisdiction, fiscal_year, returned, .. } => posting(
+            Event::VoucherExpired { voucher_id, jurisdiction, fiscal_year, returned: Some(returned) } => {
+                posting(
+                    *jurisdiction,
+                    Account::VoucherAvailable { voucher_id: *voucher_id },
+                    Account::Budget { fiscal_year: *fiscal_year },
+                    *returned,
+                )
+            }
+            Event::ReturnedAfterExpiry { voucher_id, jurisdiction, fiscal_year, returned, .. } => posting(
                 *jurisdiction,
                 Account::VoucherAvailable { voucher_id: *voucher_id },
                 Account::Budget { fiscal_year: *fiscal_year },

@@ -805,7 +805,7 @@ fn return_after_expiry(
 ) -> Option<Event> {
     let voucher = state.vouchers.get(&voucher_id)?;
     let returned = released?;
-    (voucher.expired || date > voucher.valid_until).then(|| Event::ReturnedAfterExpiry {
+    (voucher.expired || date > voucher.valid_until).then_some(Event::ReturnedAfterExpiry {
         voucher_id,
         contract_id,
         jurisdiction: voucher.jurisdiction,

@@ -92,22 +92,52 @@ pub fn applicants(projections: &Projections) -> Vec<Value> {
     views.into_iter().map(to_json).collect()
 }
 
-/// A provider's money, as `GET /v1/providers/{code}/balance` answers it (without `position`).
+/// A provider's money, as `GET /v1/providers/{code}/balance` answers it (without `position`): the totals
+/// over the jurisdictions it was paid in (`completed`, `receivable`, ...; `jurisdiction` is the one that
+/// admitted it), and beside them `by_jurisdiction`, one entry per jurisdiction it was paid in (SPEC §8).
 pub fn provider_balance_row(projections: &Projections, provider: &domain::CreditCode) -> Option<Value> {
     let (view, receivable) = projections.balances.provider(provider)?;
-    let mut row = to_json(view);
+    let application = projections.lifecycle.provider(provider).map(|p| &p.application);
+    let mut row = to_json(&view);
     row["receivable"] = json!(receivable);
-    row["name"] = json!(projections.lifecycle.provider(provider).map(|p| p.application.name.clone()));
+    row["name"] = json!(application.map(|a| a.name.clone()));
+    if let Some(application) = application {
+        row["jurisdiction"] = json!(application.jurisdiction);
+    }
+    let by_jurisdiction: Vec<Value> = projections
+        .balances
+        .provider_by_jurisdiction(provider)
+        .into_iter()
+        .map(|(view, receivable)| jurisdiction_row(view, receivable))
+        .collect();
+    row["by_jurisdiction"] = json!(by_jurisdiction);
     Some(row)
 }
 
-/// Every provider's money, by credit code.
+/// One jurisdiction's figures of a provider (without the provider's code and name).
+fn jurisdiction_row(view: &projections::balances::ProviderBalanceView, receivable: domain::Balance) -> Value {
+    let mut row = to_json(view);
+    if let Some(fields) = row.as_object_mut() {
+        fields.remove("provider");
+    }
+    row["receivable"] = json!(receivable);
+    row
+}
+
+/// Every provider's money, one row per provider and jurisdiction it was paid in (by credit code, then
+/// jurisdiction), so no row mixes two jurisdictions' money.
 pub fn provider_balances(projections: &Projections) -> Vec<Value> {
     projections
         .balances
         .providers()
         .into_iter()
-        .filter_map(|(view, _)| provider_balance_row(projections, &view.provider))
+        .map(|(view, receivable)| {
+            let mut row = to_json(view);
+            row["receivable"] = json!(receivable);
+            let name = projections.lifecycle.provider(&view.provider).map(|p| p.application.name.clone());
+            row["name"] = json!(name);
+            row
+        })
         .collect()
 }
 

@@ -277,9 +277,8 @@ impl PolicyBook {
             .or_insert_with(|| PendingPolicy { version, signed_by: BTreeSet::new() });
         pending.signed_by.insert(jurisdiction);
         if pending.version.jurisdictions.is_subset(&pending.signed_by) {
-            if let Some(complete) = self.pending.remove(&id) {
-                self.versions.push(complete.version);
-            }
+            let complete = self.pending.remove(&id);
+            self.versions.extend(complete.map(|complete| complete.version));
         }
     }
 

@@ -59,11 +59,14 @@ pub struct IssuedView {
     pub annual_cap: Option<Cny>,
 }
 
-/// What the ledger owes and paid one provider, from the events that moved its money. Its open receivable
-/// is the ledger's `provider_receivable` account (see [`Balances::provider`]).
+/// What the ledger owes and paid one provider in one jurisdiction, from the events that moved its money
+/// there (SPEC §8: per jurisdiction it was paid in). Its open receivable is that jurisdiction's
+/// `provider_receivable` account (see [`Balances::provider_by_jurisdiction`]); [`Balances::provider`] sums
+/// the jurisdictions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProviderBalanceView {
     pub provider: CreditCode,
+    /// The jurisdiction whose money these figures are (in a total: the first jurisdiction it was paid in).
     pub jurisdiction: Jurisdiction,
     /// Services confirmed complete: money moved from vouchers to the provider's receivable.
     pub completed: Balance,
@@ -84,7 +87,7 @@ pub struct Balances {
     batches: HashMap<Uuid, BatchView>,
     vouchers: HashMap<Uuid, VoucherView>,
     issued: HashMap<(CreditCode, i32), IssuedView>,
-    providers: HashMap<CreditCode, ProviderBalanceView>,
+    providers: HashMap<(CreditCode, Jurisdiction), ProviderBalanceView>,
     /// Who each clawback is owed by, so a recovery can be credited to its provider.
     clawback_providers: HashMap<Uuid, CreditCode>,
 }
@@ -171,20 +174,50 @@ impl Balances {
         rows
     }
 
-    /// A provider's money and its open receivable.
-    pub fn provider(&self, provider: &CreditCode) -> Option<(&ProviderBalanceView, Balance)> {
-        let view = self.providers.get(provider)?;
-        let receivable = self
-            .ledger
-            .balance(view.jurisdiction, &Account::ProviderReceivable { provider: provider.clone() });
-        Some((view, receivable))
+    /// A provider's money in each jurisdiction it was paid in, with that jurisdiction's open receivable, in
+    /// jurisdiction order.
+    pub fn provider_by_jurisdiction(&self, provider: &CreditCode) -> Vec<(&ProviderBalanceView, Balance)> {
+        Jurisdiction::ALL
+            .iter()
+            .filter_map(|jurisdiction| self.providers.get(&(provider.clone(), *jurisdiction)))
+            .map(|view| (view, self.provider_receivable(view)))
+            .collect()
     }
 
-    /// Every provider whose money has moved, with its open receivable, by credit code.
+    /// A provider's money summed over the jurisdictions it was paid in, and its open receivable in all.
+    pub fn provider(&self, provider: &CreditCode) -> Option<(ProviderBalanceView, Balance)> {
+        let mut rows = self.provider_by_jurisdiction(provider).into_iter();
+        let (first, receivable) = rows.next()?;
+        let mut total = first.clone();
+        let mut receivable = receivable;
+        for (view, open) in rows {
+            total.completed = total.completed.checked_add(view.completed);
+            total.returned = total.returned.checked_add(view.returned);
+            total.disbursed = total.disbursed.checked_add(view.disbursed);
+            total.clawed_back = total.clawed_back.checked_add(view.clawed_back);
+            total.recovered = total.recovered.checked_add(view.recovered);
+            total.contracts_completed = total.contracts_completed.saturating_add(view.contracts_completed);
+            total.redemptions_disbursed =
+                total.redemptions_disbursed.saturating_add(view.redemptions_disbursed);
+            receivable = receivable.checked_add(open);
+        }
+        Some((total, receivable))
+    }
+
+    /// Every provider whose money has moved, one row per provider and jurisdiction it was paid in, with that
+    /// jurisdiction's open receivable, by credit code then jurisdiction.
     pub fn providers(&self) -> Vec<(&ProviderBalanceView, Balance)> {
-        let mut rows: Vec<_> = self.providers.keys().filter_map(|code| self.provider(code)).collect();
-        rows.sort_by(|a, b| a.0.provider.as_str().cmp(b.0.provider.as_str()));
+        let mut rows: Vec<_> =
+            self.providers.values().map(|view| (view, self.provider_receivable(view))).collect();
+        rows.sort_by(|a, b| {
+            (a.0.provider.as_str(), a.0.jurisdiction).cmp(&(b.0.provider.as_str(), b.0.jurisdiction))
+        });
         rows
+    }
+
+    fn provider_receivable(&self, view: &ProviderBalanceView) -> Balance {
+        self.ledger
+            .balance(view.jurisdiction, &Account::ProviderReceivable { provider: view.provider.clone() })
     }
 
     fn provider_mut(
@@ -192,7 +225,7 @@ impl Balances {
         provider: &CreditCode,
         jurisdiction: Jurisdiction,
     ) -> &mut ProviderBalanceView {
-        self.providers.entry(provider.clone()).or_insert_with(|| ProviderBalanceView {
+        self.providers.entry((provider.clone(), jurisdiction)).or_insert_with(|| ProviderBalanceView {
             provider: provider.clone(),
             jurisdiction,
             completed: Balance::ZERO,
@@ -315,5 +348,84 @@ impl ReadModel for Balances {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod provider_balance_tests {
+    use chrono::NaiveDate;
+    use domain::{Cny, CreditCode, Event, Jurisdiction};
+    use uuid::Uuid;
+
+    use super::Balances;
+    use crate::ReadModel;
+    use crate::testing::record;
+
+    fn cny(text: &str) -> Cny {
+        Cny::parse(text).expect("test amount")
+    }
+
+    fn completed(n: u128, jurisdiction: Jurisdiction, provider: &CreditCode, amount: &str) -> Event {
+        let day = |text: &str| text.parse::<NaiveDate>().expect("test date");
+        Event::ServiceCompleted {
+            contract_id: Uuid::from_u128(n),
+            voucher_id: Uuid::from_u128(100 + n),
+            jurisdiction,
+            provider: provider.clone(),
+            amount: cny(amount),
+            completed_on: day("2025-06-02"),
+            redemption_deadline: day("2025-08-01"),
+        }
+    }
+
+    #[test]
+    fn a_provider_paid_in_both_jurisdictions_shows_each_and_the_total() {
+        // Given a provider that completed services in guiyang (80,000.00, of which 50,000.00 disbursed)
+        // and in guian (30,000.00, nothing disbursed yet).
+        let provider =
+            domain::credit_code::with_check_character("91520100000000050").expect("valid test code");
+        let events = [
+            completed(1, Jurisdiction::Guiyang, &provider, "80000.00"),
+            completed(2, Jurisdiction::Guian, &provider, "30000.00"),
+            Event::RedemptionDisbursed {
+                redemption_id: Uuid::from_u128(9),
+                jurisdiction: Jurisdiction::Guiyang,
+                provider: provider.clone(),
+                amount: cny("50000.00"),
+                payment_reference: "GY-1".into(),
+            },
+        ];
+        let mut balances = Balances::default();
+        for (n, event) in events.into_iter().enumerate() {
+            balances.apply(&record(n as u64 + 1, "2025-06-02", event));
+        }
+        // Then each jurisdiction shows its own money ...
+        let rows: Vec<_> = balances
+            .provider_by_jurisdiction(&provider)
+            .into_iter()
+            .map(|(view, receivable)| {
+                (
+                    view.jurisdiction,
+                    view.completed.to_string(),
+                    view.disbursed.to_string(),
+                    receivable.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (Jurisdiction::Guiyang, "80000.00".into(), "50000.00".into(), "30000.00".into()),
+                (Jurisdiction::Guian, "30000.00".into(), "0.00".into(), "30000.00".into()),
+            ]
+        );
+        // ... the total sums them (the receivable of both jurisdictions, not of one) ...
+        let (total, receivable) = balances.provider(&provider).expect("a provider with money");
+        assert_eq!(
+            (total.completed.to_string(), total.disbursed.to_string(), receivable.to_string()),
+            ("110000.00".into(), "50000.00".into(), "60000.00".into())
+        );
+        // ... and the export has one row per provider and jurisdiction.
+        assert_eq!(balances.providers().len(), 2);
     }
 }

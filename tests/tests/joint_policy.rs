@@ -4,8 +4,8 @@
 
 use domain::{Jurisdiction, PolicyBook, Role};
 use e2e::{
-    Client, InProcessServer, MORNING, accept, admitted_provider, contract_body, credit_code, filed_contract,
-    nine_am, refuse, set_clock, staff, voucher_holder,
+    Client, InProcessServer, MORNING, accept, admitted_provider, complete, contract_body, credit_code,
+    filed_contract, nine_am, read, refuse, set_clock, staff, voucher_holder,
 };
 use serde_json::{Value, json};
 
@@ -169,5 +169,66 @@ async fn a_project_entity_claims_without_the_enterprise_attestations() -> anyhow
         "jurisdiction": "guiyang", "industry": "aluminum" });
     refuse(client, "/v1/applicants", Some(&enterprise), &body, 400, "invalid_request").await?;
     drop(server);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_paid_in_both_jurisdictions_shows_each_jurisdictions_money() -> anyhow::Result<()> {
+    // Given provider 501, admitted in guiyang, completing 80,000.00 of services in guiyang and 30,000.00 in
+    // guian.
+    let data = tempfile::tempdir()?;
+    let server = InProcessServer::start(data.path(), MORNING).await?;
+    let client = &Client::new(&server.base);
+    let guiyang_batch = e2e::publish_batch(client, GY, "10000000.00", "1000000.00", "100000.00").await?;
+    let guian_batch = e2e::publish_batch(client, GA, "10000000.00", "1000000.00", "100000.00").await?;
+    let (guiyang_applicant, guiyang_voucher) = voucher_holder(client, GY, &guiyang_batch, 1).await?;
+    let (guian_applicant, guian_voucher) = voucher_holder(client, GA, &guian_batch, 2).await?;
+    let provider = admitted_provider(client, GY, 501, &["inspection_testing"]).await?;
+    let code = credit_code(501);
+    for (jurisdiction, token, applicant, voucher, amount) in [
+        (GY, provider.clone(), &guiyang_applicant, &guiyang_voucher, "80000.00"),
+        // A provider acts with the token of the jurisdiction that admitted it, in both jurisdictions.
+        (GA, provider.clone(), &guian_applicant, &guian_voucher, "30000.00"),
+    ] {
+        let terms = contract_body(voucher, &code, "inspection_testing", "100000.00", amount);
+        let contract_id = filed_contract(client, jurisdiction, &token, applicant, &terms).await?;
+        complete(client, applicant, &contract_id).await?;
+    }
+
+    // Then its balance keeps the totals under the existing names and shows each jurisdiction beside them.
+    let balance = read(client, &format!("/v1/providers/{code}/balance"), Some(&provider)).await?;
+    assert_eq!(balance["jurisdiction"], "guiyang", "{balance}");
+    assert_eq!((&balance["completed"], &balance["receivable"]), (&json!("110000.00"), &json!("110000.00")));
+    let rows: Vec<(Value, Value, Value)> = balance["by_jurisdiction"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| (r["jurisdiction"].clone(), r["completed"].clone(), r["receivable"].clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        rows,
+        vec![
+            (json!("guiyang"), json!("80000.00"), json!("80000.00")),
+            (json!("guian"), json!("30000.00"), json!("30000.00")),
+        ],
+        "{balance}"
+    );
+
+    // And the export has one row per provider and jurisdiction.
+    let output = std::process::Command::new(e2e::binary())
+        .args(["export", "provider-balances", "--data"])
+        .arg(data.path())
+        .env_remove("VOUCHER_LEDGER_STORE")
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
+    let rows: Vec<&str> = stdout.lines().filter(|line| line.contains(&code)).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows[0].contains("guiyang") && rows[0].contains("80000.00"), "{stdout}");
+    assert!(rows[1].contains("guian") && rows[1].contains("30000.00"), "{stdout}");
+    server.stop().await;
     Ok(())
 }

@@ -280,7 +280,7 @@ pub async fn budgets(
 /// A provider's money: services completed, returned to the budget, disbursed, clawed back and recovered,
 /// and its open receivable. Readable by the provider, staff of its jurisdiction and auditors.
 #[utoipa::path(get, path = "/v1/providers/{credit_code}/balance", params(super::read::ReadParams, ("credit_code" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "provider, name, jurisdiction, completed, returned, disbursed, clawed_back, recovered, receivable"),
+    responses((status = 200, description = "provider, name, jurisdiction (of admission), the totals over the jurisdictions it was paid in: completed, returned, disbursed, clawed_back, recovered, receivable; and by_jurisdiction: the same figures per jurisdiction"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn provider_balance(
     State(app): State<App>,
@@ -304,6 +304,7 @@ pub async fn provider_balance(
                 "name": projections.lifecycle.provider(&credit_code).map(|p| p.application.name.clone()),
                 "completed": "0.00", "returned": "0.00", "disbursed": "0.00", "clawed_back": "0.00",
                 "recovered": "0.00", "contracts_completed": 0, "redemptions_disbursed": 0, "receivable": "0.00",
+                "by_jurisdiction": [],
             })
         });
         body["position"] = json!(projections.position());

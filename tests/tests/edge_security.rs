@@ -295,3 +295,62 @@ async fn csv_exports_neutralize_formulas_and_keep_amounts_numbers() {
     assert!(!text.contains("'-"), "{text}");
     server.stop().await;
 }
+
+/// `serve --jwt-issuer --jwt-max-lifetime-secs`: a token minted by `voucher-ledger token` with the same
+/// options is accepted; one without the issuer, or living longer than the maximum, is refused 401; a key
+/// whose bytes are all alike stops the server at start.
+#[tokio::test]
+async fn tokens_need_the_issuer_and_a_bounded_lifetime() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--jwt-issuer", "guiyang-idp", "--jwt-max-lifetime-secs", "3600"];
+    let server = binary_server(dir.path(), &options);
+    let client = Client::new(&server.base);
+    let mint = |extra: &[&str]| {
+        let output = std::process::Command::new(e2e::binary())
+            .args(["token", "--role", "bureau", "--jurisdiction", "guiyang", "--subject", "clerk-1"])
+            .args(extra)
+            .env("VOUCHER_LEDGER_JWT_SECRET", e2e::SECRET)
+            .env_remove("VOUCHER_LEDGER_JWT_ISSUER")
+            .output()
+            .unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    let (ok, minted) = mint(&[&options[..], &["--ttl-seconds", "3600"]].concat());
+    assert!(ok, "{minted}");
+    let path = "/v1/trial-balance/guiyang";
+    assert_eq!(client.get(path, Some(&minted)).await.unwrap().status, 200);
+    // The harness's tokens name no issuer.
+    let plain = e2e::staff(Role::Bureau, GUIYANG);
+    let refused = client.get(path, Some(&plain)).await.unwrap();
+    assert_eq!((refused.status, refused.code()), (401, "invalid_token"), "{refused:?}");
+    // Two hours is longer than the hour allowed.
+    let long = api::auth::Authenticator::new(e2e::SECRET.as_bytes())
+        .unwrap()
+        .with_issuer(Some("guiyang-idp".into()))
+        .mint(
+            &domain::Actor {
+                subject: "clerk-1".into(),
+                role: Role::Bureau,
+                jurisdiction: Some(GUIYANG),
+                credit_code: None,
+            },
+            chrono::Utc::now().timestamp(),
+            7200,
+        )
+        .unwrap();
+    let refused = client.get(path, Some(&long)).await.unwrap();
+    assert_eq!((refused.status, refused.code()), (401, "invalid_token"), "{refused:?}");
+    // `token` refuses to mint what the server would refuse.
+    let (ok, _) = mint(&[&options[..], &["--ttl-seconds", "7200"]].concat());
+    assert!(!ok);
+
+    // A key of one repeated byte is refused at start.
+    let output = std::process::Command::new(e2e::binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("other"))
+        .env("VOUCHER_LEDGER_JWT_SECRET", "a".repeat(48))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("all alike"), "{output:?}");
+}

@@ -16,6 +16,16 @@ pub const SECRET_VARIABLE: &str = "VOUCHER_LEDGER_JWT_SECRET";
 /// The shortest key accepted: an HS256 key should have at least 256 bits.
 pub const SECRET_BYTES_MIN: usize = 32;
 
+/// The environment variable naming the issuer (`iss`) tokens carry and must carry (`serve` and `token`).
+pub const ISSUER_VARIABLE: &str = "VOUCHER_LEDGER_JWT_ISSUER";
+
+/// The longest lifetime a token may have by default (`exp - iat`, or `exp - now` without `iat`): 12 h, a
+/// working day with margin; a stolen token is then useful for hours, not months.
+pub const LIFETIME_MAX_DEFAULT_SECONDS: i64 = 12 * 3600;
+
+/// Clock skew tolerated between the minting host and this one, for `exp`, `nbf` and `iat`.
+pub const LEEWAY_SECONDS: i64 = 30;
+
 /// A token's claims.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -26,7 +36,26 @@ pub struct Claims {
     pub credit_code: Option<String>,
     pub aud: String,
     pub exp: i64,
+    /// Issued at; a token without it is checked by `exp - now` against the maximum lifetime.
+    #[serde(default)]
     pub iat: i64,
+}
+
+/// The time and issuer claims checked beyond the signature (`nbf`, `exp` and `iss` by `jsonwebtoken`).
+#[derive(Debug, Deserialize)]
+struct Times {
+    exp: i64,
+    #[serde(default)]
+    iat: Option<i64>,
+}
+
+/// What `mint` signs: the claims, and the issuer when one is configured.
+#[derive(Serialize)]
+struct Minted<'a> {
+    #[serde(flatten)]
+    claims: &'a Claims,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
 }
 
 /// Why a token was refused. Every variant answers 401 `invalid_token`; the message says what was wrong
@@ -45,6 +74,8 @@ pub struct Authenticator {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    issuer: Option<String>,
+    lifetime_max_seconds: i64,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -58,43 +89,88 @@ impl std::fmt::Debug for Authenticator {
 pub enum KeyError {
     #[error("the JWT key must be at least {SECRET_BYTES_MIN} bytes, got {0}")]
     TooShort(usize),
+    #[error("the JWT key's bytes are all alike: it is guessable, use a random key")]
+    Uniform,
 }
 
 impl Authenticator {
     /// An authenticator for `secret`.
     ///
     /// # Errors
-    /// `KeyError::TooShort` for a key under 32 bytes.
+    /// `KeyError::TooShort` for a key under 32 bytes, `KeyError::Uniform` for a key whose bytes are all alike.
     pub fn new(secret: &[u8]) -> Result<Authenticator, KeyError> {
         if secret.len() < SECRET_BYTES_MIN {
             return Err(KeyError::TooShort(secret.len()));
         }
+        if secret.iter().all(|byte| Some(byte) == secret.first()) {
+            return Err(KeyError::Uniform);
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS.unsigned_abs();
+        validation.validate_nbf = true;
         Ok(Authenticator {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            issuer: None,
+            lifetime_max_seconds: LIFETIME_MAX_DEFAULT_SECONDS,
         })
+    }
+
+    /// Requires (and mints) `iss` = `issuer`; `None` (the default) neither requires nor mints one.
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: Option<String>) -> Authenticator {
+        match &issuer {
+            Some(issuer) => {
+                self.validation.set_issuer(&[issuer]);
+                self.validation.set_required_spec_claims(&["exp", "aud", "sub", "iss"]);
+            }
+            None => {
+                self.validation.iss = None;
+                self.validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+            }
+        }
+        self.issuer = issuer;
+        self
+    }
+
+    /// Refuses tokens that live longer than `seconds` (default [`LIFETIME_MAX_DEFAULT_SECONDS`]).
+    #[must_use]
+    pub fn with_lifetime_max(mut self, seconds: i64) -> Authenticator {
+        self.lifetime_max_seconds = seconds.max(1);
+        self
+    }
+
+    /// The longest lifetime accepted, in seconds.
+    pub fn lifetime_max_seconds(&self) -> i64 {
+        self.lifetime_max_seconds
     }
 
     /// Mints a token for `actor`, valid for `ttl_seconds` from `now_unix`.
     ///
     /// # Errors
-    /// When signing fails (it does not with an HMAC key; the error is passed on rather than hidden).
+    /// When `ttl_seconds` is not positive or exceeds the maximum lifetime (such a token would be refused),
+    /// or signing fails (it does not with an HMAC key; the error is passed on rather than hidden).
     pub fn mint(&self, actor: &Actor, now_unix: i64, ttl_seconds: i64) -> Result<String, AuthError> {
+        if ttl_seconds <= 0 || ttl_seconds > self.lifetime_max_seconds {
+            return Err(AuthError::Invalid(format!(
+                "a token's lifetime must be 1 to {} seconds, not {ttl_seconds}",
+                self.lifetime_max_seconds
+            )));
+        }
         let claims = Claims {
             sub: actor.subject.clone(),
             role: actor.role.as_str().to_owned(),
             jurisdiction: actor.jurisdiction.map(|j| j.as_str().to_owned()).unwrap_or_default(),
             credit_code: actor.credit_code.as_ref().map(|code| code.as_str().to_owned()),
             aud: AUDIENCE.to_owned(),
-            exp: now_unix + ttl_seconds,
+            exp: now_unix.saturating_add(ttl_seconds),
             iat: now_unix,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let minted = Minted { claims: &claims, iss: self.issuer.as_deref() };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &minted, &self.encoding)
             .map_err(|error| AuthError::Invalid(error.to_string()))
     }
 
@@ -105,9 +181,7 @@ impl Authenticator {
     /// a wrong audience, an unknown role or jurisdiction, a role that is never authenticated, a malformed
     /// credit code, or an applicant or provider token without a credit code.
     pub fn verify(&self, token: &str) -> Result<Actor, AuthError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|error| AuthError::Invalid(error.to_string()))?;
-        actor_from_claims(&data.claims)
+        self.verify_at(token, chrono::Utc::now().timestamp())
     }
 
     /// Checks a token like [`Authenticator::verify`] and also returns its `exp` (Unix seconds), for answers
@@ -121,6 +195,41 @@ impl Authenticator {
             .map_err(|error| AuthError::Invalid(error.to_string()))?;
         Ok((actor, data.claims.exp))
     }
+
+    /// [`Authenticator::verify`] with the lifetime and `iat` checked at `now_unix` (`exp` and `nbf` are
+    /// checked by `jsonwebtoken` against the system clock). Also refused: a token issued in the future
+    /// (beyond the leeway), one whose lifetime exceeds the maximum, and, when an issuer is configured, one
+    /// without it or with another.
+    ///
+    /// # Errors
+    /// See [`Authenticator::verify`].
+    pub fn verify_at(&self, token: &str, now_unix: i64) -> Result<Actor, AuthError> {
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &self.decoding, &self.validation)
+            .map_err(|error| AuthError::Invalid(error.to_string()))?;
+        let times: Times = serde_json::from_value(data.claims.clone())
+            .map_err(|error| AuthError::Invalid(error.to_string()))?;
+        check_lifetime(&times, now_unix, self.lifetime_max_seconds)?;
+        let claims: Claims =
+            serde_json::from_value(data.claims).map_err(|error| AuthError::Invalid(error.to_string()))?;
+        actor_from_claims(&claims)
+    }
+}
+
+/// A token may not be issued in the future (beyond the leeway) nor live longer than `lifetime_max`:
+/// `exp - iat`, or `exp - now` when it has no `iat`.
+fn check_lifetime(times: &Times, now_unix: i64, lifetime_max: i64) -> Result<(), AuthError> {
+    if let Some(iat) = times.iat
+        && iat > now_unix.saturating_add(LEEWAY_SECONDS)
+    {
+        return Err(AuthError::Invalid("the token is issued in the future (iat)".into()));
+    }
+    let lifetime = times.exp.saturating_sub(times.iat.unwrap_or(now_unix));
+    if lifetime > lifetime_max {
+        return Err(AuthError::Invalid(format!(
+            "the token lives {lifetime} s, longer than the {lifetime_max} s allowed"
+        )));
+    }
+    Ok(())
 }
 
 /// The actor named by verified claims.
@@ -206,5 +315,96 @@ mod tests {
         assert!(actor_from_claims(&public).is_err());
         let unknown = Claims { role: "mayor".into(), ..claims };
         assert!(actor_from_claims(&unknown).is_err());
+    }
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    /// Signs arbitrary claims with `SECRET`.
+    fn signed(claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(SECRET))
+            .expect("sign")
+    }
+
+    fn bureau_claims() -> serde_json::Value {
+        serde_json::json!({ "sub": "clerk-1", "role": "bureau", "jurisdiction": "guiyang", "aud": AUDIENCE })
+    }
+
+    fn with(mut claims: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+        if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+            claims.extend(extra.clone());
+        }
+        claims
+    }
+
+    #[test]
+    fn a_key_whose_bytes_are_all_alike_is_refused() {
+        assert_eq!(Authenticator::new(&[b'a'; 64]).err(), Some(KeyError::Uniform));
+        assert_eq!(Authenticator::new(&[0; 32]).err(), Some(KeyError::Uniform));
+        assert!(Authenticator::new(SECRET).is_ok());
+    }
+
+    #[test]
+    fn a_token_living_longer_than_the_maximum_is_refused() {
+        let auth = Authenticator::new(SECRET).expect("key");
+        let now = now();
+        let max = LIFETIME_MAX_DEFAULT_SECONDS;
+        let long = signed(&with(bureau_claims(), serde_json::json!({ "iat": now, "exp": now + max + 1 })));
+        assert!(
+            matches!(auth.verify_at(&long, now), Err(AuthError::Invalid(reason)) if reason.contains("longer"))
+        );
+        let full = signed(&with(bureau_claims(), serde_json::json!({ "iat": now, "exp": now + max })));
+        assert_eq!(auth.verify_at(&full, now), Ok(bureau()));
+        // Without iat: exp - now.
+        let no_iat_long = signed(&with(bureau_claims(), serde_json::json!({ "exp": now + max + 60 })));
+        assert!(auth.verify_at(&no_iat_long, now).is_err());
+        let no_iat = signed(&with(bureau_claims(), serde_json::json!({ "exp": now + 600 })));
+        assert_eq!(auth.verify_at(&no_iat, now), Ok(bureau()));
+        // A shorter maximum, configured.
+        let short = Authenticator::new(SECRET).expect("key").with_lifetime_max(300);
+        assert!(short.verify_at(&no_iat, now).is_err());
+        // Minting refuses what would be refused.
+        assert!(auth.mint(&bureau(), now, max + 1).is_err());
+        assert!(auth.mint(&bureau(), now, 0).is_err());
+    }
+
+    #[test]
+    fn iat_in_the_future_and_nbf_not_yet_reached_are_refused() {
+        let auth = Authenticator::new(SECRET).expect("key");
+        let now = now();
+        let future =
+            signed(&with(bureau_claims(), serde_json::json!({ "iat": now + 600, "exp": now + 1200 })));
+        assert!(
+            matches!(auth.verify_at(&future, now), Err(AuthError::Invalid(reason)) if reason.contains("iat"))
+        );
+        let skewed = signed(&with(bureau_claims(), serde_json::json!({ "iat": now + 10, "exp": now + 600 })));
+        assert_eq!(auth.verify_at(&skewed, now), Ok(bureau()), "within the leeway");
+        let not_yet = signed(&with(
+            bureau_claims(),
+            serde_json::json!({ "iat": now, "nbf": now + 600, "exp": now + 1200 }),
+        ));
+        assert!(auth.verify_at(&not_yet, now).is_err());
+        let reached = signed(&with(
+            bureau_claims(),
+            serde_json::json!({ "iat": now, "nbf": now - 5, "exp": now + 600 }),
+        ));
+        assert_eq!(auth.verify_at(&reached, now), Ok(bureau()));
+    }
+
+    #[test]
+    fn a_configured_issuer_is_required_and_minted() {
+        let auth = Authenticator::new(SECRET).expect("key").with_issuer(Some("guiyang-idp".into()));
+        let now = now();
+        let minted = auth.mint(&bureau(), now, 600).expect("mint");
+        assert_eq!(auth.verify_at(&minted, now), Ok(bureau()));
+        let without = Authenticator::new(SECRET).expect("key").mint(&bureau(), now, 600).expect("mint");
+        assert!(auth.verify_at(&without, now).is_err(), "a token without iss");
+        let other =
+            signed(&with(bureau_claims(), serde_json::json!({ "iat": now, "exp": now + 600, "iss": "x" })));
+        assert!(auth.verify_at(&other, now).is_err(), "another issuer");
+        // Without a configured issuer, a token's iss is not required.
+        let plain = Authenticator::new(SECRET).expect("key");
+        assert_eq!(plain.verify_at(&minted, now), Ok(bureau()));
     }
 }

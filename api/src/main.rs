@@ -75,6 +75,8 @@ enum CliCommand {
         allow_clock_behind_records: bool,
         #[command(flatten)]
         edge: EdgeArgs,
+        #[command(flatten)]
+        jwt: JwtArgs,
     },
     /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact, 1 when broken,
     /// 2 when intact but recovery has quarantined bytes, unless --accept-quarantine).
@@ -186,15 +188,28 @@ enum CliCommand {
         subject: String,
         #[arg(long)]
         credit_code: Option<String>,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = 12 * 3600)]
+        /// Lifetime in seconds (at most --jwt-max-lifetime-secs).
+        #[arg(long, default_value_t = api::auth::LIFETIME_MAX_DEFAULT_SECONDS)]
         ttl_seconds: i64,
+        #[command(flatten)]
+        jwt: JwtArgs,
     },
     /// Working-day arithmetic on the shipped holiday calendar.
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+}
+
+/// The token rules `serve` checks and `token` mints to.
+#[derive(clap::Args)]
+struct JwtArgs {
+    /// The issuer (`iss`) every token must name; `token` mints it. Without it `iss` is not checked.
+    #[arg(long, env = api::auth::ISSUER_VARIABLE)]
+    jwt_issuer: Option<String>,
+    /// The longest lifetime a token may have (exp - iat, or exp - now without iat), in seconds.
+    #[arg(long, default_value_t = api::auth::LIFETIME_MAX_DEFAULT_SECONDS)]
+    jwt_max_lifetime_secs: i64,
 }
 
 /// `serve`'s limits at the door (see `api::edge`) and where `/metrics` is served.
@@ -281,6 +296,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             read_only,
             allow_clock_behind_records,
             edge,
+            jwt,
         } => {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
@@ -294,7 +310,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                      loopback address (127.0.0.1 or [::1]), not {listen}"
                 );
             }
-            let auth = authenticator(dev)?;
+            let auth = authenticator(dev, &jwt)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));
             if clock.is_manual() && !allow_clock_behind_records {
@@ -486,8 +502,8 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        CliCommand::Token { role, jurisdiction, subject, credit_code, ttl_seconds } => {
-            let auth = authenticator(false)?;
+        CliCommand::Token { role, jurisdiction, subject, credit_code, ttl_seconds, jwt } => {
+            let auth = authenticator(false, &jwt)?;
             let credit_code = credit_code.map(|code| CreditCode::parse(&code)).transpose()?;
             let actor = Actor { subject, role, jurisdiction: Some(jurisdiction), credit_code };
             println!("{}", auth.mint(&actor, Utc::now().timestamp(), ttl_seconds)?);
@@ -577,7 +593,12 @@ fn print_replay_summary(replayed: &api::replay::Replayed) {
     }
 }
 
-fn authenticator(dev: bool) -> anyhow::Result<Authenticator> {
+fn authenticator(dev: bool, jwt: &JwtArgs) -> anyhow::Result<Authenticator> {
+    let auth = key_authenticator(dev)?;
+    Ok(auth.with_issuer(jwt.jwt_issuer.clone()).with_lifetime_max(jwt.jwt_max_lifetime_secs))
+}
+
+fn key_authenticator(dev: bool) -> anyhow::Result<Authenticator> {
     match std::env::var(SECRET_VARIABLE) {
         Ok(secret) => Ok(Authenticator::new(secret.as_bytes())?),
         Err(_) if dev => {

@@ -166,8 +166,12 @@ async fn connections_beyond_the_limit_are_refused_and_descriptors_stay_bounded()
     let limit = 8;
     let server = binary_server(dir.path(), &["--header-timeout-secs", "1", "--max-connections", "8"]);
     let address = host_port(&server.base);
-    let client = Client::new(&server.base);
-    assert_eq!(client.get("/healthz", None).await.unwrap().status, 200);
+    {
+        // A client of its own, dropped (with its pooled connection) before the flood.
+        let client = Client::new(&server.base);
+        assert_eq!(client.get("/healthz", None).await.unwrap().status, 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let baseline = descriptors(server.pid());
     let mut held = Vec::new();
     for _ in 0..limit {
@@ -186,7 +190,8 @@ async fn connections_beyond_the_limit_are_refused_and_descriptors_stay_bounded()
     }
     let during = descriptors(server.pid());
     assert!(during <= baseline + limit + 16, "descriptors grew from {baseline} to {during}");
-    // The held ones are closed by the header timeout; a normal request is then served.
+    // The held ones are closed by the header timeout; a normal request (a new connection) is then served.
+    let client = Client::new(&server.base);
     let served_by = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         let answer = client.get("/healthz", None).await;
@@ -294,4 +299,63 @@ async fn csv_exports_neutralize_formulas_and_keep_amounts_numbers() {
     assert!(text.lines().any(|line| line.contains(",-1000000.00")), "{text}");
     assert!(!text.contains("'-"), "{text}");
     server.stop().await;
+}
+
+/// `serve --jwt-issuer --jwt-max-lifetime-secs`: a token minted by `voucher-ledger token` with the same
+/// options is accepted; one without the issuer, or living longer than the maximum, is refused 401; a key
+/// whose bytes are all alike stops the server at start.
+#[tokio::test]
+async fn tokens_need_the_issuer_and_a_bounded_lifetime() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--jwt-issuer", "guiyang-idp", "--jwt-max-lifetime-secs", "3600"];
+    let server = binary_server(dir.path(), &options);
+    let client = Client::new(&server.base);
+    let mint = |extra: &[&str]| {
+        let output = std::process::Command::new(e2e::binary())
+            .args(["token", "--role", "bureau", "--jurisdiction", "guiyang", "--subject", "clerk-1"])
+            .args(extra)
+            .env("VOUCHER_LEDGER_JWT_SECRET", e2e::SECRET)
+            .env_remove("VOUCHER_LEDGER_JWT_ISSUER")
+            .output()
+            .unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    let (ok, minted) = mint(&[&options[..], &["--ttl-seconds", "3600"]].concat());
+    assert!(ok, "{minted}");
+    let path = "/v1/trial-balance/guiyang";
+    assert_eq!(client.get(path, Some(&minted)).await.unwrap().status, 200);
+    // The harness's tokens name no issuer.
+    let plain = e2e::staff(Role::Bureau, GUIYANG);
+    let refused = client.get(path, Some(&plain)).await.unwrap();
+    assert_eq!((refused.status, refused.code()), (401, "invalid_token"), "{refused:?}");
+    // Two hours is longer than the hour allowed.
+    let long = api::auth::Authenticator::new(e2e::SECRET.as_bytes())
+        .unwrap()
+        .with_issuer(Some("guiyang-idp".into()))
+        .mint(
+            &domain::Actor {
+                subject: "clerk-1".into(),
+                role: Role::Bureau,
+                jurisdiction: Some(GUIYANG),
+                credit_code: None,
+            },
+            chrono::Utc::now().timestamp(),
+            7200,
+        )
+        .unwrap();
+    let refused = client.get(path, Some(&long)).await.unwrap();
+    assert_eq!((refused.status, refused.code()), (401, "invalid_token"), "{refused:?}");
+    // `token` refuses to mint what the server would refuse.
+    let (ok, _) = mint(&[&options[..], &["--ttl-seconds", "7200"]].concat());
+    assert!(!ok);
+
+    // A key of one repeated byte is refused at start.
+    let output = std::process::Command::new(e2e::binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("other"))
+        .env("VOUCHER_LEDGER_JWT_SECRET", "a".repeat(48))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("all alike"), "{output:?}");
 }

@@ -412,7 +412,10 @@ fn tokens(workload: &Workload) -> anyhow::Result<HashMap<String, String>> {
             continue;
         }
         let token: &Actor = actor;
-        tokens.insert(actor.subject.clone(), format!("Bearer {}", auth.mint(token, now, 24 * 3600)?));
+        tokens.insert(
+            actor.subject.clone(),
+            format!("Bearer {}", auth.mint(token, now, api::auth::LIFETIME_MAX_DEFAULT_SECONDS)?),
+        );
     }
     Ok(tokens)
 }

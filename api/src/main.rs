@@ -50,7 +50,7 @@ enum CliCommand {
         data: PathBuf,
         /// Another store instead of --data: postgres://user:password@host:port/dbname (the password may come
         /// from PGPASSWORD instead), or kurrentdb://host:2113?tls=false&ledger=NAME (build feature kurrentdb).
-        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", hide_env_values = true, conflicts_with = "data")]
         store: Option<StoreSpec>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -85,7 +85,7 @@ enum CliCommand {
         #[arg(long, default_value = "./data")]
         data: PathBuf,
         /// Another store instead of --data: postgres://... or kurrentdb://...
-        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", hide_env_values = true, conflicts_with = "data")]
         store: Option<StoreSpec>,
         /// A head kept earlier from GET /v1/log/head, as POSITION:HASH: fail unless the log reaches that
         /// position and its record there has that hash (catches a log cut back or missing its last segment).
@@ -102,7 +102,7 @@ enum CliCommand {
         #[arg(long, default_value = "./data")]
         data: PathBuf,
         /// Another store instead of --data: postgres://... or kurrentdb://...
-        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", hide_env_values = true, conflicts_with = "data")]
         store: Option<StoreSpec>,
         /// Stop after this log position (a number) or at the end of this business date (YYYY-MM-DD).
         #[arg(long)]
@@ -118,7 +118,7 @@ enum CliCommand {
         #[arg(long, default_value = "./data")]
         data: PathBuf,
         /// Another store instead of --data: postgres://... or kurrentdb://...
-        #[arg(long, env = "VOUCHER_LEDGER_STORE", conflicts_with = "data")]
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", hide_env_values = true, conflicts_with = "data")]
         store: Option<StoreSpec>,
         /// As of this log position (a number) or the end of this business date (YYYY-MM-DD).
         #[arg(long)]

@@ -96,9 +96,10 @@ const DIR_MODE: u32 = 0o700;
 /// Mode of the files the log creates.
 const FILE_MODE: u32 = 0o600;
 /// A damaged last frame of full length is taken for a torn write only when it shows space a write never
-/// reached: at least this many zero bytes at its end, or an all-zero 512-byte sector of the file inside it.
-/// A record's bytes end with the 32-byte previous hash (zeros for the first record), so no intact record
-/// ends with this many zeros.
+/// reached: at least this many zero bytes at its end, or zeros at its end from a 512-byte boundary of the
+/// file on (a write interrupted between pages, as a killed process leaves it), or an all-zero 512-byte
+/// sector of the file inside it. A record's bytes end with the 32-byte previous hash (zeros for the first
+/// record), so no intact record ends with this many zeros.
 pub const TORN_ZEROS_MIN: usize = 64;
 /// The sector size assumed for [`TORN_ZEROS_MIN`]'s second test.
 const SECTOR: u64 = 512;
@@ -1290,7 +1291,8 @@ fn scan_segment(
 }
 
 /// True when `frame` (a complete frame whose CRC fails, at `offset` in its segment) shows space a write never
-/// reached: at least [`TORN_ZEROS_MIN`] zero bytes at its end, or an all-zero sector of the file inside it.
+/// reached: at least [`TORN_ZEROS_MIN`] zero bytes at its end, zeros at its end from a sector boundary on, or
+/// an all-zero sector of the file inside it.
 /// A bit flipped in a record that was written in full shows neither.
 fn shows_unwritten_space(frame: &[u8], offset: u64) -> bool {
     let trailing = frame.iter().rev().take_while(|&&b| b == 0).count();
@@ -1298,6 +1300,10 @@ fn shows_unwritten_space(frame: &[u8], offset: u64) -> bool {
         return true;
     }
     let end = offset + frame.len() as u64;
+    let zeros_from = end - trailing as u64;
+    if trailing > 0 && zeros_from.div_ceil(SECTOR) * SECTOR < end {
+        return true;
+    }
     let mut sector = offset.div_ceil(SECTOR) * SECTOR;
     while sector + SECTOR <= end {
         let from = usize::try_from(sector - offset).unwrap_or(usize::MAX);

@@ -720,6 +720,7 @@ fn parse_url_tls(url: &str) -> Result<(Config, crate::pg_tls::TlsSettings), Stor
 /// `postgres://user@host:port/dbname` of a URL, without its password (for messages and logs). A string that
 /// does not parse is described as such, never echoed.
 pub fn describe_url(url: &str) -> String {
+    let url = crate::pg_tls::split_tls(url).map_or_else(|_| url.to_owned(), |(rest, _)| rest);
     match url.parse::<Config>() {
         Ok(config) => describe_config(&config),
         Err(_) => "<invalid PostgreSQL URL>".into(),
@@ -895,6 +896,9 @@ mod tests {
         assert_eq!(described, "postgres://ledger@db.example:5433/vouchers");
         assert!(!described.contains("s3cret"));
         assert_eq!(describe_url("postgres://ledger:s3cret@[bad"), "<invalid PostgreSQL URL>");
+        let with_tls =
+            "postgres://ledger:s3cret@db.example:5433/vouchers?sslmode=verify-full&sslrootcert=/r.crt";
+        assert_eq!(describe_url(with_tls), "postgres://ledger@db.example:5433/vouchers");
     }
 
     #[test]

@@ -822,3 +822,28 @@ async fn an_older_log_without_the_record_of_started_segments_gets_one_at_open() 
     fs::remove_file(&last).unwrap();
     assert!(matches!(file::scan(dir.path()).first_corruption(), Some(ScanProblem::MissingSegment { .. })));
 }
+
+#[tokio::test]
+async fn a_frame_whose_write_stopped_at_a_sector_boundary_is_a_torn_tail() {
+    // A killed process's write stops between pages: the frame has its full length (the space written ahead)
+    // and is zeros from a page (sector) boundary on, even when fewer than TORN_ZEROS_MIN bytes are missing.
+    let dir = tempfile::tempdir().unwrap();
+    let first = OVERHEAD + 400;
+    let second_len = 60;
+    let second = OVERHEAD + second_len as u64;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        let head = log.append(Head::GENESIS, vec![rec(1, true, 400)]).await.unwrap();
+        log.append(head, vec![rec(2, true, second_len)]).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    assert!(first < 512 && first + second > 512 && first + second - 512 < file::TORN_ZEROS_MIN as u64);
+    set_len(&segment, first + second + 4096);
+    let file = OpenOptions::new().write(true).open(&segment).unwrap();
+    file.write_all_at(&vec![0u8; (first + second - 512) as usize], 512).unwrap();
+    let problems = file::scan(dir.path()).problems;
+    assert!(matches!(problems.as_slice(), [ScanProblem::TornTail { position: 2, .. }]), "{problems:?}");
+    let (log, recovery) = FileLog::open(dir.path()).unwrap();
+    assert_eq!(log.head_now().position, 1);
+    assert_eq!(recovery.quarantine.unwrap().damaged_position, Some(2));
+}

@@ -238,10 +238,11 @@ async fn a_torn_tail_is_cut_at_open_and_reported() {
         length_before,
         "exactly the torn bytes were cut"
     );
+    // The chain is intact, and the cut bytes are kept in quarantine: verify says so (exit 2).
     let verification = run_verify(data.path()).expect("verify runs");
-    assert!(verification.success, "verify after the repair: {verification:?}");
+    assert_eq!(verification.code, Some(2), "verify after the repair: {verification:?}");
     assert!(
-        verification.stdout.contains(&format!("verify: ok records={head} head={head} ")),
+        verification.stdout.contains(&format!("verify: QUARANTINE records={head} head={head} ")),
         "{verification:?}"
     );
 
@@ -254,5 +255,6 @@ async fn a_torn_tail_is_cut_at_open_and_reported() {
     assert_eq!(more.body["position"], head + 1, "{more:?}");
     server.kill();
     let verification = run_verify(data.path()).expect("verify runs");
-    assert!(verification.success, "verify after a new append: {verification:?}");
+    assert_eq!(verification.code, Some(2), "verify after a new append (quarantine kept): {verification:?}");
+    assert!(verification.stdout.contains("verify: QUARANTINE records="), "{verification:?}");
 }

@@ -280,7 +280,11 @@ async fn check(spec: &StoreSpec, book: &mut Book) -> u64 {
     drop(log);
     let lost = expected.keys().filter(|position| !seen.contains(position)).count() as u64;
     let verification = run_verify_on(spec).expect("verify runs");
-    if !verification.success {
+    // A kill in the middle of an append leaves a torn tail, which the restart moved to quarantine: verify
+    // then exits 2 with the chain intact (`verify: QUARANTINE`), which is expected here.
+    let quarantined =
+        verification.code == Some(2) && verification.stdout.contains("verify: QUARANTINE records=");
+    if !verification.success && !quarantined {
         book.violations.push(format!(
             "verify: {} {}",
             verification.stdout.trim(),

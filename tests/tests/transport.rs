@@ -108,3 +108,16 @@ fn serve_dev_refuses_a_listen_address_that_is_not_loopback() {
         assert!(!data.path().join("data").exists(), "{listen}: refused before opening the store");
     }
 }
+
+#[test]
+fn the_store_url_from_the_environment_is_not_shown_in_help() {
+    let output = Command::new(binary())
+        .args(["verify", "--help"])
+        .env("VOUCHER_LEDGER_STORE", "postgres://ledger:s3cret-in-env@db.example/ledger")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("VOUCHER_LEDGER_STORE"), "{help}");
+    assert!(!help.contains("s3cret-in-env"), "{help}");
+}

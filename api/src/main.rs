@@ -317,7 +317,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 runtime.block_on(api::clock::check_manual_start(&store, clock.now()))?;
             }
             if read_only {
-                runtime.block_on(serve_replica(store, listen, clock, auth))?;
+                runtime.block_on(serve_replica(store, listen, clock, auth, &edge))?;
             } else {
                 runtime.block_on(serve(store, listen, clock, auth, &edge))?;
             }
@@ -652,14 +652,18 @@ async fn serve_replica(
     listen: SocketAddr,
     clock: Clock,
     auth: Authenticator,
+    edge: &EdgeArgs,
 ) -> anyhow::Result<()> {
+    if edge.metrics_listen.is_some() {
+        bail!("--metrics-listen is served by the writer only; a replica's /metrics stays on --listen");
+    }
     let app = api::replica::open(&store, auth, clock).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
     let head = app.shared.head.borrow().position;
     eprintln!("voucher-ledger listening on http://{address} (read-only replica of {store}, head {head})");
-    api::replica::serve(listener, app, shutdown_signal()).await?;
+    api::replica::serve(listener, app, &edge.limits(), shutdown_signal()).await?;
     eprintln!("voucher-ledger stopped");
     Ok(())
 }

@@ -201,14 +201,15 @@ async fn refuse_writes(request: Request, next: Next) -> Response {
         .into_response()
 }
 
-/// Serves a replica's `app` on `listener` until `shutdown` resolves (like [`crate::server::serve`], with
-/// commands refused).
+/// Serves a replica's `app` on `listener` until `shutdown` resolves (like [`crate::server::serve_with`],
+/// with the same limits at the door, and commands refused).
 ///
 /// # Errors
 /// When the server fails.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     mut app: App,
+    limits: &crate::edge::EdgeLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (closing_sender, closing) = watch::channel(false);
@@ -217,6 +218,8 @@ pub async fn serve(
         shutdown.await;
         closing_sender.send_replace(true);
     };
-    let router = crate::http::router(app).layer(axum::middleware::from_fn(refuse_writes));
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    let router = crate::http::router(app)
+        .layer(axum::middleware::from_fn(refuse_writes))
+        .layer(axum::middleware::from_fn_with_state(limits.request_timeout, crate::edge::request_deadline));
+    crate::edge::serve_connections(listener, router, limits, shutdown).await
 }

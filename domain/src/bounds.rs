@@ -38,9 +38,10 @@ pub const CALENDAR_YEARS: RangeInclusive<i32> = 1990..=2100;
 pub const REDEMPTION_DAYS: RangeInclusive<u32> = 1..=MAX_REDEMPTION_DAYS;
 /// The largest [`REDEMPTION_DAYS`] value.
 pub const MAX_REDEMPTION_DAYS: u32 = 3650;
-/// An announcement period in working days: the Measures say 5; a year of working days is the most any
-/// successor could mean, and it keeps the calendar walk short.
-pub const ANNOUNCEMENT_WORKING_DAYS: RangeInclusive<u32> = 1..=250;
+/// An announcement period in working days: a year of working days is the most any successor could mean, and
+/// it keeps the calendar walk short. The lower limit is the Measures' own (art. 11: at least 5 working days),
+/// a rule of policy validation (`invalid_policy`), not a bound of the input.
+pub const ANNOUNCEMENT_WORKING_DAYS: RangeInclusive<u32> = 0..=250;
 /// Claims one applicant may make on one batch under a policy version: the Measures say 1.
 pub const CLAIMS_PER_BATCH: RangeInclusive<u32> = 1..=100;
 /// The largest audit sample: more than any jurisdiction files contracts in a year at today's scale, and

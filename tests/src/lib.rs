@@ -223,7 +223,12 @@ impl InProcessServer {
         let address = listener.local_addr()?;
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = api::server::serve(listener, ledger.app, async move {
+            // The in-process server tests the ledger's rules, not the door: the role matrix alone files more
+            // objections from 127.0.0.1 than one address may per hour, so the per-address limit is lifted
+            // here (tests/tests/edge_security.rs tests it against the binary with its flags).
+            let limits = api::edge::EdgeLimits { objections_per_address: u32::MAX, ..Default::default() };
+            let options = api::server::ServeOptions { limits, metrics_listener: None };
+            let _ = api::server::serve_with(listener, ledger.app, options, async move {
                 let _ = signal.await;
             })
             .await;

@@ -473,6 +473,21 @@ impl Fixture {
         Ok(answer.body)
     }
 
+    /// Dismisses, as the bureau of `jurisdiction`, every objection still open against the item at `path`.
+    async fn rule_open_objections(&self, jurisdiction: Jurisdiction, path: &str) -> anyhow::Result<()> {
+        let bureau = staff(Role::Bureau, jurisdiction);
+        let answer = self.client.get(path, Some(&bureau)).await?;
+        anyhow::ensure!(answer.status == 200, "fixture GET {path}: {answer:?}");
+        let objections = answer.body["objections"].as_array().cloned().unwrap_or_default();
+        for objection in objections.iter().filter(|objection| objection["ruling"].is_null()) {
+            let objection_id = text(objection, "objection_id")?;
+            let ruling = json!({ "ruling": "dismissed", "reason": "roles matrix: clearing open objections" });
+            self.command(&format!("/v1/objections/{objection_id}/ruling"), Some(&bureau), &ruling, 200)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// A fresh provider of `jurisdiction` that has applied (offering inspection testing); its credit code.
     async fn applied_provider(&mut self, jurisdiction: Jurisdiction) -> anyhow::Result<String> {
         let code = credit_code(self.number());
@@ -618,13 +633,19 @@ impl Fixture {
                 }
             }
             Endpoint::ObjectionFiling | Endpoint::ObjectionRuling => {
-                let against = if target.on == On::Provider {
+                let (against, item) = if target.on == On::Provider {
                     provider = self.announced_providers.get(&jurisdiction).context("announced")?.clone();
-                    json!({ "kind": "provider", "provider": provider })
+                    (json!({ "kind": "provider", "provider": provider }), format!("/v1/providers/{provider}"))
                 } else {
                     let redemption_id = self.announced_redemptions.get(&jurisdiction).context("announced")?;
-                    json!({ "kind": "redemption", "redemption_id": redemption_id })
+                    (
+                        json!({ "kind": "redemption", "redemption_id": redemption_id }),
+                        format!("/v1/redemptions/{redemption_id}"),
+                    )
                 };
+                // The matrix files many objections against one item; an item takes only so many open at
+                // once (too_many_objections_open), so the bureau rules on those left open first.
+                self.rule_open_objections(jurisdiction, &item).await?;
                 let objection = json!({ "target": against, "text": "roles matrix objection" });
                 if endpoint == Endpoint::ObjectionFiling {
                     ("/v1/objections".to_owned(), objection)

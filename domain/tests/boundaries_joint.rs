@@ -2,57 +2,18 @@
 //! Audit): policy versions signed by the bureau of each jurisdiction they cover, audits and bureau measures
 //! kept to the actor's own jurisdiction, project entities without the enterprise attestations.
 
-use std::collections::BTreeSet;
+mod support;
 
-use chrono::NaiveDate;
+use std::collections::BTreeSet;
+use support::*;
+
 use domain::event::{BatchGuide, Registration};
 use domain::{
-    Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, PolicyVersion, Rejection,
-    Role, Share, State,
+    Actor, ApplicantKind, Command, CreditCode, Event, Jurisdiction, PolicyVersion, Role, Share, State,
 };
 use uuid::Uuid;
 
-const GY: Jurisdiction = Jurisdiction::Guiyang;
 const GA: Jurisdiction = Jurisdiction::Guian;
-
-/// Folds `given`, decides `command`, and returns the outcome.
-fn check(given: &[Event], actor: &Actor, date: &str, command: Command) -> Result<Vec<Event>, Rejection> {
-    let state = folded(given);
-    let context =
-        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
-    let outcome = domain::decide(&state, &context, &command);
-    if let Ok(events) = &outcome {
-        let mut after = state.clone();
-        for event in events {
-            after.evolve(event);
-        }
-        assert_eq!(after.ledger.violations(), vec![], "invariants broken by {command:?}");
-    }
-    outcome
-}
-
-fn folded(events: &[Event]) -> State {
-    let mut state = State::new();
-    for event in events {
-        state.evolve(event);
-    }
-    state
-}
-
-fn code(outcome: Result<Vec<Event>, Rejection>) -> &'static str {
-    match outcome {
-        Ok(_) => "accepted",
-        Err(rejection) => rejection.code(),
-    }
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn cny(text: &str) -> Cny {
-    Cny::parse(text).expect("test amount")
-}
 
 fn bureau(jurisdiction: Jurisdiction) -> Actor {
     Actor {
@@ -124,19 +85,22 @@ fn a_joint_version_is_in_force_only_once_both_bureaus_have_signed_it() {
     // When the guiyang bureau signs, the version waits for guian: no batch can be published under it.
     let events = accept(&mut given, &bureau(GY), "2025-11-03", sign(&version));
     assert_eq!(events, vec![Event::PolicySigned { policy: version.clone(), jurisdiction: GY }]);
-    let state = folded(&given);
+    let state = fold(&given);
     assert_eq!(state.policies.in_force(GY, day("2026-02-02")), None);
     assert_eq!(state.policies.pending()["measures-2026"].signed_by, BTreeSet::from([GY]));
-    assert_eq!(code(check(&given, &bureau(GY), "2026-02-02", publish_batch(GY))), "no_policy_in_force");
+    assert_eq!(
+        outcome_code(check(&given, &bureau(GY), "2026-02-02", publish_batch(GY))),
+        "no_policy_in_force"
+    );
     // When the guian bureau signs the same text, it is in force in both jurisdictions.
     let events = accept(&mut given, &bureau(GA), "2025-11-10", sign(&version));
     assert_eq!(events, vec![Event::PolicySigned { policy: version.clone(), jurisdiction: GA }]);
-    let state = folded(&given);
+    let state = fold(&given);
     assert!(state.policies.pending().is_empty());
     for jurisdiction in [GY, GA] {
         assert_eq!(state.policies.in_force(jurisdiction, day("2026-02-02")), Some(&version));
         let outcome = check(&given, &bureau(jurisdiction), "2026-02-02", publish_batch(jurisdiction));
-        assert_eq!(code(outcome), "accepted", "{jurisdiction}");
+        assert_eq!(outcome_code(outcome), "accepted", "{jurisdiction}");
     }
 }
 
@@ -147,12 +111,12 @@ fn a_bureau_alone_never_changes_the_other_jurisdictions_caps() {
     raised.annual_cap_enterprise = cny("50000000.00");
     raised.annual_cap_project_entity = cny("2000000.00");
     // ... when guiyang's bureau publishes it for guian only, it is forbidden.
-    assert_eq!(code(check(&[], &bureau(GY), "2025-11-03", sign(&raised))), "forbidden");
+    assert_eq!(outcome_code(check(&[], &bureau(GY), "2025-11-03", sign(&raised))), "forbidden");
     // When it names both, guiyang's signature alone changes nothing in guian.
     raised.jurisdictions = [GY, GA].into_iter().collect();
     let mut given = Vec::new();
     accept(&mut given, &bureau(GY), "2025-11-03", sign(&raised));
-    let state = folded(&given);
+    let state = fold(&given);
     assert_eq!(state.policies.in_force(GA, day("2026-02-02")), None);
     assert_eq!(
         state.policies.in_force(GA, day("2025-11-03")).map(|v| v.annual_cap(ApplicantKind::Enterprise)),
@@ -160,10 +124,10 @@ fn a_bureau_alone_never_changes_the_other_jurisdictions_caps() {
     );
     // And announcement periods below 5 working days are refused whoever signs.
     raised.redemption_announcement_working_days = 0;
-    assert_eq!(code(check(&[], &bureau(GY), "2025-11-03", sign(&raised))), "invalid_policy");
+    assert_eq!(outcome_code(check(&[], &bureau(GY), "2025-11-03", sign(&raised))), "invalid_policy");
     raised.redemption_announcement_working_days = 5;
     raised.provider_announcement_working_days = 4;
-    assert_eq!(code(check(&[], &bureau(GY), "2025-11-03", sign(&raised))), "invalid_policy");
+    assert_eq!(outcome_code(check(&[], &bureau(GY), "2025-11-03", sign(&raised))), "invalid_policy");
 }
 
 #[test]
@@ -172,29 +136,32 @@ fn a_version_covering_one_jurisdiction_is_in_force_there_only() {
     let mut given = budgets_2026();
     accept(&mut given, &bureau(GY), "2025-11-03", sign(&successor(&[GY])));
     // Then guiyang may publish 2026 batches under it, guian may not.
-    assert_eq!(code(check(&given, &bureau(GY), "2026-02-02", publish_batch(GY))), "accepted");
-    assert_eq!(code(check(&given, &bureau(GA), "2026-02-02", publish_batch(GA))), "no_policy_in_force");
+    assert_eq!(outcome_code(check(&given, &bureau(GY), "2026-02-02", publish_batch(GY))), "accepted");
+    assert_eq!(
+        outcome_code(check(&given, &bureau(GA), "2026-02-02", publish_batch(GA))),
+        "no_policy_in_force"
+    );
     // And guian's own version for the same window does not overlap guiyang's (other jurisdiction).
     let mut guian = successor(&[GA]);
     guian.id = "guian-2026".into();
-    assert_eq!(code(check(&given, &bureau(GA), "2025-11-03", sign(&guian))), "accepted");
+    assert_eq!(outcome_code(check(&given, &bureau(GA), "2025-11-03", sign(&guian))), "accepted");
     // But a second guiyang version over the same window does.
     let mut again = successor(&[GY]);
     again.id = "guiyang-2026b".into();
-    assert_eq!(code(check(&given, &bureau(GY), "2025-11-03", sign(&again))), "policy_overlaps");
+    assert_eq!(outcome_code(check(&given, &bureau(GY), "2025-11-03", sign(&again))), "policy_overlaps");
 }
 
 #[test]
 fn a_version_is_never_retroactive() {
     let version = successor(&[GY, GA]);
     // A first signature after the window opened is refused ...
-    assert_eq!(code(check(&[], &bureau(GY), "2026-01-02", sign(&version))), "policy_retroactive");
+    assert_eq!(outcome_code(check(&[], &bureau(GY), "2026-01-02", sign(&version))), "policy_retroactive");
     // ... and so is a last signature after it opened, though the first came in time.
     let mut given = Vec::new();
     accept(&mut given, &bureau(GY), "2025-12-15", sign(&version));
-    assert_eq!(code(check(&given, &bureau(GA), "2026-01-05", sign(&version))), "policy_retroactive");
+    assert_eq!(outcome_code(check(&given, &bureau(GA), "2026-01-05", sign(&version))), "policy_retroactive");
     // Signed on the first day of its window is fine.
-    assert_eq!(code(check(&given, &bureau(GA), "2026-01-01", sign(&version))), "accepted");
+    assert_eq!(outcome_code(check(&given, &bureau(GA), "2026-01-01", sign(&version))), "accepted");
 }
 
 #[test]
@@ -202,15 +169,21 @@ fn each_bureau_signs_the_same_text_once() {
     let version = successor(&[GY, GA]);
     let mut given = Vec::new();
     accept(&mut given, &bureau(GY), "2025-11-03", sign(&version));
-    assert_eq!(code(check(&given, &bureau(GY), "2025-11-04", sign(&version))), "policy_already_signed");
+    assert_eq!(
+        outcome_code(check(&given, &bureau(GY), "2025-11-04", sign(&version))),
+        "policy_already_signed"
+    );
     let mut other = version.clone();
     other.annual_cap_enterprise = cny("6000000.00");
-    assert_eq!(code(check(&given, &bureau(GA), "2025-11-04", sign(&other))), "policy_signature_mismatch");
+    assert_eq!(
+        outcome_code(check(&given, &bureau(GA), "2025-11-04", sign(&other))),
+        "policy_signature_mismatch"
+    );
     // A version must name the jurisdictions it covers.
     let mut nameless = version.clone();
     nameless.id = "nameless".into();
     nameless.jurisdictions.clear();
-    assert_eq!(code(check(&[], &bureau(GY), "2025-11-04", sign(&nameless))), "invalid_policy");
+    assert_eq!(outcome_code(check(&[], &bureau(GY), "2025-11-04", sign(&nameless))), "invalid_policy");
 }
 
 #[test]
@@ -218,7 +191,7 @@ fn an_old_single_signature_publication_still_covers_both_jurisdictions() {
     // Given a PolicyPublished recorded before joint signatures (no jurisdictions named).
     let mut old = successor(&[]);
     old.jurisdictions.clear();
-    let state = folded(&[Event::PolicyPublished { policy: old.clone() }]);
+    let state = fold(&[Event::PolicyPublished { policy: old.clone() }]);
     // Then it is in force in both jurisdictions, as it was.
     assert_eq!(state.policies.in_force(GY, day("2026-02-02")), Some(&old));
     assert_eq!(state.policies.in_force(GA, day("2026-02-02")), Some(&old));
@@ -296,7 +269,7 @@ fn a_project_entity_registers_with_its_project_code_and_claims_without_the_enter
         accept(&mut given, &center, "2025-03-03", verify);
     }
     // The project entity's registration carries its project code.
-    let state = folded(&given);
+    let state = fold(&given);
     assert_eq!(
         state.applicants[&credit(1)].registration.project_code.as_deref(),
         Some("2401-520900-04-01-123456")
@@ -307,11 +280,11 @@ fn a_project_entity_registers_with_its_project_code_and_claims_without_the_enter
     let events = check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 1), "2025-03-10", claim(70));
     assert!(matches!(events.as_deref(), Ok([Event::VoucherIssued { .. }])), "{events:?}");
     let outcome = check(&given, &applicant_actor(ApplicantKind::Enterprise, 2), "2025-03-10", claim(71));
-    assert_eq!(code(outcome), "not_eligible");
+    assert_eq!(outcome_code(outcome), "not_eligible");
     // A project entity without a project code is refused at registration.
     let mut no_code = unattested(ApplicantKind::ProjectEntity, 3);
     no_code.project_code = None;
     let register = Command::RegisterApplicant { registration: no_code };
     let outcome = check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 3), "2025-03-10", register);
-    assert_eq!(code(outcome), "invalid_registration");
+    assert_eq!(outcome_code(outcome), "invalid_registration");
 }

@@ -2,87 +2,21 @@
 //! (SPEC §3, Measures art. 11, 12, 14), an expired voucher holds no available money (SPEC §4 Voucher), and
 //! the last days of December need the next year's holiday notice (SPEC §6).
 
-use chrono::NaiveDate;
+mod support;
+
 use domain::calendar::CalendarYear;
-use domain::document::{Document, Sha256Hex};
+use domain::document::Sha256Hex;
 use domain::event::ObjectionTarget;
 use domain::event::{BatchGuide, Finding, ProviderApplication, Registration, ReviewOutcome, Ruling};
-use domain::{
-    Account, Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, PolicyBook,
-    Rejection, Role, Share, State,
-};
-use uuid::Uuid;
+use domain::{Account, Actor, ApplicantKind, Command, Event, PolicyBook, Role, Share};
+use support::*;
 
-const GY: Jurisdiction = Jurisdiction::Guiyang;
 const APPLICANT: u32 = 1;
 const PROVIDER: u32 = 500;
 const VOUCHER: u128 = 77;
 const BATCH: u128 = 7;
 const CONTRACT: u128 = 1;
 const REDEMPTION: u128 = 900;
-
-/// Folds `given`, decides `command` as `actor` on `date`, and checks every state invariant after success.
-fn check(given: &[Event], actor: &Actor, date: &str, command: Command) -> Result<Vec<Event>, Rejection> {
-    let state = fold(given);
-    let context =
-        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
-    let outcome = domain::decide(&state, &context, &command);
-    if let Ok(events) = &outcome {
-        let mut after = state.clone();
-        for event in events {
-            after.evolve(event);
-        }
-        assert_eq!(after.violations(), vec![], "invariants broken by {command:?}");
-    }
-    outcome
-}
-
-/// Decides and, when accepted, appends the events to `given`; returns the outcome's code.
-fn step(given: &mut Vec<Event>, actor: &Actor, date: &str, command: Command) -> &'static str {
-    match check(given, actor, date, command) {
-        Ok(events) => {
-            given.extend(events);
-            "accepted"
-        }
-        Err(rejection) => rejection.code(),
-    }
-}
-
-fn fold(events: &[Event]) -> State {
-    let mut state = State::new();
-    for event in events {
-        state.evolve(event);
-    }
-    state
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn cny(text: &str) -> Cny {
-    Cny::parse(text).expect("test amount")
-}
-
-fn code(n: u32) -> CreditCode {
-    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
-}
-
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(n)
-}
-
-fn staff(role: Role) -> Actor {
-    Actor { subject: format!("{role}"), role, jurisdiction: Some(GY), credit_code: None }
-}
-
-fn system() -> Actor {
-    Actor { subject: "scheduler".into(), role: Role::System, jurisdiction: None, credit_code: None }
-}
-
-fn public() -> Actor {
-    Actor { subject: "anyone".into(), role: Role::Public, jurisdiction: None, credit_code: None }
-}
 
 fn applicant() -> Actor {
     Actor {
@@ -104,14 +38,6 @@ fn provider_of(n: u32) -> Actor {
 
 fn provider() -> Actor {
     provider_of(PROVIDER)
-}
-
-fn document(name: &str) -> Document {
-    Document {
-        sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
-        name: name.into(),
-        size_bytes: 1024,
-    }
 }
 
 fn balance(given: &[Event], account: Account) -> String {

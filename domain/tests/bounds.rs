@@ -1,78 +1,19 @@
 //! Given/when/then tests of the bounds every command is checked against (`domain::bounds`) and of the checked
 //! date arithmetic: a value outside its bound is refused 422 with a stable code and records nothing.
 
-use chrono::NaiveDate;
-use domain::document::{Document, Sha256Hex};
-use domain::event::{BatchGuide, ProviderApplication, Registration, ReviewOutcome};
-use domain::{
-    Actor, ApplicantKind, CalendarYear, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection,
-    RejectionClass, Role, Share, State,
-};
-use uuid::Uuid;
+mod support;
 
-const GY: Jurisdiction = Jurisdiction::Guiyang;
+use chrono::NaiveDate;
+use domain::document::Sha256Hex;
+use domain::event::{BatchGuide, ProviderApplication, Registration, ReviewOutcome};
+use domain::{Actor, ApplicantKind, CalendarYear, Cny, Command, Event, RejectionClass, Role, Share, State};
+use support::*;
+
 const APPLICANT: u32 = 1;
 const PROVIDER: u32 = 500;
 
-fn fold(events: &[Event]) -> State {
-    let mut state = State::new();
-    for event in events {
-        state.evolve(event);
-    }
-    state
-}
-
-/// Decides `command` against `given`; checks the invariants after an acceptance.
-fn check(given: &[Event], actor: &Actor, date: &str, command: &Command) -> Result<Vec<Event>, Rejection> {
-    let state = fold(given);
-    let context =
-        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
-    let outcome = domain::decide(&state, &context, command);
-    if let Ok(events) = &outcome {
-        let mut after = state.clone();
-        events.iter().for_each(|event| after.evolve(event));
-        assert_eq!(after.ledger.violations(), vec![], "invariants broken by {command:?}");
-    }
-    outcome
-}
-
-fn code_of(outcome: &Result<Vec<Event>, Rejection>) -> &'static str {
-    match outcome {
-        Ok(_) => "accepted",
-        Err(rejection) => rejection.code(),
-    }
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn cny(text: &str) -> Cny {
-    Cny::parse(text).expect("test amount")
-}
-
-fn code(n: u32) -> CreditCode {
-    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
-}
-
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(n)
-}
-
-fn staff(role: Role) -> Actor {
-    Actor { subject: format!("{role}"), role, jurisdiction: Some(GY), credit_code: None }
-}
-
 fn party(role: Role, n: u32) -> Actor {
     Actor { subject: format!("party-{n}"), role, jurisdiction: Some(GY), credit_code: Some(code(n)) }
-}
-
-fn document(name: &str) -> Document {
-    Document {
-        sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
-        name: name.into(),
-        size_bytes: 1024,
-    }
 }
 
 fn guide(redemption_days: u32) -> BatchGuide {
@@ -193,15 +134,15 @@ fn a_batch_with_redemption_days_beyond_ten_years_is_refused_out_of_bounds() {
         [Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") }];
     let bureau = staff(Role::Bureau);
     for days in [u32::MAX, 3651, 0] {
-        let outcome = check(&budget, &bureau, "2025-03-01", &publish(&guide(60), Some(days)));
-        assert_eq!(code_of(&outcome), "out_of_bounds", "redemption_days {days}");
+        let outcome = check(&budget, &bureau, "2025-03-01", publish(&guide(60), Some(days)));
+        assert_eq!(outcome_code(&outcome), "out_of_bounds", "redemption_days {days}");
         let rejection = outcome.expect_err("refused");
         assert_eq!(rejection.class(), RejectionClass::Unprocessable);
         assert!(rejection.to_string().contains("redemption_days"), "{rejection}");
     }
     for days in [None, Some(1), Some(3650)] {
-        let outcome = check(&budget, &bureau, "2025-03-01", &publish(&guide(60), days));
-        assert_eq!(code_of(&outcome), "accepted", "redemption_days {days:?}");
+        let outcome = check(&budget, &bureau, "2025-03-01", publish(&guide(60), days));
+        assert_eq!(outcome_code(&outcome), "accepted", "redemption_days {days:?}");
     }
 }
 
@@ -213,7 +154,7 @@ fn a_completion_on_a_recorded_batch_with_huge_redemption_days_is_refused_not_a_p
     let confirm = Command::ConfirmCompletion { contract_id: id(1) };
     let applicant = party(Role::Enterprise, APPLICANT);
     let outcome = check(&given, &applicant, "2025-06-02", &confirm);
-    assert_eq!(code_of(&outcome), "date_out_of_range");
+    assert_eq!(outcome_code(&outcome), "date_out_of_range");
     assert_eq!(outcome.expect_err("refused").class(), RejectionClass::Unprocessable);
     // The largest bound still gives a date.
     let outcome = check(&filed_contract(3650), &applicant, "2025-06-02", &confirm);
@@ -228,7 +169,7 @@ fn a_completion_on_a_recorded_batch_with_huge_redemption_days_is_refused_not_a_p
 fn names_are_checked_at_the_door() {
     let applicant = party(Role::Enterprise, APPLICANT);
     let register = |name: &str| Command::RegisterApplicant { registration: registration(name) };
-    assert_eq!(code_of(&check(&[], &applicant, "2025-03-01", &register("铝业有限公司"))), "accepted");
+    assert_eq!(outcome_code(check(&[], &applicant, "2025-03-01", register("铝业有限公司"))), "accepted");
     for name in [
         "   ",
         "evil\u{202E}cod.exe",
@@ -240,7 +181,7 @@ fn names_are_checked_at_the_door() {
         &"x".repeat(201),
     ] {
         assert_eq!(
-            code_of(&check(&[], &applicant, "2025-03-01", &register(name))),
+            outcome_code(check(&[], &applicant, "2025-03-01", register(name))),
             "invalid_name",
             "{name:?}"
         );
@@ -252,12 +193,12 @@ fn names_are_checked_at_the_door() {
         qualifications: vec![document("CMA.pdf")],
         contact: "0851".into(),
     };
-    assert_eq!(code_of(&check(&[], &provider, "2025-03-01", &apply)), "invalid_name");
+    assert_eq!(outcome_code(check(&[], &provider, "2025-03-01", &apply)), "invalid_name");
     let mut batch = publish(&guide(60), None);
     if let Command::PublishBatch { name, .. } = &mut batch {
         *name = "batch\u{7}".into();
     }
-    assert_eq!(code_of(&check(&[], &staff(Role::Bureau), "2025-03-01", &batch)), "invalid_name");
+    assert_eq!(outcome_code(check(&[], &staff(Role::Bureau), "2025-03-01", &batch)), "invalid_name");
 }
 
 #[test]
@@ -359,7 +300,7 @@ fn dates_counts_lists_and_texts_have_bounds() {
     ];
     for (actor, command) in refused {
         let outcome = check(&[], actor, "2025-03-01", &command);
-        assert_eq!(code_of(&outcome), "out_of_bounds", "{}", command.name());
+        assert_eq!(outcome_code(&outcome), "out_of_bounds", "{}", command.name());
         assert_eq!(outcome.expect_err("refused").class(), RejectionClass::Unprocessable);
     }
 }
@@ -380,7 +321,7 @@ fn a_policy_version_is_bounded_too() {
         Command::PublishPolicy { policy }
     };
     let bureau = staff(Role::Bureau);
-    assert_eq!(code_of(&check(&[], &bureau, "2025-03-01", &successor(&|_| {}))), "accepted");
+    assert_eq!(outcome_code(check(&[], &bureau, "2025-03-01", successor(&|_| {}))), "accepted");
     let changes: [&dyn Fn(&mut domain::PolicyVersion); 4] = [
         &|p| p.default_redemption_days = u32::MAX,
         &|p| p.redemption_announcement_working_days = u32::MAX,
@@ -389,6 +330,6 @@ fn a_policy_version_is_bounded_too() {
     ];
     for change in changes {
         let command = successor(change);
-        assert_eq!(code_of(&check(&[], &bureau, "2025-03-01", &command)), "out_of_bounds", "{command:?}");
+        assert_eq!(outcome_code(check(&[], &bureau, "2025-03-01", &command)), "out_of_bounds", "{command:?}");
     }
 }

@@ -1,85 +1,19 @@
 //! Given/when/then tests of the regulation's later lifecycles (Measures art. 8-13): providers, contracts,
 //! ratings, redemptions, announcements, denials, audits, clawbacks, and the scheduler's deadlines.
 
-use std::collections::BTreeSet;
+mod support;
 
-use chrono::NaiveDate;
-use domain::document::{Document, Sha256Hex};
+use std::collections::BTreeSet;
+use support::*;
+
+use domain::document::Sha256Hex;
 use domain::event::{
     BatchGuide, DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, Registration,
     ReviewOutcome, Ruling,
 };
 use domain::regulation::{draw_sample, due_commands};
-use domain::{
-    Account, Actor, ApplicantKind, Balance, Cny, Command, Context, CreditCode, Event, Jurisdiction,
-    Rejection, Role, Share, State,
-};
+use domain::{Account, Actor, ApplicantKind, Balance, Command, Event, Jurisdiction, Rejection, Role, Share};
 use uuid::Uuid;
-
-const GY: Jurisdiction = Jurisdiction::Guiyang;
-
-/// Folds `given`, decides `command` as `actor` on `date`, and checks the ledger invariants after success.
-fn check(given: &[Event], actor: &Actor, date: &str, command: Command) -> Result<Vec<Event>, Rejection> {
-    let state = fold(given);
-    let context =
-        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
-    let outcome = domain::decide(&state, &context, &command);
-    if let Ok(events) = &outcome {
-        let mut after = state.clone();
-        for event in events {
-            after.evolve(event);
-        }
-        assert_eq!(after.ledger.violations(), vec![], "invariants broken by {command:?}");
-    }
-    outcome
-}
-
-/// Decides and, when accepted, appends the events to `given`; returns the outcome's code.
-fn step(given: &mut Vec<Event>, actor: &Actor, date: &str, command: Command) -> &'static str {
-    match check(given, actor, date, command) {
-        Ok(events) => {
-            given.extend(events);
-            "accepted"
-        }
-        Err(rejection) => rejection.code(),
-    }
-}
-
-fn fold(events: &[Event]) -> State {
-    let mut state = State::new();
-    for event in events {
-        state.evolve(event);
-    }
-    state
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn cny(text: &str) -> Cny {
-    Cny::parse(text).expect("test amount")
-}
-
-fn code(n: u32) -> CreditCode {
-    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
-}
-
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(n)
-}
-
-fn staff(role: Role) -> Actor {
-    Actor { subject: format!("{role}"), role, jurisdiction: Some(GY), credit_code: None }
-}
-
-fn system() -> Actor {
-    Actor { subject: "scheduler".into(), role: Role::System, jurisdiction: None, credit_code: None }
-}
-
-fn public() -> Actor {
-    Actor { subject: "anyone".into(), role: Role::Public, jurisdiction: None, credit_code: None }
-}
 
 const APPLICANT: u32 = 1;
 const PROVIDER: u32 = 500;
@@ -101,14 +35,6 @@ fn provider() -> Actor {
         role: Role::Provider,
         jurisdiction: Some(GY),
         credit_code: Some(code(PROVIDER)),
-    }
-}
-
-fn document(name: &str) -> Document {
-    Document {
-        sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
-        name: name.into(),
-        size_bytes: 1024,
     }
 }
 

@@ -128,6 +128,73 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Every code [`Rejection::code`] answers, sorted: the refusals a command can meet, as the OpenAPI document
+    /// names them (a test checks the list against `code`).
+    pub const CODES: &'static [&'static str] = &[
+        "already_claimed",
+        "already_disbursed",
+        "already_exists",
+        "already_rated",
+        "already_suspended",
+        "announcement_closed",
+        "announcement_not_found",
+        "applicant_exists",
+        "applicant_not_found",
+        "applicant_not_verified",
+        "batch_closed",
+        "batch_exhausted",
+        "batch_exists",
+        "batch_not_found",
+        "budget_insufficient",
+        "calendar_year_exists",
+        "calendar_year_unknown",
+        "cap_exceeded",
+        "category_not_eligible",
+        "category_not_offered",
+        "claim_window_closed",
+        "clawback_exceeds_disbursed",
+        "clawback_not_found",
+        "contract_not_found",
+        "date_out_of_range",
+        "forbidden",
+        "insufficient_balance",
+        "invalid_batch",
+        "invalid_calendar",
+        "invalid_name",
+        "invalid_policy",
+        "invalid_registration",
+        "invalid_request",
+        "invalid_state",
+        "no_policy_in_force",
+        "not_eligible",
+        "not_found",
+        "not_in_sample",
+        "not_payable",
+        "not_pending_verification",
+        "nothing_due",
+        "objection_not_found",
+        "out_of_bounds",
+        "policy_already_signed",
+        "policy_exists",
+        "policy_overlaps",
+        "policy_retroactive",
+        "policy_signature_mismatch",
+        "provider_not_admitted",
+        "provider_not_found",
+        "provider_suspended",
+        "recovery_exceeds_due",
+        "redemption_deadline_passed",
+        "redemption_not_found",
+        "same_legal_person",
+        "sample_not_found",
+        "sample_year_not_previous",
+        "share_cap_exceeded",
+        "too_many_objections_open",
+        "voucher_exists",
+        "voucher_expired",
+        "voucher_not_found",
+    ];
+
     /// The stable machine-readable code of the rejection (problem+json `code`).
     pub fn code(&self) -> &'static str {
         match self {
@@ -218,5 +285,26 @@ impl Rejection {
             | Rejection::Calendar(CalendarError::YearAlreadyPublished(_)) => RejectionClass::Conflict,
             _ => RejectionClass::Unprocessable,
         }
+    }
+}
+
+#[cfg(test)]
+mod codes_tests {
+    use super::Rejection;
+
+    /// The codes written in `Rejection::code`, read from this file's source.
+    fn codes_in_source() -> std::collections::BTreeSet<String> {
+        let source = include_str!("rejection.rs");
+        let body = source.split("pub fn code(&self)").nth(1).unwrap_or_default();
+        let body = body.split("\n    }\n").next().unwrap_or_default();
+        body.split("=> \"").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn every_code_is_listed_once_and_sorted() {
+        let listed: std::collections::BTreeSet<String> =
+            Rejection::CODES.iter().map(|c| (*c).to_owned()).collect();
+        assert_eq!(listed, codes_in_source());
+        assert!(Rejection::CODES.windows(2).all(|pair| pair[0] < pair[1]), "sorted, no repeats");
     }
 }

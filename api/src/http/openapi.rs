@@ -21,6 +21,26 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Names every refusal code of the domain in the description of the problem document's `code`, from
+/// `domain::Rejection::CODES` (the HTTP layer's own codes, such as `invalid_json` or `as_of_caller_limit`, are
+/// listed in the README).
+struct ProblemCodes;
+
+impl Modify for ProblemCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else { return };
+        let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else { return };
+        let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") else { return };
+        let codes = domain::Rejection::CODES.iter().map(|code| format!("`{code}`")).collect::<Vec<_>>();
+        code.description = Some(format!(
+            "The stable machine-readable code. A refused command answers one of: {}. The HTTP layer adds its \
+             own (malformed requests, tokens, limits at the door, as-of limits): see the README.",
+            codes.join(", ")
+        ));
+    }
+}
+
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
@@ -47,11 +67,29 @@ impl Modify for BearerAuth {
         read_queries::announcements, read_queries::anomalies, feed::events,
     ),
     components(schemas(Problem, commands::CommandAnswer)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ProblemCodes)
 )]
 pub struct ApiDoc;
 
 /// `GET /openapi.json`.
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[test]
+    fn the_problem_code_names_every_refusal_of_the_domain() {
+        let document = serde_json::to_value(super::ApiDoc::openapi()).unwrap_or_default();
+        let description = document["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for code in domain::Rejection::CODES {
+            assert!(description.contains(&format!("`{code}`")), "{code} is not named: {description}");
+        }
+        assert!(description.contains("`policy_retroactive`") && description.contains("`out_of_bounds`"));
+    }
 }

@@ -7,8 +7,8 @@ mod support;
 use domain::calendar::CalendarYear;
 use domain::document::Sha256Hex;
 use domain::event::ObjectionTarget;
-use domain::event::{BatchGuide, Finding, ProviderApplication, Registration, ReviewOutcome, Ruling};
-use domain::{Account, Actor, ApplicantKind, Command, Event, PolicyBook, Role, Share};
+use domain::event::{Finding, ProviderApplication, ReviewOutcome, Ruling};
+use domain::{Account, Actor, ApplicantKind, Command, Event, PolicyBook, Role};
 use support::*;
 
 const APPLICANT: u32 = 1;
@@ -47,32 +47,8 @@ fn balance(given: &[Event], account: Account) -> String {
 /// A 2025 batch under the shipped Measures (which end 2025-12-31) whose vouchers are valid to 2025-12-31, a
 /// verified enterprise holding a 100,000.00 voucher, and an admitted provider.
 fn program() -> Vec<Event> {
-    let guide = BatchGuide {
-        jurisdiction: GY,
-        fiscal_year: 2025,
-        name: "batch".into(),
-        total: cny("1000000.00"),
-        face_value: cny("100000.00"),
-        eligible_kinds: [ApplicantKind::Enterprise].into_iter().collect(),
-        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
-        eligible_categories: ["inspection_testing".to_owned()].into_iter().collect(),
-        claim_opens: day("2025-03-01"),
-        claim_closes: day("2025-06-30"),
-        valid_until: day("2025-12-31"),
-        redemption_days: 60,
-        max_voucher_share: Share::parse("0.8").expect("share"),
-        policy_id: "measures-2023".into(),
-    };
-    let registration = Registration {
-        credit_code: code(APPLICANT),
-        name: "aluminium works".into(),
-        kind: ApplicantKind::Enterprise,
-        jurisdiction: GY,
-        industry: Some("aluminum".into()),
-        project_code: None,
-        independent_legal_person: true,
-        tax_compliant: true,
-    };
+    let guide = batch_guide("2025-12-31", &["inspection_testing"]);
+    let registration = enterprise_registration(APPLICANT);
     vec![
         Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
         Event::BatchPublished { batch_id: id(BATCH), guide },

@@ -8,11 +8,10 @@ use support::*;
 
 use domain::document::Sha256Hex;
 use domain::event::{
-    BatchGuide, DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, Registration,
-    ReviewOutcome, Ruling,
+    DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, ReviewOutcome, Ruling,
 };
 use domain::regulation::{draw_sample, due_commands};
-use domain::{Account, Actor, ApplicantKind, Balance, Command, Event, Jurisdiction, Rejection, Role, Share};
+use domain::{Account, Actor, ApplicantKind, Balance, Command, Event, Jurisdiction, Rejection, Role};
 use uuid::Uuid;
 
 const APPLICANT: u32 = 1;
@@ -41,34 +40,8 @@ fn provider() -> Actor {
 /// A funded batch (share cap 80%), a verified enterprise holding a 100,000.00 voucher, and an admitted provider
 /// offering inspection testing.
 fn program() -> Vec<Event> {
-    let guide = BatchGuide {
-        jurisdiction: GY,
-        fiscal_year: 2025,
-        name: "batch".into(),
-        total: cny("1000000.00"),
-        face_value: cny("100000.00"),
-        eligible_kinds: [ApplicantKind::Enterprise].into_iter().collect(),
-        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
-        eligible_categories: ["inspection_testing".to_owned(), "industrial_design".to_owned()]
-            .into_iter()
-            .collect(),
-        claim_opens: day("2025-03-01"),
-        claim_closes: day("2025-06-30"),
-        valid_until: day("2025-11-30"),
-        redemption_days: 60,
-        max_voucher_share: Share::parse("0.8").expect("share"),
-        policy_id: "measures-2023".into(),
-    };
-    let registration = Registration {
-        credit_code: code(APPLICANT),
-        name: "aluminium works".into(),
-        kind: ApplicantKind::Enterprise,
-        jurisdiction: GY,
-        industry: Some("aluminum".into()),
-        project_code: None,
-        independent_legal_person: true,
-        tax_compliant: true,
-    };
+    let guide = batch_guide("2025-11-30", &["inspection_testing", "industrial_design"]);
+    let registration = enterprise_registration(APPLICANT);
     vec![
         Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
         Event::BatchPublished { batch_id: id(BATCH), guide },

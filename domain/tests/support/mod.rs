@@ -100,3 +100,39 @@ pub fn document(name: &str) -> Document {
         size_bytes: 1024,
     }
 }
+
+/// A 2025 Guiyang batch of 1,000,000.00 in vouchers of 100,000.00 for aluminium enterprises, claimable from
+/// March to June, paying at most 80% of a contract, redeemable 60 days after completion, under the shipped
+/// Measures; its vouchers are valid until `valid_until` and pay for `categories`.
+pub fn batch_guide(valid_until: &str, categories: &[&str]) -> domain::event::BatchGuide {
+    domain::event::BatchGuide {
+        jurisdiction: GY,
+        fiscal_year: 2025,
+        name: "batch".into(),
+        total: cny("1000000.00"),
+        face_value: cny("100000.00"),
+        eligible_kinds: [domain::ApplicantKind::Enterprise].into_iter().collect(),
+        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
+        eligible_categories: categories.iter().map(|category| (*category).to_owned()).collect(),
+        claim_opens: day("2025-03-01"),
+        claim_closes: day("2025-06-30"),
+        valid_until: day(valid_until),
+        redemption_days: 60,
+        max_voucher_share: domain::Share::parse("0.8").expect("share"),
+        policy_id: "measures-2023".into(),
+    }
+}
+
+/// An attested aluminium enterprise of Guiyang with credit code number `n`.
+pub fn enterprise_registration(n: u32) -> domain::event::Registration {
+    domain::event::Registration {
+        credit_code: code(n),
+        name: "aluminium works".into(),
+        kind: domain::ApplicantKind::Enterprise,
+        jurisdiction: GY,
+        industry: Some("aluminum".into()),
+        project_code: None,
+        independent_legal_person: true,
+        tax_compliant: true,
+    }
+}

@@ -64,8 +64,8 @@ pub async fn draw(
     as_of_position: u64,
 ) -> Result<Draw, SampleError> {
     let state = state_as_of(log, as_of_position).await?;
-    let population = domain::regulation::sample_population(&state, jurisdiction, year);
-    let contract_ids = domain::regulation::draw_sample(&population, seed, size);
+    let population = domain::decide::sample_population(&state, jurisdiction, year);
+    let contract_ids = domain::decide::draw_sample(&population, seed, size);
     Ok(Draw {
         jurisdiction,
         year,

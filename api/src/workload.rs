@@ -749,7 +749,7 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
             .map(|c| c.id)
             .collect();
         population.sort();
-        let drawn = domain::regulation::draw_sample(&population, &seed, size);
+        let drawn = domain::decide::draw_sample(&population, &seed, size);
         let mut chain =
             vec![step(&auditor, Command::DrawSample { sample_id, jurisdiction, year: 2025, size, seed })];
         for (n, contract_id) in drawn.iter().enumerate() {

@@ -405,7 +405,7 @@ impl Writer {
     /// run catches up on everything that fell due meanwhile.
     async fn run_scheduler(&mut self, receiver: &mut mpsc::Receiver<Message>) -> usize {
         let date = domain::business_date(self.clock.now());
-        let due = domain::regulation::due_commands(&self.state, date);
+        let due = domain::decide::due_commands(&self.state, date);
         if due.is_empty() {
             return 0;
         }

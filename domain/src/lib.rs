@@ -17,7 +17,6 @@ pub mod event;
 pub mod ledger;
 pub mod money;
 pub mod policy;
-pub mod regulation;
 pub mod rejection;
 pub mod state;
 

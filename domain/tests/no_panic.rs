@@ -1,18 +1,18 @@
 //! `decide` never panics: arbitrary commands of every kind (extreme numbers, dates at chrono's limits, huge
 //! strings, odd Unicode) from arbitrary actors on arbitrary dates, against states built by folding a populated
 //! program and then every random command that was accepted. Whenever a command is accepted, its events evolve
-//! the state without panic and the ledger's invariants hold. `regulation::due_commands` is driven with extreme
+//! the state without panic and the ledger's invariants hold. `decide::due_commands` is driven with extreme
 //! dates too, and what it returns is decided as the scheduler would.
 
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use domain::decide::due_commands;
 use domain::document::{Document, Sha256Hex};
 use domain::event::{
     BatchGuide, DenialGround, Finding, ObjectionTarget, ProviderApplication, Registration, ReviewOutcome,
     Ruling,
 };
-use domain::regulation::due_commands;
 use domain::{
     Actor, ApplicantKind, CalendarYear, Cny, Command, Context, CreditCode, Event, Jurisdiction,
     PolicyVersion, Role, Share, State, VerificationDecision,

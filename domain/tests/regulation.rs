@@ -6,11 +6,11 @@ mod support;
 use std::collections::BTreeSet;
 use support::*;
 
+use domain::decide::{draw_sample, due_commands};
 use domain::document::Sha256Hex;
 use domain::event::{
     DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, ReviewOutcome, Ruling,
 };
-use domain::regulation::{draw_sample, due_commands};
 use domain::{Account, Actor, ApplicantKind, Balance, Command, Event, Jurisdiction, Rejection, Role};
 use uuid::Uuid;
 
@@ -681,7 +681,7 @@ fn code_of(outcome: Result<Vec<Event>, Rejection>) -> &'static str {
 
 #[test]
 fn an_item_takes_no_more_than_the_limit_of_open_objections() {
-    use domain::regulation::OBJECTIONS_OPEN_MAX;
+    use domain::decide::OBJECTIONS_OPEN_MAX;
     let objection = |n: u32, target: ObjectionTarget| Command::FileObjection {
         objection_id: id(u128::from(n) + 10_000),
         target,

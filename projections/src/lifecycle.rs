@@ -2,7 +2,7 @@
 //! them (SPEC §4, Measures art. 8-13): providers and their admission announcements, objections, contracts
 //! with their signatures, filing, completion and rating, redemptions with their review, announcement,
 //! disbursement, denial and clawbacks, announcement lists, audit samples with findings, clawback orders
-//! and referrals. Status names are those of `domain::regulation`.
+//! and referrals. Status names are those of `domain::decide`.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -663,7 +663,7 @@ async fn art13_an_audit_sample_is_reproducible_from_its_population_seed_and_size
     // Anyone can recompute it: rank the population by SHA-256(seed ":" id), take the first `size`.
     let mut ids: Vec<uuid::Uuid> = population.iter().map(|id| id.parse()).collect::<Result<_, _>>()?;
     ids.sort();
-    let expected = domain::regulation::draw_sample(&ids, "guiyang-2025-audit", 3);
+    let expected = domain::decide::draw_sample(&ids, "guiyang-2025-audit", 3);
     let drawn: Vec<uuid::Uuid> = serde_json::from_value(first.body["contract_ids"].clone())?;
     assert_eq!(drawn, expected);
 

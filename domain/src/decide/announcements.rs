@@ -26,13 +26,13 @@ pub(super) fn announce_redemptions(
         return Err(exists("announcement", announcement_id));
     }
     if redemption_ids.is_empty() {
-        return Err(Rejection::Invalid("an announcement lists at least one redemption".into()));
+        return Err(Rejection::InvalidAnnouncement("an announcement lists at least one redemption".into()));
     }
     let mut seen = std::collections::HashSet::new();
     for redemption_id in redemption_ids {
         let item = redemption(state, redemption_id)?;
         if item.jurisdiction != *jurisdiction {
-            return Err(Rejection::Invalid(format!(
+            return Err(Rejection::InvalidAnnouncement(format!(
                 "redemption {redemption_id} belongs to {}",
                 item.jurisdiction
             )));
@@ -70,7 +70,7 @@ pub(super) fn file_objection(
     }
     let text = text.trim();
     if text.is_empty() {
-        return Err(Rejection::Invalid("an objection needs a text".into()));
+        return Err(Rejection::InvalidObjection("an objection needs a text".into()));
     }
     let (jurisdiction, closes_on) = match target {
         ObjectionTarget::Provider { provider } => {

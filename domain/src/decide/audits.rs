@@ -30,10 +30,10 @@ pub(super) fn draw_audit_sample(
         return Err(exists("sample", sample_id));
     }
     if *size == 0 || *size > SAMPLE_SIZE_MAX {
-        return Err(Rejection::Invalid(format!("sample size must be 1 to {SAMPLE_SIZE_MAX}")));
+        return Err(Rejection::InvalidSample(format!("sample size must be 1 to {SAMPLE_SIZE_MAX}")));
     }
     if seed.trim().is_empty() {
-        return Err(Rejection::Invalid("a sample needs a seed".into()));
+        return Err(Rejection::InvalidSample("a sample needs a seed".into()));
     }
     // A check covers the previous year (上年度, Measures art. 12) of the draw's business date.
     let previous = date.year() - 1;
@@ -155,7 +155,7 @@ pub(super) fn record_referral(
     }
     let authority = authority.trim();
     if authority.is_empty() {
-        return Err(Rejection::Invalid("a referral names the authority".into()));
+        return Err(Rejection::InvalidReferral("a referral names the authority".into()));
     }
     Ok(vec![Event::ReferralRecorded {
         referral_id: *referral_id,

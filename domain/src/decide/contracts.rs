@@ -177,7 +177,7 @@ pub(super) fn rate_service(
         [("quality", quality), ("timeliness", timeliness), ("professionalism", professionalism)]
     {
         if !(1..=5).contains(score) {
-            return Err(Rejection::Invalid(format!("{name} must be 1 to 5, not {score}")));
+            return Err(Rejection::InvalidRating(format!("{name} must be 1 to 5, not {score}")));
         }
     }
     Ok(vec![Event::ServiceRated {
@@ -206,7 +206,7 @@ fn contract_terms(state: &State, context: &Context, command: &Command) -> Result
         ..
     } = command
     else {
-        return Err(Rejection::Invalid("not a contract submission".into()));
+        return Err(Rejection::InvalidContractTerms("not a contract submission".into()));
     };
     let voucher = state.vouchers.get(voucher_id).ok_or_else(|| not_found("voucher", voucher_id))?;
     if *provider == voucher.applicant {
@@ -228,13 +228,17 @@ fn contract_terms(state: &State, context: &Context, command: &Command) -> Result
         return Err(Rejection::CategoryNotEligible { category: category.clone() });
     }
     if description.trim().is_empty() {
-        return Err(Rejection::Invalid("description must not be empty".into()));
+        return Err(Rejection::InvalidContractTerms("description must not be empty".into()));
     }
     if term_end < term_start {
-        return Err(Rejection::Invalid(format!("term_end {term_end} is before term_start {term_start}")));
+        return Err(Rejection::InvalidContractTerms(format!(
+            "term_end {term_end} is before term_start {term_start}"
+        )));
     }
     if voucher_amount > total {
-        return Err(Rejection::Invalid(format!("voucher amount {voucher_amount} exceeds the total {total}")));
+        return Err(Rejection::InvalidContractTerms(format!(
+            "voucher amount {voucher_amount} exceeds the total {total}"
+        )));
     }
     let cap = batch.guide.max_voucher_share.cap_of(*total);
     if Balance::from(*voucher_amount) > cap {

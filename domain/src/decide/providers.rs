@@ -30,22 +30,24 @@ pub(super) fn apply_as_provider(
     }
     let policy = policy_in_force(state, context, jurisdiction)?;
     if name.trim().is_empty() {
-        return Err(Rejection::Invalid("name must not be empty".into()));
+        return Err(Rejection::InvalidProviderApplication("name must not be empty".into()));
     }
     if categories.is_empty() {
-        return Err(Rejection::Invalid("categories must not be empty".into()));
+        return Err(Rejection::InvalidProviderApplication("categories must not be empty".into()));
     }
     if let Some(unknown) = categories.iter().find(|c| !policy.service_categories.contains(*c)) {
-        return Err(Rejection::Invalid(format!(
+        return Err(Rejection::InvalidProviderApplication(format!(
             "service category \"{unknown}\" is not in policy {}",
             policy.id
         )));
     }
     if qualifications.is_empty() {
-        return Err(Rejection::Invalid("at least one qualification document is required".into()));
+        return Err(Rejection::InvalidProviderApplication(
+            "at least one qualification document is required".into(),
+        ));
     }
     for document in qualifications {
-        document.validate().map_err(|error| Rejection::Invalid(error.to_string()))?;
+        document.validate().map_err(|error| Rejection::InvalidDocument(error.to_string()))?;
     }
     Ok(vec![Event::ProviderApplied {
         application: ProviderApplication {

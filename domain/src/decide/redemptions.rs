@@ -41,10 +41,12 @@ pub(super) fn request_redemption(
         return Err(Rejection::RedemptionDeadlinePassed { deadline: redemption_deadline });
     }
     if results.is_empty() {
-        return Err(Rejection::Invalid("at least one service-result document is required".into()));
+        return Err(Rejection::InvalidRedemptionRequest(
+            "at least one service-result document is required".into(),
+        ));
     }
     for document in std::iter::once(invoice).chain(std::iter::once(remittance_proof)).chain(results) {
-        document.validate().map_err(|error| Rejection::Invalid(error.to_string()))?;
+        document.validate().map_err(|error| Rejection::InvalidDocument(error.to_string()))?;
     }
     Ok(vec![Event::RedemptionRequested {
         redemption_id: *redemption_id,
@@ -75,7 +77,7 @@ pub(super) fn review_redemption(
         ReviewOutcome::Full => (ReviewOutcome::Full, Some(requested), None),
         ReviewOutcome::Reduced { approved, reason } => {
             if *approved >= requested {
-                return Err(Rejection::Invalid(format!(
+                return Err(Rejection::InvalidReview(format!(
                     "a reduced approval {approved} must be less than the {requested} requested"
                 )));
             }
@@ -123,7 +125,7 @@ pub(super) fn disburse_redemption(
     }
     let reference = payment_reference.trim();
     if reference.is_empty() {
-        return Err(Rejection::Invalid("a disbursement needs a payment reference".into()));
+        return Err(Rejection::InvalidDisbursement("a disbursement needs a payment reference".into()));
     }
     let amount = item.approved.ok_or_else(|| not_payable("nothing approved"))?;
     Ok(vec![Event::RedemptionDisbursed {

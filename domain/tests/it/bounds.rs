@@ -1,13 +1,11 @@
 //! Given/when/then tests of the bounds every command is checked against (`domain::bounds`) and of the checked
 //! date arithmetic: a value outside its bound is refused 422 with a stable code and records nothing.
 
-mod support;
-
+use crate::support::*;
 use chrono::NaiveDate;
 use domain::document::Sha256Hex;
 use domain::event::{BatchGuide, ProviderApplication, Registration, ReviewOutcome};
 use domain::{Actor, ApplicantKind, CalendarYear, Cny, Command, Event, RejectionClass, Role, Share, State};
-use support::*;
 
 const APPLICANT: u32 = 1;
 const PROVIDER: u32 = 500;

@@ -2,18 +2,12 @@
 //! Audit): policy versions signed by the bureau of each jurisdiction they cover, audits and bureau measures
 //! kept to the actor's own jurisdiction, project entities without the enterprise attestations.
 
-mod support;
-
+use crate::support::*;
 use std::collections::BTreeSet;
-use support::*;
 
 use domain::event::{BatchGuide, Registration};
-use domain::{
-    Actor, ApplicantKind, Command, CreditCode, Event, Jurisdiction, PolicyVersion, Role, Share, State,
-};
+use domain::{Actor, ApplicantKind, Command, Event, Jurisdiction, PolicyVersion, Role, Share, State};
 use uuid::Uuid;
-
-const GA: Jurisdiction = Jurisdiction::Guian;
 
 fn bureau(jurisdiction: Jurisdiction) -> Actor {
     Actor {
@@ -199,19 +193,10 @@ fn an_old_single_signature_publication_still_covers_both_jurisdictions() {
 
 // ---- point 5: project entities (art. 6) ----
 
-fn credit(n: u32) -> CreditCode {
-    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid test code")
-}
-
-fn applicant_actor(kind: ApplicantKind, n: u32) -> Actor {
-    let role = if kind == ApplicantKind::Enterprise { Role::Enterprise } else { Role::ProjectEntity };
-    Actor { subject: format!("applicant-{n}"), role, jurisdiction: Some(GY), credit_code: Some(credit(n)) }
-}
-
 /// A registration without the independent-legal-person and tax attestations.
 fn unattested(kind: ApplicantKind, n: u32) -> Registration {
     Registration {
-        credit_code: credit(n),
+        credit_code: code(n),
         name: format!("applicant {n}"),
         kind,
         jurisdiction: GY,
@@ -257,12 +242,12 @@ fn a_project_entity_registers_with_its_project_code_and_claims_without_the_enter
     };
     for (kind, n) in [(ApplicantKind::ProjectEntity, 1), (ApplicantKind::Enterprise, 2)] {
         let register = Command::RegisterApplicant { registration: unattested(kind, n) };
-        let events = accept(&mut given, &applicant_actor(kind, n), "2025-03-03", register);
+        let events = accept(&mut given, &applicant_actor(kind, n, GY), "2025-03-03", register);
         assert!(
             matches!(&events[0], Event::ApplicantRegistered { registration } if registration.kind == kind)
         );
         let verify = Command::DecideVerification {
-            credit_code: credit(n),
+            credit_code: code(n),
             decision: domain::VerificationDecision::Verified,
             reason: String::new(),
         };
@@ -271,20 +256,22 @@ fn a_project_entity_registers_with_its_project_code_and_claims_without_the_enter
     // The project entity's registration carries its project code.
     let state = fold(&given);
     assert_eq!(
-        state.applicants[&credit(1)].registration.project_code.as_deref(),
+        state.applicants[&code(1)].registration.project_code.as_deref(),
         Some("2401-520900-04-01-123456")
     );
     let claim =
         |n: u128| Command::ClaimVoucher { batch_id: Uuid::from_u128(7), voucher_id: Uuid::from_u128(n) };
     // The project entity claims without the attestations; the enterprise without them may not.
-    let events = check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 1), "2025-03-10", claim(70));
+    let events =
+        check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 1, GY), "2025-03-10", claim(70));
     assert!(matches!(events.as_deref(), Ok([Event::VoucherIssued { .. }])), "{events:?}");
-    let outcome = check(&given, &applicant_actor(ApplicantKind::Enterprise, 2), "2025-03-10", claim(71));
+    let outcome = check(&given, &applicant_actor(ApplicantKind::Enterprise, 2, GY), "2025-03-10", claim(71));
     assert_eq!(outcome_code(outcome), "not_eligible");
     // A project entity without a project code is refused at registration.
     let mut no_code = unattested(ApplicantKind::ProjectEntity, 3);
     no_code.project_code = None;
     let register = Command::RegisterApplicant { registration: no_code };
-    let outcome = check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 3), "2025-03-10", register);
+    let outcome =
+        check(&given, &applicant_actor(ApplicantKind::ProjectEntity, 3, GY), "2025-03-10", register);
     assert_eq!(outcome_code(outcome), "invalid_registration");
 }

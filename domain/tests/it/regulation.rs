@@ -1,10 +1,8 @@
 //! Given/when/then tests of the regulation's later lifecycles (Measures art. 8-13): providers, contracts,
 //! ratings, redemptions, announcements, denials, audits, clawbacks, and the scheduler's deadlines.
 
-mod support;
-
+use crate::support::*;
 use std::collections::BTreeSet;
-use support::*;
 
 use domain::decide::{draw_sample, due_commands};
 use domain::document::Sha256Hex;
@@ -271,15 +269,15 @@ fn a_voucher_pays_no_more_than_the_share_cap_or_its_balance() {
     let given = program();
     // 80% of 100,000.00 is 80,000.00.
     assert_eq!(
-        code_of(check(&given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.01"))),
+        outcome_code(check(&given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.01"))),
         "share_cap_exceeded"
     );
     assert_eq!(
-        code_of(check(&given, &provider(), "2025-04-01", submit(1, "200000.00", "100000.01"))),
+        outcome_code(check(&given, &provider(), "2025-04-01", submit(1, "200000.00", "100000.01"))),
         "insufficient_balance"
     );
     assert_eq!(
-        code_of(check(&given, &provider(), "2025-04-01", submit(1, "200000.00", "100000.00"))),
+        outcome_code(check(&given, &provider(), "2025-04-01", submit(1, "200000.00", "100000.00"))),
         "accepted"
     );
 }
@@ -326,7 +324,7 @@ fn provider_and_applicant_may_not_be_the_same_legal_person() {
         voucher_amount,
         document_sha256,
     };
-    assert_eq!(code_of(check(&given, &applicant(), "2025-04-01", own)), "same_legal_person");
+    assert_eq!(outcome_code(check(&given, &applicant(), "2025-04-01", own)), "same_legal_person");
 }
 
 #[test]
@@ -360,11 +358,11 @@ fn a_category_must_be_offered_by_the_provider_and_eligible_for_the_batch() {
         document_sha256: document_sha256.clone(),
     };
     assert_eq!(
-        code_of(check(&given, &provider(), "2025-04-01", with("industrial_design"))),
+        outcome_code(check(&given, &provider(), "2025-04-01", with("industrial_design"))),
         "category_not_offered"
     );
     assert_eq!(
-        code_of(check(&given, &applicant(), "2025-04-01", with("talent_services"))),
+        outcome_code(check(&given, &applicant(), "2025-04-01", with("talent_services"))),
         "category_not_offered"
     );
 }
@@ -406,9 +404,12 @@ fn the_applicant_rates_a_completed_service_once() {
 fn a_redemption_is_requested_within_the_batch_deadline() {
     let given = completed();
     // Completed 2025-06-02, 60 days: the deadline is 2025-08-01.
-    assert_eq!(code_of(check(&given, &provider(), "2025-08-02", request(900))), "redemption_deadline_passed");
-    assert_eq!(code_of(check(&given, &applicant(), "2025-08-01", request(900))), "forbidden");
-    assert_eq!(code_of(check(&given, &provider(), "2025-08-01", request(900))), "accepted");
+    assert_eq!(
+        outcome_code(check(&given, &provider(), "2025-08-02", request(900))),
+        "redemption_deadline_passed"
+    );
+    assert_eq!(outcome_code(check(&given, &applicant(), "2025-08-01", request(900))), "forbidden");
+    assert_eq!(outcome_code(check(&given, &provider(), "2025-08-01", request(900))), "accepted");
 }
 
 #[test]
@@ -670,13 +671,6 @@ fn every_jurisdiction_still_sums_to_zero_after_the_whole_lifecycle() {
     assert!(total.is_zero());
     assert_eq!(state.ledger.violations(), vec![]);
     let _ = Party::Provider;
-}
-
-fn code_of(outcome: Result<Vec<Event>, Rejection>) -> &'static str {
-    match outcome {
-        Ok(_) => "accepted",
-        Err(rejection) => rejection.code(),
-    }
 }
 
 #[test]

@@ -2,14 +2,12 @@
 //! (SPEC §3, Measures art. 11, 12, 14), an expired voucher holds no available money (SPEC §4 Voucher), and
 //! the last days of December need the next year's holiday notice (SPEC §6).
 
-mod support;
-
+use crate::support::*;
 use domain::calendar::CalendarYear;
 use domain::document::Sha256Hex;
 use domain::event::ObjectionTarget;
 use domain::event::{Finding, ProviderApplication, ReviewOutcome, Ruling};
 use domain::{Account, Actor, ApplicantKind, Command, Event, PolicyBook, Role};
-use support::*;
 
 const APPLICANT: u32 = 1;
 const PROVIDER: u32 = 500;

@@ -3,56 +3,16 @@
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
 use domain::event::{BatchGuide, Registration};
 use domain::{
-    Actor, ApplicantKind, Balance, CalendarYear, Cny, Command, Context, CreditCode, Event, Jurisdiction,
-    Rejection, Role, Share, State, VerificationDecision,
+    Actor, ApplicantKind, Balance, CalendarYear, Command, Event, Jurisdiction, Role, Share, State,
+    VerificationDecision,
 };
 use uuid::Uuid;
 
-// ---- the one helper every test goes through ----
-
-/// Folds `given`, decides `command`, and returns the outcome: events, or the rejection's code.
-fn check(given: &[Event], actor: &Actor, date: &str, command: Command) -> Result<Vec<Event>, Rejection> {
-    let mut state = State::new();
-    for event in given {
-        state.evolve(event);
-    }
-    let context =
-        Context { actor: actor.clone(), business_date: day(date), log_position: given.len() as u64 };
-    let outcome = domain::decide(&state, &context, &command);
-    if let Ok(events) = &outcome {
-        // Every accepted command keeps the ledger's invariants.
-        let mut after = state.clone();
-        for event in events {
-            after.evolve(event);
-        }
-        assert_eq!(after.ledger.violations(), vec![], "invariants broken by {command:?}");
-    }
-    outcome
-}
-
-fn code(outcome: Result<Vec<Event>, Rejection>) -> &'static str {
-    match outcome {
-        Ok(_) => "accepted",
-        Err(rejection) => rejection.code(),
-    }
-}
+use crate::support::*;
 
 // ---- fixtures ----
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn cny(text: &str) -> Cny {
-    Cny::parse(text).expect("test amount")
-}
-
-fn credit(n: u32) -> CreditCode {
-    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid test code")
-}
 
 fn actor(role: Role, jurisdiction: Jurisdiction) -> Actor {
     Actor {
@@ -62,22 +22,6 @@ fn actor(role: Role, jurisdiction: Jurisdiction) -> Actor {
         credit_code: None,
     }
 }
-
-fn applicant_actor(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) -> Actor {
-    let role = match kind {
-        ApplicantKind::Enterprise => Role::Enterprise,
-        ApplicantKind::ProjectEntity => Role::ProjectEntity,
-    };
-    Actor {
-        subject: format!("applicant-{n}"),
-        role,
-        jurisdiction: Some(jurisdiction),
-        credit_code: Some(credit(n)),
-    }
-}
-
-const GY: Jurisdiction = Jurisdiction::Guiyang;
-const GA: Jurisdiction = Jurisdiction::Guian;
 
 fn batch_id(n: u128) -> Uuid {
     Uuid::from_u128(0xba7c_0000 + n)
@@ -131,7 +75,7 @@ fn publish_command(batch: Uuid, guide: &BatchGuide) -> Command {
 
 fn registration(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) -> Registration {
     Registration {
-        credit_code: credit(n),
+        credit_code: code(n),
         name: format!("applicant {n}"),
         kind,
         jurisdiction,
@@ -153,7 +97,7 @@ fn published(batch: Uuid, guide: BatchGuide) -> Event {
 fn verified_applicant(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) -> Vec<Event> {
     vec![
         Event::ApplicantRegistered { registration: registration(kind, n, jurisdiction) },
-        Event::ApplicantVerified { credit_code: credit(n) },
+        Event::ApplicantVerified { credit_code: code(n) },
     ]
 }
 
@@ -169,7 +113,7 @@ fn issued(n: u128, batch: Uuid, applicant: u32, kind: ApplicantKind, face: &str)
         voucher_id: voucher_id(n),
         batch_id: batch,
         jurisdiction: GY,
-        applicant: credit(applicant),
+        applicant: code(applicant),
         kind,
         face_value: cny(face),
         cap_year: 2025,
@@ -190,8 +134,11 @@ fn finance_appropriates_its_own_jurisdictions_budget() {
         Command::AppropriateBudget { jurisdiction: GY, fiscal_year: 2025, amount: cny("1000000.00") };
     let events = check(&[], &actor(Role::Finance, GY), "2025-01-10", command.clone()).expect("accepted");
     assert_eq!(events, vec![appropriated(GY, "1000000.00")]);
-    assert_eq!(code(check(&[], &actor(Role::Finance, GA), "2025-01-10", command.clone())), "forbidden");
-    assert_eq!(code(check(&[], &actor(Role::Bureau, GY), "2025-01-10", command)), "forbidden");
+    assert_eq!(
+        outcome_code(check(&[], &actor(Role::Finance, GA), "2025-01-10", command.clone())),
+        "forbidden"
+    );
+    assert_eq!(outcome_code(check(&[], &actor(Role::Bureau, GY), "2025-01-10", command)), "forbidden");
 }
 
 // ---- batches ----
@@ -209,7 +156,10 @@ fn bureau_publishes_a_batch_from_the_budget() {
 fn a_batch_cannot_take_more_than_the_budget_has() {
     let given = [appropriated(GY, "999999.99")];
     let command = publish_command(batch_id(1), &guide(GY, "1000000.00", "50000.00"));
-    assert_eq!(code(check(&given, &actor(Role::Bureau, GY), "2025-02-01", command)), "budget_insufficient");
+    assert_eq!(
+        outcome_code(check(&given, &actor(Role::Bureau, GY), "2025-02-01", command)),
+        "budget_insufficient"
+    );
 }
 
 #[test]
@@ -219,7 +169,10 @@ fn a_batch_is_refused_when_no_policy_is_in_force() {
     late.claim_opens = day("2026-03-01");
     late.claim_closes = day("2026-06-30");
     let command = publish_command(batch_id(1), &late);
-    assert_eq!(code(check(&given, &actor(Role::Bureau, GY), "2026-02-01", command)), "no_policy_in_force");
+    assert_eq!(
+        outcome_code(check(&given, &actor(Role::Bureau, GY), "2026-02-01", command)),
+        "no_policy_in_force"
+    );
 }
 
 #[test]
@@ -236,7 +189,7 @@ fn a_batch_guide_must_hold_together() {
     unknown_category.eligible_categories = strings(&["catering"]);
     for bad in [bad_window, face_over_total, unknown_industry, unknown_category] {
         assert_eq!(
-            code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &bad))),
+            outcome_code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &bad))),
             "invalid_batch"
         );
     }
@@ -277,11 +230,11 @@ fn a_closed_batch_takes_no_claims_and_cannot_close_twice() {
     });
     let bureau = actor(Role::Bureau, GY);
     assert_eq!(
-        code(check(&given, &bureau, "2025-04-01", Command::CloseBatch { batch_id: batch_id(1) })),
+        outcome_code(check(&given, &bureau, "2025-04-01", Command::CloseBatch { batch_id: batch_id(1) })),
         "batch_closed"
     );
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
-    assert_eq!(code(check(&given, &enterprise, "2025-04-01", claim(batch_id(1), 1))), "batch_closed");
+    assert_eq!(outcome_code(check(&given, &enterprise, "2025-04-01", claim(batch_id(1), 1))), "batch_closed");
 }
 
 // ---- applicants ----
@@ -296,9 +249,9 @@ fn an_enterprise_registers_itself_only() {
         Ok(vec![Event::ApplicantRegistered { registration }])
     );
     let another = applicant_actor(ApplicantKind::Enterprise, 2, GY);
-    assert_eq!(code(check(&[], &another, "2025-02-01", command.clone())), "forbidden");
+    assert_eq!(outcome_code(check(&[], &another, "2025-02-01", command.clone())), "forbidden");
     let wrong_jurisdiction = applicant_actor(ApplicantKind::Enterprise, 1, GA);
-    assert_eq!(code(check(&[], &wrong_jurisdiction, "2025-02-01", command)), "forbidden");
+    assert_eq!(outcome_code(check(&[], &wrong_jurisdiction, "2025-02-01", command)), "forbidden");
 }
 
 #[test]
@@ -307,14 +260,24 @@ fn registration_needs_an_eligible_industry_or_a_project_code() {
     let mut textiles = registration(ApplicantKind::Enterprise, 1, GY);
     textiles.industry = Some("textiles".into());
     assert_eq!(
-        code(check(&[], &itself, "2025-02-01", Command::RegisterApplicant { registration: textiles })),
+        outcome_code(check(
+            &[],
+            &itself,
+            "2025-02-01",
+            Command::RegisterApplicant { registration: textiles }
+        )),
         "invalid_registration"
     );
     let project = applicant_actor(ApplicantKind::ProjectEntity, 2, GY);
     let mut no_code = registration(ApplicantKind::ProjectEntity, 2, GY);
     no_code.project_code = None;
     assert_eq!(
-        code(check(&[], &project, "2025-02-01", Command::RegisterApplicant { registration: no_code })),
+        outcome_code(check(
+            &[],
+            &project,
+            "2025-02-01",
+            Command::RegisterApplicant { registration: no_code }
+        )),
         "invalid_registration"
     );
 }
@@ -324,13 +287,13 @@ fn registering_twice_is_a_conflict() {
     let given = verified_applicant(ApplicantKind::Enterprise, 1, GY);
     let command = Command::RegisterApplicant { registration: registration(ApplicantKind::Enterprise, 1, GY) };
     let outcome = check(&given, &applicant_actor(ApplicantKind::Enterprise, 1, GY), "2025-02-01", command);
-    assert_eq!(code(outcome), "applicant_exists");
+    assert_eq!(outcome_code(outcome), "applicant_exists");
 }
 
 #[test]
 fn the_service_center_verifies_and_in_guian_the_bureau_may_too() {
     let verify = |n: u32| Command::DecideVerification {
-        credit_code: credit(n),
+        credit_code: code(n),
         decision: VerificationDecision::Verified,
         reason: String::new(),
     };
@@ -340,12 +303,21 @@ fn the_service_center_verifies_and_in_guian_the_bureau_may_too() {
         [Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 2, GA) }];
     assert_eq!(
         check(&given_gy, &actor(Role::ServiceCenter, GY), "2025-02-02", verify(1)),
-        Ok(vec![Event::ApplicantVerified { credit_code: credit(1) }])
+        Ok(vec![Event::ApplicantVerified { credit_code: code(1) }])
     );
-    assert_eq!(code(check(&given_gy, &actor(Role::Bureau, GY), "2025-02-02", verify(1))), "forbidden");
-    assert_eq!(code(check(&given_ga, &actor(Role::Bureau, GA), "2025-02-02", verify(2))), "accepted");
-    assert_eq!(code(check(&given_ga, &actor(Role::ServiceCenter, GA), "2025-02-02", verify(2))), "accepted");
-    assert_eq!(code(check(&given_gy, &actor(Role::ServiceCenter, GA), "2025-02-02", verify(1))), "forbidden");
+    assert_eq!(
+        outcome_code(check(&given_gy, &actor(Role::Bureau, GY), "2025-02-02", verify(1))),
+        "forbidden"
+    );
+    assert_eq!(outcome_code(check(&given_ga, &actor(Role::Bureau, GA), "2025-02-02", verify(2))), "accepted");
+    assert_eq!(
+        outcome_code(check(&given_ga, &actor(Role::ServiceCenter, GA), "2025-02-02", verify(2))),
+        "accepted"
+    );
+    assert_eq!(
+        outcome_code(check(&given_gy, &actor(Role::ServiceCenter, GA), "2025-02-02", verify(1))),
+        "forbidden"
+    );
 }
 
 #[test]
@@ -353,31 +325,34 @@ fn a_rejection_needs_a_reason_and_ends_the_review() {
     let given = [Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 1, GY) }];
     let center = actor(Role::ServiceCenter, GY);
     let reject = |reason: &str| Command::DecideVerification {
-        credit_code: credit(1),
+        credit_code: code(1),
         decision: VerificationDecision::Rejected,
         reason: reason.into(),
     };
-    assert_eq!(code(check(&given, &center, "2025-02-02", reject("  "))), "invalid_registration");
+    assert_eq!(outcome_code(check(&given, &center, "2025-02-02", reject("  "))), "invalid_registration");
     let events = check(&given, &center, "2025-02-02", reject("tax arrears")).expect("accepted");
-    assert_eq!(
-        events,
-        vec![Event::ApplicantRejected { credit_code: credit(1), reason: "tax arrears".into() }]
-    );
+    assert_eq!(events, vec![Event::ApplicantRejected { credit_code: code(1), reason: "tax arrears".into() }]);
     let mut after: Vec<Event> = given.to_vec();
     after.extend(events);
-    assert_eq!(code(check(&after, &center, "2025-02-03", reject("again"))), "not_pending_verification");
+    assert_eq!(
+        outcome_code(check(&after, &center, "2025-02-03", reject("again"))),
+        "not_pending_verification"
+    );
 }
 
 #[test]
 fn a_suspended_applicant_cannot_claim() {
     let mut given = program("1000000.00", "50000.00");
-    let suspend = Command::SuspendApplicant { credit_code: credit(1), reason: "audit finding".into() };
+    let suspend = Command::SuspendApplicant { credit_code: code(1), reason: "audit finding".into() };
     let events = check(&given, &actor(Role::Bureau, GY), "2025-03-05", suspend.clone()).expect("accepted");
     given.extend(events);
-    assert_eq!(code(check(&given, &actor(Role::Bureau, GY), "2025-03-06", suspend)), "already_suspended");
+    assert_eq!(
+        outcome_code(check(&given, &actor(Role::Bureau, GY), "2025-03-06", suspend)),
+        "already_suspended"
+    );
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
     assert_eq!(
-        code(check(&given, &enterprise, "2025-03-06", claim(batch_id(1), 1))),
+        outcome_code(check(&given, &enterprise, "2025-03-06", claim(batch_id(1), 1))),
         "applicant_not_verified"
     );
 }
@@ -399,7 +374,7 @@ fn an_unverified_applicant_cannot_claim() {
     given.push(Event::ApplicantRegistered { registration: registration(ApplicantKind::Enterprise, 1, GY) });
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
     assert_eq!(
-        code(check(&given, &enterprise, "2025-03-01", claim(batch_id(1), 1))),
+        outcome_code(check(&given, &enterprise, "2025-03-01", claim(batch_id(1), 1))),
         "applicant_not_verified"
     );
 }
@@ -408,9 +383,15 @@ fn an_unverified_applicant_cannot_claim() {
 fn claims_are_taken_only_inside_the_window() {
     let given = program("1000000.00", "50000.00");
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
-    assert_eq!(code(check(&given, &enterprise, "2025-02-28", claim(batch_id(1), 1))), "claim_window_closed");
-    assert_eq!(code(check(&given, &enterprise, "2025-07-01", claim(batch_id(1), 1))), "claim_window_closed");
-    assert_eq!(code(check(&given, &enterprise, "2025-06-30", claim(batch_id(1), 1))), "accepted");
+    assert_eq!(
+        outcome_code(check(&given, &enterprise, "2025-02-28", claim(batch_id(1), 1))),
+        "claim_window_closed"
+    );
+    assert_eq!(
+        outcome_code(check(&given, &enterprise, "2025-07-01", claim(batch_id(1), 1))),
+        "claim_window_closed"
+    );
+    assert_eq!(outcome_code(check(&given, &enterprise, "2025-06-30", claim(batch_id(1), 1))), "accepted");
 }
 
 #[test]
@@ -418,7 +399,10 @@ fn an_applicant_claims_once_per_batch() {
     let mut given = program("1000000.00", "50000.00");
     given.push(issued(1, batch_id(1), 1, ApplicantKind::Enterprise, "50000.00"));
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
-    assert_eq!(code(check(&given, &enterprise, "2025-03-02", claim(batch_id(1), 2))), "already_claimed");
+    assert_eq!(
+        outcome_code(check(&given, &enterprise, "2025-03-02", claim(batch_id(1), 2))),
+        "already_claimed"
+    );
 }
 
 #[test]
@@ -429,7 +413,7 @@ fn a_batch_issues_no_more_than_its_total() {
     given.push(issued(1, batch_id(1), 1, ApplicantKind::Enterprise, "50000.00"));
     given.push(issued(2, batch_id(1), 2, ApplicantKind::Enterprise, "50000.00"));
     let third = applicant_actor(ApplicantKind::Enterprise, 3, GY);
-    assert_eq!(code(check(&given, &third, "2025-03-02", claim(batch_id(1), 3))), "batch_exhausted");
+    assert_eq!(outcome_code(check(&given, &third, "2025-03-02", claim(batch_id(1), 3))), "batch_exhausted");
 }
 
 #[test]
@@ -442,17 +426,17 @@ fn eligibility_follows_the_batch_guide() {
     let mut untaxed = registration(ApplicantKind::Enterprise, 3, GY);
     untaxed.tax_compliant = false;
     given.push(Event::ApplicantRegistered { registration: untaxed });
-    given.push(Event::ApplicantVerified { credit_code: credit(3) });
+    given.push(Event::ApplicantVerified { credit_code: code(3) });
     let mut other_industry = registration(ApplicantKind::Enterprise, 4, GY);
     other_industry.industry = Some("ecological_food".into());
     given.push(Event::ApplicantRegistered { registration: other_industry });
-    given.push(Event::ApplicantVerified { credit_code: credit(4) });
+    given.push(Event::ApplicantVerified { credit_code: code(4) });
     let project = applicant_actor(ApplicantKind::ProjectEntity, 2, GY);
-    assert_eq!(code(check(&given, &project, "2025-03-02", claim(batch_id(1), 2))), "not_eligible");
+    assert_eq!(outcome_code(check(&given, &project, "2025-03-02", claim(batch_id(1), 2))), "not_eligible");
     let untaxed = applicant_actor(ApplicantKind::Enterprise, 3, GY);
-    assert_eq!(code(check(&given, &untaxed, "2025-03-02", claim(batch_id(1), 3))), "not_eligible");
+    assert_eq!(outcome_code(check(&given, &untaxed, "2025-03-02", claim(batch_id(1), 3))), "not_eligible");
     let food = applicant_actor(ApplicantKind::Enterprise, 4, GY);
-    assert_eq!(code(check(&given, &food, "2025-03-02", claim(batch_id(1), 4))), "not_eligible");
+    assert_eq!(outcome_code(check(&given, &food, "2025-03-02", claim(batch_id(1), 4))), "not_eligible");
 }
 
 #[test]
@@ -460,9 +444,12 @@ fn a_claim_from_another_jurisdiction_is_forbidden() {
     let mut given = program("1000000.00", "50000.00");
     given.extend(verified_applicant(ApplicantKind::Enterprise, 2, GA));
     let guian_enterprise = applicant_actor(ApplicantKind::Enterprise, 2, GA);
-    assert_eq!(code(check(&given, &guian_enterprise, "2025-03-02", claim(batch_id(1), 2))), "forbidden");
     assert_eq!(
-        code(check(&given, &actor(Role::Bureau, GY), "2025-03-02", claim(batch_id(1), 2))),
+        outcome_code(check(&given, &guian_enterprise, "2025-03-02", claim(batch_id(1), 2))),
+        "forbidden"
+    );
+    assert_eq!(
+        outcome_code(check(&given, &actor(Role::Bureau, GY), "2025-03-02", claim(batch_id(1), 2))),
         "forbidden"
     );
 }
@@ -476,8 +463,11 @@ fn no_voucher_is_issued_when_no_policy_is_in_force() {
     given.push(published(batch_id(1), spanning));
     given.extend(verified_applicant(ApplicantKind::Enterprise, 1, GY));
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
-    assert_eq!(code(check(&given, &enterprise, "2025-12-31", claim(batch_id(1), 1))), "accepted");
-    assert_eq!(code(check(&given, &enterprise, "2026-01-01", claim(batch_id(1), 1))), "no_policy_in_force");
+    assert_eq!(outcome_code(check(&given, &enterprise, "2025-12-31", claim(batch_id(1), 1))), "accepted");
+    assert_eq!(
+        outcome_code(check(&given, &enterprise, "2026-01-01", claim(batch_id(1), 1))),
+        "no_policy_in_force"
+    );
 }
 
 /// Several batches of `face`, each already claimed by applicant 1, up to `claimed` vouchers.
@@ -506,8 +496,11 @@ fn an_enterprise_may_reach_exactly_its_annual_cap_and_not_one_fen_more() {
     for event in &reaching {
         state.evolve(event);
     }
-    assert_eq!(state.issued_in_year(&credit(1), 2025).to_string(), "5000000.00");
-    assert_eq!(code(check(&reaching, &enterprise, "2025-03-10", claim(batch_id(10), 10))), "cap_exceeded");
+    assert_eq!(state.issued_in_year(&code(1), 2025).to_string(), "5000000.00");
+    assert_eq!(
+        outcome_code(check(&reaching, &enterprise, "2025-03-10", claim(batch_id(10), 10))),
+        "cap_exceeded"
+    );
 
     // One fen over: 4,999,999.99 issued, then a claim of 0.02.
     let mut near = vec![
@@ -518,8 +511,8 @@ fn an_enterprise_may_reach_exactly_its_annual_cap_and_not_one_fen_more() {
     near.push(issued(1, batch_id(1), 1, ApplicantKind::Enterprise, "4999999.99"));
     near.push(published(batch_id(2), guide(GY, "1000.00", "0.01")));
     near.push(published(batch_id(3), guide(GY, "1000.00", "0.02")));
-    assert_eq!(code(check(&near, &enterprise, "2025-03-10", claim(batch_id(3), 3))), "cap_exceeded");
-    assert_eq!(code(check(&near, &enterprise, "2025-03-10", claim(batch_id(2), 2))), "accepted");
+    assert_eq!(outcome_code(check(&near, &enterprise, "2025-03-10", claim(batch_id(3), 3))), "cap_exceeded");
+    assert_eq!(outcome_code(check(&near, &enterprise, "2025-03-10", claim(batch_id(2), 2))), "accepted");
 }
 
 #[test]
@@ -530,7 +523,7 @@ fn a_project_entity_is_capped_at_two_hundred_thousand() {
         check(&given, &project, "2025-03-10", claim(batch_id(1), 1)).expect("reaches 200,000.00 exactly");
     let mut after = given.clone();
     after.extend(events);
-    assert_eq!(code(check(&after, &project, "2025-03-10", claim(batch_id(2), 2))), "cap_exceeded");
+    assert_eq!(outcome_code(check(&after, &project, "2025-03-10", claim(batch_id(2), 2))), "cap_exceeded");
 }
 
 #[test]
@@ -550,7 +543,10 @@ fn the_cap_counts_per_shanghai_calendar_year() {
     spanning.valid_until = day("2026-12-31");
     given.push(published(batch_id(99), spanning));
     let enterprise = applicant_actor(ApplicantKind::Enterprise, 1, GY);
-    assert_eq!(code(check(&given, &enterprise, "2025-12-31", claim(batch_id(99), 99))), "cap_exceeded");
+    assert_eq!(
+        outcome_code(check(&given, &enterprise, "2025-12-31", claim(batch_id(99), 99))),
+        "cap_exceeded"
+    );
     let events = check(&given, &enterprise, "2026-01-01", claim(batch_id(99), 99)).expect("a new year");
     assert!(matches!(&events[0], Event::VoucherIssued { cap_year: 2026, .. }));
 }
@@ -565,13 +561,16 @@ fn the_bureau_publishes_a_successor_policy_that_does_not_overlap() {
     successor.effective_from = day("2025-06-01");
     successor.effective_until = day("2027-12-31");
     let publish = |policy| Command::PublishPolicy { policy };
-    assert_eq!(code(check(&[], &bureau, "2025-05-01", publish(successor.clone()))), "policy_overlaps");
+    assert_eq!(
+        outcome_code(check(&[], &bureau, "2025-05-01", publish(successor.clone()))),
+        "policy_overlaps"
+    );
     successor.effective_from = day("2026-01-01");
     assert_eq!(
-        code(check(&[], &actor(Role::Finance, GY), "2025-05-01", publish(successor.clone()))),
+        outcome_code(check(&[], &actor(Role::Finance, GY), "2025-05-01", publish(successor.clone()))),
         "forbidden"
     );
-    assert_eq!(code(check(&[], &bureau, "2025-05-01", publish(successor))), "accepted");
+    assert_eq!(outcome_code(check(&[], &bureau, "2025-05-01", publish(successor))), "accepted");
 }
 
 #[test]
@@ -586,13 +585,13 @@ fn the_bureau_adds_a_calendar_year_once() {
     let command = Command::PublishCalendarYear { calendar_year: year_2027.clone() };
     let events = check(&[], &bureau, "2026-12-01", command.clone()).expect("accepted");
     assert_eq!(events, vec![Event::CalendarYearPublished { calendar_year: year_2027 }]);
-    assert_eq!(code(check(&events, &bureau, "2026-12-01", command.clone())), "calendar_year_exists");
+    assert_eq!(outcome_code(check(&events, &bureau, "2026-12-01", command.clone())), "calendar_year_exists");
     let mut state = State::new();
     for event in &events {
         state.evolve(event);
     }
     assert!(state.calendar.knows_year(2027));
-    assert_eq!(code(check(&[], &actor(Role::Auditor, GA), "2026-12-01", command)), "forbidden");
+    assert_eq!(outcome_code(check(&[], &actor(Role::Auditor, GA), "2026-12-01", command)), "forbidden");
     let mut shipped = State::new().calendar.clone();
     let known = CalendarYear {
         year: 2024,

@@ -7,10 +7,13 @@ use std::borrow::Borrow;
 
 use chrono::NaiveDate;
 use domain::document::{Document, Sha256Hex};
-use domain::{Actor, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection, Role, State};
+use domain::{
+    Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection, Role, State,
+};
 use uuid::Uuid;
 
 pub const GY: Jurisdiction = Jurisdiction::Guiyang;
+pub const GA: Jurisdiction = Jurisdiction::Guian;
 
 /// The state a history folds to.
 pub fn fold(events: &[Event]) -> State {
@@ -85,6 +88,20 @@ pub fn staff(role: Role) -> Actor {
     Actor { subject: format!("{role}"), role, jurisdiction: Some(GY), credit_code: None }
 }
 
+/// The applicant numbered `n` of `kind` in `jurisdiction`, acting for itself.
+pub fn applicant_actor(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) -> Actor {
+    let role = match kind {
+        ApplicantKind::Enterprise => Role::Enterprise,
+        ApplicantKind::ProjectEntity => Role::ProjectEntity,
+    };
+    Actor {
+        subject: format!("applicant-{n}"),
+        role,
+        jurisdiction: Some(jurisdiction),
+        credit_code: Some(code(n)),
+    }
+}
+
 pub fn system() -> Actor {
     Actor { subject: "scheduler".into(), role: Role::System, jurisdiction: None, credit_code: None }
 }
@@ -111,7 +128,7 @@ pub fn batch_guide(valid_until: &str, categories: &[&str]) -> domain::event::Bat
         name: "batch".into(),
         total: cny("1000000.00"),
         face_value: cny("100000.00"),
-        eligible_kinds: [domain::ApplicantKind::Enterprise].into_iter().collect(),
+        eligible_kinds: [ApplicantKind::Enterprise].into_iter().collect(),
         eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
         eligible_categories: categories.iter().map(|category| (*category).to_owned()).collect(),
         claim_opens: day("2025-03-01"),
@@ -128,7 +145,7 @@ pub fn enterprise_registration(n: u32) -> domain::event::Registration {
     domain::event::Registration {
         credit_code: code(n),
         name: "aluminium works".into(),
-        kind: domain::ApplicantKind::Enterprise,
+        kind: ApplicantKind::Enterprise,
         jurisdiction: GY,
         industry: Some("aluminum".into()),
         project_code: None,

@@ -21,34 +21,11 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 use uuid::Uuid;
 
-const GY: Jurisdiction = Jurisdiction::Guiyang;
+use crate::support::*;
+
 const APPLICANT: u32 = 1;
 const PROVIDER: u32 = 500;
 const ANNOUNCED_PROVIDER: u32 = 501;
-
-fn code(n: u32) -> CreditCode {
-    domain::credit_code::with_check_character(&format!("915201{n:011}")).expect("valid code")
-}
-
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(n)
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn cny(text: &str) -> Cny {
-    Cny::parse(text).expect("test amount")
-}
-
-fn document(name: &str) -> Document {
-    Document {
-        sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
-        name: name.into(),
-        size_bytes: 1024,
-    }
-}
 
 fn actor(role: Role, credit_code: Option<u32>) -> Actor {
     Actor { subject: format!("{role}"), role, jurisdiction: Some(GY), credit_code: credit_code.map(code) }

@@ -4,7 +4,7 @@
 //! # Architecture invariant
 //! This crate does no I/O and reads no clock: time, ids and the acting party arrive as inputs in
 //! [`Context`] and in the commands. It depends on no async runtime, no protobuf, no web framework and no
-//! database (a test in `tests/dependencies.rs` checks the manifest). Its outputs are events and rejections.
+//! database (a test in `tests/it/dependencies.rs` checks the manifest). Its outputs are events and rejections.
 
 pub mod actor;
 pub mod bounds;

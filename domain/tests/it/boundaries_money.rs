@@ -7,81 +7,23 @@ use domain::calendar::CalendarYear;
 use domain::document::Sha256Hex;
 use domain::event::ObjectionTarget;
 use domain::event::{Finding, ProviderApplication, ReviewOutcome, Ruling};
-use domain::{Account, Actor, ApplicantKind, Command, Event, PolicyBook, Role};
+use domain::{Account, Command, Event, PolicyBook, Role};
 
-const APPLICANT: u32 = 1;
-const PROVIDER: u32 = 500;
-const VOUCHER: u128 = 77;
-const BATCH: u128 = 7;
 const CONTRACT: u128 = 1;
 const REDEMPTION: u128 = 900;
-
-fn applicant() -> Actor {
-    Actor {
-        subject: "ent".into(),
-        role: Role::Enterprise,
-        jurisdiction: Some(GY),
-        credit_code: Some(code(APPLICANT)),
-    }
-}
-
-fn provider_of(n: u32) -> Actor {
-    Actor {
-        subject: format!("prov{n}"),
-        role: Role::Provider,
-        jurisdiction: Some(GY),
-        credit_code: Some(code(n)),
-    }
-}
-
-fn provider() -> Actor {
-    provider_of(PROVIDER)
-}
-
-fn balance(given: &[Event], account: Account) -> String {
-    fold(given).ledger.balance(GY, &account).to_string()
-}
 
 /// A 2025 batch under the shipped Measures (which end 2025-12-31) whose vouchers are valid to 2025-12-31, a
 /// verified enterprise holding a 100,000.00 voucher, and an admitted provider.
 fn program() -> Vec<Event> {
-    let guide = batch_guide("2025-12-31", &["inspection_testing"]);
-    let registration = enterprise_registration(APPLICANT);
-    vec![
-        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
-        Event::BatchPublished { batch_id: id(BATCH), guide },
-        Event::ApplicantRegistered { registration },
-        Event::ApplicantVerified { credit_code: code(APPLICANT) },
-        Event::VoucherIssued {
-            voucher_id: id(VOUCHER),
-            batch_id: id(BATCH),
-            jurisdiction: GY,
-            applicant: code(APPLICANT),
-            kind: ApplicantKind::Enterprise,
-            face_value: cny("100000.00"),
-            cap_year: 2025,
-            annual_cap: cny("5000000.00"),
-            valid_until: day("2025-12-31"),
-        },
-        Event::ProviderApplied { application: application(PROVIDER) },
-        Event::ProviderApproved {
-            provider: code(PROVIDER),
-            announced_on: day("2025-03-03"),
-            announcement_closes: day("2025-03-10"),
-        },
-        Event::ProviderAdmitted { provider: code(PROVIDER) },
-    ]
+    admitted_program(
+        batch_guide("2025-12-31", &["inspection_testing"]),
+        enterprise_registration(APPLICANT),
+        application(PROVIDER),
+    )
 }
 
 fn application(n: u32) -> ProviderApplication {
-    ProviderApplication {
-        provider: code(n),
-        name: format!("testing lab {n}"),
-        jurisdiction: GY,
-        categories: ["inspection_testing".to_owned()].into_iter().collect(),
-        qualifications: vec![document("CMA certificate.pdf")],
-        contact: "0851-1234567".into(),
-    }
+    provider_application(n, &format!("testing lab {n}"))
 }
 
 /// The program with the contract (total 100,000.00, voucher 80,000.00) submitted, signed and filed on

@@ -4,52 +4,15 @@
 use crate::support::*;
 use chrono::NaiveDate;
 use domain::document::Sha256Hex;
-use domain::event::{BatchGuide, ProviderApplication, Registration, ReviewOutcome};
-use domain::{Actor, ApplicantKind, CalendarYear, Cny, Command, Event, RejectionClass, Role, Share, State};
-
-const APPLICANT: u32 = 1;
-const PROVIDER: u32 = 500;
+use domain::event::{BatchGuide, Registration, ReviewOutcome};
+use domain::{Actor, ApplicantKind, CalendarYear, Cny, Command, Event, RejectionClass, Role, State};
 
 fn party(role: Role, n: u32) -> Actor {
     Actor { subject: format!("party-{n}"), role, jurisdiction: Some(GY), credit_code: Some(code(n)) }
 }
 
 fn guide(redemption_days: u32) -> BatchGuide {
-    BatchGuide {
-        jurisdiction: GY,
-        fiscal_year: 2025,
-        name: "batch".into(),
-        total: cny("1000000.00"),
-        face_value: cny("100000.00"),
-        eligible_kinds: [ApplicantKind::Enterprise].into_iter().collect(),
-        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
-        eligible_categories: ["inspection_testing".to_owned()].into_iter().collect(),
-        claim_opens: day("2025-03-01"),
-        claim_closes: day("2025-06-30"),
-        valid_until: day("2025-11-30"),
-        redemption_days,
-        max_voucher_share: Share::parse("0.8").expect("share"),
-        policy_id: "measures-2023".into(),
-    }
-}
-
-fn publish(guide: &BatchGuide, redemption_days: Option<u32>) -> Command {
-    Command::PublishBatch {
-        batch_id: id(7),
-        jurisdiction: guide.jurisdiction,
-        fiscal_year: guide.fiscal_year,
-        name: guide.name.clone(),
-        total: guide.total,
-        face_value: guide.face_value,
-        eligible_kinds: guide.eligible_kinds.clone(),
-        eligible_industries: guide.eligible_industries.clone(),
-        eligible_categories: guide.eligible_categories.clone(),
-        claim_opens: guide.claim_opens,
-        claim_closes: guide.claim_closes,
-        valid_until: guide.valid_until,
-        redemption_days,
-        max_voucher_share: None,
-    }
+    BatchGuide { redemption_days, ..batch_guide("2025-11-30", &["inspection_testing"]) }
 }
 
 fn registration(name: &str) -> Registration {
@@ -68,39 +31,11 @@ fn registration(name: &str) -> Registration {
 /// A batch with `redemption_days` as recorded (events, as an old log may hold them), a verified applicant
 /// holding a voucher, an admitted provider, and a filed contract 1 on that voucher.
 fn filed_contract(redemption_days: u32) -> Vec<Event> {
-    let mut given = vec![
-        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
-        Event::BatchPublished { batch_id: id(7), guide: guide(redemption_days) },
-        Event::ApplicantRegistered { registration: registration("aluminium works") },
-        Event::ApplicantVerified { credit_code: code(APPLICANT) },
-        Event::VoucherIssued {
-            voucher_id: id(77),
-            batch_id: id(7),
-            jurisdiction: GY,
-            applicant: code(APPLICANT),
-            kind: ApplicantKind::Enterprise,
-            face_value: cny("100000.00"),
-            cap_year: 2025,
-            annual_cap: cny("5000000.00"),
-            valid_until: day("2025-11-30"),
-        },
-        Event::ProviderApplied {
-            application: ProviderApplication {
-                provider: code(PROVIDER),
-                name: "testing lab".into(),
-                jurisdiction: GY,
-                categories: ["inspection_testing".to_owned()].into_iter().collect(),
-                qualifications: vec![document("CMA certificate.pdf")],
-                contact: "0851-1234567".into(),
-            },
-        },
-        Event::ProviderApproved {
-            provider: code(PROVIDER),
-            announced_on: day("2025-03-03"),
-            announcement_closes: day("2025-03-10"),
-        },
-        Event::ProviderAdmitted { provider: code(PROVIDER) },
-    ];
+    let mut given = admitted_program(
+        guide(redemption_days),
+        registration("aluminium works"),
+        provider_application(PROVIDER, "testing lab"),
+    );
     let submit = Command::SubmitContract {
         contract_id: id(1),
         voucher_id: id(77),
@@ -132,14 +67,15 @@ fn a_batch_with_redemption_days_beyond_ten_years_is_refused_out_of_bounds() {
         [Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") }];
     let bureau = staff(Role::Bureau);
     for days in [u32::MAX, 3651, 0] {
-        let outcome = check(&budget, &bureau, "2025-03-01", publish(&guide(60), Some(days)));
+        let outcome =
+            check(&budget, &bureau, "2025-03-01", publish_command(id(BATCH), &guide(60), Some(days)));
         assert_eq!(outcome_code(&outcome), "out_of_bounds", "redemption_days {days}");
         let rejection = outcome.expect_err("refused");
         assert_eq!(rejection.class(), RejectionClass::Unprocessable);
         assert!(rejection.to_string().contains("redemption_days"), "{rejection}");
     }
     for days in [None, Some(1), Some(3650)] {
-        let outcome = check(&budget, &bureau, "2025-03-01", publish(&guide(60), days));
+        let outcome = check(&budget, &bureau, "2025-03-01", publish_command(id(BATCH), &guide(60), days));
         assert_eq!(outcome_code(&outcome), "accepted", "redemption_days {days:?}");
     }
 }
@@ -192,7 +128,7 @@ fn names_are_checked_at_the_door() {
         contact: "0851".into(),
     };
     assert_eq!(outcome_code(check(&[], &provider, "2025-03-01", &apply)), "invalid_name");
-    let mut batch = publish(&guide(60), None);
+    let mut batch = publish_command(id(BATCH), &guide(60), None);
     if let Command::PublishBatch { name, .. } = &mut batch {
         *name = "batch\u{7}".into();
     }
@@ -203,11 +139,11 @@ fn names_are_checked_at_the_door() {
 fn dates_counts_lists_and_texts_have_bounds() {
     let bureau = staff(Role::Bureau);
     let auditor = staff(Role::Auditor);
-    let mut far = publish(&guide(60), None);
+    let mut far = publish_command(id(BATCH), &guide(60), None);
     if let Command::PublishBatch { valid_until, .. } = &mut far {
         *valid_until = NaiveDate::MAX;
     }
-    let mut long_ago = publish(&guide(60), None);
+    let mut long_ago = publish_command(id(BATCH), &guide(60), None);
     if let Command::PublishBatch { claim_opens, .. } = &mut long_ago {
         *claim_opens = NaiveDate::MIN;
     }

@@ -9,10 +9,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use domain::decide::due_commands;
 use domain::document::{Document, Sha256Hex};
-use domain::event::{
-    BatchGuide, DenialGround, Finding, ObjectionTarget, ProviderApplication, Registration, ReviewOutcome,
-    Ruling,
-};
+use domain::event::{DenialGround, Finding, ObjectionTarget, Registration, ReviewOutcome, Ruling};
 use domain::{
     Actor, ApplicantKind, CalendarYear, Cny, Command, Context, CreditCode, Event, Jurisdiction,
     PolicyVersion, Role, Share, State, VerificationDecision,
@@ -23,8 +20,6 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-const APPLICANT: u32 = 1;
-const PROVIDER: u32 = 500;
 const ANNOUNCED_PROVIDER: u32 = 501;
 
 fn actor(role: Role, credit_code: Option<u32>) -> Actor {
@@ -32,79 +27,26 @@ fn actor(role: Role, credit_code: Option<u32>) -> Actor {
 }
 
 fn provider_applied(provider: u32) -> Event {
-    Event::ProviderApplied {
-        application: ProviderApplication {
-            provider: code(provider),
-            name: format!("lab {provider}"),
-            jurisdiction: GY,
-            categories: ["inspection_testing".to_owned()].into_iter().collect(),
-            qualifications: vec![document("CMA certificate.pdf")],
-            contact: "0851-1234567".into(),
-        },
-    }
+    Event::ProviderApplied { application: provider_application(provider, &format!("lab {provider}")) }
 }
 
 /// A populated program, folded: a funded batch, a verified applicant with a voucher, an admitted provider, a
 /// provider under announcement, contract 1 completed with redemption 900 approved and announced (list 950),
 /// and contract 2 filed.
 fn populated() -> (State, Vec<Event>) {
-    let guide = BatchGuide {
-        jurisdiction: GY,
-        fiscal_year: 2025,
-        name: "batch".into(),
-        total: cny("1000000.00"),
-        face_value: cny("100000.00"),
-        eligible_kinds: [ApplicantKind::Enterprise].into_iter().collect(),
-        eligible_industries: ["aluminum".to_owned()].into_iter().collect(),
-        eligible_categories: ["inspection_testing".to_owned()].into_iter().collect(),
-        claim_opens: day("2025-03-01"),
-        claim_closes: day("2025-06-30"),
-        valid_until: day("2025-11-30"),
-        redemption_days: 60,
-        max_voucher_share: Share::parse("0.8").expect("share"),
-        policy_id: "measures-2023".into(),
-    };
-    let mut events = vec![
-        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
-        Event::BatchPublished { batch_id: id(7), guide },
-        Event::ApplicantRegistered {
-            registration: Registration {
-                credit_code: code(APPLICANT),
-                name: "aluminium works".into(),
-                kind: ApplicantKind::Enterprise,
-                jurisdiction: GY,
-                industry: Some("aluminum".into()),
-                project_code: None,
-                independent_legal_person: true,
-                tax_compliant: true,
-            },
-        },
-        Event::ApplicantVerified { credit_code: code(APPLICANT) },
-        Event::VoucherIssued {
-            voucher_id: id(77),
-            batch_id: id(7),
-            jurisdiction: GY,
-            applicant: code(APPLICANT),
-            kind: ApplicantKind::Enterprise,
-            face_value: cny("100000.00"),
-            cap_year: 2025,
-            annual_cap: cny("5000000.00"),
-            valid_until: day("2025-11-30"),
-        },
-        provider_applied(PROVIDER),
-        Event::ProviderApproved {
-            provider: code(PROVIDER),
-            announced_on: day("2025-03-03"),
-            announcement_closes: day("2025-03-10"),
-        },
-        Event::ProviderAdmitted { provider: code(PROVIDER) },
+    let mut events = admitted_program(
+        batch_guide("2025-11-30", &["inspection_testing"]),
+        enterprise_registration(APPLICANT),
+        provider_application(PROVIDER, &format!("lab {PROVIDER}")),
+    );
+    events.extend([
         provider_applied(ANNOUNCED_PROVIDER),
         Event::ProviderApproved {
             provider: code(ANNOUNCED_PROVIDER),
             announced_on: day("2025-09-29"),
             announcement_closes: day("2025-10-14"),
         },
-    ];
+    ]);
     let mut state = State::new();
     events.iter().for_each(|event| state.evolve(event));
     let submit = |contract: u128| Command::SubmitContract {

@@ -9,70 +9,17 @@ use domain::document::Sha256Hex;
 use domain::event::{
     DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, ReviewOutcome, Ruling,
 };
-use domain::{Account, Actor, ApplicantKind, Balance, Command, Event, Jurisdiction, Rejection, Role};
+use domain::{Account, Actor, Balance, Command, Event, Jurisdiction, Rejection, Role};
 use uuid::Uuid;
-
-const APPLICANT: u32 = 1;
-const PROVIDER: u32 = 500;
-const VOUCHER: u128 = 77;
-const BATCH: u128 = 7;
-
-fn applicant() -> Actor {
-    Actor {
-        subject: "ent".into(),
-        role: Role::Enterprise,
-        jurisdiction: Some(GY),
-        credit_code: Some(code(APPLICANT)),
-    }
-}
-
-fn provider() -> Actor {
-    Actor {
-        subject: "prov".into(),
-        role: Role::Provider,
-        jurisdiction: Some(GY),
-        credit_code: Some(code(PROVIDER)),
-    }
-}
 
 /// A funded batch (share cap 80%), a verified enterprise holding a 100,000.00 voucher, and an admitted provider
 /// offering inspection testing.
 fn program() -> Vec<Event> {
-    let guide = batch_guide("2025-11-30", &["inspection_testing", "industrial_design"]);
-    let registration = enterprise_registration(APPLICANT);
-    vec![
-        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
-        Event::BatchPublished { batch_id: id(BATCH), guide },
-        Event::ApplicantRegistered { registration },
-        Event::ApplicantVerified { credit_code: code(APPLICANT) },
-        Event::VoucherIssued {
-            voucher_id: id(VOUCHER),
-            batch_id: id(BATCH),
-            jurisdiction: GY,
-            applicant: code(APPLICANT),
-            kind: ApplicantKind::Enterprise,
-            face_value: cny("100000.00"),
-            cap_year: 2025,
-            annual_cap: cny("5000000.00"),
-            valid_until: day("2025-11-30"),
-        },
-        Event::ProviderApplied {
-            application: ProviderApplication {
-                provider: code(PROVIDER),
-                name: "testing lab".into(),
-                jurisdiction: GY,
-                categories: ["inspection_testing".to_owned()].into_iter().collect(),
-                qualifications: vec![document("CMA certificate.pdf")],
-                contact: "0851-1234567".into(),
-            },
-        },
-        Event::ProviderApproved {
-            provider: code(PROVIDER),
-            announced_on: day("2025-03-03"),
-            announcement_closes: day("2025-03-10"),
-        },
-        Event::ProviderAdmitted { provider: code(PROVIDER) },
-    ]
+    admitted_program(
+        batch_guide("2025-11-30", &["inspection_testing", "industrial_design"]),
+        enterprise_registration(APPLICANT),
+        provider_application(PROVIDER, "testing lab"),
+    )
 }
 
 fn submit(contract: u128, total: &str, amount: &str) -> Command {
@@ -134,10 +81,6 @@ fn announced() -> Vec<Event> {
     };
     assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-09-30", announce), "accepted");
     given
-}
-
-fn balance(given: &[Event], account: Account) -> String {
-    fold(given).ledger.balance(GY, &account).to_string()
 }
 
 // ---- art. 8: providers ----

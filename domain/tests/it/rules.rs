@@ -54,25 +54,6 @@ fn guide(jurisdiction: Jurisdiction, total: &str, face_value: &str) -> BatchGuid
     }
 }
 
-fn publish_command(batch: Uuid, guide: &BatchGuide) -> Command {
-    Command::PublishBatch {
-        batch_id: batch,
-        jurisdiction: guide.jurisdiction,
-        fiscal_year: guide.fiscal_year,
-        name: guide.name.clone(),
-        total: guide.total,
-        face_value: guide.face_value,
-        eligible_kinds: guide.eligible_kinds.clone(),
-        eligible_industries: guide.eligible_industries.clone(),
-        eligible_categories: guide.eligible_categories.clone(),
-        claim_opens: guide.claim_opens,
-        claim_closes: guide.claim_closes,
-        valid_until: guide.valid_until,
-        redemption_days: None,
-        max_voucher_share: None,
-    }
-}
-
 fn registration(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) -> Registration {
     Registration {
         credit_code: code(n),
@@ -147,15 +128,16 @@ fn finance_appropriates_its_own_jurisdictions_budget() {
 fn bureau_publishes_a_batch_from_the_budget() {
     let given = [appropriated(GY, "1000000.00")];
     let guide = guide(GY, "1000000.00", "50000.00");
-    let events = check(&given, &actor(Role::Bureau, GY), "2025-02-01", publish_command(batch_id(1), &guide))
-        .expect("accepted");
+    let events =
+        check(&given, &actor(Role::Bureau, GY), "2025-02-01", publish_command(batch_id(1), &guide, None))
+            .expect("accepted");
     assert_eq!(events, vec![published(batch_id(1), guide)]);
 }
 
 #[test]
 fn a_batch_cannot_take_more_than_the_budget_has() {
     let given = [appropriated(GY, "999999.99")];
-    let command = publish_command(batch_id(1), &guide(GY, "1000000.00", "50000.00"));
+    let command = publish_command(batch_id(1), &guide(GY, "1000000.00", "50000.00"), None);
     assert_eq!(
         outcome_code(check(&given, &actor(Role::Bureau, GY), "2025-02-01", command)),
         "budget_insufficient"
@@ -168,7 +150,7 @@ fn a_batch_is_refused_when_no_policy_is_in_force() {
     let mut late = guide(GY, "1000000.00", "50000.00");
     late.claim_opens = day("2026-03-01");
     late.claim_closes = day("2026-06-30");
-    let command = publish_command(batch_id(1), &late);
+    let command = publish_command(batch_id(1), &late, None);
     assert_eq!(
         outcome_code(check(&given, &actor(Role::Bureau, GY), "2026-02-01", command)),
         "no_policy_in_force"
@@ -189,7 +171,7 @@ fn a_batch_guide_must_hold_together() {
     unknown_category.eligible_categories = strings(&["catering"]);
     for bad in [bad_window, face_over_total, unknown_industry, unknown_category] {
         assert_eq!(
-            outcome_code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &bad))),
+            outcome_code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &bad, None))),
             "invalid_batch"
         );
     }

@@ -7,13 +7,21 @@ use std::borrow::Borrow;
 
 use chrono::NaiveDate;
 use domain::document::{Document, Sha256Hex};
+use domain::event::{BatchGuide, ProviderApplication, Registration};
 use domain::{
-    Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection, Role, State,
+    Account, Actor, ApplicantKind, Cny, Command, Context, CreditCode, Event, Jurisdiction, Rejection, Role,
+    State,
 };
 use uuid::Uuid;
 
 pub const GY: Jurisdiction = Jurisdiction::Guiyang;
 pub const GA: Jurisdiction = Jurisdiction::Guian;
+
+/// The credit code numbers of the applicant and the provider of the shared program, and its batch and voucher ids.
+pub const APPLICANT: u32 = 1;
+pub const PROVIDER: u32 = 500;
+pub const BATCH: u128 = 7;
+pub const VOUCHER: u128 = 77;
 
 /// The state a history folds to.
 pub fn fold(events: &[Event]) -> State {
@@ -102,6 +110,36 @@ pub fn applicant_actor(kind: ApplicantKind, n: u32, jurisdiction: Jurisdiction) 
     }
 }
 
+/// The enterprise [`APPLICANT`] of Guiyang, acting for itself.
+pub fn applicant() -> Actor {
+    Actor {
+        subject: "ent".into(),
+        role: Role::Enterprise,
+        jurisdiction: Some(GY),
+        credit_code: Some(code(APPLICANT)),
+    }
+}
+
+/// Provider `n` of Guiyang, acting for itself.
+pub fn provider_of(n: u32) -> Actor {
+    Actor {
+        subject: format!("prov{n}"),
+        role: Role::Provider,
+        jurisdiction: Some(GY),
+        credit_code: Some(code(n)),
+    }
+}
+
+/// The provider [`PROVIDER`], acting for itself.
+pub fn provider() -> Actor {
+    provider_of(PROVIDER)
+}
+
+/// The balance of a Guiyang account after `given`.
+pub fn balance(given: &[Event], account: Account) -> String {
+    fold(given).ledger.balance(GY, &account).to_string()
+}
+
 pub fn system() -> Actor {
     Actor { subject: "scheduler".into(), role: Role::System, jurisdiction: None, credit_code: None }
 }
@@ -121,8 +159,8 @@ pub fn document(name: &str) -> Document {
 /// A 2025 Guiyang batch of 1,000,000.00 in vouchers of 100,000.00 for aluminium enterprises, claimable from
 /// March to June, paying at most 80% of a contract, redeemable 60 days after completion, under the shipped
 /// Measures; its vouchers are valid until `valid_until` and pay for `categories`.
-pub fn batch_guide(valid_until: &str, categories: &[&str]) -> domain::event::BatchGuide {
-    domain::event::BatchGuide {
+pub fn batch_guide(valid_until: &str, categories: &[&str]) -> BatchGuide {
+    BatchGuide {
         jurisdiction: GY,
         fiscal_year: 2025,
         name: "batch".into(),
@@ -141,8 +179,8 @@ pub fn batch_guide(valid_until: &str, categories: &[&str]) -> domain::event::Bat
 }
 
 /// An attested aluminium enterprise of Guiyang with credit code number `n`.
-pub fn enterprise_registration(n: u32) -> domain::event::Registration {
-    domain::event::Registration {
+pub fn enterprise_registration(n: u32) -> Registration {
+    Registration {
         credit_code: code(n),
         name: "aluminium works".into(),
         kind: ApplicantKind::Enterprise,
@@ -151,5 +189,76 @@ pub fn enterprise_registration(n: u32) -> domain::event::Registration {
         project_code: None,
         independent_legal_person: true,
         tax_compliant: true,
+    }
+}
+
+/// Provider `n`'s application, under `name`, to offer inspection testing, with its CMA certificate.
+pub fn provider_application(n: u32, name: &str) -> ProviderApplication {
+    ProviderApplication {
+        provider: code(n),
+        name: name.into(),
+        jurisdiction: GY,
+        categories: ["inspection_testing".to_owned()].into_iter().collect(),
+        qualifications: vec![document("CMA certificate.pdf")],
+        contact: "0851-1234567".into(),
+    }
+}
+
+/// A funded 2025 program: 5,000,000.00 appropriated, batch [`BATCH`] published with `guide`, the applicant
+/// of `registration` verified and holding voucher [`VOUCHER`] of 100,000.00 valid until the guide's
+/// `valid_until`, and the provider of `application` approved (announced 2025-03-03 to 2025-03-10) and
+/// admitted.
+pub fn admitted_program(
+    guide: BatchGuide,
+    registration: Registration,
+    application: ProviderApplication,
+) -> Vec<Event> {
+    let applicant = registration.credit_code.clone();
+    let provider = application.provider.clone();
+    let valid_until = guide.valid_until;
+    vec![
+        Event::BudgetAppropriated { jurisdiction: GY, fiscal_year: 2025, amount: cny("5000000.00") },
+        Event::BatchPublished { batch_id: id(BATCH), guide },
+        Event::ApplicantRegistered { registration },
+        Event::ApplicantVerified { credit_code: applicant.clone() },
+        Event::VoucherIssued {
+            voucher_id: id(VOUCHER),
+            batch_id: id(BATCH),
+            jurisdiction: GY,
+            applicant,
+            kind: ApplicantKind::Enterprise,
+            face_value: cny("100000.00"),
+            cap_year: 2025,
+            annual_cap: cny("5000000.00"),
+            valid_until,
+        },
+        Event::ProviderApplied { application },
+        Event::ProviderApproved {
+            provider: provider.clone(),
+            announced_on: day("2025-03-03"),
+            announcement_closes: day("2025-03-10"),
+        },
+        Event::ProviderAdmitted { provider },
+    ]
+}
+
+/// The command that publishes `guide` as batch `batch_id`, with `redemption_days` as given and the policy's
+/// default share cap.
+pub fn publish_command(batch_id: Uuid, guide: &BatchGuide, redemption_days: Option<u32>) -> Command {
+    Command::PublishBatch {
+        batch_id,
+        jurisdiction: guide.jurisdiction,
+        fiscal_year: guide.fiscal_year,
+        name: guide.name.clone(),
+        total: guide.total,
+        face_value: guide.face_value,
+        eligible_kinds: guide.eligible_kinds.clone(),
+        eligible_industries: guide.eligible_industries.clone(),
+        eligible_categories: guide.eligible_categories.clone(),
+        claim_opens: guide.claim_opens,
+        claim_closes: guide.claim_closes,
+        valid_until: guide.valid_until,
+        redemption_days,
+        max_voucher_share: None,
     }
 }

@@ -5,7 +5,7 @@ use crate::support::*;
 use chrono::NaiveDate;
 use domain::document::Sha256Hex;
 use domain::event::{BatchGuide, Registration, ReviewOutcome};
-use domain::{Actor, ApplicantKind, CalendarYear, Cny, Command, Event, RejectionClass, Role, State};
+use domain::{Actor, CalendarYear, Cny, Command, Event, RejectionClass, Role, State};
 
 fn party(role: Role, n: u32) -> Actor {
     Actor { subject: format!("party-{n}"), role, jurisdiction: Some(GY), credit_code: Some(code(n)) }
@@ -16,16 +16,7 @@ fn guide(redemption_days: u32) -> BatchGuide {
 }
 
 fn registration(name: &str) -> Registration {
-    Registration {
-        credit_code: code(APPLICANT),
-        name: name.into(),
-        kind: ApplicantKind::Enterprise,
-        jurisdiction: GY,
-        industry: Some("aluminum".into()),
-        project_code: None,
-        independent_legal_person: true,
-        tax_compliant: true,
-    }
+    Registration { name: name.into(), ..enterprise_registration(APPLICANT) }
 }
 
 /// A batch with `redemption_days` as recorded (events, as an old log may hold them), a verified applicant

@@ -7,7 +7,7 @@
 //!   the hash chain with [`record::ChainVerifier`]. These are pure functions over bytes: the bytes sealed are
 //!   the bytes stored and hashed, and verification never re-encodes.
 //! - [`convert`]: domain events to and from their stored payloads (`proto/v1/events.proto`):
-//!   [`encode_event`], [`decode_event`].
+//!   [`encode_event`], [`decode_event`], one module per lifecycle and one list of event types ([`EVENTS`]).
 //! - [`recorded`]: a domain event with its metadata ([`RecordMeta`]) sealed into a record ([`seal_event`])
 //!   and decoded back into a [`Recorded`] ([`decode_record`]).
 
@@ -22,7 +22,7 @@ pub mod record;
 pub mod recorded;
 pub mod stored;
 
-pub use convert::{decode_event, encode_event};
+pub use convert::{EVENTS, decode_event, encode_event};
 pub use record::{BreakKind, ChainBreak, ChainVerifier, CodecError, open, record_hash, seal};
 pub use recorded::{RecordMeta, Recorded, decode_opened, decode_record, seal_event};
 pub use stored::{GENESIS_HASH, Hash, Head, StoredRecord};

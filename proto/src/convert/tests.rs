@@ -861,3 +861,72 @@ proptest! {
         prop_assert_eq!(decode_event(event_type, schema_version, &payload), Ok(event));
     }
 }
+
+/// The feed's payload as it was before it came from the stored message: the domain event's serde, without
+/// the variant's tag.
+fn domain_payload(event: &Event) -> serde_json::Value {
+    match serde_json::to_value(event).unwrap() {
+        serde_json::Value::Object(mut tagged) if tagged.len() == 1 => {
+            tagged.remove(event.event_type()).unwrap()
+        }
+        other => panic!("{other}"),
+    }
+}
+
+/// Every sample as (type, payload JSON), in the order listed.
+fn every_payload_json() -> serde_json::Value {
+    let lines: Vec<serde_json::Value> = every_event_variant()
+        .iter()
+        .map(|(listed, event)| {
+            let (event_type, schema_version, payload) = encode_event(event);
+            let json = super::payload_json(event_type, schema_version, &payload).unwrap();
+            assert_eq!(super::event_payload_json(event), json);
+            serde_json::json!({ "type": listed, "payload": json })
+        })
+        .collect();
+    serde_json::Value::Array(lines)
+}
+
+#[test]
+fn the_payload_json_of_the_stored_message_is_the_domain_events_json() {
+    // The JSON the feed sent before it was mapped from the stored message, for every sample of every type.
+    for (listed, event) in every_event_variant() {
+        let (event_type, schema_version, payload) = encode_event(&event);
+        let json = super::payload_json(event_type, schema_version, &payload).unwrap();
+        assert_eq!(json, domain_payload(&event), "{listed}: {event:?}");
+    }
+}
+
+#[test]
+fn the_payload_json_of_every_event_type_is_fixed() {
+    // Golden JSON of the feed's payloads, one or more samples of every type. It may only change together with
+    // the stored format (a new schema version): clients read these fields.
+    let golden: serde_json::Value = serde_json::from_str(include_str!("../../tests/payloads.json")).unwrap();
+    let actual = every_payload_json();
+    if golden != actual {
+        panic!(
+            "payload JSON differs from tests/payloads.json; now:\n{}",
+            serde_json::to_string_pretty(&actual).unwrap()
+        );
+    }
+    let types: BTreeSet<&str> =
+        golden.as_array().unwrap().iter().map(|line| line["type"].as_str().unwrap()).collect();
+    let listed: BTreeSet<&str> = super::EVENTS.iter().map(|(event_type, _)| *event_type).collect();
+    assert_eq!(types, listed, "the golden file holds every event type");
+}
+
+#[test]
+fn payload_json_refuses_what_decoding_refuses() {
+    let short_id = v1::BatchPublished { batch_id: vec![1; 15], guide: Some((&guide()).into()) };
+    assert_eq!(
+        super::payload_json("BatchPublished", 1, &short_id.encode_to_vec()),
+        Err(CodecError::InvalidField {
+            field: "BatchPublished.batch_id",
+            reason: "a UUID must be 16 bytes, found 15".to_owned()
+        })
+    );
+    assert_eq!(
+        super::payload_json("VoucherRenamed", 1, &[]),
+        Err(CodecError::UnknownEventType { event_type: "VoucherRenamed".to_owned(), schema_version: 1 })
+    );
+}

@@ -10,9 +10,9 @@ use std::fmt;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use prost::Message;
 use sha2::{Digest, Sha256};
-use store::{GENESIS_HASH, Hash, Head, StoredRecord};
 use uuid::Uuid;
 
+use crate::stored::{GENESIS_HASH, Hash, Head, StoredRecord};
 use crate::v1::Envelope;
 
 /// Days from 0001-01-01 (day 1 of the common era in chrono's count) to 1970-01-01.

@@ -5,7 +5,6 @@
 //! knows bytes and hashes, and [`crate::convert`] beside it only knows payloads.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use store::{Hash, StoredRecord};
 use uuid::Uuid;
 
 use crate::convert::{date, decode_event, encode_event, invalid, parse, uuid};
@@ -13,6 +12,7 @@ use crate::record::{
     CodecError, days_from_date, hash_from_bytes, micros_from_time, open, seal, time_from_micros,
     uuid_to_bytes,
 };
+use crate::stored::{Hash, StoredRecord};
 use crate::v1;
 
 /// Everything about a record except its event payload.
@@ -206,9 +206,9 @@ impl TryFrom<v1::Actor> for domain::Actor {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+    use crate::stored::GENESIS_HASH;
     use domain::{ApplicantKind, Event, Jurisdiction, Role};
     use prost::Message;
-    use store::GENESIS_HASH;
 
     use super::*;
     use crate::record::record_hash;

@@ -1,6 +1,6 @@
 //! The append-only log behind the ledger: the `EventLog` trait every backend implements, and the backends.
 //!
-//! The store knows nothing of the domain. It keeps opaque, already-sealed records (the bytes that the hash
+//! The store knows nothing of the domain (only the record and hash types it shares with the codec). It keeps opaque, already-sealed records (the bytes that the hash
 //! chain covers, the record's hash, its global position) in order, refuses an append whose expected head is
 //! not the current head (fencing), and makes an append durable before it returns.
 
@@ -10,65 +10,13 @@ pub mod kurrent;
 pub mod pg_tls;
 pub mod postgres;
 
-use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-
-/// A hash of a record: SHA-256, computed by the codec in `ledger-proto`; the store only keeps it.
-pub type Hash = [u8; 32];
-
-/// The genesis "previous hash": 32 zero bytes.
-pub const GENESIS_HASH: Hash = [0u8; 32];
-
-/// The last record of the log: its position (0 when the log is empty) and hash (zeros when empty).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Head {
-    pub position: u64,
-    pub hash: Hash,
-}
-
-impl Head {
-    /// The head of an empty log.
-    pub const GENESIS: Head = Head { position: 0, hash: GENESIS_HASH };
-}
-
-impl fmt::Debug for Head {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Head({}, {})", self.position, hex_short(&self.hash))
-    }
-}
-
-fn hex_short(hash: &Hash) -> String {
-    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
-}
-
-/// One sealed record as the store keeps it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoredRecord {
-    /// Global position, from 1, without gaps.
-    pub position: u64,
-    /// True on the last record of a command: an append is atomic per command, so recovery never keeps a
-    /// command's records without its last one.
-    pub ends_command: bool,
-    /// The record's hash (SHA-256 of the previous hash and `bytes`).
-    pub hash: Hash,
-    /// The encoded record without its hash (the envelope, which itself carries the previous hash).
-    pub bytes: Vec<u8>,
-}
-
-impl fmt::Debug for StoredRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredRecord")
-            .field("position", &self.position)
-            .field("ends_command", &self.ends_command)
-            .field("hash", &hex_short(&self.hash))
-            .field("len", &self.bytes.len())
-            .finish()
-    }
-}
+/// The record and hash types, defined with the codec in `ledger-proto` (which knows nothing of any store).
+pub use ledger_proto::stored::{GENESIS_HASH, Hash, Head, StoredRecord};
 
 /// Errors of a store.
 #[derive(Debug, thiserror::Error)]

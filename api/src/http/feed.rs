@@ -30,7 +30,6 @@ use tokio::sync::watch;
 
 use super::access::{Access, record_access};
 use super::read::{accepts, query_pairs};
-use super::read_queries::payload;
 use super::{App, AuthenticatedUntil};
 use crate::error::{ApiError, Problem};
 
@@ -112,7 +111,7 @@ fn feed_line_as(record: &Recorded, access: Access) -> Value {
         "actor": actor,
         "correlation_id": correlation_id,
         "ends_command": record.ends_command,
-        "payload": payload(&record.event),
+        "payload": ledger_proto::event_payload_json(&record.event),
     })
 }
 

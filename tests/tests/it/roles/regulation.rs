@@ -12,53 +12,18 @@ use std::collections::BTreeMap;
 use anyhow::Context as _;
 use domain::{Jurisdiction, Role};
 use e2e::{
-    Answer, Client, InProcessServer, MORNING, contract_body, credit_code, document, head_position, nine_am,
+    Client, InProcessServer, MORNING, contract_body, credit_code, document, head_position, nine_am,
     publish_batch, redemption_body, set_clock, staff, token, verified_applicant,
 };
 use serde_json::{Value, json};
 
-const JURISDICTIONS: [Jurisdiction; 2] = [Jurisdiction::Guiyang, Jurisdiction::Guian];
-
-/// The roles a bearer token may carry (SPEC §2 without `public`, which is unauthenticated).
-const ROLES: [Role; 8] = [
-    Role::Finance,
-    Role::Bureau,
-    Role::ServiceCenter,
-    Role::Reviewer,
-    Role::Auditor,
-    Role::Enterprise,
-    Role::ProjectEntity,
-    Role::Provider,
-];
+use super::{JURISDICTIONS, KINDS, Kind, ROLES, is_problem, kind_of};
 
 /// The service category every provider of the matrix offers and every batch lists.
 const TESTING: &str = "inspection_testing";
 
 /// What every contract of the matrix pays from its voucher (its total too).
 const AMOUNT: &str = "100.00";
-
-/// The two kinds of applicant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Enterprise,
-    ProjectEntity,
-}
-
-const KINDS: [Kind; 2] = [Kind::Enterprise, Kind::ProjectEntity];
-
-impl Kind {
-    /// The token role of an applicant of this kind.
-    fn role(self) -> Role {
-        match self {
-            Kind::Enterprise => Role::Enterprise,
-            Kind::ProjectEntity => Role::ProjectEntity,
-        }
-    }
-}
-
-fn kind_of(role: Role) -> Option<Kind> {
-    KINDS.into_iter().find(|kind| kind.role() == role)
-}
 
 /// Who a token speaks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -763,10 +728,6 @@ impl Fixture {
         };
         Ok(Case { path, body, token: Some(token(role, actor, &subject, code.as_deref())) })
     }
-}
-
-fn is_problem(answer: &Answer) -> bool {
-    answer.content_type.starts_with("application/problem+json")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

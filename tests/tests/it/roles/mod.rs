@@ -1,0 +1,58 @@
+//! SPEC §2 end to end: every command endpoint, sent by every token role from both jurisdictions against
+//! targets in both jurisdictions; exactly the combinations SPEC §2 allows are accepted, every other one is
+//! 403 `forbidden` (problem+json) and appends nothing. One matrix per part of the API: [`funding`] (budgets,
+//! batches, applicants, claims, policy versions, calendar years) and [`regulation`] (the later lifecycles of
+//! Measures art. 8-13). What both matrices share (the roles, the jurisdictions, the kinds of applicant) is
+//! here.
+
+use domain::{Jurisdiction, Role};
+use e2e::Answer;
+
+mod funding;
+mod regulation;
+
+const JURISDICTIONS: [Jurisdiction; 2] = [Jurisdiction::Guiyang, Jurisdiction::Guian];
+
+/// The roles a bearer token may carry (SPEC §2 without `public`, which is unauthenticated).
+const ROLES: [Role; 8] = [
+    Role::Finance,
+    Role::Bureau,
+    Role::ServiceCenter,
+    Role::Reviewer,
+    Role::Auditor,
+    Role::Enterprise,
+    Role::ProjectEntity,
+    Role::Provider,
+];
+
+/// The two kinds of applicant, as the API names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Enterprise,
+    ProjectEntity,
+}
+
+const KINDS: [Kind; 2] = [Kind::Enterprise, Kind::ProjectEntity];
+
+impl Kind {
+    fn is_project_entity(self) -> bool {
+        self == Kind::ProjectEntity
+    }
+
+    /// The token role of an applicant of this kind.
+    fn role(self) -> Role {
+        match self {
+            Kind::Enterprise => Role::Enterprise,
+            Kind::ProjectEntity => Role::ProjectEntity,
+        }
+    }
+}
+
+/// The kind of applicant a token role stands for (none for staff and providers).
+fn kind_of(role: Role) -> Option<Kind> {
+    KINDS.into_iter().find(|kind| kind.role() == role)
+}
+
+fn is_problem(answer: &Answer) -> bool {
+    answer.content_type.starts_with("application/problem+json")
+}

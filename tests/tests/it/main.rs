@@ -22,7 +22,7 @@
 //!   test), `simulation` (seeded simulation with injected storage faults).
 //! - Inputs: `fuzz_inputs` (the fuzz targets' inputs under proptest; `fuzz_commands` is shared with the
 //!   cargo-fuzz target `fuzz/fuzz_targets/json_commands.rs`).
-//! - The command line: `cli`.
+//! - The house: `cli` (the command line), `layout` (crate edges, module circles).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod announcements;
@@ -37,6 +37,7 @@ mod fuzz_inputs;
 mod hostile_input;
 mod http_api;
 mod joint_policy;
+mod layout;
 mod lock;
 mod read_security;
 mod read_side;

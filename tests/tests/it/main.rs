@@ -22,7 +22,8 @@
 //!   test), `simulation` (seeded simulation with injected storage faults).
 //! - Inputs: `fuzz_inputs` (the fuzz targets' inputs under proptest; `fuzz_commands` is shared with the
 //!   cargo-fuzz target `fuzz/fuzz_targets/json_commands.rs`).
-//! - The house: `cli` (the command line), `layout` (crate edges, module circles).
+//! - The house: `cli` (the command line), `layout` (crate edges, module circles), `docs` (file paths named
+//!   in the documentation exist).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod announcements;
@@ -31,6 +32,7 @@ mod bounds;
 mod cli;
 mod concurrency;
 mod conformance;
+mod docs;
 mod edge_security;
 mod fuzz_commands;
 mod fuzz_inputs;

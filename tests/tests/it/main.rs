@@ -9,7 +9,8 @@
 //! parts sharing a setup). Run one area with `cargo test -p e2e --test it -- AREA::`.
 //!
 //! Areas:
-//! - The HTTP contract: `http_api` (fields, codes, idempotency, the manual clock), `read_side` (every query, CSV, as-of, the event feed), `hostile_input`,
+//! - The HTTP contract: `http_api` (fields, codes, idempotency, the manual clock), `openapi` (the served
+//!   document is valid OpenAPI), `read_side` (every query, CSV, as-of, the event feed), `hostile_input`,
 //!   `bounds` (values out of bounds on the release-shaped binary).
 //! - Who may do what: `roles` (the SPEC §2 matrices), `security` (tokens, jurisdictions), `edge_security`
 //!   (idempotency scope, limits, timeouts, CSV injection, `/metrics`), `read_security` (who reads what),
@@ -41,6 +42,7 @@ mod http_api;
 mod joint_policy;
 mod layout;
 mod lock;
+mod openapi;
 mod read_security;
 mod read_side;
 mod replica;

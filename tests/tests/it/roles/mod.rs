@@ -56,3 +56,30 @@ fn kind_of(role: Role) -> Option<Kind> {
 fn is_problem(answer: &Answer) -> bool {
     answer.content_type.starts_with("application/problem+json")
 }
+
+/// What is wrong with the answer to one command of a matrix, if anything. `wanted` is `Ok(status)` for an
+/// allowed command (that status and an append) or `Err((status, code))` for a refused one (that status and
+/// code as problem+json, and no append). `before` and `after` are the log heads around the command.
+fn wrong(
+    what: &str,
+    answer: &Answer,
+    wanted: Result<u16, (u16, &str)>,
+    before: u64,
+    after: u64,
+) -> Option<String> {
+    match wanted {
+        Ok(accepted) if answer.status != accepted || after <= before => Some(format!(
+            "{what}\n  expected {accepted} and an append, got {} {} (head {before} -> {after})",
+            answer.status, answer.body
+        )),
+        Err((status, code))
+            if answer.status != status || !is_problem(answer) || answer.code() != code || after != before =>
+        {
+            Some(format!(
+                "{what}\n  expected {status} {code} problem+json and no append, got {} [{}] {} (head {before} -> {after})",
+                answer.status, answer.content_type, answer.body
+            ))
+        }
+        Ok(_) | Err(_) => None,
+    }
+}

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-#[path = "../../tests/tests/fuzz_commands/mod.rs"]
+#[path = "../../tests/tests/it/fuzz_commands.rs"]
 mod fuzz_commands;
 
 /// The state the demo workload's log folds to, built once.

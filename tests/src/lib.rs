@@ -5,8 +5,8 @@
 //! Tests that must hold on every store take a [`Backend`] and are instantiated once per backend with
 //! [`per_backend!`]. A [`TestStore`] is a fresh, empty store for one test: a temporary directory, or a new
 //! database on the PostgreSQL server whose URL is in `VOUCHER_LEDGER_TEST_POSTGRES_URL` (`scripts/test.sh`
-//! starts a throwaway cluster and sets it). Without that URL the PostgreSQL instances print a loud banner and
-//! pass without running, unless `VOUCHER_LEDGER_REQUIRE_POSTGRES=1` (set by `.ci/run`), where they fail.
+//! starts a throwaway cluster and sets it). A variant that cannot run here is `ignored` with its reason, never
+//! reported as passed: which backends the tests are built for is decided at build time (`tests/build.rs`).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -534,61 +534,29 @@ pub enum Backend {
 /// tests run on, each in a fresh stream. Unset: they print that they were skipped.
 pub const KURRENTDB_URL_VARIABLE: &str = "KURRENTDB_URL";
 
-/// True when the tests were built with the `kurrentdb` feature (the backend compiled in).
-fn kurrentdb_built_in() -> bool {
-    cfg!(feature = "kurrentdb")
-}
-
 /// The KurrentDB server's URL, when set.
 pub fn kurrentdb_url() -> Option<String> {
     std::env::var(KURRENTDB_URL_VARIABLE).ok().filter(|url| !url.is_empty())
 }
 
-fn required() -> bool {
-    std::env::var(REQUIRE_POSTGRES_VARIABLE).is_ok_and(|value| value == "1")
-}
-
-/// True when `backend` can run here. For PostgreSQL without a server URL, prints a loud banner naming `test`
-/// and returns false (the caller returns early, so the test is skipped), or panics when
-/// `VOUCHER_LEDGER_REQUIRE_POSTGRES=1`.
+/// Checks that `backend` can run here, for a test that was built to run on it (`per_backend!` and the
+/// PostgreSQL-only tests are `ignored` otherwise, see `tests/build.rs`): a server built for but gone at run
+/// time is a failure, never a silent pass.
 ///
 /// # Panics
-/// When PostgreSQL is required but no server URL is set.
-pub fn backend_available(backend: Backend, test: &str) -> bool {
+/// When the backend's server URL is not set at run time.
+pub fn require_backend(backend: Backend, test: &str) {
     match backend {
-        Backend::File => true,
-        Backend::Kurrent if kurrentdb_url().is_some() => {
-            assert!(
-                kurrentdb_built_in(),
-                "{test}: {KURRENTDB_URL_VARIABLE} is set but the tests were built without KurrentDB support: \
-                 run scripts/test.sh (it adds --features kurrentdb when {KURRENTDB_URL_VARIABLE} is set)"
-            );
-            true
-        }
-        Backend::Kurrent => {
-            eprintln!(
-                "\n**********************************************************************\n\
-                 *** SKIPPED {test}: no KurrentDB server ({KURRENTDB_URL_VARIABLE} is not set;\n\
-                 *** KURRENTDB_URL=kurrentdb://host:2113?tls=false scripts/test.sh runs it)\n\
-                 **********************************************************************\n"
-            );
-            false
-        }
-        Backend::Postgres if std::env::var(POSTGRES_URL_VARIABLE).is_ok_and(|url| !url.is_empty()) => true,
-        Backend::Postgres => {
-            assert!(
-                !required(),
-                "{test}: {REQUIRE_POSTGRES_VARIABLE}=1 but {POSTGRES_URL_VARIABLE} is not set: the PostgreSQL \
-                 tests must run (start a server with scripts/test.sh)"
-            );
-            eprintln!(
-                "\n**********************************************************************\n\
-                 *** SKIPPED {test}: no PostgreSQL server ({POSTGRES_URL_VARIABLE} is not set;\n\
-                 *** scripts/test.sh starts a throwaway cluster)\n\
-                 **********************************************************************\n"
-            );
-            false
-        }
+        Backend::File => {}
+        Backend::Kurrent => assert!(
+            kurrentdb_url().is_some(),
+            "{test}: built for KurrentDB but {KURRENTDB_URL_VARIABLE} is not set at run time"
+        ),
+        Backend::Postgres => assert!(
+            std::env::var(POSTGRES_URL_VARIABLE).is_ok_and(|url| !url.is_empty()),
+            "{test}: {POSTGRES_URL_VARIABLE} is not set: the PostgreSQL tests must run (scripts/test.sh starts \
+             a server; {REQUIRE_POSTGRES_VARIABLE}=1 or a URL at build time builds them)"
+        ),
     }
 }
 
@@ -771,39 +739,47 @@ impl TestOutcome for anyhow::Result<()> {
 }
 
 /// Instantiates `async fn scenario(backend: Backend)` once per backend, as the tests `scenario::file`,
-/// `scenario::postgres` (skipped loudly without a server, failing when PostgreSQL is required) and
-/// `scenario::kurrentdb` (skipped loudly unless `KURRENTDB_URL` is set). The worker
-/// thread count of the multi-threaded runtime is the second argument.
+/// `scenario::postgres` and `scenario::kurrentdb`; the worker thread count of the multi-threaded runtime is
+/// the second argument. A third argument lists the backends when not all of them apply (e.g.
+/// `[file, postgres]` for a test of what KurrentDB does not have).
+///
+/// A variant that cannot run here is reported `ignored` with its reason, never `ok`: `postgres` unless the
+/// tests were built with a PostgreSQL server (cfg `e2e_postgres`, see `tests/build.rs`: `scripts/test.sh`
+/// starts one; `VOUCHER_LEDGER_REQUIRE_POSTGRES=1` makes it run and fail without one), `kurrentdb` unless
+/// built with `KURRENTDB_URL` and the `kurrentdb` feature (cfg `e2e_kurrentdb`).
 #[macro_export]
 macro_rules! per_backend {
     ($scenario:ident, $threads:literal) => {
+        $crate::per_backend!($scenario, $threads, [file, postgres, kurrentdb]);
+    };
+    ($scenario:ident, $threads:literal, [$($backend:ident),+]) => {
         mod $scenario {
-            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
-            async fn file() -> anyhow::Result<()> {
-                $crate::TestOutcome::into_result(super::$scenario($crate::Backend::File).await)
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
-            async fn postgres() -> anyhow::Result<()> {
-                if !$crate::backend_available(
-                    $crate::Backend::Postgres,
-                    concat!(module_path!(), "::postgres"),
-                ) {
-                    return Ok(());
-                }
-                $crate::TestOutcome::into_result(super::$scenario($crate::Backend::Postgres).await)
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
-            async fn kurrentdb() -> anyhow::Result<()> {
-                if !$crate::backend_available(
-                    $crate::Backend::Kurrent,
-                    concat!(module_path!(), "::kurrentdb"),
-                ) {
-                    return Ok(());
-                }
-                $crate::TestOutcome::into_result(super::$scenario($crate::Backend::Kurrent).await)
-            }
+            $($crate::per_backend!(@variant $scenario, $threads, $backend);)+
+        }
+    };
+    (@variant $scenario:ident, $threads:literal, file) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+        async fn file() -> anyhow::Result<()> {
+            $crate::TestOutcome::into_result(super::$scenario($crate::Backend::File).await)
+        }
+    };
+    (@variant $scenario:ident, $threads:literal, postgres) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+        #[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
+        async fn postgres() -> anyhow::Result<()> {
+            $crate::require_backend($crate::Backend::Postgres, concat!(module_path!(), "::postgres"));
+            $crate::TestOutcome::into_result(super::$scenario($crate::Backend::Postgres).await)
+        }
+    };
+    (@variant $scenario:ident, $threads:literal, kurrentdb) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+        #[cfg_attr(
+            not(e2e_kurrentdb),
+            ignore = "no KurrentDB: KURRENTDB_URL=kurrentdb://host:2113?tls=false scripts/test.sh runs it"
+        )]
+        async fn kurrentdb() -> anyhow::Result<()> {
+            $crate::require_backend($crate::Backend::Kurrent, concat!(module_path!(), "::kurrentdb"));
+            $crate::TestOutcome::into_result(super::$scenario($crate::Backend::Kurrent).await)
         }
     };
 }

@@ -2,68 +2,13 @@
 //! first record that is not what was written. Each test builds a log through the in-process server, stops
 //! it, and damages a copy of its data directory.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::path::{Path, PathBuf};
-
-use domain::Jurisdiction;
-use e2e::{
-    Client, InProcessServer, MORNING, Verification, copy_dir, head_position, publish_batch, run_verify,
-    segment_files, verified_applicant,
-};
+use e2e::{Client, InProcessServer, MORNING, Verification, copy_dir, head_position, run_verify};
 use tempfile::TempDir;
 
-const GUIYANG: Jurisdiction = Jurisdiction::Guiyang;
-
-/// Frame header: `len u32 | crc32c u32`.
-const HEADER_LEN: usize = 8;
-/// Body before the record bytes: `position u64 | flags u8 | hash [32]`.
-const BODY_FIXED_LEN: usize = 8 + 1 + 32;
+use super::{Frame, batch_and_four_applicants, fix_crc, frames, only_segment};
 
 /// The record of this position is the one damaged (in the middle of the log).
 const K: u64 = 7;
-
-/// One frame of a segment file.
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    /// Byte offset of the frame (its header) in the segment.
-    offset: usize,
-    /// Length of the whole frame, header included.
-    len: usize,
-    position: u64,
-}
-
-impl Frame {
-    fn range(&self) -> std::ops::Range<usize> {
-        self.offset..self.offset + self.len
-    }
-
-    fn body(&self) -> std::ops::Range<usize> {
-        self.offset + HEADER_LEN..self.offset + self.len
-    }
-
-    /// The record bytes (after position, flags and hash).
-    fn record(&self) -> std::ops::Range<usize> {
-        self.offset + HEADER_LEN + BODY_FIXED_LEN..self.offset + self.len
-    }
-}
-
-/// Parses every frame of a well-formed segment.
-fn frames(segment: &[u8]) -> Vec<Frame> {
-    let mut frames = Vec::new();
-    let mut offset = 0;
-    while offset < segment.len() {
-        let len = u32::from_le_bytes(segment[offset..offset + 4].try_into().expect("4 bytes")) as usize;
-        assert!(len >= BODY_FIXED_LEN, "frame at {offset} has an impossible length {len}");
-        let crc = u32::from_le_bytes(segment[offset + 4..offset + 8].try_into().expect("4 bytes"));
-        let body = &segment[offset + HEADER_LEN..offset + HEADER_LEN + len];
-        assert_eq!(crc32c::crc32c(body), crc, "the pristine frame at {offset} passes its CRC");
-        let position = u64::from_le_bytes(body[0..8].try_into().expect("8 bytes"));
-        frames.push(Frame { offset, len: HEADER_LEN + len, position });
-        offset += HEADER_LEN + len;
-    }
-    frames
-}
 
 /// A stopped ledger: an appropriation, a batch, four verified applicants and four claims (14 records).
 struct Pristine {
@@ -75,11 +20,7 @@ async fn pristine() -> Pristine {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = InProcessServer::start(dir.path(), MORNING).await.expect("server");
     let client = Client::new(&server.base);
-    let batch = publish_batch(&client, GUIYANG, "1000000.00", "1000000.00", "50000.00").await.expect("batch");
-    let mut tokens = Vec::new();
-    for n in 1..=4 {
-        tokens.push(verified_applicant(&client, GUIYANG, n, false).await.expect("applicant"));
-    }
+    let (batch, tokens) = batch_and_four_applicants(&client).await;
     for own in &tokens {
         let answer = client
             .post_raw(&format!("/v1/batches/{batch}/claims"), Some(own), "{}", None)
@@ -93,20 +34,13 @@ async fn pristine() -> Pristine {
     Pristine { dir, head }
 }
 
-/// The only segment of a data directory (the fixture is far below the segment size limit).
-fn only_segment(data: &Path) -> PathBuf {
-    let segments = segment_files(data).expect("segments");
-    assert_eq!(segments.len(), 1, "{segments:?}");
-    segments.into_iter().next().expect("one segment")
-}
-
 /// Copies the pristine directory, rewrites the copy's segment with `change`, and runs `verify` on the copy.
 fn verify_tampered(pristine: &Pristine, change: impl FnOnce(&mut Vec<u8>, &[Frame])) -> Verification {
     let copy = tempfile::tempdir().expect("tempdir");
     copy_dir(pristine.dir.path(), copy.path()).expect("copy");
     let segment = only_segment(copy.path());
     let mut bytes = std::fs::read(&segment).expect("read segment");
-    let parsed = frames(&bytes);
+    let parsed = frames(0, &bytes);
     assert_eq!(parsed.len() as u64, pristine.head);
     assert!(parsed.iter().zip(1..).all(|(frame, position)| frame.position == position), "{parsed:?}");
     let before = bytes.clone();
@@ -202,8 +136,7 @@ async fn a_changed_byte_with_a_fixed_crc_is_caught_by_the_hash_chain() {
             .find_map(|subject| record.windows(subject.len()).position(|window| window == subject.as_bytes()))
             .expect("record k names its actor");
         bytes[frame.record().start + at] = b'X';
-        let crc = crc32c::crc32c(&bytes[frame.body()]);
-        bytes[frame.offset + 4..frame.offset + 8].copy_from_slice(&crc.to_le_bytes());
+        fix_crc(bytes, &frame);
     });
     assert_fails_at(&verification, K);
     assert!(verification.stdout.contains("hash mismatch"), "the hash chain catches it: {verification:?}");

@@ -2,8 +2,6 @@
 //! survives, idempotency keys keep their first answer, and a torn tail (an append that was never
 //! acknowledged) is cut at open and reported.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -33,8 +33,6 @@
 //! A failure names its seed; `VOUCHER_LEDGER_SIM_SEED=N` runs that seed alone (`VOUCHER_LEDGER_SIM_STEPS`
 //! sets the steps of both tests).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

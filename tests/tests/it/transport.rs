@@ -2,13 +2,11 @@
 //! `scripts/pg-cluster.sh`, which serves a certificate for localhost and 127.0.0.1 signed by its own root),
 //! and `serve --dev` bound to loopback only.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use api::server::StoreSpec;
-use e2e::{Backend, TestStore, backend_available, binary};
+use e2e::{Backend, TestStore, binary};
 use store::postgres::PgLog;
 
 /// The cluster's directory (`scripts/test.sh` sets it): its `root.crt` and `other-root.crt`.
@@ -38,11 +36,10 @@ async fn refused(url: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres_cluster), ignore = "no PostgreSQL cluster to crash: scripts/test.sh starts one")]
 async fn postgres_tls_follows_sslmode_and_checks_the_certificate() {
     let test = "postgres_tls_follows_sslmode_and_checks_the_certificate";
-    if !backend_available(Backend::Postgres, test) {
-        return;
-    }
+    e2e::require_backend(Backend::Postgres, test);
     let Some((root, other_root)) = cluster_roots(test) else { return };
     let store = TestStore::new(Backend::Postgres).await.unwrap();
     let StoreSpec::Postgres(url) = &store.spec else { panic!("a PostgreSQL store") };

@@ -28,8 +28,6 @@
 //! `soak file: kills=K acknowledged=A lost=L violations=V` or
 //! `soak postgres: kills=K pg_restarts=R acknowledged=A lost=L violations=V`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,8 +36,7 @@ use std::time::{Duration, Instant};
 use api::server::{Access, StoreSpec};
 use domain::{Jurisdiction, Role};
 use e2e::{
-    Backend, Client, MORNING, PostgresCluster, ServerProcess, TestStore, backend_available, credit_code,
-    run_verify_on, token,
+    Backend, Client, MORNING, PostgresCluster, ServerProcess, TestStore, credit_code, run_verify_on, token,
 };
 use futures::StreamExt;
 use rand::rngs::StdRng;
@@ -619,19 +616,19 @@ async fn kill_nine_at_random_moments_loses_nothing_acknowledged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn postgres_kills_and_server_crashes_lose_nothing_acknowledged() {
     let name = "soak::postgres_kills_and_server_crashes_lose_nothing_acknowledged";
-    if !backend_available(Backend::Postgres, name) {
-        return;
-    }
+    e2e::require_backend(Backend::Postgres, name);
     let cluster = PostgresCluster::from_env();
     if cluster.is_none() {
         // A server given by URL only: it cannot be crashed from here; the ledger kills still run.
-        assert!(
-            std::env::var(e2e::REQUIRE_POSTGRES_VARIABLE).as_deref() != Ok("1"),
-            "{name}: the PostgreSQL crashes need the cluster of scripts/test.sh ({} is not set)",
-            e2e::POSTGRES_DIR_VARIABLE
-        );
+        if cfg!(e2e_postgres_cluster) {
+            panic!(
+                "{name}: the PostgreSQL crashes need the cluster of scripts/test.sh ({} is not set)",
+                e2e::POSTGRES_DIR_VARIABLE
+            );
+        }
         eprintln!(
             "\n*** {name}: no cluster to crash ({} is not set): the PostgreSQL crash rounds are SKIPPED\n",
             e2e::POSTGRES_DIR_VARIABLE

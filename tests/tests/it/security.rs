@@ -4,8 +4,6 @@
 //! another jurisdiction; a provider cannot read another provider's contracts or dossiers; an applicant cannot
 //! act for another credit code; and neither a token nor the signing key ever appears in the server's logs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use api::auth::{AUDIENCE, Claims};
 use domain::{Jurisdiction, Role};
 use e2e::{

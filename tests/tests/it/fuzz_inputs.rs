@@ -9,8 +9,6 @@
 //!   never panics and what it accepts keeps the ledger balanced.
 //! - The file log's scanner on an arbitrary or damaged segment file: a report, never a panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::{Arc, OnceLock};
 
 use api::http::{commands as c, parse_body, regulation as r};
@@ -18,7 +16,7 @@ use futures::StreamExt;
 use proptest::prelude::*;
 use store::{EventLog, StoredRecord};
 
-mod fuzz_commands;
+use crate::fuzz_commands;
 
 macro_rules! parse_all {
     ($body:expr, $($ty:ty),* $(,)?) => {

@@ -3,8 +3,6 @@
 //! `application/problem+json` with a `code`, and the log head does not move. A well-formed control request
 //! with the same token is accepted at the end, so the refusals were about the input and not the token.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use domain::{Jurisdiction, Role};
 use e2e::{Client, InProcessServer, MORNING, head_position, publish_batch, token, verified_applicant};
 use serde_json::json;

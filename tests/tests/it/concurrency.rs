@@ -3,8 +3,6 @@
 //! many succeed as fit, every other one is refused with the rule that refused it, and a refusal records
 //! nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeSet;
 
 use domain::{Jurisdiction, Role};

@@ -4,8 +4,6 @@
 //! verify; on the file log it is refused at start. Runs on PostgreSQL (skipped loudly without a server,
 //! failing when PostgreSQL is required) and on KurrentDB when `KURRENTDB_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,10 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
-use e2e::{
-    Backend, Client, MORNING, PostgresCluster, SECRET, ServerProcess, TestStore, backend_available, binary,
-    token,
-};
+use e2e::{Backend, Client, MORNING, PostgresCluster, SECRET, ServerProcess, TestStore, binary, token};
 use serde_json::json;
 use tokio::sync::RwLock;
 
@@ -127,11 +122,11 @@ async fn a_replica_follows_the_writer_and_refuses_commands(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn a_replica_on_postgres_follows_the_writer_and_refuses_commands() {
-    if backend_available(Backend::Postgres, "a_replica_on_postgres_follows_the_writer_and_refuses_commands") {
-        let _shared = CLUSTER.read().await;
-        a_replica_follows_the_writer_and_refuses_commands(Backend::Postgres).await;
-    }
+    e2e::require_backend(Backend::Postgres, "a_replica_on_postgres_follows_the_writer_and_refuses_commands");
+    let _shared = CLUSTER.read().await;
+    a_replica_follows_the_writer_and_refuses_commands(Backend::Postgres).await;
 }
 
 /// Polls the replica's budget until it shows `amount` appropriated, for at most `within`.
@@ -172,16 +167,12 @@ async fn writer_and_replica(store: &StoreSpec) -> Followed {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres_cluster), ignore = "no PostgreSQL cluster to crash: scripts/test.sh starts one")]
 async fn a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it() {
     const TEST: &str = "a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it";
-    if !backend_available(Backend::Postgres, TEST) {
-        return;
-    }
-    let Some(cluster) = PostgresCluster::from_env() else {
-        assert!(std::env::var(e2e::REQUIRE_POSTGRES_VARIABLE).as_deref() != Ok("1"), "no cluster to stop");
-        eprintln!("*** SKIPPED {TEST}: no cluster to stop");
-        return;
-    };
+    e2e::require_backend(Backend::Postgres, TEST);
+    let cluster =
+        PostgresCluster::from_env().expect("built for the cluster of scripts/test.sh: no cluster to stop");
     let _exclusive = CLUSTER.write().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let Followed { writer, writer_client, replica, client, finance } = writer_and_replica(&store.spec).await;
@@ -224,12 +215,11 @@ async fn a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_aft
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unready_and_keeps_serving() {
     const TEST: &str =
         "a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unready_and_keeps_serving";
-    if !backend_available(Backend::Postgres, TEST) {
-        return;
-    }
+    e2e::require_backend(Backend::Postgres, TEST);
     let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let Followed { writer, writer_client, replica, client, finance } = writer_and_replica(&store.spec).await;
@@ -285,10 +275,13 @@ async fn a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unrea
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(e2e_kurrentdb),
+    ignore = "no KurrentDB: KURRENTDB_URL=kurrentdb://host:2113?tls=false scripts/test.sh runs it"
+)]
 async fn a_replica_on_kurrentdb_follows_the_writer_and_refuses_commands() {
-    if backend_available(Backend::Kurrent, "a_replica_on_kurrentdb_follows_the_writer_and_refuses_commands") {
-        a_replica_follows_the_writer_and_refuses_commands(Backend::Kurrent).await;
-    }
+    e2e::require_backend(Backend::Kurrent, "a_replica_on_kurrentdb_follows_the_writer_and_refuses_commands");
+    a_replica_follows_the_writer_and_refuses_commands(Backend::Kurrent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

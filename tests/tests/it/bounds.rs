@@ -2,8 +2,6 @@
 //! the writer (a batch's `redemption_days` of 4294967295) and other values out of bounds are refused 422 with a
 //! stable code and append nothing, and the server keeps serving and stays ready.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use domain::{Jurisdiction, Role};
 use e2e::{Client, MORNING, ServerProcess, credit_code, refuse, token};
 use serde_json::json;

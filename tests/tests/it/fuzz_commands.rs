@@ -2,7 +2,7 @@
 //! parser the handlers use (`api::http::parse_body`), each parsed request is built into its command as its
 //! handler builds it (path ids taken from the state: the first batch, contract, redemption, ...), and each
 //! command is decided against a populated state by every kind of actor. Shared by the stable proptest twin
-//! (`tests/tests/fuzz_inputs.rs`) and the cargo-fuzz target (`fuzz/fuzz_targets/json_commands.rs`).
+//! (`tests/tests/it/fuzz_inputs.rs`) and the cargo-fuzz target (`fuzz/fuzz_targets/json_commands.rs`).
 
 use api::http::{commands as c, parse_body, regulation as r};
 use domain::event::{ObjectionTarget, Registration, ReviewOutcome};

@@ -11,8 +11,6 @@
 //! The crash scenario stops the whole test cluster, so it takes [`CLUSTER`] exclusively; every other scenario
 //! holds it shared.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,8 +21,8 @@ use api::server::{Access, StoreSpec, open_store};
 use api::writer::{Loaded, WriteError};
 use domain::{Actor, Cny, Command, Jurisdiction, Role};
 use e2e::{
-    Backend, Client, MORNING, PostgresCluster, ServerProcess, TestStore, backend_available, publish_batch,
-    run_verify_on, token, verified_applicant,
+    Backend, Client, MORNING, PostgresCluster, ServerProcess, TestStore, publish_batch, run_verify_on, token,
+    verified_applicant,
 };
 use futures::StreamExt;
 use ledger_proto::ChainVerifier;
@@ -541,26 +539,22 @@ async fn the_hash_chain_holds_across_a_restart(backend: Backend) {
     assert_log_is(again.as_ref(), &all).await;
 }
 
-e2e::per_backend!(acknowledged_appends_survive_a_crash, 4);
+// Not on KurrentDB: a server given by URL cannot be crashed from here.
+e2e::per_backend!(acknowledged_appends_survive_a_crash, 4, [file, postgres]);
 async fn acknowledged_appends_survive_a_crash(backend: Backend) {
     let cluster = match backend {
         Backend::File => None,
-        Backend::Kurrent => {
-            eprintln!(
-                "*** SKIPPED acknowledged_appends_survive_a_crash::kurrentdb: a KurrentDB server given by URL \
-                 cannot be crashed from here"
-            );
-            return;
-        }
+        Backend::Kurrent => unreachable!("not instantiated for KurrentDB"),
         Backend::Postgres => match PostgresCluster::from_env() {
             Some(cluster) => Some(cluster),
             None => {
                 // A server given by URL only: it cannot be crashed from here.
-                assert!(
-                    std::env::var(e2e::REQUIRE_POSTGRES_VARIABLE).as_deref() != Ok("1"),
-                    "the crash test needs the cluster of scripts/test.sh ({} is not set)",
-                    e2e::POSTGRES_DIR_VARIABLE
-                );
+                if cfg!(e2e_postgres_cluster) {
+                    panic!(
+                        "the crash test needs the cluster of scripts/test.sh ({} is not set)",
+                        e2e::POSTGRES_DIR_VARIABLE
+                    );
+                }
                 eprintln!("*** SKIPPED acknowledged_appends_survive_a_crash::postgres: no cluster to crash");
                 return;
             }
@@ -669,16 +663,10 @@ async fn acknowledged_appends_survive_a_crash(backend: Backend) {
     server.kill();
 }
 
-e2e::per_backend!(a_second_server_on_the_same_store_is_refused, 2);
+// Not on KurrentDB: it has no process lock; a second writer is fenced per append by the expected revision
+// (fencing_two_concurrent_writers_never_fork_the_chain), not refused at start.
+e2e::per_backend!(a_second_server_on_the_same_store_is_refused, 2, [file, postgres]);
 async fn a_second_server_on_the_same_store_is_refused(backend: Backend) {
-    if backend == Backend::Kurrent {
-        // KurrentDB has no process lock: a second writer is fenced per append by the expected revision
-        // (fencing_two_concurrent_writers_never_fork_the_chain), not refused at start.
-        eprintln!(
-            "*** SKIPPED a_second_server_on_the_same_store_is_refused::kurrentdb: no writer lock on KurrentDB"
-        );
-        return;
-    }
     let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let first = ServerProcess::start_on(&store.spec, MORNING).expect("first server");
@@ -705,10 +693,6 @@ async fn a_second_server_on_the_same_store_is_refused(backend: Backend) {
 // ------------------------------------------------------------------------------------------------------------
 // PostgreSQL only.
 
-fn postgres_here(test: &str) -> bool {
-    backend_available(Backend::Postgres, test)
-}
-
 async fn sql(store: &TestStore) -> tokio_postgres::Client {
     let StoreSpec::Postgres(url) = &store.spec else { panic!("not PostgreSQL") };
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
@@ -717,10 +701,9 @@ async fn sql(store: &TestStore) -> tokio_postgres::Client {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn postgres_keeps_streams_unique_and_the_table_append_only() {
-    if !postgres_here("postgres_keeps_streams_unique_and_the_table_append_only") {
-        return;
-    }
+    e2e::require_backend(Backend::Postgres, "postgres_keeps_streams_unique_and_the_table_append_only");
     let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let log = open(&store).await;
@@ -767,10 +750,9 @@ impl HashHead for StoredRecord {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn postgres_followers_are_woken_by_the_append_notification() {
-    if !postgres_here("postgres_followers_are_woken_by_the_append_notification") {
-        return;
-    }
+    e2e::require_backend(Backend::Postgres, "postgres_followers_are_woken_by_the_append_notification");
     let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let log = open(&store).await;
@@ -816,15 +798,11 @@ async fn postgres_unreachable_is_a_clear_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres_cluster), ignore = "no PostgreSQL cluster to crash: scripts/test.sh starts one")]
 async fn postgres_reconnects_after_the_server_restarts() {
-    if !postgres_here("postgres_reconnects_after_the_server_restarts") {
-        return;
-    }
-    let Some(cluster) = PostgresCluster::from_env() else {
-        assert!(std::env::var(e2e::REQUIRE_POSTGRES_VARIABLE).as_deref() != Ok("1"), "no cluster to restart");
-        eprintln!("*** SKIPPED postgres_reconnects_after_the_server_restarts: no cluster to crash");
-        return;
-    };
+    e2e::require_backend(Backend::Postgres, "postgres_reconnects_after_the_server_restarts");
+    let cluster =
+        PostgresCluster::from_env().expect("built for the cluster of scripts/test.sh: no cluster to restart");
     let _exclusive = CLUSTER.write().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let log = open(&store).await;
@@ -850,10 +828,9 @@ async fn postgres_reconnects_after_the_server_restarts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn migrate_store_copies_a_ledger_both_ways_byte_for_byte() {
-    if !postgres_here("migrate_store_copies_a_ledger_both_ways_byte_for_byte") {
-        return;
-    }
+    e2e::require_backend(Backend::Postgres, "migrate_store_copies_a_ledger_both_ways_byte_for_byte");
     let _shared = CLUSTER.read().await;
     let source = TestStore::new(Backend::File).await.expect("file store");
     let server = ServerProcess::start_on(&source.spec, MORNING).expect("server");
@@ -938,10 +915,9 @@ fn spec_arg(spec: &StoreSpec) -> std::ffi::OsString {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn verify_names_the_first_bad_position_of_a_tampered_database() {
-    if !postgres_here("verify_names_the_first_bad_position_of_a_tampered_database") {
-        return;
-    }
+    e2e::require_backend(Backend::Postgres, "verify_names_the_first_bad_position_of_a_tampered_database");
     let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let server = ServerProcess::start_on(&store.spec, MORNING).expect("server");
@@ -987,10 +963,12 @@ async fn verify_names_the_first_bad_position_of_a_tampered_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn postgres_migrates_at_open_and_refuses_a_schema_from_a_newer_build() {
-    if !postgres_here("postgres_migrates_at_open_and_refuses_a_schema_from_a_newer_build") {
-        return;
-    }
+    e2e::require_backend(
+        Backend::Postgres,
+        "postgres_migrates_at_open_and_refuses_a_schema_from_a_newer_build",
+    );
     let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     // A read-only open of an empty database finds no ledger and changes nothing.

@@ -4,50 +4,16 @@
 //! boundary or missing its last segment, which are otherwise valid shorter logs. Each test builds a ledger
 //! through the in-process server, stops it, and works on the real binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use domain::{Jurisdiction, Role};
-use e2e::{
-    Client, InProcessServer, MORNING, ServerProcess, Verification, binary, publish_batch, segment_files,
-    token, verified_applicant,
-};
+use domain::Role;
+use e2e::{Client, InProcessServer, MORNING, ServerProcess, Verification, binary, token};
 use tempfile::TempDir;
 
-const GUIYANG: Jurisdiction = Jurisdiction::Guiyang;
-/// Frame header: `len u32 | crc32c u32`; then the body: `position u64 | flags u8 | hash [32] | record`.
-const HEADER_LEN: usize = 8;
-const BODY_FIXED_LEN: usize = 8 + 1 + 32;
-const FLAG_ENDS_COMMAND: u8 = 1;
-
-/// One frame of a segment: offset, whole length, position, ends_command.
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    offset: usize,
-    len: usize,
-    position: u64,
-    ends_command: bool,
-}
-
-fn frames(segment: &[u8]) -> Vec<Frame> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    while offset < segment.len() {
-        let len = u32::from_le_bytes(segment[offset..offset + 4].try_into().unwrap()) as usize;
-        let body = &segment[offset + HEADER_LEN..offset + HEADER_LEN + len];
-        let position = u64::from_le_bytes(body[0..8].try_into().unwrap());
-        out.push(Frame {
-            offset,
-            len: HEADER_LEN + len,
-            position,
-            ends_command: body[8] & FLAG_ENDS_COMMAND != 0,
-        });
-        offset += HEADER_LEN + len;
-    }
-    out
-}
+use super::{
+    BODY_FIXED_LEN, FLAG_ENDS_COMMAND, GUIYANG, HEADER_LEN, batch_and_four_applicants, frames, only_segment,
+};
 
 /// A stopped ledger (a batch, four verified applicants: 10 records) and its head as `GET /v1/log/head`
 /// answered it.
@@ -61,10 +27,7 @@ async fn ledger() -> Ledger {
     let dir = tempfile::tempdir().unwrap();
     let server = InProcessServer::start(dir.path(), MORNING).await.unwrap();
     let client = Client::new(&server.base);
-    publish_batch(&client, GUIYANG, "1000000.00", "1000000.00", "50000.00").await.unwrap();
-    for n in 1..=4 {
-        verified_applicant(&client, GUIYANG, n, false).await.unwrap();
-    }
+    batch_and_four_applicants(&client).await;
     let auditor = token(Role::Auditor, GUIYANG, "auditor-1", None);
     let head = client.get("/v1/log/head", Some(&auditor)).await.unwrap();
     assert_eq!(head.status, 200, "{head:?}");
@@ -97,18 +60,12 @@ fn verify(data: &Path, args: &[&str]) -> Verification {
     verification
 }
 
-fn only_segment(data: &Path) -> std::path::PathBuf {
-    let segments = segment_files(data).unwrap();
-    assert_eq!(segments.len(), 1, "{segments:?}");
-    segments.into_iter().next().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flipped_byte_in_the_last_acknowledged_record_is_refused_at_serve_not_cut() {
     let ledger = ledger().await;
     let segment = only_segment(ledger.dir.path());
     let mut bytes = std::fs::read(&segment).unwrap();
-    let last = *frames(&bytes).last().unwrap();
+    let last = *frames(0, &bytes).last().unwrap();
     assert_eq!(last.position, ledger.position);
     bytes[last.offset + HEADER_LEN + BODY_FIXED_LEN + 5] ^= 0x10;
     std::fs::write(&segment, &bytes).unwrap();
@@ -185,7 +142,7 @@ async fn expect_head_catches_a_log_cut_back_at_a_record_boundary() {
     // Cut back to the end of the previous command: a valid, shorter log.
     let segment = only_segment(ledger.dir.path());
     let bytes = std::fs::read(&segment).unwrap();
-    let parsed = frames(&bytes);
+    let parsed = frames(0, &bytes);
     let keep = parsed.iter().rev().skip(1).find(|f| f.ends_command).unwrap();
     std::fs::write(&segment, &bytes[..keep.offset + keep.len]).unwrap();
     let plain = verify(ledger.dir.path(), &[]);
@@ -220,7 +177,7 @@ async fn expect_head_catches_a_deleted_last_segment() {
     // Split the one segment in two at a command boundary, as the writer rolls segments.
     let segment = only_segment(ledger.dir.path());
     let bytes = std::fs::read(&segment).unwrap();
-    let parsed = frames(&bytes);
+    let parsed = frames(0, &bytes);
     let split = parsed.iter().take(parsed.len() / 2).rev().find(|f| f.ends_command).unwrap();
     let at = split.offset + split.len;
     std::fs::write(&segment, &bytes[..at]).unwrap();

@@ -10,62 +10,14 @@
 //! intact. They are caught by comparing with a head published earlier (RFC 9162's signed tree head): the test
 //! checks verify then reports a head below the published one.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use api::verify::{Verdict, verify_dir};
 use e2e::{copy_dir, run_verify, segment_files};
+
+use super::{Frame, HEADER_LEN, fix_crc};
 use store::file::{FileLog, FileLogOptions};
-
-/// Frame header: `len u32 | crc32c u32`.
-const HEADER_LEN: usize = 8;
-/// Body before the record bytes: `position u64 | flags u8 | hash [32]`.
-const BODY_FIXED_LEN: usize = 8 + 1 + 32;
-
-#[derive(Debug, Clone)]
-struct Frame {
-    segment: usize,
-    offset: usize,
-    len: usize,
-    position: u64,
-}
-
-impl Frame {
-    fn range(&self) -> std::ops::Range<usize> {
-        self.offset..self.offset + self.len
-    }
-    fn body(&self) -> std::ops::Range<usize> {
-        self.offset + HEADER_LEN..self.offset + self.len
-    }
-    fn record(&self) -> std::ops::Range<usize> {
-        self.offset + HEADER_LEN + BODY_FIXED_LEN..self.offset + self.len
-    }
-    fn hash(&self) -> std::ops::Range<usize> {
-        self.offset + HEADER_LEN + 9..self.offset + HEADER_LEN + BODY_FIXED_LEN
-    }
-}
-
-fn frames_of(segment: usize, bytes: &[u8]) -> Vec<Frame> {
-    let mut frames = Vec::new();
-    let mut offset = 0;
-    while offset < bytes.len() {
-        let len = u32::from_le_bytes(bytes[offset..offset + 4].try_into().expect("4 bytes")) as usize;
-        let body = &bytes[offset + HEADER_LEN..offset + HEADER_LEN + len];
-        let crc = u32::from_le_bytes(bytes[offset + 4..offset + 8].try_into().expect("4 bytes"));
-        assert_eq!(crc32c::crc32c(body), crc, "pristine frame at {offset}");
-        let position = u64::from_le_bytes(body[0..8].try_into().expect("8 bytes"));
-        frames.push(Frame { segment, offset, len: HEADER_LEN + len, position });
-        offset += HEADER_LEN + len;
-    }
-    frames
-}
-
-fn fix_crc(bytes: &mut [u8], frame: &Frame) {
-    let crc = crc32c::crc32c(&bytes[frame.body()]);
-    bytes[frame.offset + 4..frame.offset + 8].copy_from_slice(&crc.to_le_bytes());
-}
 
 /// One way of damaging the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +67,7 @@ async fn demo() -> Demo {
     let segments = segment_files(dir.path()).expect("segments");
     let mut frames = Vec::new();
     for (index, segment) in segments.iter().enumerate() {
-        frames.extend(frames_of(index, &std::fs::read(segment).expect("segment")));
+        frames.extend(super::frames(index, &std::fs::read(segment).expect("segment")));
     }
     assert!(frames.iter().zip(1..).all(|(frame, position)| frame.position == position));
     assert_eq!(frames.len() as u64, summary.head_position);
@@ -140,8 +92,8 @@ fn positions(demo: &Demo) -> Vec<u64> {
 /// Applies `kind` at position `k` to the copy's segment files; returns the position verify must name, or
 /// None when the change does not apply there.
 fn apply(kind: Kind, k: u64, demo: &Demo, copy: &Path) -> Option<u64> {
-    let frame = demo.frames[(k - 1) as usize].clone();
-    let next = demo.frames.get(k as usize).filter(|next| next.segment == frame.segment).cloned();
+    let frame = demo.frames[(k - 1) as usize];
+    let next = demo.frames.get(k as usize).filter(|next| next.segment == frame.segment).copied();
     let segment = copy.join("segments").join(demo.segments[frame.segment].file_name().expect("name"));
     let mut bytes = std::fs::read(&segment).expect("segment");
     let middle = |range: std::ops::Range<usize>| range.start + range.len() / 2;
@@ -275,7 +227,7 @@ async fn verify_catches_every_change_at_every_position_and_names_it() {
         Verdict::Broken { .. } => shortened += 1,
         other => failures.push(format!("last segment removed: {other}")),
     }
-    let last = demo.frames.last().expect("frames").clone();
+    let last = *demo.frames.last().expect("frames");
     let copy = tempfile::tempdir().expect("tempdir");
     copy_dir(demo.dir.path(), copy.path()).expect("copy");
     let segment = copy.path().join("segments").join(last_segment.file_name().expect("name"));

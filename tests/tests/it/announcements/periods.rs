@@ -4,37 +4,11 @@
 
 use domain::{Jurisdiction, PolicyBook, Role};
 use e2e::{
-    Client, InProcessServer, MORNING, accept, account_balance, admitted_provider, announce,
-    approved_redemption, complete, contract_body, credit_code, filed_contract, nine_am, read, refuse,
-    set_clock, staff, voucher_holder,
+    accept, account_balance, announce, approved_redemption, complete, nine_am, read, refuse, set_clock, staff,
 };
 use serde_json::json;
 
-const GY: Jurisdiction = Jurisdiction::Guiyang;
-const TESTING: &str = "inspection_testing";
-
-struct Scene {
-    server: InProcessServer,
-    client: Client,
-    provider: String,
-    applicant: String,
-    contract_id: String,
-    _data: tempfile::TempDir,
-}
-
-/// From 2025-03-03: budget, batch, enterprise 1 with a voucher, provider 501 admitted (the clock is then on
-/// 2025-03-11) and a filed contract of 80,000.00 on the voucher.
-async fn scene() -> anyhow::Result<Scene> {
-    let data = tempfile::tempdir()?;
-    let server = InProcessServer::start(data.path(), MORNING).await?;
-    let client = Client::new(&server.base);
-    let batch_id = e2e::publish_batch(&client, GY, "10000000.00", "1000000.00", "100000.00").await?;
-    let (applicant, voucher_id) = voucher_holder(&client, GY, &batch_id, 1).await?;
-    let provider = admitted_provider(&client, GY, 501, &[TESTING]).await?;
-    let terms = contract_body(&voucher_id, &credit_code(501), TESTING, "100000.00", "80000.00");
-    let contract_id = filed_contract(&client, GY, &provider, &applicant, &terms).await?;
-    Ok(Scene { server, client, provider, applicant, contract_id, _data: data })
-}
+use super::{GY, scene};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_published_on_2025_09_30_closes_at_the_end_of_2025_10_14() -> anyhow::Result<()> {

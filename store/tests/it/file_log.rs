@@ -1,5 +1,4 @@
 //! Tests of the embedded file log: roundtrips across segment rolls, fencing, locking, recovery and corruption.
-#![allow(clippy::unwrap_used)]
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::FileExt;

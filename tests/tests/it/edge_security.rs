@@ -2,8 +2,6 @@
 //! (and never replayed across anonymous callers), limits on objections, connection limits and timeouts,
 //! CSV exports that a spreadsheet does not execute, `/metrics` on its own address, and token lifetimes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use domain::{Jurisdiction, Role};
 use e2e::{Client, InProcessServer, MORNING, approved_provider, credit_code, head_position, token};
 use serde_json::{Value, json};

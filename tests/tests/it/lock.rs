@@ -1,8 +1,6 @@
 //! One writer process per data directory: a second server on the same directory is refused while the first
 //! holds `DIR/LOCK`, and the first keeps serving (and writing); once the first is gone, the second starts.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use domain::{Jurisdiction, Role};
 use e2e::{Client, MORNING, ServerProcess, head_position, token};
 use serde_json::json;

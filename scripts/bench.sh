@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark harness (BENCHMARKS.md): builds the release binaries, starts a throwaway PostgreSQL cluster
 # (scripts/pg-cluster.sh, on the same disk as the logs), runs every figure RUNS times on the seeded workload
-# of api/src/workload.rs and prints ONE table of medians and ratios. Not a test.
+# of engine/src/workload.rs and prints ONE table of medians and ratios. Not a test.
 #
 #   scripts/bench.sh [--quick] [--runs N] [--json FILE] [--keep]
 #
@@ -74,7 +74,7 @@ if ! command -v cargo >/dev/null; then
 fi
 
 rustc_busy=$(pgrep -c rustc || true)
-cargo build --locked --release -p api --bins >&2
+cargo build --locked --release -p api -p bench --bins >&2
 bench=target/release/voucher-bench
 server=target/release/voucher-ledger
 

@@ -7,13 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use api::auth::{Authenticator, SECRET_VARIABLE};
-use api::clock::Clock;
-use api::replay::{Progress, Until};
-use api::server::StoreSpec;
-use api::verify::Verdict;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use domain::{Actor, CreditCode, Jurisdiction, Role};
+use engine::clock::Clock;
+use engine::open::StoreSpec;
+use engine::replay::{Progress, Until};
+use engine::verify::Verdict;
 
 #[derive(Parser)]
 #[command(
@@ -90,7 +90,7 @@ enum CliCommand {
         /// A head kept earlier from GET /v1/log/head, as POSITION:HASH: fail unless the log reaches that
         /// position and its record there has that hash (catches a log cut back or missing its last segment).
         #[arg(long, value_name = "POSITION:HASH")]
-        expect_head: Option<api::verify::ExpectedHead>,
+        expect_head: Option<engine::verify::ExpectedHead>,
         /// Exit 0 even when DATA/quarantine/ holds bytes recovery cut from the log (they are still listed).
         #[arg(long)]
         accept_quarantine: bool,
@@ -301,7 +301,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
                 (ClockMode::System, Some(_)) => bail!("--now needs --clock manual"),
-                (ClockMode::Manual, Some(now)) => api::clock::manual_within_bounds(now)?,
+                (ClockMode::Manual, Some(now)) => engine::clock::manual_within_bounds(now)?,
                 (ClockMode::Manual, None) => bail!("--clock manual needs --now RFC3339"),
             };
             if dev && !listen.ip().is_loopback() {
@@ -314,7 +314,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));
             if clock.is_manual() && !allow_clock_behind_records {
-                runtime.block_on(api::clock::check_manual_start(&store, clock.now()))?;
+                runtime.block_on(engine::clock::check_manual_start(&store, clock.now()))?;
             }
             if read_only {
                 runtime.block_on(serve_replica(store, listen, clock, auth, &edge))?;
@@ -326,8 +326,8 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
         CliCommand::Verify { data, store, expect_head, accept_quarantine } => {
             let store = store.unwrap_or(StoreSpec::File(data));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            let verdict = runtime.block_on(api::verify::verify_store_expecting(&store, expect_head))?;
-            let quarantined = api::verify::quarantined(&store).context("reading the quarantine")?;
+            let verdict = runtime.block_on(engine::verify::verify_store_expecting(&store, expect_head))?;
+            let quarantined = engine::verify::quarantined(&store).context("reading the quarantine")?;
             let quarantined_bytes: u64 = quarantined.iter().map(|q| q.bytes).sum();
             for q in &quarantined {
                 let frames: Vec<String> =
@@ -411,10 +411,10 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
         CliCommand::Demo { data, store, seed, applicants, providers } => {
             let store = store.unwrap_or(StoreSpec::File(data));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            let options = api::demo::DemoOptions { seed, applicants, providers };
+            let options = engine::demo::DemoOptions { seed, applicants, providers };
             let summary = runtime.block_on(async {
-                let opened = api::server::open_store(&store, api::server::Access::Write).await?;
-                anyhow::Ok(api::demo::run_on(opened.log, options).await?)
+                let opened = engine::open::open_store(&store, engine::open::Access::Write).await?;
+                anyhow::Ok(engine::demo::run_on(opened.log, options).await?)
             })?;
             println!("demo: wrote {} records into {store} (seed {seed})", summary.head_position);
             println!("  commands accepted={} refused={}", summary.accepted, summary.refused);
@@ -450,16 +450,16 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             let store = store.unwrap_or(StoreSpec::File(data));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let draw = runtime.block_on(async {
-                let opened = api::server::open_store(&store, api::server::Access::ReadOnly).await?;
+                let opened = engine::open::open_store(&store, engine::open::Access::ReadOnly).await?;
                 let log = opened.log;
                 let draw = match (sample_id, jurisdiction, year, size, seed) {
-                    (Some(sample_id), ..) => api::sample::recheck(log.as_ref(), sample_id).await?,
+                    (Some(sample_id), ..) => engine::sample::recheck(log.as_ref(), sample_id).await?,
                     (None, Some(jurisdiction), Some(year), Some(size), Some(seed)) => {
                         let as_of = match as_of_position {
                             Some(position) => position,
                             None => log.head().await?.position,
                         };
-                        api::sample::draw(log.as_ref(), jurisdiction, year, size, &seed, as_of).await?
+                        engine::sample::draw(log.as_ref(), jurisdiction, year, size, &seed, as_of).await?
                     }
                     _ => anyhow::bail!("give --sample-id, or --jurisdiction, --year, --size and --seed"),
                 };
@@ -489,7 +489,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 bail!("--from and --to name the same store");
             }
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            let report = runtime.block_on(api::server::migrate_store(&from, &to))?;
+            let report = runtime.block_on(engine::migrate::migrate_store(&from, &to))?;
             println!(
                 "migrate-store: copied records={} appends={} from {from} to {to}",
                 report.records, report.appends
@@ -519,8 +519,8 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
 
 /// Replays the store read-only up to `until`, showing progress on stderr when the run is long (a line at
 /// most every second, and the last one when a line was shown).
-async fn replay(store: &StoreSpec, until: Until) -> anyhow::Result<api::replay::Replayed> {
-    let opened = api::server::open_store(store, api::server::Access::ReadOnly).await?;
+async fn replay(store: &StoreSpec, until: Until) -> anyhow::Result<engine::replay::Replayed> {
+    let opened = engine::open::open_store(store, engine::open::Access::ReadOnly).await?;
     let started = std::time::Instant::now();
     let mut shown = started;
     let mut last: Option<Progress> = None;
@@ -531,14 +531,14 @@ async fn replay(store: &StoreSpec, until: Until) -> anyhow::Result<api::replay::
             eprintln!("replay: {} of {} records ({:.0?})", progress.folded, progress.of, started.elapsed());
         }
     };
-    let replayed = api::replay::replay(opened.log.as_ref(), until, &mut show).await?;
+    let replayed = engine::replay::replay(opened.log.as_ref(), until, &mut show).await?;
     if started.elapsed() >= std::time::Duration::from_secs(1) {
         eprintln!("replay: {} records folded in {:.1?}", replayed.projections.position(), started.elapsed());
     }
     Ok(replayed)
 }
 
-fn print_replay_summary(replayed: &api::replay::Replayed) {
+fn print_replay_summary(replayed: &engine::replay::Replayed) {
     let projections = &replayed.projections;
     let date = replayed.business_date.map(|date| date.to_string()).unwrap_or_else(|| "-".into());
     println!(

@@ -10,7 +10,7 @@ use domain::{Balance, CreditCode, Event, State};
 use store::EventLog;
 use store::file::{FileLog, scan};
 
-use crate::server::{Access, StoreSpec, open_store};
+use crate::open::{Access, StoreSpec, open_store};
 
 /// The outcome of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use api::clock::Clock;
-use api::writer::{self, Loaded, WriteError};
 use async_trait::async_trait;
 use domain::{Actor, Cny, Command, Jurisdiction, Role};
+use engine::clock::Clock;
+use engine::writer::{self, Loaded, WriteError};
 use store::file::FileLog;
 use store::{EventLog, Head, StoreError, StoredRecord};
 

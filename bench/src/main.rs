@@ -1,5 +1,5 @@
 //! `voucher-bench`: the measurements behind `scripts/bench.sh` (see BENCHMARKS.md). Each subcommand runs one
-//! figure on the workload of `api::workload` and prints one JSON line on stdout; `report` reads those lines
+//! figure on the workload of `engine::workload` and prints one JSON line on stdout; `report` reads those lines
 //! and prints the table of medians and ratios (and writes them as JSON). Not a test: nothing here asserts a
 //! time.
 //!
@@ -25,11 +25,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use api::auth::{Authenticator, SECRET_VARIABLE};
-use api::clock::Clock;
-use api::workload::{self, Chain, Step, Workload, WorkloadOptions, per_second, quantile_of};
-use api::writer::{self, Loaded};
 use clap::{Parser, Subcommand};
 use domain::{Actor, Command};
+use engine::clock::Clock;
+use engine::workload::{self, Chain, Step, Workload, WorkloadOptions, per_second, quantile_of};
+use engine::writer::{self, Loaded};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use store::EventLog;
@@ -679,7 +679,7 @@ async fn replay(dir: &Path) -> anyhow::Result<Value> {
     let head = log.head_now().position;
     let before = resident_bytes();
     let started = Instant::now();
-    let replayed = api::replay::replay(&log, api::replay::Until::Head, &mut |_| {}).await?;
+    let replayed = engine::replay::replay(&log, engine::replay::Until::Head, &mut |_| {}).await?;
     let replay_time = started.elapsed();
     let after = resident_bytes();
     let events = replayed.projections.position();

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::clock::Clock;
 use api::http::App;
-use api::writer::{self, Loaded, WriteError};
 use async_trait::async_trait;
 use axum::http::StatusCode;
 use domain::{Actor, Cny, Command, Jurisdiction, Role};
+use engine::clock::Clock;
+use engine::writer::{self, Loaded, WriteError};
 use store::file::FileLog;
 use store::{EventLog, Head, StoreError, StoredRecord};
 

@@ -1,11 +1,11 @@
 //! The memory ceiling of the as-of cache: the rebuilds it keeps never hold more folded records together than
 //! its limit, the least recently used going first, and a rebuild over the limit on its own is answered but not
-//! kept. (The queue's limits per caller and in all are unit tests of `api::replay`.)
+//! kept. (The queue's limits per caller and in all are unit tests of `engine::replay`.)
 
 use std::sync::Arc;
 
-use api::demo::{DemoOptions, run_on_keeping_projections};
-use api::replay::{AsOfCache, AsOfLimits};
+use engine::demo::{DemoOptions, run_on_keeping_projections};
+use engine::replay::{AsOfCache, AsOfLimits};
 use store::EventLog;
 use store::file::FileLog;
 

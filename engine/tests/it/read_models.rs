@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
-use api::clock::Clock;
-use api::demo::{DemoOptions, run_on_keeping_projections};
-use api::replay::{AsOfCache, Until, replay};
-use api::workload::{self, WorkloadOptions};
-use api::writer::{self, Loaded};
+use engine::clock::Clock;
+use engine::demo::{DemoOptions, run_on_keeping_projections};
+use engine::replay::{AsOfCache, Until, replay};
+use engine::workload::{self, WorkloadOptions};
+use engine::writer::{self, Loaded};
 use futures::StreamExt;
 use ledger_proto::Recorded;
 use projections::Projections;
@@ -175,11 +175,11 @@ async fn as_of_a_date_stops_before_the_first_record_of_the_next_day_and_past_the
 
     let past = replay(log.as_ref(), Until::Position(summary.head_position + 1), &mut |_| {}).await;
     assert!(
-        matches!(past, Err(api::replay::ReplayError::PastHead { asked, head }) if asked == head + 1),
+        matches!(past, Err(engine::replay::ReplayError::PastHead { asked, head }) if asked == head + 1),
         "{past:?}"
     );
     let cache = AsOfCache::default();
     let past = cache.at(log.as_ref(), summary.head_position + 1).await;
-    assert!(matches!(past, Err(api::replay::ReplayError::PastHead { .. })), "{past:?}");
+    assert!(matches!(past, Err(engine::replay::ReplayError::PastHead { .. })), "{past:?}");
     assert_eq!(cache.positions(), Vec::<u64>::new(), "a failed rebuild is not cached");
 }

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use api::clock::Clock;
-use api::verify::{Verdict, verify_dir};
-use api::workload::{self, WorkloadOptions};
-use api::writer::{self, Loaded};
+use engine::clock::Clock;
+use engine::verify::{Verdict, verify_dir};
+use engine::workload::{self, WorkloadOptions};
+use engine::writer::{self, Loaded};
 use store::file::FileLog;
 
 #[test]

@@ -43,11 +43,8 @@ pub fn manual_within_bounds(now: DateTime<Utc>) -> Result<Clock, ClockError> {
 ///
 /// # Errors
 /// [`ClockError::BehindRecords`].
-pub async fn check_manual_start(
-    spec: &crate::server::StoreSpec,
-    now: DateTime<Utc>,
-) -> Result<(), ClockError> {
-    let Ok(opened) = crate::server::open_store(spec, crate::server::Access::ReadOnly).await else {
+pub async fn check_manual_start(spec: &crate::open::StoreSpec, now: DateTime<Utc>) -> Result<(), ClockError> {
+    let Ok(opened) = crate::open::open_store(spec, crate::open::Access::ReadOnly).await else {
         return Ok(());
     };
     let Ok(head) = opened.log.head().await else { return Ok(()) };

@@ -1,8 +1,8 @@
 //! The demo program year: every lifecycle path of the regulation through the real pipeline, and the whole
 //! log verifies afterwards (chain and invariants).
 
-use api::demo::{DemoOptions, run};
-use api::verify::{Verdict, verify_dir};
+use engine::demo::{DemoOptions, run};
+use engine::verify::{Verdict, verify_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_walks_every_lifecycle_path_and_its_log_verifies() {
@@ -95,7 +95,7 @@ async fn the_demo_refuses_a_data_dir_that_holds_a_ledger() {
     let dir = tempfile::tempdir().expect("tempdir");
     let options = DemoOptions { seed: 1, applicants: 5, providers: 3 };
     run(dir.path(), options).await.expect("first demo");
-    assert!(matches!(run(dir.path(), options).await, Err(api::demo::DemoError::NotEmpty(_))));
+    assert!(matches!(run(dir.path(), options).await, Err(engine::demo::DemoError::NotEmpty(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,14 +106,20 @@ async fn an_audit_sample_recomputed_offline_from_the_log_equals_the_recorded_one
     let summary = run(dir.path(), options).await.expect("demo");
     let sample_id: uuid::Uuid = summary.examples["sample"].parse().expect("a sample id");
     let log = store::file::FileLog::open_read_only(dir.path()).expect("log");
-    let draw = api::sample::recheck(&log, sample_id).await.expect("recheck");
+    let draw = engine::sample::recheck(&log, sample_id).await.expect("recheck");
     assert!(!draw.contract_ids.is_empty());
     assert_eq!(Some(draw.contract_ids.clone()), draw.recorded);
     // The same inputs at a later position would see the same 2025 population here, but another seed differs.
-    let other =
-        api::sample::draw(&log, draw.jurisdiction, draw.year, draw.size, "another seed", draw.as_of_position)
-            .await
-            .expect("draw");
+    let other = engine::sample::draw(
+        &log,
+        draw.jurisdiction,
+        draw.year,
+        draw.size,
+        "another seed",
+        draw.as_of_position,
+    )
+    .await
+    .expect("draw");
     assert_eq!(other.population, draw.population);
     if draw.population > draw.contract_ids.len() {
         assert_ne!(other.contract_ids, draw.contract_ids);

@@ -1,5 +1,5 @@
 //! A deterministic program year of any size, as commands: the workload of `voucher-ledger demo` and of the
-//! benchmarks (`scripts/bench.sh`, `api/src/bin/bench.rs`).
+//! benchmarks (`scripts/bench.sh`, `bench/src/main.rs`).
 //!
 //! [`generate`] turns a seed and a size into [`Phase`]s of independent [`Chain`]s of commands (budgets and
 //! batches, applicants registering and verified, providers applying, approved and admitted, claims,

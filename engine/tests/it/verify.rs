@@ -1,9 +1,9 @@
 //! `verify` catches a log whose hash chain is intact but whose facts break the invariants of SPEC §5: such
 //! a log can only come from a bug or from someone rewriting the log with valid hashes.
 
-use api::verify::{Verdict, verify_dir};
 use domain::event::BatchGuide;
 use domain::{Actor, ApplicantKind, Cny, Event, Jurisdiction, Role, Share};
+use engine::verify::{Verdict, verify_dir};
 use ledger_proto::RecordMeta;
 use store::file::FileLog;
 use store::{EventLog, Head};

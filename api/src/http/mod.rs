@@ -3,6 +3,7 @@
 pub mod access;
 pub mod commands;
 pub mod feed;
+pub mod idempotency;
 pub mod lifecycle_queries;
 pub mod openapi;
 pub mod queries;

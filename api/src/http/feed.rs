@@ -30,7 +30,7 @@ use tokio::sync::watch;
 
 use super::access::{Access, record_access};
 use super::read::{accepts, query_pairs};
-use super::read_queries::payload;
+use super::trail::payload;
 use super::{App, AuthenticatedUntil};
 use crate::error::{ApiError, Problem};
 

@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{commands, feed, lifecycle_queries, queries, read_queries, regulation};
+use super::{
+    admin, announcements, applicants, audits, batches, budgets, commands, contracts, enforcement, feed, log,
+    objections, policy, providers, redemptions, vouchers,
+};
 use crate::error::Problem;
 
 struct BearerAuth;
@@ -47,24 +50,24 @@ impl Modify for ProblemCodes {
     info(title = "voucher-ledger", description = "Event-sourced ledger of the Guiyang / Gui'an enterprise-assistance vouchers (助企券)"),
     paths(
         super::healthz, super::readyz, super::metrics_text,
-        commands::appropriate, commands::publish_batch, commands::close_batch, commands::claim,
-        commands::register_applicant, commands::decide_verification, commands::suspend_applicant,
-        commands::publish_policy, commands::publish_calendar_year, commands::set_clock,
-        queries::voucher, queries::applicant, queries::issued, queries::batch, queries::budget,
-        queries::trial_balance, queries::log_head,
-        regulation::apply_as_provider, regulation::decide_provider, regulation::suspend_provider,
-        regulation::file_objection, regulation::rule_on_objection,
-        regulation::submit_contract, regulation::sign_contract, regulation::file_contract,
-        regulation::reject_contract, regulation::cancel_contract, regulation::confirm_completion,
-        regulation::rate_service, regulation::request_redemption, regulation::review_redemption,
-        regulation::announce_redemptions, regulation::disburse_redemption, regulation::deny_redemption,
-        regulation::draw_sample, regulation::record_finding, regulation::order_clawback,
-        regulation::record_recovery, regulation::record_referral,
-        lifecycle_queries::provider, lifecycle_queries::contract, lifecycle_queries::redemption,
-        lifecycle_queries::announcement, lifecycle_queries::sample,
-        read_queries::vouchers, read_queries::batches, read_queries::budgets, read_queries::provider_balance,
-        read_queries::rankings, read_queries::voucher_history, read_queries::dossier, read_queries::redemptions,
-        read_queries::announcements, read_queries::anomalies, feed::events,
+        budgets::appropriate, batches::publish_batch, batches::close_batch, batches::claim,
+        applicants::register_applicant, applicants::decide_verification, applicants::suspend_applicant,
+        policy::publish_policy, policy::publish_calendar_year, admin::set_clock,
+        vouchers::voucher, applicants::applicant, applicants::issued, batches::batch, budgets::budget,
+        budgets::trial_balance, log::log_head,
+        providers::apply_as_provider, providers::decide_provider, providers::suspend_provider,
+        objections::file_objection, objections::rule_on_objection,
+        contracts::submit_contract, contracts::sign_contract, contracts::file_contract,
+        contracts::reject_contract, contracts::cancel_contract, contracts::confirm_completion,
+        contracts::rate_service, redemptions::request_redemption, redemptions::review_redemption,
+        announcements::announce_redemptions, redemptions::disburse_redemption, redemptions::deny_redemption,
+        audits::draw_sample, audits::record_finding, enforcement::order_clawback,
+        enforcement::record_recovery, enforcement::record_referral,
+        providers::provider, contracts::contract, redemptions::redemption,
+        announcements::announcement, audits::sample,
+        vouchers::vouchers, batches::batches, budgets::budgets, providers::provider_balance,
+        providers::rankings, vouchers::voucher_history, contracts::dossier, redemptions::redemptions,
+        announcements::announcements, audits::anomalies, feed::events,
     ),
     components(schemas(Problem, commands::CommandAnswer)),
     modifiers(&BearerAuth, &ProblemCodes)
@@ -91,5 +94,36 @@ mod tests {
             assert!(description.contains(&format!("`{code}`")), "{code} is not named: {description}");
         }
         assert!(description.contains("`policy_retroactive`") && description.contains("`out_of_bounds`"));
+    }
+
+    /// Every parameter declared `in: path` names a `{segment}` of its path (generated clients build URLs
+    /// from them; `openapi-spec-validator` refuses a document where one does not).
+    #[test]
+    fn path_parameters_are_in_their_paths() {
+        let document = serde_json::to_value(super::ApiDoc::openapi()).unwrap_or_default();
+        let paths = document["paths"].as_object().cloned().unwrap_or_default();
+        assert!(paths.len() > 50, "{} paths", paths.len());
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().cloned().unwrap_or_default() {
+                for parameter in operation["parameters"].as_array().cloned().unwrap_or_default() {
+                    if parameter["in"] == "path" {
+                        let name = parameter["name"].as_str().unwrap_or_default();
+                        assert!(
+                            path.contains(&format!("{{{name}}}")),
+                            "{method} {path}: path parameter {name}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the served document to `$OPENAPI_OUT` when set, for an external validator.
+    #[test]
+    fn dump_document_when_asked() {
+        if let Ok(out) = std::env::var("OPENAPI_OUT") {
+            let document = serde_json::to_string_pretty(&super::ApiDoc::openapi()).unwrap_or_default();
+            assert!(std::fs::write(out, document).is_ok());
+        }
     }
 }

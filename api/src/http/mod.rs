@@ -23,6 +23,24 @@ pub mod redemptions;
 pub mod trail;
 pub mod vouchers;
 
+/// Every command's JSON body type in one place, for clients and the fuzz tests that parse each of them.
+pub mod bodies {
+    pub use super::admin::ClockRequest;
+    pub use super::announcements::AnnouncementRequest;
+    pub use super::applicants::{RegistrationRequest, SuspensionRequest, VerificationRequest};
+    pub use super::audits::{FindingRequest, SampleRequest};
+    pub use super::batches::BatchRequest;
+    pub use super::budgets::AppropriationRequest;
+    pub use super::commands::{EmptyRequest, ReasonRequest};
+    pub use super::contracts::{ContractRequest, RatingRequest};
+    pub use super::enforcement::{ClawbackRequest, RecoveryRequest, ReferralRequest};
+    pub use super::objections::{ObjectionRequest, ObjectionTargetRequest, RulingRequest};
+    pub use super::providers::{ProviderApplicationRequest, ProviderDecision, ProviderDecisionRequest};
+    pub use super::redemptions::{
+        DenialRequest, DisbursementRequest, RedemptionRequest, ReviewDecision, ReviewRequest,
+    };
+}
+
 pub use extract::{Authenticated, AuthenticatedUntil, idempotency_key, parse_body, request_digest};
 
 use std::sync::Arc;

@@ -14,6 +14,13 @@ use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(set_clock))
+}
 
 /// `POST /v1/admin/clock`.
 #[derive(Deserialize, ToSchema)]

@@ -15,6 +15,13 @@ use super::extract::Param;
 use super::read::{Filters, ReadOptions, Rows, respond, snapshot, to_json};
 use crate::error::{ApiError, Problem};
 use crate::views;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(announce_redemptions, announcements)).routes(routes!(announcement))
+}
 
 /// `POST /v1/announcements`.
 #[derive(Deserialize, ToSchema)]

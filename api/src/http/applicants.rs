@@ -15,6 +15,18 @@ use super::commands::{CommandAnswer, CommandRequest};
 use super::extract::{Authenticated, Param};
 use super::read::{ReadOptions, Rows, applicant_not_found, may_read, respond, snapshot, to_json};
 use crate::error::{ApiError, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(register_applicant))
+        .routes(routes!(applicant))
+        .routes(routes!(decide_verification))
+        .routes(routes!(suspend_applicant))
+        .routes(routes!(issued))
+}
 
 /// `POST /v1/applicants`.
 #[derive(Deserialize, ToSchema)]

@@ -16,6 +16,17 @@ use super::extract::{Authenticated, Param};
 use super::read::{Filters, ReadOptions, Rows, respond, snapshot, to_json};
 use crate::error::{ApiError, Problem};
 use crate::views;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(draw_sample))
+        .routes(routes!(sample))
+        .routes(routes!(record_finding))
+        .routes(routes!(anomalies))
+}
 
 // ---- audits, clawbacks, referrals (Measures art. 12, 13) ----
 

@@ -19,6 +19,17 @@ use super::extract::{Authenticated, Param};
 use super::read::{Filters, ReadOptions, Rows, respond, snapshot};
 use crate::error::{ApiError, Problem};
 use crate::views;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(publish_batch, batches))
+        .routes(routes!(batch))
+        .routes(routes!(close_batch))
+        .routes(routes!(claim))
+}
 
 /// `POST /v1/batches`: the issuance guide.
 #[derive(Deserialize, ToSchema)]

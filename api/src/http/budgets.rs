@@ -15,6 +15,17 @@ use super::extract::{Authenticated, Param, PathParam, Year};
 use super::read::{ReadOptions, Rows, jurisdiction_of, may_read, require_read, respond, snapshot};
 use crate::error::{ApiError, Problem};
 use crate::views;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(appropriate))
+        .routes(routes!(budgets))
+        .routes(routes!(budget))
+        .routes(routes!(trial_balance))
+}
 
 /// `POST /v1/budgets/{jurisdiction}/{fiscal_year}/appropriations`.
 #[derive(Deserialize, ToSchema)]

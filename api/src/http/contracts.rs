@@ -21,6 +21,22 @@ use crate::error::{ApiError, Problem};
 use domain::event::Party;
 use projections::Projections;
 use projections::history::Entry;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_contract))
+        .routes(routes!(contract))
+        .routes(routes!(dossier))
+        .routes(routes!(sign_contract))
+        .routes(routes!(file_contract))
+        .routes(routes!(reject_contract))
+        .routes(routes!(cancel_contract))
+        .routes(routes!(confirm_completion))
+        .routes(routes!(rate_service))
+}
 
 // ---- contracts and ratings (Measures art. 9, 10) ----
 

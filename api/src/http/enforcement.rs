@@ -12,6 +12,16 @@ use uuid::Uuid;
 use super::App;
 use super::commands::{CommandAnswer, CommandRequest};
 use crate::error::{ApiError, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(order_clawback))
+        .routes(routes!(record_recovery))
+        .routes(routes!(record_referral))
+}
 
 /// `POST /v1/clawbacks`.
 #[derive(Deserialize, ToSchema)]

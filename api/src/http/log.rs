@@ -7,6 +7,13 @@ use serde_json::{Value, json};
 use super::App;
 use super::extract::Authenticated;
 use crate::error::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(log_head)).routes(routes!(super::feed::events))
+}
 
 /// The head of the log: its position and hash (hex), for auditors anchoring a verification.
 #[utoipa::path(get, path = "/v1/log/head", security(("bearer" = [])),

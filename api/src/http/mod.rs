@@ -51,8 +51,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
@@ -82,68 +85,47 @@ pub struct App {
     pub follow_halted: Arc<std::sync::OnceLock<crate::replica::FollowHalt>>,
 }
 
+/// Every route of the API with its OpenAPI description, from one list: each resource's `routes()` (its
+/// file holds the handlers and their `#[utoipa::path]`), so the router and the served document cannot
+/// disagree. `/openapi.json` itself and the fallback are added by [`router`].
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics_text))
+        .merge(tagged("policy", policy::routes()))
+        .merge(tagged("budgets", budgets::routes()))
+        .merge(tagged("batches", batches::routes()))
+        .merge(tagged("applicants", applicants::routes()))
+        .merge(tagged("vouchers", vouchers::routes()))
+        .merge(tagged("providers", providers::routes()))
+        .merge(tagged("objections", objections::routes()))
+        .merge(tagged("contracts", contracts::routes()))
+        .merge(tagged("redemptions", redemptions::routes()))
+        .merge(tagged("announcements", announcements::routes()))
+        .merge(tagged("audits", audits::routes()))
+        .merge(tagged("enforcement", enforcement::routes()))
+        .merge(tagged("log", log::routes()))
+        .merge(tagged("admin", admin::routes()))
+}
+
+/// `routes` with every operation tagged `tag` (its resource), so a generated client groups them so.
+fn tagged(tag: &str, mut routes: OpenApiRouter<App>) -> OpenApiRouter<App> {
+    for item in routes.get_openapi_mut().paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            operation.tags = Some(vec![tag.to_owned()]);
+        }
+    }
+    routes
+}
+
 /// The router of the whole API.
 pub fn router(app: App) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/openapi.json", get(openapi::document))
-        .route("/v1/policies", post(policy::publish_policy))
-        .route("/v1/calendar/years", post(policy::publish_calendar_year))
-        .route("/v1/budgets/{jurisdiction}/{fiscal_year}/appropriations", post(budgets::appropriate))
-        .route("/v1/budgets", get(budgets::budgets))
-        .route("/v1/budgets/{jurisdiction}/{fiscal_year}", get(budgets::budget))
-        .route("/v1/batches", post(batches::publish_batch).get(batches::batches))
-        .route("/v1/batches/{batch_id}", get(batches::batch))
-        .route("/v1/batches/{batch_id}/closure", post(batches::close_batch))
-        .route("/v1/batches/{batch_id}/claims", post(batches::claim))
-        .route("/v1/applicants", post(applicants::register_applicant))
-        .route("/v1/applicants/{credit_code}", get(applicants::applicant))
-        .route("/v1/applicants/{credit_code}/verification", post(applicants::decide_verification))
-        .route("/v1/applicants/{credit_code}/suspension", post(applicants::suspend_applicant))
-        .route("/v1/applicants/{credit_code}/issued", get(applicants::issued))
-        .route("/v1/vouchers", get(vouchers::vouchers))
-        .route("/v1/vouchers/{voucher_id}", get(vouchers::voucher))
-        .route("/v1/vouchers/{voucher_id}/history", get(vouchers::voucher_history))
-        .route("/v1/trial-balance/{jurisdiction}", get(budgets::trial_balance))
-        .route("/v1/log/head", get(log::log_head))
-        .route("/v1/providers", post(providers::apply_as_provider))
-        .route("/v1/providers/{credit_code}", get(providers::provider))
-        .route("/v1/providers/{credit_code}/balance", get(providers::provider_balance))
-        .route("/v1/rankings/providers", get(providers::rankings))
-        .route("/v1/providers/{credit_code}/decision", post(providers::decide_provider))
-        .route("/v1/providers/{credit_code}/suspension", post(providers::suspend_provider))
-        .route("/v1/objections", post(objections::file_objection))
-        .route("/v1/objections/{objection_id}/ruling", post(objections::rule_on_objection))
-        .route("/v1/contracts", post(contracts::submit_contract))
-        .route("/v1/contracts/{contract_id}", get(contracts::contract))
-        .route("/v1/contracts/{contract_id}/dossier", get(contracts::dossier))
-        .route("/v1/contracts/{contract_id}/signature", post(contracts::sign_contract))
-        .route("/v1/contracts/{contract_id}/filing", post(contracts::file_contract))
-        .route("/v1/contracts/{contract_id}/rejection", post(contracts::reject_contract))
-        .route("/v1/contracts/{contract_id}/cancellation", post(contracts::cancel_contract))
-        .route("/v1/contracts/{contract_id}/completion", post(contracts::confirm_completion))
-        .route("/v1/contracts/{contract_id}/rating", post(contracts::rate_service))
-        .route("/v1/redemptions", post(redemptions::request_redemption).get(redemptions::redemptions))
-        .route("/v1/redemptions/{redemption_id}", get(redemptions::redemption))
-        .route("/v1/redemptions/{redemption_id}/review", post(redemptions::review_redemption))
-        .route("/v1/redemptions/{redemption_id}/disbursement", post(redemptions::disburse_redemption))
-        .route("/v1/redemptions/{redemption_id}/denial", post(redemptions::deny_redemption))
-        .route(
-            "/v1/announcements",
-            post(announcements::announce_redemptions).get(announcements::announcements),
-        )
-        .route("/v1/announcements/{announcement_id}", get(announcements::announcement))
-        .route("/v1/audits/samples", post(audits::draw_sample))
-        .route("/v1/audits/samples/{sample_id}", get(audits::sample))
-        .route("/v1/audits/samples/{sample_id}/findings", post(audits::record_finding))
-        .route("/v1/clawbacks", post(enforcement::order_clawback))
-        .route("/v1/clawbacks/{clawback_id}/recoveries", post(enforcement::record_recovery))
-        .route("/v1/referrals", post(enforcement::record_referral))
-        .route("/v1/anomalies", get(audits::anomalies))
-        .route("/v1/events", get(feed::events))
-        .route("/v1/admin/clock", post(admin::set_clock))
+    let (routes, document) = routes().split_for_parts();
+    let document = Arc::new(openapi::finish(document));
+    routes
+        .route("/openapi.json", get(move || openapi::serve(document.clone())))
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_plain_errors))
         .layer(middleware::from_fn(track))

@@ -4,10 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{
-    admin, announcements, applicants, audits, batches, budgets, commands, contracts, enforcement, feed, log,
-    objections, policy, providers, redemptions, vouchers,
-};
+use super::commands;
 use crate::error::Problem;
 
 struct BearerAuth;
@@ -48,44 +45,33 @@ impl Modify for ProblemCodes {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "voucher-ledger", description = "Event-sourced ledger of the Guiyang / Gui'an enterprise-assistance vouchers (助企券)"),
-    paths(
-        super::healthz, super::readyz, super::metrics_text,
-        budgets::appropriate, batches::publish_batch, batches::close_batch, batches::claim,
-        applicants::register_applicant, applicants::decide_verification, applicants::suspend_applicant,
-        policy::publish_policy, policy::publish_calendar_year, admin::set_clock,
-        vouchers::voucher, applicants::applicant, applicants::issued, batches::batch, budgets::budget,
-        budgets::trial_balance, log::log_head,
-        providers::apply_as_provider, providers::decide_provider, providers::suspend_provider,
-        objections::file_objection, objections::rule_on_objection,
-        contracts::submit_contract, contracts::sign_contract, contracts::file_contract,
-        contracts::reject_contract, contracts::cancel_contract, contracts::confirm_completion,
-        contracts::rate_service, redemptions::request_redemption, redemptions::review_redemption,
-        announcements::announce_redemptions, redemptions::disburse_redemption, redemptions::deny_redemption,
-        audits::draw_sample, audits::record_finding, enforcement::order_clawback,
-        enforcement::record_recovery, enforcement::record_referral,
-        providers::provider, contracts::contract, redemptions::redemption,
-        announcements::announcement, audits::sample,
-        vouchers::vouchers, batches::batches, budgets::budgets, providers::provider_balance,
-        providers::rankings, vouchers::voucher_history, contracts::dossier, redemptions::redemptions,
-        announcements::announcements, audits::anomalies, feed::events,
-    ),
     components(schemas(Problem, commands::CommandAnswer)),
-    modifiers(&BearerAuth, &ProblemCodes)
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
+/// The document once every route's description was collected (see [`super::routes`]): the problem
+/// document's `code` names the domain's refusal codes.
+pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    ProblemCodes.modify(&mut document);
+    document
+}
+
+/// The whole document, as `GET /openapi.json` serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    finish(super::routes().into_openapi())
+}
+
 /// `GET /openapi.json`.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn serve(document: std::sync::Arc<utoipa::openapi::OpenApi>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document.as_ref().clone())
 }
 
 #[cfg(test)]
 mod tests {
-    use utoipa::OpenApi;
-
     #[test]
     fn the_problem_code_names_every_refusal_of_the_domain() {
-        let document = serde_json::to_value(super::ApiDoc::openapi()).unwrap_or_default();
+        let document = serde_json::to_value(super::document()).unwrap_or_default();
         let description = document["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
             .as_str()
             .unwrap_or_default()
@@ -100,7 +86,7 @@ mod tests {
     /// from them; `openapi-spec-validator` refuses a document where one does not).
     #[test]
     fn path_parameters_are_in_their_paths() {
-        let document = serde_json::to_value(super::ApiDoc::openapi()).unwrap_or_default();
+        let document = serde_json::to_value(super::document()).unwrap_or_default();
         let paths = document["paths"].as_object().cloned().unwrap_or_default();
         assert!(paths.len() > 50, "{} paths", paths.len());
         for (path, item) in paths {
@@ -122,7 +108,7 @@ mod tests {
     #[test]
     fn dump_document_when_asked() {
         if let Ok(out) = std::env::var("OPENAPI_OUT") {
-            let document = serde_json::to_string_pretty(&super::ApiDoc::openapi()).unwrap_or_default();
+            let document = serde_json::to_string_pretty(&super::document()).unwrap_or_default();
             assert!(std::fs::write(out, document).is_ok());
         }
     }

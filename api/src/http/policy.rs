@@ -8,6 +8,13 @@ use domain::{CalendarYear, Command, PolicyVersion};
 use super::App;
 use super::commands::{CommandAnswer, CommandRequest};
 use crate::error::{ApiError, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(publish_policy)).routes(routes!(publish_calendar_year))
+}
 
 /// The bureau signs a successor policy version (the body is the version, as in
 /// `domain/data/policy/measures-2023.toml`, in JSON, with the `jurisdictions` it covers). The bureau of each

@@ -18,6 +18,19 @@ use super::extract::{Authenticated, Param};
 use super::read::{Filters, ReadOptions, Rows, may_read, respond, snapshot, to_json};
 use crate::error::{ApiError, Problem};
 use crate::views;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(apply_as_provider))
+        .routes(routes!(provider))
+        .routes(routes!(provider_balance))
+        .routes(routes!(rankings))
+        .routes(routes!(decide_provider))
+        .routes(routes!(suspend_provider))
+}
 
 // ---- providers (Measures art. 8) ----
 

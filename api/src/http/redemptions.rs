@@ -18,6 +18,18 @@ use super::extract::{Authenticated, Param};
 use super::read::{Filters, ReadOptions, Rows, may_read, respond, snapshot, to_json};
 use crate::error::{ApiError, Problem};
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(request_redemption, redemptions))
+        .routes(routes!(redemption))
+        .routes(routes!(review_redemption))
+        .routes(routes!(disburse_redemption))
+        .routes(routes!(deny_redemption))
+}
 
 // ---- redemptions (Measures art. 11, 12) ----
 

@@ -14,6 +14,13 @@ use super::trail::{entry_json_as, visible, with_trail};
 use crate::error::{ApiError, Problem};
 use crate::views;
 use projections::Projections;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's routes, each with its OpenAPI description (one list: see [`super::routes`]).
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(vouchers)).routes(routes!(voucher)).routes(routes!(voucher_history))
+}
 
 /// Vouchers with their balances, in issuance order: those the caller may read, filtered by `jurisdiction`,
 /// `applicant` or `batch_id`. As CSV, one row per voucher.

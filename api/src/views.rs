@@ -8,8 +8,13 @@ use serde_json::{Value, json};
 
 use crate::http::read::to_json;
 
-/// The tables `export` knows, with what each holds.
-pub const EXPORTS: [(&str, &str); 13] = [
+/// The tables `export` knows, with what each holds: the joined tables below ([`JOINED`]) and those the
+/// registered read models export by themselves ([`Projections::tables`]).
+pub static EXPORTS: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
+    std::sync::LazyLock::new(|| JOINED.iter().copied().chain(Projections::tables()).collect());
+
+/// The tables of this file, each built from one or more read models.
+pub const JOINED: [(&str, &str); 13] = [
     ("vouchers", "every voucher with its available and committed balances"),
     ("applicant-years", "what each applicant was issued per calendar year, against its annual cap"),
     ("applicants", "every registration and its standing"),
@@ -44,7 +49,7 @@ pub fn rows(projections: &Projections, name: &str) -> Option<Vec<Value>> {
         "redemptions" => projections.lifecycle.redemptions().iter().map(to_json).collect(),
         "announcements" => announcements(projections),
         "anomalies" => anomalies(projections),
-        _ => return None,
+        other => return projections.table(other),
     })
 }
 
@@ -231,4 +236,23 @@ pub fn announcements(projections: &Projections) -> Vec<Value> {
 /// Every anomaly signal, ordered by the first record behind it.
 pub fn anomalies(projections: &Projections) -> Vec<Value> {
     projections.anomalies.signals().iter().map(to_json).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use projections::Projections;
+
+    /// Every table `export` lists has rows (the joined ones and those the registered models export), and
+    /// no name is listed twice.
+    #[test]
+    fn every_export_is_known_once() {
+        let empty = Projections::new();
+        let names: Vec<&str> = super::EXPORTS.iter().map(|(name, _)| *name).collect();
+        assert!(names.len() >= super::JOINED.len(), "{names:?}");
+        for name in &names {
+            assert!(super::rows(&empty, name).is_some(), "{name} has no rows");
+            assert_eq!(names.iter().filter(|other| *other == name).count(), 1, "{name} is listed twice");
+        }
+        assert!(super::rows(&empty, "no-such-table").is_none());
+    }
 }

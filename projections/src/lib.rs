@@ -1,27 +1,13 @@
 //! Read models of the voucher ledger: pure folds over recorded events, rebuilt from the log at start,
 //! updated after each commit, and queried concurrently by the HTTP layer.
 //!
-//! Adding a read model: one new file implementing [`ReadModel`], one field and one line in [`Projections`]
-//! (see `ADDING_A_READ_MODEL.md` beside this crate's `Cargo.toml`).
+//! Adding a read model: one new file implementing [`ReadModel`] and its line in the registry below (see
+//! `ADDING_A_READ_MODEL.md` beside this crate's `Cargo.toml`).
 
-pub mod anomalies;
-pub mod applicants;
-pub mod balances;
 pub mod csv;
-pub mod history;
-pub mod lifecycle;
-pub mod rankings;
-pub mod timeline;
 
 use ledger_proto::Recorded;
-
-pub use anomalies::Anomalies;
-pub use applicants::Applicants;
-pub use balances::Balances;
-pub use history::History;
-pub use lifecycle::Lifecycle;
-pub use rankings::Rankings;
-pub use timeline::Timeline;
+use serde_json::Value;
 
 /// A read model: folds recorded events, in log order, into a shape some query needs.
 ///
@@ -35,21 +21,60 @@ pub trait ReadModel: Send + Sync {
     fn name(&self) -> &'static str;
     /// Folds one recorded event.
     fn apply(&mut self, record: &Recorded);
+    /// The tables this model exports by itself (`voucher-ledger export NAME` writes them as CSV), each with
+    /// what it holds; none by default. (Tables that join several models are `api/src/views.rs`'.)
+    fn tables(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// The rows of the table `name`, one of [`ReadModel::tables`]; `None` for a name it does not export.
+    fn table(&self, name: &str) -> Option<Vec<Value>> {
+        let _ = name;
+        None
+    }
 }
 
-/// Every registered read model, and the log position they have folded up to.
-///
-/// The one place read models are registered: a field here and its line in [`Projections::models_mut`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Projections {
-    position: u64,
-    pub balances: Balances,
-    pub applicants: Applicants,
-    pub lifecycle: Lifecycle,
-    pub history: History,
-    pub rankings: Rankings,
-    pub anomalies: Anomalies,
-    pub timeline: Timeline,
+/// The registry: each read model's module, field and type, in the order they are applied. Registering a
+/// model is its line here; the struct [`Projections`], [`Projections::models_mut`], [`Projections::models`]
+/// and the exported tables ([`Projections::tables`]) follow from it.
+macro_rules! registry {
+    ($($field:ident: $model:ident),* $(,)?) => {
+        $(
+            pub mod $field;
+            pub use $field::$model;
+        )*
+
+        /// How many read models are registered.
+        pub const MODELS: usize = [$(stringify!($field)),*].len();
+
+        /// Every registered read model, and the log position they have folded up to.
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct Projections {
+            position: u64,
+            $(pub $field: $model,)*
+        }
+
+        impl Projections {
+            /// Every read model, in the order they are applied.
+            pub fn models_mut(&mut self) -> [&mut dyn ReadModel; MODELS] {
+                [$(&mut self.$field),*]
+            }
+
+            /// Every read model, in the order they are applied.
+            pub fn models(&self) -> [&dyn ReadModel; MODELS] {
+                [$(&self.$field),*]
+            }
+        }
+    };
+}
+
+registry! {
+    balances: Balances,
+    applicants: Applicants,
+    lifecycle: Lifecycle,
+    history: History,
+    rankings: Rankings,
+    anomalies: Anomalies,
+    timeline: Timeline,
 }
 
 impl Projections {
@@ -58,23 +83,21 @@ impl Projections {
         Projections::default()
     }
 
-    /// The registry: every read model, in the order they are applied.
-    pub fn models_mut(&mut self) -> [&mut dyn ReadModel; 7] {
-        [
-            &mut self.balances,
-            &mut self.applicants,
-            &mut self.lifecycle,
-            &mut self.history,
-            &mut self.rankings,
-            &mut self.anomalies,
-            &mut self.timeline,
-        ]
-    }
-
     /// The names of the registered read models, in the order they are applied.
     pub fn names(&self) -> Vec<&'static str> {
         let mut empty = Projections::new();
         empty.models_mut().iter().map(|model| model.name()).collect()
+    }
+
+    /// The tables the registered models export by themselves, with what each holds.
+    pub fn tables() -> Vec<(&'static str, &'static str)> {
+        let empty = Projections::new();
+        empty.models().iter().flat_map(|model| model.tables().iter().copied()).collect()
+    }
+
+    /// The rows of a table a registered model exports ([`Projections::tables`]), or `None`.
+    pub fn table(&self, name: &str) -> Option<Vec<Value>> {
+        self.models().iter().find_map(|model| model.table(name))
     }
 
     /// Folds one record into every read model. Records must arrive in position order.

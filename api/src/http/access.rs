@@ -12,7 +12,7 @@
 //! - an objection is read by whoever may read the rest; who filed it (the record's actor) is shown only to
 //!   the bureau of its jurisdiction and auditors: the others see that it exists and its text;
 //! - every other record is read by staff of its jurisdiction and by the parties it concerns
-//!   ([`super::queries::may_read`]); a record of no jurisdiction (policy, calendar) by every authenticated
+//!   ([`super::read::may_read`]); a record of no jurisdiction (policy, calendar) by every authenticated
 //!   actor.
 //!
 //! A record whose jurisdiction cannot be found in the read models is hidden from all but auditors (fail
@@ -22,7 +22,7 @@ use domain::event::ObjectionTarget;
 use domain::{Actor, CreditCode, Event, Jurisdiction, Role};
 use projections::Projections;
 
-use super::queries::may_read;
+use super::read::may_read;
 
 /// How an actor may see a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

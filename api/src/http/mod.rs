@@ -1,32 +1,63 @@
 //! The HTTP API (axum): routes, authentication, body parsing, metrics, health and the OpenAPI document.
 
 pub mod access;
+pub mod admin;
+pub mod announcements;
+pub mod applicants;
+pub mod audits;
+pub mod batches;
+pub mod budgets;
 pub mod commands;
+pub mod contracts;
+pub mod enforcement;
+pub mod extract;
 pub mod feed;
-pub mod lifecycle_queries;
+pub mod idempotency;
+pub mod log;
+pub mod objections;
 pub mod openapi;
-pub mod queries;
+pub mod policy;
+pub mod providers;
 pub mod read;
-pub mod read_queries;
-pub mod regulation;
+pub mod redemptions;
+pub mod trail;
+pub mod vouchers;
+
+/// Every command's JSON body type in one place, for clients and the fuzz tests that parse each of them.
+pub mod bodies {
+    pub use super::admin::ClockRequest;
+    pub use super::announcements::AnnouncementRequest;
+    pub use super::applicants::{RegistrationRequest, SuspensionRequest, VerificationRequest};
+    pub use super::audits::{FindingRequest, SampleRequest};
+    pub use super::batches::BatchRequest;
+    pub use super::budgets::AppropriationRequest;
+    pub use super::commands::{EmptyRequest, ReasonRequest};
+    pub use super::contracts::{ContractRequest, RatingRequest};
+    pub use super::enforcement::{ClawbackRequest, RecoveryRequest, ReferralRequest};
+    pub use super::objections::{ObjectionRequest, ObjectionTargetRequest, RulingRequest};
+    pub use super::providers::{ProviderApplicationRequest, ProviderDecision, ProviderDecisionRequest};
+    pub use super::redemptions::{
+        DenialRequest, DisbursementRequest, RedemptionRequest, ReviewDecision, ReviewRequest,
+    };
+}
+
+pub use extract::{Authenticated, AuthenticatedUntil, idempotency_key, parse_body, request_digest};
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use domain::Actor;
+use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::writer::{Shared, WriterHandle};
@@ -54,65 +85,47 @@ pub struct App {
     pub follow_halted: Arc<std::sync::OnceLock<crate::replica::FollowHalt>>,
 }
 
+/// Every route of the API with its OpenAPI description, from one list: each resource's `routes()` (its
+/// file holds the handlers and their `#[utoipa::path]`), so the router and the served document cannot
+/// disagree. `/openapi.json` itself and the fallback are added by [`router`].
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics_text))
+        .merge(tagged("policy", policy::routes()))
+        .merge(tagged("budgets", budgets::routes()))
+        .merge(tagged("batches", batches::routes()))
+        .merge(tagged("applicants", applicants::routes()))
+        .merge(tagged("vouchers", vouchers::routes()))
+        .merge(tagged("providers", providers::routes()))
+        .merge(tagged("objections", objections::routes()))
+        .merge(tagged("contracts", contracts::routes()))
+        .merge(tagged("redemptions", redemptions::routes()))
+        .merge(tagged("announcements", announcements::routes()))
+        .merge(tagged("audits", audits::routes()))
+        .merge(tagged("enforcement", enforcement::routes()))
+        .merge(tagged("log", log::routes()))
+        .merge(tagged("admin", admin::routes()))
+}
+
+/// `routes` with every operation tagged `tag` (its resource), so a generated client groups them so.
+fn tagged(tag: &str, mut routes: OpenApiRouter<App>) -> OpenApiRouter<App> {
+    for item in routes.get_openapi_mut().paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            operation.tags = Some(vec![tag.to_owned()]);
+        }
+    }
+    routes
+}
+
 /// The router of the whole API.
 pub fn router(app: App) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/openapi.json", get(openapi::document))
-        .route("/v1/policies", post(commands::publish_policy))
-        .route("/v1/calendar/years", post(commands::publish_calendar_year))
-        .route("/v1/budgets/{jurisdiction}/{fiscal_year}/appropriations", post(commands::appropriate))
-        .route("/v1/budgets", get(read_queries::budgets))
-        .route("/v1/budgets/{jurisdiction}/{fiscal_year}", get(queries::budget))
-        .route("/v1/batches", post(commands::publish_batch).get(read_queries::batches))
-        .route("/v1/batches/{batch_id}", get(queries::batch))
-        .route("/v1/batches/{batch_id}/closure", post(commands::close_batch))
-        .route("/v1/batches/{batch_id}/claims", post(commands::claim))
-        .route("/v1/applicants", post(commands::register_applicant))
-        .route("/v1/applicants/{credit_code}", get(queries::applicant))
-        .route("/v1/applicants/{credit_code}/verification", post(commands::decide_verification))
-        .route("/v1/applicants/{credit_code}/suspension", post(commands::suspend_applicant))
-        .route("/v1/applicants/{credit_code}/issued", get(queries::issued))
-        .route("/v1/vouchers", get(read_queries::vouchers))
-        .route("/v1/vouchers/{voucher_id}", get(queries::voucher))
-        .route("/v1/vouchers/{voucher_id}/history", get(read_queries::voucher_history))
-        .route("/v1/trial-balance/{jurisdiction}", get(queries::trial_balance))
-        .route("/v1/log/head", get(queries::log_head))
-        .route("/v1/providers", post(regulation::apply_as_provider))
-        .route("/v1/providers/{credit_code}", get(lifecycle_queries::provider))
-        .route("/v1/providers/{credit_code}/balance", get(read_queries::provider_balance))
-        .route("/v1/rankings/providers", get(read_queries::rankings))
-        .route("/v1/providers/{credit_code}/decision", post(regulation::decide_provider))
-        .route("/v1/providers/{credit_code}/suspension", post(regulation::suspend_provider))
-        .route("/v1/objections", post(regulation::file_objection))
-        .route("/v1/objections/{objection_id}/ruling", post(regulation::rule_on_objection))
-        .route("/v1/contracts", post(regulation::submit_contract))
-        .route("/v1/contracts/{contract_id}", get(lifecycle_queries::contract))
-        .route("/v1/contracts/{contract_id}/dossier", get(read_queries::dossier))
-        .route("/v1/contracts/{contract_id}/signature", post(regulation::sign_contract))
-        .route("/v1/contracts/{contract_id}/filing", post(regulation::file_contract))
-        .route("/v1/contracts/{contract_id}/rejection", post(regulation::reject_contract))
-        .route("/v1/contracts/{contract_id}/cancellation", post(regulation::cancel_contract))
-        .route("/v1/contracts/{contract_id}/completion", post(regulation::confirm_completion))
-        .route("/v1/contracts/{contract_id}/rating", post(regulation::rate_service))
-        .route("/v1/redemptions", post(regulation::request_redemption).get(read_queries::redemptions))
-        .route("/v1/redemptions/{redemption_id}", get(lifecycle_queries::redemption))
-        .route("/v1/redemptions/{redemption_id}/review", post(regulation::review_redemption))
-        .route("/v1/redemptions/{redemption_id}/disbursement", post(regulation::disburse_redemption))
-        .route("/v1/redemptions/{redemption_id}/denial", post(regulation::deny_redemption))
-        .route("/v1/announcements", post(regulation::announce_redemptions).get(read_queries::announcements))
-        .route("/v1/announcements/{announcement_id}", get(lifecycle_queries::announcement))
-        .route("/v1/audits/samples", post(regulation::draw_sample))
-        .route("/v1/audits/samples/{sample_id}", get(lifecycle_queries::sample))
-        .route("/v1/audits/samples/{sample_id}/findings", post(regulation::record_finding))
-        .route("/v1/clawbacks", post(regulation::order_clawback))
-        .route("/v1/clawbacks/{clawback_id}/recoveries", post(regulation::record_recovery))
-        .route("/v1/referrals", post(regulation::record_referral))
-        .route("/v1/anomalies", get(read_queries::anomalies))
-        .route("/v1/events", get(feed::events))
-        .route("/v1/admin/clock", post(commands::set_clock))
+    let (routes, document) = routes().split_for_parts();
+    let document = Arc::new(openapi::finish(document));
+    routes
+        .route("/openapi.json", get(move || openapi::serve(document.clone())))
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_plain_errors))
         .layer(middleware::from_fn(track))
@@ -236,103 +249,6 @@ async fn track(request: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", "route" => route.clone()).record(elapsed);
     span.in_scope(|| tracing::info!(status = %status, elapsed_ms = elapsed * 1000.0, "answered"));
     response
-}
-
-/// The authenticated actor of a request (bearer token).
-#[derive(Debug, Clone)]
-pub struct Authenticated(pub Actor);
-
-impl FromRequestParts<App> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        Ok(Authenticated(app.auth.verify(bearer_token(parts)?)?))
-    }
-}
-
-/// The bearer token of a request.
-fn bearer_token(parts: &Parts) -> Result<&str, AuthError> {
-    let value = parts.headers.get(header::AUTHORIZATION).ok_or(AuthError::Missing)?;
-    let value = value.to_str().map_err(|_| AuthError::Invalid("authorization header is not text".into()))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| AuthError::Invalid("expected a Bearer token".into()))?;
-    Ok(token.trim())
-}
-
-/// The authenticated actor of a request and when its token expires (`exp`, Unix seconds): for answers that
-/// last longer than the request, such as the event feed.
-#[derive(Debug, Clone)]
-pub struct AuthenticatedUntil(pub Actor, pub i64);
-
-impl FromRequestParts<App> for AuthenticatedUntil {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let (actor, expires) = app.auth.verify_with_expiry(bearer_token(parts)?)?;
-        Ok(AuthenticatedUntil(actor, expires))
-    }
-}
-
-/// Parses a JSON body, naming the field that failed and giving amounts and credit codes their own codes.
-///
-/// # Errors
-/// 400 `invalid_json`, `invalid_amount`, `invalid_credit_code` or `invalid_request`.
-pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("invalid_json", "body is not UTF-8"))?;
-    let text = if text.trim().is_empty() { "{}" } else { text };
-    if !text.trim_start().starts_with('{') {
-        return Err(ApiError::bad_request("invalid_json", "the body must be a JSON object"));
-    }
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        let message = inner.to_string();
-        let code = if inner.is_syntax() || inner.is_eof() {
-            "invalid_json"
-        } else if message.contains("invalid amount") || message.contains("amount") && path != "." {
-            "invalid_amount"
-        } else if message.contains("credit code") {
-            "invalid_credit_code"
-        } else {
-            "invalid_request"
-        };
-        let detail = if path == "." { message } else { format!("{path}: {message}") };
-        ApiError::bad_request(code, detail)
-    })?;
-    deserializer.end().map_err(|error| ApiError::bad_request("invalid_json", error.to_string()))?;
-    Ok(value)
-}
-
-/// The idempotency key of a request, if any.
-///
-/// # Errors
-/// 400 `invalid_idempotency_key` when it is not printable ASCII of 1 to 255 characters.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|key| !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 printable characters",
-            )
-        })?;
-    Ok(Some(key.to_owned()))
-}
-
-/// The digest an idempotency key is bound to: the route and the exact body.
-pub fn request_digest(route: &str, body: &[u8]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(route.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(body);
-    hasher.finalize().into()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! What every projection query shares: the read options (`as_of_position`, `as_of_date`, `format`), the
 //! snapshot of the read models they select (the live ones, or a rebuild as the ledger stood then), and the
-//! answer as JSON or CSV.
+//! answer as JSON or CSV; and who may read what (the read rules of the query routes).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use domain::{CreditCode, Jurisdiction, Role};
 use projections::Projections;
 use serde_json::Value;
 
@@ -255,4 +256,96 @@ pub fn respond(format: Format, body: Value, rows: Rows<'_>) -> Response {
 /// `view` as JSON (`Null` only if a view cannot be serialized, which the derived impls rule out).
 pub fn to_json<T: serde::Serialize>(view: &T) -> Value {
     serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
+/// Who may read what belongs to `jurisdiction` and, for an applicant's or provider's own things, `owner`:
+/// auditors read everything; staff of the jurisdiction read it; applicants and providers read their own.
+pub fn may_read(actor: &domain::Actor, jurisdiction: Jurisdiction, owner: Option<&CreditCode>) -> bool {
+    match actor.role {
+        Role::Auditor => true,
+        Role::Finance | Role::Bureau | Role::ServiceCenter | Role::Reviewer => {
+            actor.jurisdiction == Some(jurisdiction)
+        }
+        Role::Enterprise | Role::ProjectEntity | Role::Provider => {
+            owner.is_some() && actor.credit_code.as_ref() == owner
+        }
+        Role::Public | Role::System | Role::Operator => false,
+    }
+}
+
+/// 403 unless [`may_read`].
+///
+/// # Errors
+/// 403 `forbidden`.
+pub fn require_read(
+    actor: &domain::Actor,
+    jurisdiction: Jurisdiction,
+    owner: Option<&CreditCode>,
+) -> Result<(), ApiError> {
+    if may_read(actor, jurisdiction, owner) { Ok(()) } else { Err(forbidden_read(actor)) }
+}
+
+/// The 403 answered when an actor may not read something.
+pub fn forbidden_read(actor: &domain::Actor) -> ApiError {
+    ApiError::forbidden(format!("role {} may not read this", actor.role))
+}
+
+/// The 404 of a credit code the caller may not read, registered or not: an applicant's or provider's
+/// registration is not disclosed to whoever may not read it (the same answer, code and shape, as for a code
+/// never registered, after the same lookup).
+pub fn applicant_not_found(credit_code: &CreditCode) -> ApiError {
+    ApiError::not_found("applicant_not_found", format!("applicant {credit_code} is not registered"))
+}
+
+/// The 404 of a provider the caller may not read, or that does not exist (see [`applicant_not_found`]).
+pub fn provider_not_found(credit_code: &CreditCode) -> ApiError {
+    ApiError::not_found("provider_not_found", format!("provider {credit_code} does not exist"))
+}
+
+/// A contract is readable by either of its parties, staff of its jurisdiction and auditors.
+pub fn may_read_contract(actor: &domain::Actor, terms: &domain::event::ContractTerms) -> bool {
+    may_read(actor, terms.jurisdiction, Some(&terms.applicant))
+        || may_read(actor, terms.jurisdiction, Some(&terms.provider))
+}
+
+/// The query string's filters (every pair; each route reads the ones it knows).
+pub struct Filters(pub HashMap<String, String>);
+
+impl axum::extract::FromRequestParts<App> for Filters {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &App) -> Result<Self, Self::Rejection> {
+        Ok(Filters(query_pairs(parts)?))
+    }
+}
+
+impl Filters {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|value| !value.is_empty())
+    }
+
+    pub fn jurisdiction(&self) -> Result<Option<Jurisdiction>, ApiError> {
+        self.get("jurisdiction")
+            .map(|text| {
+                text.parse().map_err(|error: domain::UnknownName| {
+                    ApiError::bad_request("invalid_query", error.to_string())
+                })
+            })
+            .transpose()
+    }
+
+    /// Keeps the rows whose `field` is the filter's value (as CSV writes it), when the filter is given.
+    pub fn keep(&self, name: &str, field: &str, rows: &mut Vec<Value>) {
+        if let Some(wanted) = self.get(name) {
+            rows.retain(|row| projections::csv::cell(&row[field]) == wanted);
+        }
+    }
+}
+
+pub fn jurisdiction_of(row: &Value) -> Option<Jurisdiction> {
+    serde_json::from_value(row["jurisdiction"].clone()).ok()
+}
+
+pub fn credit_code_of(row: &Value, field: &str) -> Option<domain::CreditCode> {
+    row[field].as_str().and_then(|text| domain::CreditCode::parse(text).ok())
 }

@@ -4,7 +4,7 @@
 //! command is decided against a populated state by every kind of actor. Shared by the stable proptest twin
 //! (`tests/tests/it/fuzz_inputs.rs`) and the cargo-fuzz target (`fuzz/fuzz_targets/json_commands.rs`).
 
-use api::http::{commands as c, parse_body, regulation as r};
+use api::http::{bodies as c, bodies as r, parse_body};
 use domain::event::{ObjectionTarget, Registration, ReviewOutcome};
 use domain::{Actor, Command, Context, CreditCode, Jurisdiction, Role, State};
 use uuid::Uuid;
@@ -281,7 +281,7 @@ pub fn actors(state: &State) -> Vec<Actor> {
             credit_code: Some(code.clone()),
         });
     }
-    actors.push(api::http::regulation::public());
+    actors.push(api::http::extract::public());
     actors
 }
 

@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use api::http::{commands as c, parse_body, regulation as r};
+use api::http::{bodies as c, bodies as r, parse_body};
 use futures::StreamExt;
 use proptest::prelude::*;
 use store::{EventLog, StoredRecord};

@@ -6,7 +6,7 @@ use domain::{Rejection, RejectionClass};
 use serde::Serialize;
 
 use crate::auth::AuthError;
-use crate::writer::WriteError;
+use engine::writer::WriteError;
 
 /// The media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";

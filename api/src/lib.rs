@@ -9,7 +9,3 @@ pub mod http;
 pub mod replica;
 pub mod server;
 pub mod views;
-
-// The engine's modules at their old paths (`crate::writer`, `api::verify`, ...), for the HTTP code and the
-// end-to-end tests that name them so.
-pub use engine::{clock, demo, replay, sample, verify, workload, writer};

@@ -26,11 +26,11 @@ use tokio::sync::watch;
 
 use crate::auth::Authenticator;
 use crate::http::App;
-use crate::server::{StartError, StoreSpec, metrics_handle};
+use crate::server::metrics_handle;
 use engine::clock::Clock;
+use engine::open::{StartError, StoreSpec};
 
 // The follower moved to the engine; these names keep the old paths working.
-pub use engine::follow::{BACKOFF_MAX, BACKOFF_MIN, FollowHalt};
 
 /// Opens `spec` read-only, loads it and starts following it ([`engine::follow::start`]).
 ///

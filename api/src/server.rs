@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use engine::open::{Started, start_writer};
+use engine::open::{StartError, Started, StoreSpec, start_writer};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use store::Recovery;
 
@@ -13,8 +13,6 @@ use crate::http::{App, router};
 use engine::clock::Clock;
 
 // The store and migration items moved to the engine; these names keep the old paths working.
-pub use engine::migrate::{MigrateError, MigrationReport, migrate_store};
-pub use engine::open::{Access, OpenedStore, StartError, StoreSpec, open_store};
 
 /// An opened ledger, ready to serve.
 pub struct Ledger {

@@ -15,8 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use api::server::StoreSpec;
 use domain::{Actor, CreditCode, Jurisdiction, Role};
+use engine::open::StoreSpec;
 use serde_json::Value;
 
 /// The JWT key every test server and token uses.
@@ -218,7 +218,7 @@ impl InProcessServer {
     pub async fn start_on(store: &StoreSpec, now: &str) -> anyhow::Result<InProcessServer> {
         let auth = api::auth::Authenticator::new(SECRET.as_bytes())?;
         let now = chrono::DateTime::parse_from_rfc3339(now)?.with_timezone(&chrono::Utc);
-        let ledger = api::server::open(store, auth, api::clock::Clock::manual(now)).await?;
+        let ledger = api::server::open(store, auth, engine::clock::Clock::manual(now)).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();

@@ -51,15 +51,15 @@ pub async fn set_clock(
         )));
     }
     let request: ClockRequest = parse_body(&body)?;
-    let unprocessable = |code: &'static str, error: crate::clock::ClockError| {
+    let unprocessable = |code: &'static str, error: engine::clock::ClockError| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
     };
     let now = app.clock.advance(request.now).map_err(|error| match error {
-        crate::clock::ClockError::NotManual => ApiError::not_found("not_found", error.to_string()),
-        crate::clock::ClockError::Backwards { .. } | crate::clock::ClockError::BehindRecords { .. } => {
+        engine::clock::ClockError::NotManual => ApiError::not_found("not_found", error.to_string()),
+        engine::clock::ClockError::Backwards { .. } | engine::clock::ClockError::BehindRecords { .. } => {
             unprocessable("clock_backwards", error)
         }
-        crate::clock::ClockError::OutOfRange { .. } => unprocessable("clock_out_of_range", error),
+        engine::clock::ClockError::OutOfRange { .. } => unprocessable("clock_out_of_range", error),
     })?;
     let deadline_events = app.writer.tick().await?;
     let answer = serde_json::json!({

@@ -32,7 +32,7 @@ use super::{App, idempotency};
 
 use crate::error::ApiError;
 
-use crate::writer::Committed;
+use engine::writer::Committed;
 
 /// A command request: the caller (`A`, a bearer token by default), the path's parameters parsed into `P`,
 /// the body parsed strictly into `B`, and what [`Submitter::execute`] needs to hand the command to the

@@ -58,9 +58,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Authenticator;
-use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::writer::{Shared, WriterHandle};
+use engine::clock::Clock;
+use engine::writer::{Shared, WriterHandle};
 
 /// The largest request body accepted.
 pub const BODY_BYTES_MAX: usize = 256 * 1024;
@@ -76,13 +76,13 @@ pub struct App {
     /// The log, read (never written) by as-of rebuilds and the event feed.
     pub log: Arc<dyn store::EventLog>,
     /// Past states of the read models that as-of queries rebuilt.
-    pub as_of: Arc<crate::replay::AsOfCache>,
+    pub as_of: Arc<engine::replay::AsOfCache>,
     /// Becomes true when the server starts shutting down, so that endless responses (the event feed) end
     /// and graceful shutdown can finish.
     pub closing: tokio::sync::watch::Receiver<bool>,
     /// Set once by a read-only replica's follower when a record does not verify and it stops following:
     /// `/readyz` answers 503 `log_not_verified` from then on. Never set on the writer.
-    pub follow_halted: Arc<std::sync::OnceLock<crate::replica::FollowHalt>>,
+    pub follow_halted: Arc<std::sync::OnceLock<engine::follow::FollowHalt>>,
 }
 
 /// Every route of the API with its OpenAPI description, from one list: each resource's `routes()` (its

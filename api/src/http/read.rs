@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::App;
 use crate::error::ApiError;
-use crate::replay::AsOfError;
+use engine::replay::AsOfError;
 
 /// How an answer is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use api::clock::Clock;
-use api::server::{Access, StoreSpec, open_store};
-use api::writer::{Loaded, WriteError};
 use domain::{Actor, Cny, Command, Jurisdiction, Role};
 use e2e::{
     Backend, Client, MORNING, PostgresCluster, ServerProcess, TestStore, publish_batch, run_verify_on, token,
     verified_applicant,
 };
+use engine::clock::Clock;
+use engine::open::{Access, StoreSpec, open_store};
+use engine::writer::{Loaded, WriteError};
 use futures::StreamExt;
 use ledger_proto::ChainVerifier;
 use serde_json::json;
@@ -366,7 +366,7 @@ async fn idempotency_keys_survive_a_restart_of_the_writer(backend: Backend) {
 
     let log = open(&store).await;
     let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
-    let (writer, _shared_state) = api::writer::spawn(log.clone(), loaded, Clock::manual(now));
+    let (writer, _shared_state) = engine::writer::spawn(log.clone(), loaded, Clock::manual(now));
     let first =
         writer.submit(command("100.00"), actor.clone(), Some("key-1".into()), digest).await.expect("first");
     let other = writer.submit(command("5.00"), actor.clone(), None, [1; 32]).await.expect("other");
@@ -378,7 +378,7 @@ async fn idempotency_keys_survive_a_restart_of_the_writer(backend: Backend) {
     let log = reopen(&store).await;
     let loaded = Loaded::from_log(log.as_ref()).await.expect("reload");
     assert_eq!(loaded.head, head);
-    let (writer, _shared_state) = api::writer::spawn(log.clone(), loaded, Clock::manual(now));
+    let (writer, _shared_state) = engine::writer::spawn(log.clone(), loaded, Clock::manual(now));
     let again =
         writer.submit(command("100.00"), actor.clone(), Some("key-1".into()), digest).await.expect("retry");
     assert!(again.replayed, "the same key and request get the first answer again");

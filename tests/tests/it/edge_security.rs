@@ -84,7 +84,7 @@ async fn anonymous_objectors_never_get_each_others_answers() {
 
 /// Serves a fresh embedded store with the binary and `extra` serve arguments.
 fn binary_server(dir: &std::path::Path, extra: &[&str]) -> e2e::ServerProcess {
-    e2e::ServerProcess::try_start_with(&api::server::StoreSpec::File(dir.to_owned()), MORNING, extra)
+    e2e::ServerProcess::try_start_with(&engine::open::StoreSpec::File(dir.to_owned()), MORNING, extra)
         .expect("server")
 }
 

@@ -92,8 +92,8 @@ fn demo_records() -> &'static Vec<StoredRecord> {
             let dir = tempfile::tempdir().expect("tempdir");
             let (log, _) = store::file::FileLog::open(dir.path()).expect("log");
             let log = Arc::new(log);
-            let options = api::demo::DemoOptions { seed: 3, applicants: 8, providers: 3 };
-            api::demo::run_on(log.clone(), options).await.expect("demo");
+            let options = engine::demo::DemoOptions { seed: 3, applicants: 8, providers: 3 };
+            engine::demo::run_on(log.clone(), options).await.expect("demo");
             log.read_from(1).map(|record| record.expect("record")).collect::<Vec<_>>().await
         })
     })

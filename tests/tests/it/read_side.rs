@@ -12,13 +12,13 @@
 
 use std::time::Duration;
 
-use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
 use e2e::{
     Backend, Client, InProcessServer, MORNING, TestStore, accept, admitted_provider, announce,
     approved_redemption, complete, contract_body, credit_code, filed_contract, head_position, publish_batch,
     read, set_clock, staff, token, verified_applicant, voucher_holder,
 };
+use engine::open::StoreSpec;
 use serde_json::{Value, json};
 
 const GY: Jurisdiction = Jurisdiction::Guiyang;

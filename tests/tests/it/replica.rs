@@ -9,9 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
 use e2e::{Backend, Client, MORNING, PostgresCluster, SECRET, ServerProcess, TestStore, binary, token};
+use engine::open::StoreSpec;
 use serde_json::json;
 use tokio::sync::RwLock;
 

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use api::server::StoreSpec;
 use domain::{Jurisdiction, Role};
 use e2e::{
     Backend, Client, MORNING, ServerProcess, TestStore, head_position, publish_batch, run_verify,
     run_verify_on, token, verified_applicant,
 };
+use engine::open::StoreSpec;
 use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::json;

@@ -37,10 +37,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use api::writer::{self, Loaded, WriteError};
 use domain::event::Registration;
 use domain::{Account, Actor, ApplicantKind, Balance, Cny, Command, CreditCode, Jurisdiction, Role};
 use domain::{VerificationDecision, credit_code::with_check_character};
+use engine::writer::{self, Loaded, WriteError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use store::file::FileLog;
@@ -373,7 +373,7 @@ async fn simulate(seed: u64, steps: usize) -> Result<(u64, BTreeMap<&'static str
     let mut rng = StdRng::seed_from_u64(seed);
     let log = Arc::new(FaultyLog::new(inner, seed, 12));
     let now = chrono::DateTime::parse_from_rfc3339("2025-03-03T09:00:00+08:00").expect("date").to_utc();
-    let (handle, shared) = writer::spawn(log.clone(), Loaded::empty(), api::clock::Clock::manual(now));
+    let (handle, shared) = writer::spawn(log.clone(), Loaded::empty(), engine::clock::Clock::manual(now));
     let mut model = Model::default();
     let mut applicants = 0u32;
     let mut unavailable = 0u64;
@@ -435,8 +435,8 @@ async fn simulate(seed: u64, steps: usize) -> Result<(u64, BTreeMap<&'static str
         check_balances(log.as_ref(), &model).await.map_err(fail)?;
     }
     drop(handle);
-    match api::verify::verify_log(log.as_ref()).await {
-        Ok(api::verify::Verdict::Intact { .. }) => {}
+    match engine::verify::verify_log(log.as_ref()).await {
+        Ok(engine::verify::Verdict::Intact { .. }) => {}
         other => return Err(format!("seed {seed}: the log does not verify at the end: {other:?}")),
     }
     let faults = log.faults.lock().expect("faults").clone();
@@ -536,7 +536,7 @@ async fn simulate_concurrent(seed: u64, steps: usize) -> Result<ConcurrentRun, S
     // A fault at 15% of appends: an append carries 2-16 commands, so most steps see one in a few.
     let log = Arc::new(FaultyLog::new(inner, seed, 15));
     let now = chrono::DateTime::parse_from_rfc3339("2025-03-03T09:00:00+08:00").expect("date").to_utc();
-    let (handle, shared) = writer::spawn(log.clone(), Loaded::empty(), api::clock::Clock::manual(now));
+    let (handle, shared) = writer::spawn(log.clone(), Loaded::empty(), engine::clock::Clock::manual(now));
     let mut model = Model::default();
     let mut applicants = 0u32;
     let mut run = ConcurrentRun::default();
@@ -761,15 +761,15 @@ async fn simulate_concurrent(seed: u64, steps: usize) -> Result<ConcurrentRun, S
         }
         check_balances(log.as_ref(), &model).await.map_err(|why| fail(None, why))?;
         if index % 25 == 24 {
-            match api::verify::verify_log(log.as_ref()).await {
-                Ok(api::verify::Verdict::Intact { .. }) => {}
+            match engine::verify::verify_log(log.as_ref()).await {
+                Ok(engine::verify::Verdict::Intact { .. }) => {}
                 other => return Err(fail(None, format!("the log does not verify: {other:?}"))),
             }
         }
     }
     drop(handle);
-    match api::verify::verify_log(log.as_ref()).await {
-        Ok(api::verify::Verdict::Intact { .. }) => {}
+    match engine::verify::verify_log(log.as_ref()).await {
+        Ok(engine::verify::Verdict::Intact { .. }) => {}
         other => return Err(format!("seed {seed}: the log does not verify at the end: {other:?}")),
     }
     run.records = model.records;

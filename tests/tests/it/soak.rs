@@ -33,11 +33,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use api::server::{Access, StoreSpec};
 use domain::{Jurisdiction, Role};
 use e2e::{
     Backend, Client, MORNING, PostgresCluster, ServerProcess, TestStore, credit_code, run_verify_on, token,
 };
+use engine::open::{Access, StoreSpec};
 use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -251,7 +251,7 @@ async fn check(spec: &StoreSpec, book: &mut Book) -> u64 {
             }
         }
     }
-    let log = api::server::open_store(spec, Access::ReadOnly).await.expect("open the log read-only").log;
+    let log = engine::open::open_store(spec, Access::ReadOnly).await.expect("open the log read-only").log;
     let mut seen = BTreeSet::new();
     let mut records = log.read_from(1);
     while let Some(record) = records.next().await {

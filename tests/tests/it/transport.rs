@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use api::server::StoreSpec;
 use e2e::{Backend, TestStore, binary};
+use engine::open::StoreSpec;
 use store::postgres::PgLog;
 
 /// The cluster's directory (`scripts/test.sh` sets it): its `root.crt` and `other-root.crt`.

@@ -75,7 +75,7 @@ async fn a_flipped_byte_in_the_last_acknowledged_record_is_refused_at_serve_not_
     assert!(verification.stdout.starts_with(&format!("verify: FAILED position={} ", ledger.position)));
 
     let started =
-        ServerProcess::try_start_on(&api::server::StoreSpec::File(ledger.dir.path().into()), MORNING);
+        ServerProcess::try_start_on(&engine::open::StoreSpec::File(ledger.dir.path().into()), MORNING);
     let error = format!("{:#}", started.err().expect("serve refuses a damaged acknowledged record"));
     assert!(error.contains(&format!("log corrupt at position {}", ledger.position)), "{error}");
     assert_eq!(std::fs::read(&segment).unwrap(), bytes, "nothing was cut");

@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use api::verify::{Verdict, verify_dir};
 use e2e::{copy_dir, run_verify, segment_files};
+use engine::verify::{Verdict, verify_dir};
 
 use super::{Frame, HEADER_LEN, fix_crc};
 use store::file::{FileLog, FileLogOptions};
@@ -62,8 +62,8 @@ async fn demo() -> Demo {
     let dir = tempfile::tempdir().expect("tempdir");
     let (log, _) =
         FileLog::open_with(dir.path(), FileLogOptions { segment_bytes_max: 32 * 1024 }).expect("log");
-    let options = api::demo::DemoOptions { seed: 8, applicants: 24, providers: 6 };
-    let summary = api::demo::run_on(Arc::new(log), options).await.expect("demo");
+    let options = engine::demo::DemoOptions { seed: 8, applicants: 24, providers: 6 };
+    let summary = engine::demo::run_on(Arc::new(log), options).await.expect("demo");
     let segments = segment_files(dir.path()).expect("segments");
     let mut frames = Vec::new();
     for (index, segment) in segments.iter().enumerate() {

@@ -314,7 +314,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));
             if clock.is_manual() && !allow_clock_behind_records {
-                runtime.block_on(engine::clock::check_manual_start(&store, clock.now()))?;
+                runtime.block_on(engine::open::check_manual_start(&store, clock.now()))?;
             }
             if read_only {
                 runtime.block_on(serve_replica(store, listen, clock, auth, &edge))?;

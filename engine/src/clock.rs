@@ -36,29 +36,6 @@ pub fn manual_within_bounds(now: DateTime<Utc>) -> Result<Clock, ClockError> {
     }
 }
 
-/// Refuses to start a manual clock at `now` on a store whose last record was recorded after `now`: such a
-/// store holds records of the system clock (or of a manual clock that had moved further), and serving it at
-/// `now` would date new records before them. A store that cannot be opened read-only, or holds nothing, passes
-/// (opening it for writing reports its problems).
-///
-/// # Errors
-/// [`ClockError::BehindRecords`].
-pub async fn check_manual_start(spec: &crate::open::StoreSpec, now: DateTime<Utc>) -> Result<(), ClockError> {
-    let Ok(opened) = crate::open::open_store(spec, crate::open::Access::ReadOnly).await else {
-        return Ok(());
-    };
-    let Ok(head) = opened.log.head().await else { return Ok(()) };
-    if head.position == 0 {
-        return Ok(());
-    }
-    let Ok(last) = opened.log.read_batch(head.position, 1).await else { return Ok(()) };
-    let Some(Ok(recorded)) = last.first().map(ledger_proto::decode_record) else { return Ok(()) };
-    if recorded.meta.recorded_at > now {
-        return Err(ClockError::BehindRecords { last_recorded_at: recorded.meta.recorded_at, now });
-    }
-    Ok(())
-}
-
 /// A source of the current instant.
 #[derive(Clone, Debug)]
 pub enum Clock {

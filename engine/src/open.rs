@@ -14,7 +14,9 @@ use store::file::FileLog;
 use store::postgres::PgLog;
 use store::{EventLog, Recovery, StoreError};
 
-use crate::clock::Clock;
+use chrono::{DateTime, Utc};
+
+use crate::clock::{Clock, ClockError};
 use crate::writer::{self, Loaded, Shared, WriterHandle};
 
 /// Why the service could not start.
@@ -213,4 +215,27 @@ pub async fn start_writer(spec: &StoreSpec, clock: Clock) -> Result<Started, Sta
     let loaded = Loaded::from_log(log.as_ref()).await?;
     let (writer, shared) = writer::spawn(log.clone(), loaded, clock);
     Ok(Started { log, recovery, writer, shared })
+}
+
+/// Refuses to start a manual clock at `now` on a store whose last record was recorded after `now`: such a
+/// store holds records of the system clock (or of a manual clock that had moved further), and serving it at
+/// `now` would date new records before them. A store that cannot be opened read-only, or holds nothing, passes
+/// (opening it for writing reports its problems).
+///
+/// # Errors
+/// [`ClockError::BehindRecords`] (the clock's own check, here because it opens the store).
+pub async fn check_manual_start(spec: &StoreSpec, now: DateTime<Utc>) -> Result<(), ClockError> {
+    let Ok(opened) = open_store(spec, Access::ReadOnly).await else {
+        return Ok(());
+    };
+    let Ok(head) = opened.log.head().await else { return Ok(()) };
+    if head.position == 0 {
+        return Ok(());
+    }
+    let Ok(last) = opened.log.read_batch(head.position, 1).await else { return Ok(()) };
+    let Some(Ok(recorded)) = last.first().map(ledger_proto::decode_record) else { return Ok(()) };
+    if recorded.meta.recorded_at > now {
+        return Err(ClockError::BehindRecords { last_recorded_at: recorded.meta.recorded_at, now });
+    }
+    Ok(())
 }

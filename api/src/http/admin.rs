@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::App;
+use super::app::App;
 use super::extract::Authenticated;
 use super::extract::parse_body;
 use crate::error::{ApiError, Problem};

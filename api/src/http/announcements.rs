@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest};
 use super::extract::Param;
 use super::read::{Filters, ReadOptions, Rows, respond, snapshot, to_json};

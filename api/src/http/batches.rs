@@ -13,7 +13,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest, EmptyRequest};
 use super::extract::{Authenticated, Param};
 use super::read::{Filters, ReadOptions, Rows, respond, snapshot};

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest};
 use super::extract::{Authenticated, Param, PathParam, Year};
 use super::read::{ReadOptions, Rows, jurisdiction_of, may_read, require_read, respond, snapshot};

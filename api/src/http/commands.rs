@@ -28,7 +28,8 @@ use super::extract::{
     Authenticated, Caller, PathParams, idempotency_key, parse_body, raw_path_values, request_digest,
 };
 
-use super::{App, idempotency};
+use super::app::App;
+use super::idempotency;
 
 use crate::error::ApiError;
 

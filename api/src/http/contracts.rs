@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest, EmptyRequest, ReasonRequest};
 use super::extract::{Authenticated, Param};
 use super::read::{ReadOptions, Rows, respond, snapshot, to_json};

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest};
 use crate::error::{ApiError, Problem};
 use utoipa_axum::router::OpenApiRouter;

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::App;
+use super::app::App;
 use crate::auth::AuthError;
 use crate::error::ApiError;
 

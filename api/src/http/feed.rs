@@ -29,8 +29,9 @@ use store::{EventLog, Head};
 use tokio::sync::watch;
 
 use super::access::{Access, record_access};
+use super::app::App;
+use super::extract::AuthenticatedUntil;
 use super::read::{accepts, query_pairs};
-use super::{App, AuthenticatedUntil};
 use crate::error::{ApiError, Problem};
 
 /// Records read from the log per chunk sent.

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::App;
+use super::app::App;
 use super::extract::Authenticated;
 use crate::error::Problem;
 use utoipa_axum::router::OpenApiRouter;

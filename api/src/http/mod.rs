@@ -3,6 +3,7 @@
 pub mod access;
 pub mod admin;
 pub mod announcements;
+pub mod app;
 pub mod applicants;
 pub mod audits;
 pub mod batches;
@@ -41,6 +42,7 @@ pub mod bodies {
     };
 }
 
+pub use app::{App, BODY_BYTES_MAX};
 pub use extract::{Authenticated, AuthenticatedUntil, idempotency_key, parse_body, request_digest};
 
 use std::sync::Arc;
@@ -52,38 +54,11 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use metrics_exporter_prometheus::PrometheusHandle;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Authenticator;
 use crate::error::ApiError;
-use engine::clock::Clock;
-use engine::writer::{Shared, WriterHandle};
-
-/// The largest request body accepted.
-pub const BODY_BYTES_MAX: usize = 256 * 1024;
-
-/// Everything a request handler needs.
-#[derive(Clone)]
-pub struct App {
-    pub writer: WriterHandle,
-    pub shared: Shared,
-    pub auth: Arc<Authenticator>,
-    pub clock: Clock,
-    pub metrics: Option<PrometheusHandle>,
-    /// The log, read (never written) by as-of rebuilds and the event feed.
-    pub log: Arc<dyn store::EventLog>,
-    /// Past states of the read models that as-of queries rebuilt.
-    pub as_of: Arc<engine::replay::AsOfCache>,
-    /// Becomes true when the server starts shutting down, so that endless responses (the event feed) end
-    /// and graceful shutdown can finish.
-    pub closing: tokio::sync::watch::Receiver<bool>,
-    /// Set once by a read-only replica's follower when a record does not verify and it stops following:
-    /// `/readyz` answers 503 `log_not_verified` from then on. Never set on the writer.
-    pub follow_halted: Arc<std::sync::OnceLock<engine::follow::FollowHalt>>,
-}
 
 /// Every route of the API with its OpenAPI description, from one list: each resource's `routes()` (its
 /// file holds the handlers and their `#[utoipa::path]`), so the router and the served document cannot

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest};
 use super::extract::{AnyoneOrAuthenticated, Caller};
 use crate::error::{ApiError, Problem};

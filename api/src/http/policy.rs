@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use domain::{CalendarYear, Command, PolicyVersion};
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest};
 use crate::error::{ApiError, Problem};
 use utoipa_axum::router::OpenApiRouter;

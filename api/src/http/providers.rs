@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::App;
+use super::app::App;
 use super::commands::{CommandAnswer, CommandRequest, ReasonRequest};
 use super::extract::{Authenticated, Param};
 use super::read::{Filters, ReadOptions, Rows, may_read, respond, snapshot, to_json};

@@ -14,7 +14,7 @@ use domain::{CreditCode, Jurisdiction, Role};
 use projections::Projections;
 use serde_json::Value;
 
-use super::App;
+use super::app::App;
 use crate::error::ApiError;
 use engine::replay::AsOfError;
 
@@ -146,7 +146,8 @@ impl FromRequestParts<App> for ReadOptions {
                      stands now",
                 ));
             }
-            let super::Authenticated(actor) = super::Authenticated::from_request_parts(parts, app).await?;
+            let super::extract::Authenticated(actor) =
+                super::extract::Authenticated::from_request_parts(parts, app).await?;
             options.caller = Some(caller_key(&actor));
         }
         Ok(options)

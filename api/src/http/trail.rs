@@ -9,9 +9,9 @@ use projections::Projections;
 use projections::history::Entry;
 use serde_json::{Value, json};
 
-use super::App;
 pub use super::access::Access;
 use super::access::record_access;
+use super::app::App;
 use super::read::Snapshot;
 use crate::error::ApiError;
 

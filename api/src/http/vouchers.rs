@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::App;
+use super::app::App;
 use super::extract::{Authenticated, Param};
 use super::read::{
     Filters, ReadOptions, Rows, credit_code_of, jurisdiction_of, may_read, require_read, respond, snapshot,

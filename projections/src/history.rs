@@ -7,7 +7,7 @@
 //! history is the same, seen from the contract.
 //!
 //! The model keeps positions only (a few bytes per link): the records themselves are in the log, and a query
-//! reads the handful a trail names from it (`api::http::read_queries`), so an auditor sees the stored bytes'
+//! reads the handful a trail names from it (`api::http::trail`), so an auditor sees the stored bytes'
 //! own hashes, not a copy, and the model does not hold a second copy of every record in memory.
 
 use std::collections::HashMap;

@@ -194,12 +194,17 @@ impl<'de> Deserialize<'de> for CreditCode {
         impl Visitor<'_> for CodeVisitor {
             type Value = CreditCode;
 
+            /// Also called, to write the error, when the value is not a string (see `crate::field`).
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                crate::field::note_failure(crate::field::FieldKind::CreditCode);
                 f.write_str("an 18-character unified social credit code as a string")
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<CreditCode, E> {
-                CreditCode::parse(v).map_err(E::custom)
+                CreditCode::parse(v).map_err(|error| {
+                    crate::field::note_failure(crate::field::FieldKind::CreditCode);
+                    E::custom(error)
+                })
             }
         }
 

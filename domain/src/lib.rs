@@ -14,6 +14,7 @@ pub mod credit_code;
 pub mod decide;
 pub mod document;
 pub mod event;
+pub mod field;
 pub mod ledger;
 pub mod money;
 pub mod policy;

@@ -11,6 +11,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::field::{self, FieldKind};
+
 /// Why an amount or a share was refused. Each message quotes the refused value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -188,6 +190,7 @@ impl<'de> Deserialize<'de> for Cny {
         deserializer.deserialize_str(StrVisitor {
             expecting: "a CNY amount as a string such as \"1250.50\"",
             parse: Cny::parse,
+            kind: Some(FieldKind::Amount),
         })
     }
 }
@@ -348,6 +351,7 @@ impl<'de> Deserialize<'de> for Balance {
         deserializer.deserialize_str(StrVisitor {
             expecting: "a CNY balance as a string such as \"-100.00\"",
             parse: Balance::parse,
+            kind: None,
         })
     }
 }
@@ -443,6 +447,7 @@ impl<'de> Deserialize<'de> for Share {
         deserializer.deserialize_str(StrVisitor {
             expecting: "a share as a string such as \"0.8\"",
             parse: Share::parse,
+            kind: None,
         })
     }
 }
@@ -451,17 +456,30 @@ impl<'de> Deserialize<'de> for Share {
 struct StrVisitor<T> {
     expecting: &'static str,
     parse: fn(&str) -> Result<T, MoneyError>,
+    /// Noted (`crate::field`) when the value is refused: not a string, or a string that does not parse. A
+    /// missing field never reaches the visitor, so it is not noted.
+    kind: Option<FieldKind>,
 }
 
 impl<T> Visitor<'_> for StrVisitor<T> {
     type Value = T;
 
+    /// Also called, to write the error, when the value is not a string: the one hook serde gives a visitor
+    /// for a value of the wrong type.
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(kind) = self.kind {
+            field::note_failure(kind);
+        }
         f.write_str(self.expecting)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        (self.parse)(v).map_err(E::custom)
+        (self.parse)(v).map_err(|error| {
+            if let Some(kind) = self.kind {
+                field::note_failure(kind);
+            }
+            E::custom(error)
+        })
     }
 }
 

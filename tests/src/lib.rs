@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -560,33 +561,67 @@ pub fn require_backend(backend: Backend, test: &str) {
     }
 }
 
-/// Controls the throwaway PostgreSQL cluster of `scripts/pg-cluster.sh`: crash it and start it again.
+/// Controls a throwaway PostgreSQL cluster of `scripts/pg-cluster.sh`: crash it and start it again.
+///
+/// A test that crashes or stops its server takes a cluster of its own ([`PostgresCluster::private`]): the
+/// cluster `scripts/test.sh` starts is shared by every test of the binary, which run side by side, so
+/// crashing that one would fail whichever of them was talking to it at the time.
 #[derive(Debug, Clone)]
 pub struct PostgresCluster {
+    inner: Arc<ClusterDir>,
+}
+
+#[derive(Debug)]
+struct ClusterDir {
     dir: PathBuf,
+    /// The administrator URL of a cluster started for one test (destroyed with it); `None` for the shared one.
+    private_url: Option<String>,
+}
+
+impl Drop for ClusterDir {
+    fn drop(&mut self) {
+        if self.private_url.is_some() {
+            let _ = pg_cluster_script("destroy", &self.dir);
+        }
+    }
+}
+
+fn pg_cluster_script(action: &str, dir: &Path) -> anyhow::Result<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .arg(action)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {} {action}", script.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "pg-cluster.sh {action} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 impl PostgresCluster {
     /// The cluster the tests run on, when `scripts/test.sh` started it (`None` for a server given by URL).
     pub fn from_env() -> Option<PostgresCluster> {
-        std::env::var_os(POSTGRES_DIR_VARIABLE).map(|dir| PostgresCluster { dir: PathBuf::from(dir) })
+        std::env::var_os(POSTGRES_DIR_VARIABLE).map(|dir| PostgresCluster {
+            inner: Arc::new(ClusterDir { dir: PathBuf::from(dir), private_url: None }),
+        })
     }
 
-    fn script(&self, action: &str) -> anyhow::Result<()> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg(action)
-            .arg(&self.dir)
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running {} {action}", script.display()))?;
-        anyhow::ensure!(
-            output.status.success(),
-            "pg-cluster.sh {action} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(())
+    /// A cluster of the calling test's own, started by `pg-cluster.sh start` in a new temporary directory and
+    /// destroyed when the last clone is dropped, for a test that crashes or stops its server. `None` when
+    /// `scripts/test.sh` started no cluster for the tests (a server given by URL only: PostgreSQL's programs
+    /// may not be here then).
+    pub fn private() -> Option<anyhow::Result<PostgresCluster>> {
+        Self::from_env()?;
+        let dir = std::env::temp_dir().join(format!("voucher-ledger-pg-{}", uuid::Uuid::now_v7().simple()));
+        Some(
+            pg_cluster_script("start", &dir)
+                .map(|url| PostgresCluster { inner: Arc::new(ClusterDir { dir, private_url: Some(url) }) }),
+        )
     }
 
     /// Stops the server the hard way (`pg_ctl stop -m immediate`: no checkpoint, like a power cut).
@@ -594,7 +629,7 @@ impl PostgresCluster {
     /// # Errors
     /// When `pg_ctl` fails.
     pub fn crash(&self) -> anyhow::Result<()> {
-        self.script("crash")
+        pg_cluster_script("crash", &self.inner.dir).map(drop)
     }
 
     /// Starts the server again on the same port and waits until crash recovery is done.
@@ -602,7 +637,7 @@ impl PostgresCluster {
     /// # Errors
     /// When `pg_ctl` fails.
     pub fn restart(&self) -> anyhow::Result<()> {
-        self.script("restart")
+        pg_cluster_script("restart", &self.inner.dir).map(drop)
     }
 }
 
@@ -652,23 +687,39 @@ impl TestStore {
             Backend::Postgres => {
                 let admin = std::env::var(POSTGRES_URL_VARIABLE)
                     .with_context(|| format!("{POSTGRES_URL_VARIABLE} is not set"))?;
-                let name = format!("vl_test_{}", uuid::Uuid::now_v7().simple());
-                let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-                    .await
-                    .context("connecting to the test PostgreSQL server")?;
-                let driver = tokio::spawn(connection);
-                client.batch_execute(&format!("CREATE DATABASE {name}")).await.context("CREATE DATABASE")?;
-                drop(client);
-                let _ = driver.await;
-                let url = database_url(&admin, &name);
-                Ok(TestStore {
-                    backend,
-                    spec: StoreSpec::Postgres(url),
-                    _dir: None,
-                    database: Some((admin, name)),
-                })
+                TestStore::postgres_at(admin).await
             }
         }
+    }
+
+    /// A new empty store on `cluster`: a database of its own on a cluster started for the test, or on the
+    /// shared test server.
+    ///
+    /// # Errors
+    /// When the database cannot be created.
+    pub async fn on_cluster(cluster: &PostgresCluster) -> anyhow::Result<TestStore> {
+        match &cluster.inner.private_url {
+            Some(admin) => TestStore::postgres_at(admin.clone()).await,
+            None => TestStore::new(Backend::Postgres).await,
+        }
+    }
+
+    async fn postgres_at(admin: String) -> anyhow::Result<TestStore> {
+        let name = format!("vl_test_{}", uuid::Uuid::now_v7().simple());
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .context("connecting to the test PostgreSQL server")?;
+        let driver = tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await.context("CREATE DATABASE")?;
+        drop(client);
+        let _ = driver.await;
+        let url = database_url(&admin, &name);
+        Ok(TestStore {
+            backend: Backend::Postgres,
+            spec: StoreSpec::Postgres(url),
+            _dir: None,
+            database: Some((admin, name)),
+        })
     }
 
     /// The data directory (file backend).

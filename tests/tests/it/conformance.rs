@@ -8,8 +8,8 @@
 //! followers woken by the append's notification, reconnection, `migrate-store` both ways, and
 //! `verify --store` on a tampered database.
 //!
-//! The crash scenario stops the whole test cluster, so it takes [`CLUSTER`] exclusively; every other scenario
-//! holds it shared.
+//! The scenarios that crash or restart the database server do it to a cluster of their own
+//! (`PostgresCluster::private`), never to the shared test cluster the other tests are using.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -29,10 +29,6 @@ use ledger_proto::ChainVerifier;
 use serde_json::json;
 use store::postgres::{PgLog, PgLogOptions};
 use store::{EventLog, Head, StoreError, StoredRecord};
-use tokio::sync::RwLock;
-
-/// Shared by every scenario, exclusive for the one that crashes the PostgreSQL cluster.
-static CLUSTER: RwLock<()> = RwLock::const_new(());
 
 type Log = Arc<dyn EventLog>;
 
@@ -146,7 +142,6 @@ fn is_out_of_sequence<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> boo
 
 e2e::per_backend!(positions_are_in_order_without_gaps, 2);
 async fn positions_are_in_order_without_gaps(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let log = open(&store).await;
     assert_eq!(log.head().await.expect("head"), Head::GENESIS);
@@ -198,7 +193,6 @@ async fn positions_are_in_order_without_gaps(backend: Backend) {
 
 e2e::per_backend!(an_append_is_all_or_nothing, 4);
 async fn an_append_is_all_or_nothing(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let log = open(&store).await;
     let mut chain = Chain::new(Head::GENESIS);
@@ -255,7 +249,6 @@ async fn an_append_is_all_or_nothing(backend: Backend) {
 
 e2e::per_backend!(fencing_two_concurrent_writers_never_fork_the_chain, 4);
 async fn fencing_two_concurrent_writers_never_fork_the_chain(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let a = open(&store).await;
     let b = second_writer(&store, &a).await;
@@ -348,7 +341,6 @@ async fn fencing_two_concurrent_writers_never_fork_the_chain(backend: Backend) {
 
 e2e::per_backend!(idempotency_keys_survive_a_restart_of_the_writer, 2);
 async fn idempotency_keys_survive_a_restart_of_the_writer(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let now = chrono::DateTime::parse_from_rfc3339(MORNING).unwrap().with_timezone(&chrono::Utc);
     let actor = Actor {
@@ -393,7 +385,6 @@ async fn idempotency_keys_survive_a_restart_of_the_writer(backend: Backend) {
 
 e2e::per_backend!(reading_from_any_position_while_appends_continue, 4);
 async fn reading_from_any_position_while_appends_continue(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let log = open(&store).await;
     const COMMANDS: usize = 200;
@@ -471,7 +462,6 @@ async fn reading_from_any_position_while_appends_continue(backend: Backend) {
 
 e2e::per_backend!(following_yields_the_log_then_each_new_append, 2);
 async fn following_yields_the_log_then_each_new_append(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let log = open(&store).await;
     async fn take(
@@ -511,7 +501,6 @@ async fn following_yields_the_log_then_each_new_append(backend: Backend) {
 
 e2e::per_backend!(the_hash_chain_holds_across_a_restart, 2);
 async fn the_hash_chain_holds_across_a_restart(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let log = open(&store).await;
     let mut chain = Chain::new(Head::GENESIS);
@@ -545,8 +534,8 @@ async fn acknowledged_appends_survive_a_crash(backend: Backend) {
     let cluster = match backend {
         Backend::File => None,
         Backend::Kurrent => unreachable!("not instantiated for KurrentDB"),
-        Backend::Postgres => match PostgresCluster::from_env() {
-            Some(cluster) => Some(cluster),
+        Backend::Postgres => match PostgresCluster::private() {
+            Some(cluster) => Some(cluster.expect("a PostgreSQL cluster of the test's own")),
             None => {
                 // A server given by URL only: it cannot be crashed from here.
                 if cfg!(e2e_postgres_cluster) {
@@ -560,8 +549,11 @@ async fn acknowledged_appends_survive_a_crash(backend: Backend) {
             }
         },
     };
-    let _exclusive = CLUSTER.write().await;
-    let store = TestStore::new(backend).await.expect("store");
+    let store = match &cluster {
+        Some(cluster) => TestStore::on_cluster(cluster).await,
+        None => TestStore::new(backend).await,
+    }
+    .expect("store");
     let server = ServerProcess::start_on(&store.spec, MORNING).expect("server");
     let client = Client::new(&server.base);
     let batch = publish_batch(&client, Jurisdiction::Guiyang, "10000000.00", "10000000.00", "10000.00")
@@ -667,7 +659,6 @@ async fn acknowledged_appends_survive_a_crash(backend: Backend) {
 // (fencing_two_concurrent_writers_never_fork_the_chain), not refused at start.
 e2e::per_backend!(a_second_server_on_the_same_store_is_refused, 2, [file, postgres]);
 async fn a_second_server_on_the_same_store_is_refused(backend: Backend) {
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(backend).await.expect("store");
     let first = ServerProcess::start_on(&store.spec, MORNING).expect("first server");
     let refused = match ServerProcess::try_start_on(&store.spec, MORNING) {
@@ -704,7 +695,6 @@ async fn sql(store: &TestStore) -> tokio_postgres::Client {
 #[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn postgres_keeps_streams_unique_and_the_table_append_only() {
     e2e::require_backend(Backend::Postgres, "postgres_keeps_streams_unique_and_the_table_append_only");
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let log = open(&store).await;
     let mut chain = Chain::new(Head::GENESIS);
@@ -753,7 +743,6 @@ impl HashHead for StoredRecord {
 #[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn postgres_followers_are_woken_by_the_append_notification() {
     e2e::require_backend(Backend::Postgres, "postgres_followers_are_woken_by_the_append_notification");
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let log = open(&store).await;
     let StoreSpec::Postgres(url) = &store.spec else { panic!("not PostgreSQL") };
@@ -778,7 +767,6 @@ async fn postgres_followers_are_woken_by_the_append_notification() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unreachable_is_a_clear_error() {
-    let _shared = CLUSTER.read().await;
     // Port 1 on loopback: nothing listens there.
     let url = "postgres://ledger:s3cret-password@127.0.0.1:1/ledger";
     let error = PgLog::open(url).await.expect_err("nothing listens on port 1");
@@ -801,10 +789,10 @@ async fn postgres_unreachable_is_a_clear_error() {
 #[cfg_attr(not(e2e_postgres_cluster), ignore = "no PostgreSQL cluster to crash: scripts/test.sh starts one")]
 async fn postgres_reconnects_after_the_server_restarts() {
     e2e::require_backend(Backend::Postgres, "postgres_reconnects_after_the_server_restarts");
-    let cluster =
-        PostgresCluster::from_env().expect("built for the cluster of scripts/test.sh: no cluster to restart");
-    let _exclusive = CLUSTER.write().await;
-    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    let cluster = PostgresCluster::private()
+        .expect("built for the cluster of scripts/test.sh: no cluster to restart")
+        .expect("a PostgreSQL cluster of the test's own");
+    let store = TestStore::on_cluster(&cluster).await.expect("store");
     let log = open(&store).await;
     let mut chain = Chain::new(Head::GENESIS);
     let first = chain.command("a", 2, 10);
@@ -831,7 +819,6 @@ async fn postgres_reconnects_after_the_server_restarts() {
 #[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn migrate_store_copies_a_ledger_both_ways_byte_for_byte() {
     e2e::require_backend(Backend::Postgres, "migrate_store_copies_a_ledger_both_ways_byte_for_byte");
-    let _shared = CLUSTER.read().await;
     let source = TestStore::new(Backend::File).await.expect("file store");
     let server = ServerProcess::start_on(&source.spec, MORNING).expect("server");
     let client = Client::new(&server.base);
@@ -918,7 +905,6 @@ fn spec_arg(spec: &StoreSpec) -> std::ffi::OsString {
 #[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn verify_names_the_first_bad_position_of_a_tampered_database() {
     e2e::require_backend(Backend::Postgres, "verify_names_the_first_bad_position_of_a_tampered_database");
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let server = ServerProcess::start_on(&store.spec, MORNING).expect("server");
     let client = Client::new(&server.base);
@@ -969,7 +955,6 @@ async fn postgres_migrates_at_open_and_refuses_a_schema_from_a_newer_build() {
         Backend::Postgres,
         "postgres_migrates_at_open_and_refuses_a_schema_from_a_newer_build",
     );
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     // A read-only open of an empty database finds no ledger and changes nothing.
     let error = open_store(&store.spec, Access::ReadOnly).await.err().expect("no ledger yet");

@@ -13,10 +13,6 @@ use domain::{Jurisdiction, Role};
 use e2e::{Backend, Client, MORNING, PostgresCluster, SECRET, ServerProcess, TestStore, binary, token};
 use engine::open::StoreSpec;
 use serde_json::json;
-use tokio::sync::RwLock;
-
-/// Shared by the PostgreSQL tests, exclusive for the one that stops the test cluster.
-static CLUSTER: RwLock<()> = RwLock::const_new(());
 
 /// A `serve --read-only` child, killed when dropped.
 struct Replica {
@@ -125,7 +121,6 @@ async fn a_replica_follows_the_writer_and_refuses_commands(backend: Backend) {
 #[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
 async fn a_replica_on_postgres_follows_the_writer_and_refuses_commands() {
     e2e::require_backend(Backend::Postgres, "a_replica_on_postgres_follows_the_writer_and_refuses_commands");
-    let _shared = CLUSTER.read().await;
     a_replica_follows_the_writer_and_refuses_commands(Backend::Postgres).await;
 }
 
@@ -171,10 +166,10 @@ async fn writer_and_replica(store: &StoreSpec) -> Followed {
 async fn a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it() {
     const TEST: &str = "a_replica_on_postgres_is_unready_during_an_outage_and_follows_again_after_it";
     e2e::require_backend(Backend::Postgres, TEST);
-    let cluster =
-        PostgresCluster::from_env().expect("built for the cluster of scripts/test.sh: no cluster to stop");
-    let _exclusive = CLUSTER.write().await;
-    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    let cluster = PostgresCluster::private()
+        .expect("built for the cluster of scripts/test.sh: no cluster to stop")
+        .expect("a PostgreSQL cluster of the test's own");
+    let store = TestStore::on_cluster(&cluster).await.expect("store");
     let Followed { writer, writer_client, replica, client, finance } = writer_and_replica(&store.spec).await;
 
     cluster.crash().expect("stop the cluster");
@@ -220,7 +215,6 @@ async fn a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unrea
     const TEST: &str =
         "a_replica_on_postgres_that_reads_a_record_that_does_not_verify_is_unready_and_keeps_serving";
     e2e::require_backend(Backend::Postgres, TEST);
-    let _shared = CLUSTER.read().await;
     let store = TestStore::new(Backend::Postgres).await.expect("store");
     let Followed { writer, writer_client, replica, client, finance } = writer_and_replica(&store.spec).await;
     let ready = client.get("/readyz", None).await.expect("readyz");

@@ -620,7 +620,9 @@ async fn kill_nine_at_random_moments_loses_nothing_acknowledged() {
 async fn postgres_kills_and_server_crashes_lose_nothing_acknowledged() {
     let name = "soak::postgres_kills_and_server_crashes_lose_nothing_acknowledged";
     e2e::require_backend(Backend::Postgres, name);
-    let cluster = PostgresCluster::from_env();
+    // The crash rounds stop the server: a cluster of the test's own, not the one the other tests share.
+    let cluster =
+        PostgresCluster::private().map(|cluster| cluster.expect("a PostgreSQL cluster of the test's own"));
     if cluster.is_none() {
         // A server given by URL only: it cannot be crashed from here; the ledger kills still run.
         if cfg!(e2e_postgres_cluster) {
@@ -635,7 +637,11 @@ async fn postgres_kills_and_server_crashes_lose_nothing_acknowledged() {
         );
     }
     let (seconds, seed) = seconds_and_seed("postgres");
-    let store = TestStore::new(Backend::Postgres).await.expect("store");
+    let store = match &cluster {
+        Some(cluster) => TestStore::on_cluster(cluster).await,
+        None => TestStore::new(Backend::Postgres).await,
+    }
+    .expect("store");
     let plan =
         Plan { label: "postgres", seconds, kills_min: 3, cluster: cluster.map(|cluster| (cluster, 2)), seed };
     let crashes_required = plan.cluster.is_some();

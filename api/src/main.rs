@@ -108,9 +108,8 @@ enum CliCommand {
         #[arg(long)]
         to: Option<Until>,
     },
-    /// Write a read model's table as CSV (to stdout, or --output), rebuilt offline from the log. Tables:
-    /// vouchers, applicant-years, applicants, providers, provider-balances, batches, budgets, trial-balance,
-    /// rankings, contracts, redemptions, announcements, anomalies.
+    /// Write a read model's table as CSV (to stdout, or --output), rebuilt offline from the log. The tables
+    /// are the joined ones and every registered read model's own: an unknown name is answered with their list.
     Export {
         /// The table to write.
         projection: String,

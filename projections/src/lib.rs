@@ -14,7 +14,7 @@ use serde_json::Value;
 /// # Properties
 /// - `apply` is deterministic and never fails: a model rebuilt from scratch equals one updated
 ///   incrementally, and a model folded over the first N records is the model "as of" position N
-///   (`api/tests/read_models.rs` checks both over random demo ledgers).
+///   (`engine/tests/it/read_models.rs` checks both over random demo ledgers).
 /// - `apply` reads nothing but the record and the model: no clock, no I/O, no other model.
 pub trait ReadModel: Send + Sync {
     /// The model's name, as `replay` reports it.

@@ -4,5 +4,4 @@
 //! copies. Tests of the engine alone (writer, verify, replay, workload, demo) are `engine`'s
 //! (`engine/tests/it/`); tests that start the `voucher-ledger` binary are the `e2e` crate's (`tests/`).
 
-mod dependencies;
 mod writer_stop;

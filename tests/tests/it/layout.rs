@@ -27,7 +27,20 @@ const ALLOWED: &[(&str, Option<&[&str]>)] = &[
 const FORBIDDEN_IN_TREE: &[(&str, &[&str])] = &[
     ("domain", &["tokio", "prost", "axum", "tokio-postgres", "postgres", "kurrentdb", "refinery"]),
     ("ledger-proto", &["tokio-postgres", "refinery", "mio"]),
-    ("engine", &["axum", "hyper", "reqwest"]),
+    (
+        "engine",
+        &[
+            "axum",
+            "hyper",
+            "hyper-util",
+            "tower",
+            "tower-http",
+            "utoipa",
+            "reqwest",
+            "jsonwebtoken",
+            "metrics-exporter-prometheus",
+        ],
+    ),
 ];
 
 /// External crates that may not be direct normal dependencies of a crate (the benchmark's, kept in `bench`).

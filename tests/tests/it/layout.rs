@@ -21,6 +21,7 @@ const ALLOWED: &[(&str, Option<&[&str]>)] = &[
     ("api", Some(&["domain", "ledger-proto", "store", "projections", "engine"])),
     ("bench", Some(&["domain", "ledger-proto", "store", "projections", "engine", "api"])),
     ("e2e", None),
+    ("tlog", Some(&[])),
 ];
 
 /// External crates that may not be anywhere in a crate's tree of normal dependencies.

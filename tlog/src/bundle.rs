@@ -1,9 +1,12 @@
 //! The proof bundle a party downloads: its records, their inclusion proofs and the signed checkpoint.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::checkpoint::Checkpoint;
-use crate::hash::TreeHash;
-use crate::merkle::ProofError;
-use crate::note::{NoteError, VerifierKey};
+use crate::hash::{NodeHash, TreeHash, hash_to_base64};
+use crate::merkle::{ProofError, verify_inclusion};
+use crate::note::{NoteError, VerifierKey, open_note};
 
 /// The value of [`Bundle::format`] this crate writes and checks.
 pub const BUNDLE_FORMAT: &str = "voucher-ledger-proof/v1";
@@ -33,6 +36,30 @@ pub struct BundleRecord {
     /// The inclusion proof's hashes in base64, for leaf index position − 1 in the tree of the checkpoint's
     /// size.
     pub audit_path: Vec<String>,
+}
+
+impl Bundle {
+    /// A bundle of [`BUNDLE_FORMAT`].
+    pub fn new(subject: &str, tree_hash: TreeHash, checkpoint: String, records: Vec<BundleRecord>) -> Bundle {
+        Bundle {
+            format: BUNDLE_FORMAT.to_owned(),
+            subject: subject.to_owned(),
+            tree_hash,
+            checkpoint,
+            records,
+        }
+    }
+}
+
+impl BundleRecord {
+    /// A record at `position` (1-based) with its stored bytes and its inclusion proof.
+    pub fn new(position: u64, stored: &[u8], audit_path: &[NodeHash]) -> BundleRecord {
+        BundleRecord {
+            position,
+            stored: STANDARD.encode(stored),
+            audit_path: audit_path.iter().map(hash_to_base64).collect(),
+        }
+    }
 }
 
 /// What [`Bundle::check`] returns: the verified checkpoint and each record's (position, stored bytes).
@@ -73,7 +100,38 @@ impl Bundle {
     /// at the checkpoint's size; returns the checkpoint and each record's (position, stored bytes). Decoding
     /// the bytes into words is the caller's.
     pub fn check(&self, key: &VerifierKey) -> Result<Checked, BundleError> {
-        let _ = key;
-        todo!()
+        if self.format != BUNDLE_FORMAT {
+            return Err(BundleError::Format(self.format.clone()));
+        }
+        let text = open_note(&self.checkpoint, std::slice::from_ref(key)).map_err(BundleError::Signature)?;
+        let checkpoint = Checkpoint::parse(&text).map_err(BundleError::Checkpoint)?;
+        let mut records = Vec::with_capacity(self.records.len());
+        for record in &self.records {
+            let position = record.position;
+            let encoding = |what: String| BundleError::Encoding { position, what };
+            let stored = STANDARD
+                .decode(&record.stored)
+                .map_err(|_| encoding("the record's stored bytes are not base64".to_owned()))?;
+            let path = record
+                .audit_path
+                .iter()
+                .enumerate()
+                .map(|(i, hash)| {
+                    let bytes = STANDARD
+                        .decode(hash)
+                        .map_err(|_| encoding(format!("proof hash {i} is not base64")))?;
+                    NodeHash::try_from(bytes.as_slice())
+                        .map_err(|_| encoding(format!("proof hash {i} has {} bytes, not 32", bytes.len())))
+                })
+                .collect::<Result<Vec<NodeHash>, BundleError>>()?;
+            let Some(index) = position.checked_sub(1) else {
+                return Err(encoding("positions start at 1".to_owned()));
+            };
+            let leaf = self.tree_hash.leaf(&stored);
+            verify_inclusion(self.tree_hash, &leaf, index, checkpoint.size, &path, &checkpoint.root)
+                .map_err(|reason| BundleError::Inclusion { position, reason })?;
+            records.push((position, stored));
+        }
+        Ok((checkpoint, records))
     }
 }

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::hash::NodeHash;
-use crate::note::NoteError;
+use crate::note::{NoteError, SigningKey, VerifierKey, open_note};
 
 /// A C2SP tlog-checkpoint body (the signed note's text): the origin line, the tree size in decimal, the
 /// root hash in base64 and optional extension lines, each line ending in a newline.
@@ -69,5 +69,22 @@ impl Checkpoint {
             root,
             extensions: lines[3..].iter().map(|line| (*line).to_owned()).collect(),
         })
+    }
+
+    /// The signed checkpoint: [`to_text`](Self::to_text) signed by `key` as a C2SP signed note.
+    pub fn sign(&self, key: &SigningKey) -> Result<String, NoteError> {
+        if self.origin.is_empty() || self.origin.contains('\n') {
+            return Err(NoteError::Checkpoint("the origin is empty or holds a newline".to_owned()));
+        }
+        if self.extensions.iter().any(|line| line.is_empty() || line.contains('\n')) {
+            return Err(NoteError::Checkpoint("an extension line is empty or holds a newline".to_owned()));
+        }
+        key.sign_note(&self.to_text())
+    }
+
+    /// Opens a signed checkpoint: the note's signature by one of `keys` ([`open_note`]), then its text
+    /// ([`parse`](Self::parse)).
+    pub fn open(note: &str, keys: &[VerifierKey]) -> Result<Checkpoint, NoteError> {
+        Checkpoint::parse(&open_note(note, keys)?)
     }
 }

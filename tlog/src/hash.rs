@@ -1,5 +1,7 @@
 //! The tree's hash function and its two domain-separated uses.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use sha2::Digest as _;
 
 /// A node of the tree (a leaf hash, an interior node or a root): 32 bytes for both hash functions.
@@ -83,4 +85,20 @@ impl std::str::FromStr for TreeHash {
             other => Err(UnknownTreeHash(other.to_owned())),
         }
     }
+}
+
+/// A hash in base64 (RFC 4648 standard alphabet, padded), as checkpoints and proofs carry it.
+pub fn hash_to_base64(hash: &NodeHash) -> String {
+    STANDARD.encode(hash)
+}
+
+/// A text that is not the base64 of a 32-byte hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not the base64 of a 32-byte hash")]
+pub struct BadHash(pub String);
+
+/// Reads a hash from its base64 (RFC 4648 standard alphabet, padded).
+pub fn hash_from_base64(text: &str) -> Result<NodeHash, BadHash> {
+    let bytes = STANDARD.decode(text).map_err(|_| BadHash(text.to_owned()))?;
+    NodeHash::try_from(bytes.as_slice()).map_err(|_| BadHash(text.to_owned()))
 }

@@ -20,6 +20,8 @@ mod note;
 
 pub use bundle::{BUNDLE_FORMAT, Bundle, BundleError, BundleRecord, Checked};
 pub use checkpoint::Checkpoint;
-pub use hash::{NodeHash, TreeHash, UnknownTreeHash};
+pub use hash::{BadHash, NodeHash, TreeHash, UnknownTreeHash, hash_from_base64, hash_to_base64};
 pub use merkle::{MerkleTree, ProofError, verify_consistency, verify_inclusion};
-pub use note::{Algorithm, NoteError, SM2_TYPE_IDENTIFIER, SigningKey, VerifierKey, open_note, split_note};
+pub use note::{
+    Algorithm, NoteError, SM2_TYPE_IDENTIFIER, SignatureLines, SigningKey, VerifierKey, open_note, split_note,
+};

@@ -5,7 +5,10 @@
 pub mod auth;
 pub mod edge;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod replica;
 pub mod server;
+pub mod stdout;
 pub mod views;
+pub mod xlsx;

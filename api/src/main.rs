@@ -41,6 +41,13 @@ enum ClockMode {
     Manual,
 }
 
+/// `export --format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormatArg {
+    Csv,
+    Xlsx,
+}
+
 #[derive(Subcommand)]
 enum CliCommand {
     /// Run the service (on the embedded store in --data, or on --store).
@@ -108,8 +115,9 @@ enum CliCommand {
         #[arg(long)]
         to: Option<Until>,
     },
-    /// Write a read model's table as CSV (to stdout, or --output), rebuilt offline from the log. The tables
-    /// are the joined ones and every registered read model's own: an unknown name is answered with their list.
+    /// Write a read model's table as CSV or XLSX (to stdout, or --output), rebuilt offline from the log. The
+    /// tables are the joined ones and every registered read model's own: an unknown name is answered with
+    /// their list.
     Export {
         /// The table to write.
         projection: String,
@@ -122,9 +130,15 @@ enum CliCommand {
         /// As of this log position (a number) or the end of this business date (YYYY-MM-DD).
         #[arg(long)]
         to: Option<Until>,
-        /// Write the CSV to this file instead of stdout.
+        /// Write to this file instead of stdout.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// `csv`, or `xlsx`: a workbook with typed cells (amounts as numbers, dates as dates) for Excel/WPS.
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Csv)]
+        format: ExportFormatArg,
+        /// Start the CSV with a UTF-8 byte-order mark (Excel and WPS on a Chinese Windows read UTF-8 then).
+        #[arg(long)]
+        bom: bool,
     },
     /// Copy a ledger into an empty store of another backend (same bytes and hashes) and verify the copy.
     MigrateStore {
@@ -259,6 +273,7 @@ enum CalendarCommand {
 }
 
 fn main() -> ExitCode {
+    api::stdout::end_quietly_when_closed();
     let cli = Cli::parse();
     init_tracing(cli.log_format);
     match run(cli.command) {
@@ -382,7 +397,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             print_replay_summary(&replayed);
             Ok(ExitCode::SUCCESS)
         }
-        CliCommand::Export { projection, data, store, to, output } => {
+        CliCommand::Export { projection, data, store, to, output, format, bom } => {
             if !api::views::EXPORTS.iter().any(|(name, _)| *name == projection) {
                 let names: Vec<&str> = api::views::EXPORTS.iter().map(|(name, _)| *name).collect();
                 bail!("no table {projection:?}: choose one of {}", names.join(", "));
@@ -391,14 +406,11 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let replayed = runtime.block_on(replay(&store, to.unwrap_or(Until::Head)))?;
             let rows = api::views::rows(&replayed.projections, &projection).unwrap_or_default();
-            match &output {
-                Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    projections::csv::write_rows(&rows, std::io::BufWriter::new(file))?;
-                }
-                None => projections::csv::write_rows(&rows, std::io::stdout().lock())?,
-            }
+            let format = match format {
+                ExportFormatArg::Csv => api::export::ExportFormat::Csv,
+                ExportFormatArg::Xlsx => api::export::ExportFormat::Xlsx,
+            };
+            api::export::write_table(&projection, &rows, format, bom, output.as_deref())?;
             eprintln!(
                 "export: {projection}: {} rows as of position {}{}",
                 rows.len(),

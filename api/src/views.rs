@@ -6,7 +6,198 @@ use domain::{AccountKind, Jurisdiction};
 use projections::Projections;
 use serde_json::{Value, json};
 
-use crate::http::read::to_json;
+/// `view` as JSON (`Null` only if a view cannot be serialized, which the derived impls rule out).
+pub fn to_json<T: serde::Serialize>(view: &T) -> Value {
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
+/// What a column holds, as a spreadsheet cell types it ([`crate::xlsx`]). Rows are JSON, where an amount or
+/// a date is a string: the kind says what the string is, so a cell's type never depends on its text's look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Money (`Cny`, `Balance`): a decimal's text with two places; a number shown `#,##0.00`.
+    Amount,
+    /// Another decimal's text (a share of a total); a number.
+    Decimal,
+    /// A `YYYY-MM-DD` business date; a date cell.
+    Date,
+    /// An RFC 3339 instant; a date-time cell (UTC).
+    Instant,
+    /// A JSON integer (a count, a year, a log position); a number.
+    Integer,
+    /// A JSON number that may have a fraction (a mean, a score); a number.
+    Number,
+    /// A JSON boolean; a boolean cell.
+    Boolean,
+    /// Text: identifiers (credit codes, UUIDs, hashes), names, statuses, and lists or objects as their JSON
+    /// text; a text cell.
+    Text,
+}
+
+/// The kind of every column of the tables above and of the query answers, by field name (a name means one
+/// thing in every table; a list or an object is always a text cell of its JSON, so `vouchers`, a count in
+/// `applicant-years`, is also the list of an applicant's vouchers in its answer). `tests/tests/it/exports.rs`
+/// checks that every column of every table and answer is here, so a new field is typed on purpose (an
+/// undeclared one is typed by its JSON value).
+pub const COLUMNS: &[(&str, Kind)] = {
+    use Kind::{Amount, Boolean, Date, Decimal, Instant, Integer, Number, Text};
+    &[
+        // Money.
+        ("allocated_to_batches", Amount),
+        ("annual_cap", Amount),
+        ("appropriated", Amount),
+        ("approved", Amount),
+        ("available", Amount),
+        ("balance", Amount),
+        ("clawed_back", Amount),
+        ("committed", Amount),
+        ("completed", Amount),
+        ("disbursed", Amount),
+        ("face_value", Amount),
+        ("issued", Amount),
+        ("issued_total", Amount),
+        ("receivable", Amount),
+        ("recovered", Amount),
+        ("released", Amount),
+        ("remaining", Amount),
+        ("requested", Amount),
+        ("returned", Amount),
+        ("returned_after_expiry", Amount),
+        ("returned_from_batches", Amount),
+        ("returned_on_close", Amount),
+        ("total", Amount),
+        ("voucher_amount", Amount),
+        ("amount", Amount),
+        // Other decimals.
+        ("max_voucher_share", Decimal),
+        // Business dates.
+        ("admitted_on", Date),
+        ("announced_on", Date),
+        ("announcement_closes", Date),
+        ("applied_on", Date),
+        ("business_date", Date),
+        ("claim_closes", Date),
+        ("claim_opens", Date),
+        ("closed_on", Date),
+        ("closes_on", Date),
+        ("completed_on", Date),
+        ("disbursed_on", Date),
+        ("drawn_on", Date),
+        ("filed_on", Date),
+        ("issued_on", Date),
+        ("ordered_on", Date),
+        ("redemption_deadline", Date),
+        ("requested_on", Date),
+        ("submitted_on", Date),
+        ("term_end", Date),
+        ("term_start", Date),
+        ("valid_until", Date),
+        // Instants.
+        ("recorded_at", Instant),
+        // Integers.
+        ("announced_at_position", Integer),
+        ("applied_at_position", Integer),
+        ("as_of_position", Integer),
+        ("batches", Integer),
+        ("contracts_completed", Integer),
+        ("fiscal_year", Integer),
+        ("issued_at_position", Integer),
+        ("item_count", Integer),
+        ("objections_open", Integer),
+        ("population", Integer),
+        ("position", Integer),
+        ("published_at_position", Integer),
+        ("rank", Integer),
+        ("ratings", Integer),
+        ("redemption_days", Integer),
+        ("redemptions_disbursed", Integer),
+        ("registered_at_position", Integer),
+        ("requested_at_position", Integer),
+        ("size", Integer),
+        ("stream_version", Integer),
+        ("submitted_at_position", Integer),
+        ("vouchers", Integer),
+        ("vouchers_issued", Integer),
+        ("year", Integer),
+        // Fractional numbers.
+        ("mean", Number),
+        ("prior_mean", Number),
+        ("prior_weight", Number),
+        ("score", Number),
+        // Flags.
+        ("closed", Boolean),
+        ("independent_legal_person", Boolean),
+        ("lapsed", Boolean),
+        ("suspended", Boolean),
+        ("tax_compliant", Boolean),
+        // Text.
+        ("account", Text),
+        ("actor", Text),
+        ("announcement_id", Text),
+        ("applicant", Text),
+        ("batch_id", Text),
+        ("by_jurisdiction", Text),
+        ("cancellation_reason", Text),
+        ("categories", Text),
+        ("category", Text),
+        ("clawbacks", Text),
+        ("contact", Text),
+        ("contract_id", Text),
+        ("contract_ids", Text),
+        ("credit_code", Text),
+        ("denial", Text),
+        ("description", Text),
+        ("detail", Text),
+        ("document_sha256", Text),
+        ("drawn_by", Text),
+        ("eligible_categories", Text),
+        ("eligible_industries", Text),
+        ("eligible_kinds", Text),
+        ("findings", Text),
+        ("hash", Text),
+        ("industry", Text),
+        ("invoice", Text),
+        ("jurisdiction", Text),
+        ("jurisdictions", Text),
+        ("kind", Text),
+        ("name", Text),
+        ("objections", Text),
+        ("payload", Text),
+        ("payment_reference", Text),
+        ("policy_id", Text),
+        ("prev_hash", Text),
+        ("project_code", Text),
+        ("provider", Text),
+        ("provider_name", Text),
+        ("qualifications", Text),
+        ("rating", Text),
+        ("reason", Text),
+        ("records", Text),
+        ("redemption_id", Text),
+        ("redemption_ids", Text),
+        ("referrals", Text),
+        ("rejection_reason", Text),
+        ("remittance_proof", Text),
+        ("results", Text),
+        ("review", Text),
+        ("sample_id", Text),
+        ("seed", Text),
+        ("signed_by", Text),
+        ("status", Text),
+        ("stream", Text),
+        ("struck_by", Text),
+        ("subject", Text),
+        ("submitted_by", Text),
+        ("suspension_reason", Text),
+        ("type", Text),
+        ("voucher_id", Text),
+    ]
+};
+
+/// The declared kind of the column `name` ([`COLUMNS`]), or `None` for a column no table declares.
+pub fn column_kind(name: &str) -> Option<Kind> {
+    COLUMNS.iter().find(|(column, _)| *column == name).map(|(_, kind)| *kind)
+}
 
 /// The tables `export` knows, with what each holds: the joined tables below ([`JOINED`]) and those the
 /// registered read models export by themselves ([`Projections::tables`]).
@@ -254,5 +445,13 @@ mod tests {
             assert_eq!(names.iter().filter(|other| *other == name).count(), 1, "{name} is listed twice");
         }
         assert!(super::rows(&empty, "no-such-table").is_none());
+    }
+
+    /// A column is declared once.
+    #[test]
+    fn every_column_is_declared_once() {
+        for (name, _) in super::COLUMNS {
+            assert_eq!(super::COLUMNS.iter().filter(|(other, _)| other == name).count(), 1, "{name}");
+        }
     }
 }

@@ -11,6 +11,11 @@
 //! ([`neutralized`]), and every text cell is quoted; a cell that is a plain decimal number (an amount such
 //! as `-500.00`, a count) is left as it is and unquoted, so numbers stay numbers. `cell` (used to filter
 //! and count rows) gives the unescaped text: escaping is for the written file only.
+//!
+//! Excel and WPS on a Chinese Windows read a CSV file without a byte-order mark as GBK, so UTF-8 text
+//! (names, reasons) shows as mojibake there: [`BOM`] written first, on request (`?bom=true`, `export --bom`),
+//! makes them read UTF-8. It is not written by default, since most other readers take it for part of the
+//! first column's name.
 
 use serde_json::Value;
 
@@ -32,6 +37,16 @@ pub fn cell(value: &Value) -> String {
 const FORMULA_STARTS: [char; 10] =
     ['=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
 
+/// The UTF-8 byte-order mark (bytes EF BB BF), written before a CSV on request.
+pub const BOM: &str = "\u{FEFF}";
+
+/// True for a text a spreadsheet would run as a formula if it were typed into a cell: one that begins with
+/// one of `= + - @`, a tab or a carriage return (or a full-width form of the first four), unless it is a
+/// plain decimal number such as `-500.00`.
+pub fn is_formula_like(text: &str) -> bool {
+    text.starts_with(FORMULA_STARTS) && !is_plain_number(text)
+}
+
 /// True for a plain decimal number: an optional minus, digits, and optionally a point and digits.
 fn is_plain_number(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
@@ -45,7 +60,7 @@ fn is_plain_number(text: &str) -> bool {
 /// A cell's text as written to a file: a cell a spreadsheet would run as a formula gets a single quote in
 /// front (a plain number, negative amounts included, is left alone).
 pub fn neutralized(text: String) -> String {
-    if text.starts_with(FORMULA_STARTS) && !is_plain_number(&text) { format!("'{text}") } else { text }
+    if is_formula_like(&text) { format!("'{text}") } else { text }
 }
 
 /// The columns of `rows`: every field, in the order it first appears (a non-object row is one `value`).
@@ -128,6 +143,13 @@ mod tests {
             .collect();
         assert_eq!(parsed[0], vec!["x, \"quoted\"\nline", "1", "", ""]);
         assert_eq!(parsed[1], vec!["y", "true", "", "{\"k\":[1,2]}"]);
+    }
+
+    #[test]
+    fn the_byte_order_mark_is_ef_bb_bf() {
+        assert_eq!(BOM.as_bytes(), [0xEF, 0xBB, 0xBF]);
+        assert!(is_formula_like("=1+2") && is_formula_like("\u{FF20}x") && !is_formula_like("-500.00"));
+        assert!(!is_formula_like("Guiyang = good") && !is_formula_like(""));
     }
 
     #[test]

@@ -22,8 +22,14 @@ use engine::replay::AsOfError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Json,
-    /// `text/csv`: asked with `Accept: text/csv` or `?format=csv`.
-    Csv,
+    /// `text/csv`: asked with `Accept: text/csv` or `?format=csv`; with `bom` (`?bom=true`) the body starts
+    /// with a UTF-8 byte-order mark, so that Excel and WPS read it as UTF-8 (without one they read GBK on a
+    /// Chinese Windows).
+    Csv {
+        bom: bool,
+    },
+    /// An XLSX workbook of one sheet ([`crate::xlsx`]): asked with `?format=xlsx` or `Accept:` its media type.
+    Xlsx,
 }
 
 /// Which state of the ledger a query reads.
@@ -46,8 +52,12 @@ pub struct ReadParams {
     pub as_of_position: Option<u64>,
     /// Answer as the ledger stood at the end of this business date (YYYY-MM-DD).
     pub as_of_date: Option<String>,
-    /// `json` (the default) or `csv` (also asked with `Accept: text/csv`).
+    /// `json` (the default), `csv` (also asked with `Accept: text/csv`) or `xlsx` (also asked with `Accept:
+    /// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`): the rows as a spreadsheet with
+    /// typed cells.
     pub format: Option<String>,
+    /// `true`: the CSV starts with a UTF-8 byte-order mark (for Excel and WPS); only with CSV. Default `false`.
+    pub bom: Option<bool>,
 }
 
 /// The read options of a projection query, from its query string and `Accept` header.
@@ -65,7 +75,8 @@ impl ReadOptions {
     ///
     /// # Errors
     /// 400 `invalid_query` for a position that is not a number, a date that is not `YYYY-MM-DD`, both at
-    /// once, or a format other than `json` or `csv`.
+    /// once, a format other than `json`, `csv` or `xlsx`, a `bom` other than `true` or `false`, or
+    /// `bom=true` with a format other than CSV.
     pub fn parse(pairs: &HashMap<String, String>, headers: &HeaderMap) -> Result<ReadOptions, ApiError> {
         let position = pairs.get("as_of_position").map(|text| {
             text.parse::<u64>().map_err(|_| {
@@ -94,18 +105,37 @@ impl ReadOptions {
             (None, Some(date)) => AsOf::EndOf(date?),
             (None, None) => AsOf::Now,
         };
-        let format = match pairs.get("format").map(String::as_str) {
-            Some("csv") => Format::Csv,
-            Some("json") => Format::Json,
+        let bom = match pairs.get("bom").map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
             Some(other) => {
                 return Err(ApiError::bad_request(
                     "invalid_query",
-                    format!("format {other:?} is not json or csv"),
+                    format!("bom {other:?} is not true or false"),
                 ));
             }
-            None if accepts(headers, "text/csv") => Format::Csv,
+        };
+        let format = match pairs.get("format").map(String::as_str) {
+            Some("csv") => Format::Csv { bom },
+            Some("json") => Format::Json,
+            Some("xlsx") => Format::Xlsx,
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("format {other:?} is not json, csv or xlsx"),
+                ));
+            }
+            None if accepts(headers, "text/csv") => Format::Csv { bom },
+            None if accepts(headers, crate::xlsx::MEDIA_TYPE) => Format::Xlsx,
             None => Format::Json,
         };
+        if bom && !matches!(format, Format::Csv { .. }) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "bom=true puts a byte-order mark at the start of CSV: ask for CSV with it (format=csv or \
+                 Accept: text/csv)",
+            ));
+        }
         Ok(ReadOptions { as_of, format, caller: None })
     }
 }
@@ -243,21 +273,46 @@ pub fn rows_of(body: &Value, rows: Rows<'_>) -> Vec<Value> {
     }
 }
 
-/// The answer: `body` as JSON, or its rows as `text/csv`.
+/// The sheet name of an answer's rows in XLSX: the field that holds them, or `answer` for a one-row answer.
+fn sheet_name(rows: Rows<'_>) -> &str {
+    match rows {
+        Rows::Object => "answer",
+        Rows::Field(field) => field,
+    }
+}
+
+/// The answer: `body` as JSON, or its rows as `text/csv` (after a byte-order mark when asked), or as an
+/// XLSX workbook (typed cells: [`crate::xlsx`]).
 pub fn respond(format: Format, body: Value, rows: Rows<'_>) -> Response {
     match format {
         Format::Json => axum::Json(body).into_response(),
-        Format::Csv => {
-            let text = projections::csv::to_string(&rows_of(&body, rows));
+        Format::Csv { bom } => {
+            let mut text = if bom { String::from(projections::csv::BOM) } else { String::new() };
+            text.push_str(&projections::csv::to_string(&rows_of(&body, rows)));
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
+        }
+        Format::Xlsx => {
+            let name = sheet_name(rows);
+            match crate::xlsx::workbook(&[crate::xlsx::Sheet { name, rows: &rows_of(&body, rows) }]) {
+                Ok(bytes) => {
+                    let disposition = format!("attachment; filename=\"{name}.xlsx\"");
+                    (
+                        [
+                            (header::CONTENT_TYPE, crate::xlsx::MEDIA_TYPE.to_owned()),
+                            (header::CONTENT_DISPOSITION, disposition),
+                        ],
+                        bytes,
+                    )
+                        .into_response()
+                }
+                Err(error) => ApiError::from(error).into_response(),
+            }
         }
     }
 }
 
 /// `view` as JSON (`Null` only if a view cannot be serialized, which the derived impls rule out).
-pub fn to_json<T: serde::Serialize>(view: &T) -> Value {
-    serde_json::to_value(view).unwrap_or(Value::Null)
-}
+pub use crate::views::to_json;
 
 /// Who may read what belongs to `jurisdiction` and, for an applicant's or provider's own things, `owner`:
 /// auditors read everything; staff of the jurisdiction read it; applicants and providers read their own.

@@ -35,6 +35,7 @@ mod concurrency;
 mod conformance;
 mod docs;
 mod edge_security;
+mod exports;
 mod fuzz_commands;
 mod fuzz_inputs;
 mod hostile_input;

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use domain::{Jurisdiction, Role};
-use e2e::{Client, token};
+use e2e::{Backend, Client, TestStore, token};
+use engine::open::StoreSpec;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -264,10 +265,18 @@ struct Served {
 
 impl Served {
     fn start(data: &Path) -> Served {
-        let mut child = Command::new(e2e::binary())
-            .arg("serve")
-            .arg("--data")
-            .arg(data)
+        Served::start_with(&StoreSpec::File(data.to_owned()), &[])
+    }
+
+    /// `serve` on `store` with `extra` arguments (`--read-only`).
+    fn start_with(store: &StoreSpec, extra: &[&str]) -> Served {
+        let mut command = Command::new(e2e::binary());
+        command.arg("serve").args(extra);
+        match store {
+            StoreSpec::File(data) => command.arg("--data").arg(data),
+            StoreSpec::Postgres(url) | StoreSpec::Kurrent(url) => command.arg("--store").arg(url),
+        };
+        let mut child = command
             .args(["--listen", "127.0.0.1:0", "--clock", "manual", "--now", NOW])
             .env_remove("VOUCHER_LEDGER_STORE")
             .env("VOUCHER_LEDGER_JWT_SECRET", e2e::SECRET)
@@ -393,6 +402,60 @@ async fn the_dashboard_and_the_rules_name_only_metrics_served_from_the_start() {
     assert!(value("process_resident_memory_bytes") > 1e6, "resident memory:\n{text}");
     assert!(value("ledger_data_disk_size_bytes") >= value("ledger_data_disk_free_bytes"));
     assert!(value("ledger_data_disk_free_bytes") > 0.0);
+}
+
+/// The metric names of the rules' and dashboard's expressions.
+fn named_metrics() -> BTreeSet<String> {
+    rule_expressions().iter().chain(&dashboard_expressions()).flat_map(|expr| metric_names(expr)).collect()
+}
+
+async fn metrics_of(base: &str) -> String {
+    let response = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.text().await.unwrap()
+}
+
+/// On PostgreSQL, the writer and a read-only replica serve from the start every series the rules and the
+/// dashboard name, except the file log's disk figures: those are absent (the database's disk is the
+/// database server's), so the disk alert has nothing to fire on. The replica serves its lag, which is 0 once
+/// it has followed the writer's records.
+#[tokio::test]
+#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
+async fn on_postgres_the_writer_and_a_replica_serve_what_the_rules_name_but_the_file_log_disk() {
+    e2e::require_backend(Backend::Postgres, "operations::on_postgres");
+    let store = TestStore::new(Backend::Postgres).await.unwrap();
+    let writer = Served::start_with(&store.spec, &[]);
+    let named = named_metrics();
+    let file_log_only = engine::metrics::FILE_LOG_ONLY;
+    let text = metrics_of(&writer.base).await;
+    let (served_names, _) = served(&text);
+    for name in &named {
+        if file_log_only.contains(&name.as_str()) {
+            assert!(!served_names.contains(name), "{name} is served on PostgreSQL:\n{text}");
+        } else {
+            assert!(served_names.contains(name), "{name} is not served on PostgreSQL at start:\n{text}");
+        }
+    }
+    assert!(text.lines().any(|line| line == "ledger_store_reachable 1"), "{text}");
+
+    let client = Client::new(&writer.base);
+    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
+    let answer = client
+        .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "1.00" }))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 201, "{answer:?}");
+
+    let replica = Served::start_with(&store.spec, &["--read-only"]);
+    let text = metrics_of(&replica.base).await;
+    let (served_names, _) = served(&text);
+    for name in &named {
+        if !file_log_only.contains(&name.as_str()) {
+            assert!(served_names.contains(name), "{name} is not served by the replica at start:\n{text}");
+        }
+    }
+    assert!(text.lines().any(|line| line == "ledger_replica_lag_records 0"), "lag after loading:\n{text}");
+    assert!(text.lines().any(|line| line == "ledger_head_position 1"), "replica head:\n{text}");
 }
 
 // ---------------------------------------------------------------------------------------------------------

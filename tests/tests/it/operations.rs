@@ -458,6 +458,57 @@ async fn on_postgres_the_writer_and_a_replica_serve_what_the_rules_name_but_the_
     assert!(text.lines().any(|line| line == "ledger_head_position 1"), "replica head:\n{text}");
 }
 
+/// Polls `/metrics` of `base` until it has the line `line` (at most 30 s: the gauges are read every 5 s).
+async fn wait_for_metric_line(base: &str, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = metrics_of(base).await;
+        if text.lines().any(|served| served == line) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {line:?} within 30 s:\n{text}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// `ledger_store_reachable` (the "store unreachable" alert) turns 0 while the PostgreSQL server is down,
+/// and 1 again once it is back and the writer has reloaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_postgres_cluster), ignore = "no PostgreSQL cluster to crash: scripts/test.sh starts one")]
+async fn store_reachable_turns_0_while_postgres_is_down_and_1_after() {
+    e2e::require_backend(
+        Backend::Postgres,
+        "operations::store_reachable_turns_0_while_postgres_is_down_and_1_after",
+    );
+    let cluster = e2e::PostgresCluster::private()
+        .expect("built for the cluster of scripts/test.sh: no cluster to stop")
+        .expect("a PostgreSQL cluster of the test's own");
+    let store = TestStore::on_cluster(&cluster).await.expect("store");
+    let writer = Served::start_with(&store.spec, &[]);
+    wait_for_metric_line(&writer.base, "ledger_store_reachable 1").await;
+
+    cluster.crash().expect("stop the cluster");
+    wait_for_metric_line(&writer.base, "ledger_store_reachable 0").await;
+
+    cluster.restart().expect("restart the cluster");
+    let client = Client::new(&writer.base);
+    let finance = token(Role::Finance, Jurisdiction::Guiyang, "finance-1", None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = client
+            .post("/v1/budgets/guiyang/2025/appropriations", &finance, &json!({ "amount": "1.00" }))
+            .await
+            .expect("post");
+        if answer.status == 201 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the writer did not recover: {answer:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_for_metric_line(&writer.base, "ledger_store_reachable 1").await;
+    wait_for_metric_line(&writer.base, "ledger_head_position 1").await;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The shipped files, checked by their tools.
 

@@ -151,6 +151,9 @@ impl WriterHandle {
         if self.sender.send(Message::Close(reply)).await.is_ok() {
             let _stopped_meanwhile = answer.await;
         }
+        // And until its supervisor has said so (`stopped` is then set).
+        let mut stopped = self.stopped.clone();
+        drop(stopped.wait_for(Option::is_some).await);
     }
 }
 

@@ -3,7 +3,8 @@
 # throwaway PostgreSQL cluster for the PostgreSQL backend's tests (scripts/pg-cluster.sh: initdb + pg_ctl in a
 # temporary directory on a free loopback port, installing Debian's postgresql package first when it is
 # missing and this runs as root), installs the OpenAPI validator (openapi-spec-validator, PyPI) into a
-# virtualenv under ${XDG_CACHE_HOME:-$HOME/.cache}/voucher-ledger, runs every test of the workspace (one
+# virtualenv under ${XDG_CACHE_HOME:-$HOME/.cache}/voucher-ledger, finds promtool (installing Debian's
+# prometheus package when it is missing and this runs as root) and systemd-analyze, runs every test of the workspace (one
 # `cargo test`: unit, integration and doc tests), and stops the cluster at the end, also on failure.
 #
 # A test that cannot run here is reported `ignored` with its reason, never `ok` (tests/build.rs decides at
@@ -15,7 +16,8 @@
 #   the conformance suite and the per-backend HTTP tests run on that server too, each in a fresh stream.
 #   Unset: the KurrentDB tests are ignored.
 # - No validator could be installed (no network): the OpenAPI validation is ignored, unless
-#   VOUCHER_LEDGER_REQUIRE_POSTGRES=1, where this script fails.
+#   VOUCHER_LEDGER_REQUIRE_POSTGRES=1, where this script fails. The same for promtool (the check of
+#   deploy/prometheus/alerts.yml). No systemd-analyze: the check of the systemd unit is ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +43,24 @@ elif [ "$require" = 1 ]; then
     exit 1
 else
     echo "test.sh: openapi-spec-validator could not be installed: the OpenAPI validation is ignored" >&2
+fi
+
+# promtool checks the shipped alerting rules; Debian has it in the prometheus package.
+if ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing Debian's prometheus package (for promtool)" >&2
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; } >&2 || true
+fi
+if promtool=$(command -v promtool); then
+    export VOUCHER_LEDGER_PROMTOOL="$promtool"
+elif [ "$require" = 1 ]; then
+    echo "test.sh: VOUCHER_LEDGER_REQUIRE_POSTGRES=1 but promtool could not be installed" >&2
+    exit 1
+else
+    echo "test.sh: no promtool (run as root to install Debian's prometheus package): the rules check is ignored" >&2
+fi
+# systemd-analyze verifies the shipped unit, where the machine has it (not installed here).
+if systemd_analyze=$(command -v systemd-analyze); then
+    export VOUCHER_LEDGER_SYSTEMD_ANALYZE="$systemd_analyze"
 fi
 
 pg_dir=""

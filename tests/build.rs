@@ -6,13 +6,17 @@
 //!   tests stop and start;
 //! - `e2e_kurrentdb`: a KurrentDB server (`KURRENTDB_URL`) and the `kurrentdb` feature;
 //! - `e2e_openapi_validator`: the `openapi-spec-validator` command (`VOUCHER_LEDGER_OPENAPI_VALIDATOR`, which
-//!   `scripts/test.sh` installs into a virtualenv).
+//!   `scripts/test.sh` installs into a virtualenv);
+//! - `e2e_promtool`: Prometheus's `promtool` (`VOUCHER_LEDGER_PROMTOOL`, which `scripts/test.sh` finds, or
+//!   installs with Debian's `prometheus` package as root), for `promtool check rules` of the shipped alerts;
+//! - `e2e_systemd_analyze`: `systemd-analyze` (`VOUCHER_LEDGER_SYSTEMD_ANALYZE`, which `scripts/test.sh` sets
+//!   when it is on the PATH; never installed, never required), for `systemd-analyze verify` of the unit.
 //!
 //! `scripts/test.sh` says which PostgreSQL it has in `VOUCHER_LEDGER_TEST_POSTGRES` (`cluster` or `server`), a
 //! value that stays the same from run to run (the URL's port and password do not, and watching them would
 //! rebuild the tests on every run). Without it, the URL and the cluster directory are looked at directly.
-//! `VOUCHER_LEDGER_REQUIRE_POSTGRES=1` (CI) builds every PostgreSQL test and the OpenAPI validation: they run,
-//! and fail when their server or validator is missing.
+//! `VOUCHER_LEDGER_REQUIRE_POSTGRES=1` (CI) builds every PostgreSQL test, the OpenAPI validation and the
+//! promtool check: they run, and fail when their server, validator or promtool is missing.
 
 fn set(name: &str) -> bool {
     println!("cargo::rerun-if-env-changed={name}");
@@ -20,7 +24,14 @@ fn set(name: &str) -> bool {
 }
 
 fn main() {
-    for cfg in ["e2e_postgres", "e2e_postgres_cluster", "e2e_kurrentdb", "e2e_openapi_validator"] {
+    for cfg in [
+        "e2e_postgres",
+        "e2e_postgres_cluster",
+        "e2e_kurrentdb",
+        "e2e_openapi_validator",
+        "e2e_promtool",
+        "e2e_systemd_analyze",
+    ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
     println!("cargo::rerun-if-env-changed=VOUCHER_LEDGER_REQUIRE_POSTGRES");
@@ -42,5 +53,11 @@ fn main() {
     }
     if required || set("VOUCHER_LEDGER_OPENAPI_VALIDATOR") {
         println!("cargo::rustc-cfg=e2e_openapi_validator");
+    }
+    if required || set("VOUCHER_LEDGER_PROMTOOL") {
+        println!("cargo::rustc-cfg=e2e_promtool");
+    }
+    if set("VOUCHER_LEDGER_SYSTEMD_ANALYZE") {
+        println!("cargo::rustc-cfg=e2e_systemd_analyze");
     }
 }

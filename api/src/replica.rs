@@ -39,7 +39,7 @@ use engine::open::{StartError, StoreSpec};
 pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result<App, StartError> {
     let Follower { log, writer, shared, follow_halted } = engine::follow::start(spec, clock.clone()).await?;
     let (_never_closing, closing) = watch::channel(false);
-    Ok(App {
+    let app = App {
         writer,
         shared,
         auth: Arc::new(auth),
@@ -49,7 +49,9 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
         as_of: Arc::new(engine::replay::AsOfCache::configured()),
         closing,
         follow_halted,
-    })
+    };
+    crate::server::start_metrics(spec, engine::metrics::Role::Replica, &app).await;
+    Ok(app)
 }
 
 /// Refuses every request that is not a read: 405 `read_only_replica`, problem+json.

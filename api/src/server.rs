@@ -20,18 +20,60 @@ pub struct Ledger {
     pub recovery: Recovery,
 }
 
-/// Installs the Prometheus recorder once per process and returns its handle.
+/// Installs the Prometheus recorder once per process and returns its handle. The latency histograms have
+/// buckets (`_bucket`, `_sum`, `_count`: Prometheus aggregates them across instances and `histogram_quantile`
+/// reads their quantiles), see [`engine::metrics`].
 pub fn metrics_handle() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-            Ok(handle) => Some(handle),
-            Err(error) => {
-                tracing::warn!(%error, "metrics recorder not installed");
-                None
+        .get_or_init(|| {
+            use engine::metrics::{
+                APPEND_BATCH_RECORDS, APPEND_SECONDS, AS_OF_REBUILD_SECONDS, BATCH_BUCKETS,
+                HTTP_REQUEST_DURATION_SECONDS, LATENCY_BUCKETS,
+            };
+            use metrics_exporter_prometheus::Matcher;
+            let latency = [APPEND_SECONDS, HTTP_REQUEST_DURATION_SECONDS, AS_OF_REBUILD_SECONDS];
+            let builder = latency
+                .into_iter()
+                .try_fold(PrometheusBuilder::new(), |builder, name| {
+                    builder.set_buckets_for_metric(Matcher::Full(name.to_owned()), LATENCY_BUCKETS)
+                })
+                .and_then(|builder| {
+                    builder
+                        .set_buckets_for_metric(Matcher::Full(APPEND_BATCH_RECORDS.to_owned()), BATCH_BUCKETS)
+                });
+            match builder.and_then(PrometheusBuilder::install_recorder) {
+                Ok(handle) => Some(handle),
+                Err(error) => {
+                    tracing::warn!(%error, "metrics recorder not installed");
+                    None
+                }
             }
         })
         .clone()
+}
+
+/// Describes every metric, zeroes it, reads the sampled gauges once and keeps reading them every
+/// [`engine::metrics::SAMPLE_INTERVAL`] until the writer stops, so that `/metrics` serves every series from
+/// the start.
+pub(crate) async fn start_metrics(spec: &StoreSpec, role: engine::metrics::Role, app: &App) {
+    let Some(handle) = app.metrics.clone() else { return };
+    let data_dir = match spec {
+        StoreSpec::File(dir) => Some(dir.clone()),
+        StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => None,
+    };
+    engine::metrics::describe(data_dir.is_some());
+    let sampler = engine::metrics::Sampler::new(
+        data_dir,
+        role,
+        Arc::downgrade(&app.log),
+        app.shared.head.clone(),
+        app.writer.stopped_watch(),
+    );
+    sampler.sample().await;
+    tokio::spawn(async move {
+        sampler.run(|| handle.run_upkeep()).await;
+    });
 }
 
 /// Opens the embedded log in `data_dir`, loads it and starts the writer.
@@ -62,6 +104,7 @@ pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result
         closing,
         follow_halted: Arc::default(),
     };
+    start_metrics(spec, engine::metrics::Role::Writer, &app).await;
     Ok(Ledger { app, recovery })
 }
 
@@ -107,6 +150,7 @@ pub async fn serve_with(
     };
     let limits = options.limits;
     let mut public = router(app.clone());
+    let mut metrics_task = None;
     if let Some(metrics_listener) = options.metrics_listener {
         public = public.layer(from_fn(crate::edge::metrics_elsewhere));
         let metrics = axum::Router::new()
@@ -114,12 +158,12 @@ pub async fn serve_with(
             .with_state(app.clone());
         let mut closing = app.closing.clone();
         let metrics_limits = limits.clone();
-        tokio::spawn(async move {
+        metrics_task = Some(tokio::spawn(async move {
             let closed = async move {
                 let _ = closing.wait_for(|closing| *closing).await;
             };
             crate::edge::serve_connections(metrics_listener, metrics, &metrics_limits, closed).await
-        });
+        }));
     }
     let public = public
         .layer(from_fn_with_state(limits.request_timeout, crate::edge::request_deadline))
@@ -128,10 +172,35 @@ pub async fn serve_with(
     // while the process looks alive, end with an error (the process exits non-zero, a supervisor restarts it
     // and the writer starts again from the log).
     let writer = app.writer.clone();
+    let log = Arc::downgrade(&app.log);
+    drop(app);
     tokio::select! {
-        served = crate::edge::serve_connections(listener, public, &limits, shutdown) => served,
-        reason = writer.wait_stopped() => Err(std::io::Error::other(format!(
+        served = crate::edge::serve_connections(listener, public, &limits, shutdown) => served?,
+        reason = writer.wait_stopped() => return Err(std::io::Error::other(format!(
             "{reason}; exiting so that a supervisor restarts the service"
         ))),
     }
+    if let Some(metrics_task) = metrics_task {
+        let _ = metrics_task.await;
+    }
+    close(&writer, &log).await;
+    Ok(())
+}
+
+/// How long a clean stop waits for the last reader of the log (an as-of rebuild, say) to let it go.
+const LOG_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The clean stop, once no request is left: the writer answers what it was handed and releases the log,
+/// then the log closes as its last holder drops it (the file log cuts the space it wrote ahead and syncs).
+async fn close(writer: &engine::writer::WriterHandle, log: &std::sync::Weak<dyn store::EventLog>) {
+    writer.close().await;
+    let deadline = tokio::time::Instant::now() + LOG_RELEASE_WAIT;
+    while log.strong_count() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("the log is still held by a reader; it closes when the process exits");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tracing::info!("the writer answered what it was handed and the log is closed: a clean stop");
 }

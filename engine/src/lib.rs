@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod demo;
 pub mod follow;
+pub mod metrics;
 pub mod migrate;
 pub mod open;
 pub mod replay;

@@ -76,6 +76,8 @@ enum Message {
     Command(Box<Submission>),
     /// Run the scheduler now; answers with the number of deadline events recorded.
     Tick(oneshot::Sender<usize>),
+    /// Take nothing more, answer what was handed over before, release the log; answered once it has.
+    Close(oneshot::Sender<()>),
 }
 
 /// How often the scheduler looks for passed deadlines.
@@ -95,6 +97,12 @@ impl WriterHandle {
     /// non-zero and a supervisor restarts it (crash-only).
     pub fn stopped(&self) -> Option<String> {
         self.stopped.borrow().clone()
+    }
+
+    /// The watch [`WriterHandle::stopped`] reads, for a watcher that must not keep the writer alive (a
+    /// handle does: the writer runs until every handle is dropped).
+    pub fn stopped_watch(&self) -> watch::Receiver<Option<String>> {
+        self.stopped.clone()
     }
 
     /// Resolves, with why, when the writer task stops; never while it runs.
@@ -131,6 +139,21 @@ impl WriterHandle {
             .await
             .map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?;
         answer.await.map_err(|_| WriteError::Unavailable("the writer stopped before answering".into()))?
+    }
+}
+
+impl WriterHandle {
+    /// Closes the writer (a clean stop): it takes no command after this one (they are answered
+    /// `Unavailable`), answers every command handed to it before, and releases the log; resolves once it
+    /// has (at once when it had already stopped). The log itself closes when its last holder drops it.
+    pub async fn close(&self) {
+        let (reply, answer) = oneshot::channel();
+        if self.sender.send(Message::Close(reply)).await.is_ok() {
+            let _stopped_meanwhile = answer.await;
+        }
+        // And until its supervisor has said so (`stopped` is then set).
+        let mut stopped = self.stopped.clone();
+        drop(stopped.wait_for(Option::is_some).await);
     }
 }
 
@@ -313,6 +336,8 @@ pub fn spawn_with_task(
         keys,
         projections: projections.clone(),
         head_sender,
+        closers: Vec::new(),
+        abandoned: false,
     };
     let (stopped_sender, stopped) = watch::channel(None);
     let task = tokio::spawn(supervise(tokio::spawn(writer.run(receiver)), stopped_sender));
@@ -321,9 +346,13 @@ pub fn spawn_with_task(
 
 /// Waits for the writer task and reports why it stopped: a panic (its message), or an end. It ends on its
 /// own only once every handle is gone; anything else is a stop the service cannot serve through.
-async fn supervise(writer: tokio::task::JoinHandle<()>, stopped: watch::Sender<Option<String>>) {
+async fn supervise(writer: tokio::task::JoinHandle<Ended>, stopped: watch::Sender<Option<String>>) {
     let reason = match writer.await {
-        Ok(()) => "the writer task ended".to_owned(),
+        Ok(Ended::Closed) => {
+            stopped.send_replace(Some("the writer was closed".to_owned()));
+            return;
+        }
+        Ok(Ended::HandlesGone) => "the writer task ended".to_owned(),
         Err(error) if error.is_panic() => {
             let payload = error.into_panic();
             let message = payload
@@ -337,7 +366,7 @@ async fn supervise(writer: tokio::task::JoinHandle<()>, stopped: watch::Sender<O
     };
     if stopped.receiver_count() > 0 {
         tracing::error!(%reason, "the writer stopped: not ready; the server exits for a supervisor to restart it");
-        metrics::counter!("ledger_writer_stops_total").increment(1);
+        metrics::counter!(crate::metrics::WRITER_STOPS).increment(1);
     }
     stopped.send_replace(Some(reason));
 }
@@ -351,6 +380,18 @@ struct Writer {
     keys: HashMap<(String, String), KeyRecord>,
     projections: Arc<RwLock<Projections>>,
     head_sender: watch::Sender<Head>,
+    /// Who asked the writer to close ([`WriterHandle::close`]), answered once it has released the log.
+    closers: Vec<oneshot::Sender<()>>,
+    /// Closed while reloading after a failed append: the state is not the log's, nothing more is decided.
+    abandoned: bool,
+}
+
+/// Why the writer task ended.
+enum Ended {
+    /// Closed on request ([`WriterHandle::close`]).
+    Closed,
+    /// Every handle was dropped.
+    HandlesGone,
 }
 
 /// What became of one submission within a group.
@@ -362,10 +403,10 @@ enum Outcome {
 }
 
 impl Writer {
-    async fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
+    async fn run(mut self, mut receiver: mpsc::Receiver<Message>) -> Ended {
         let mut interval = tokio::time::interval(TICK_INTERVAL);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        while !self.abandoned {
             let first = tokio::select! {
                 message = receiver.recv() => match message {
                     Some(message) => message,
@@ -381,11 +422,13 @@ impl Writer {
             match first {
                 Message::Command(submission) => group.push(*submission),
                 Message::Tick(reply) => ticks.push(reply),
+                Message::Close(reply) => self.close_requested(reply, &mut receiver),
             }
             while group.len() < GROUP_COMMANDS_MAX && ticks.is_empty() {
                 match receiver.try_recv() {
                     Ok(Message::Command(next)) => group.push(*next),
                     Ok(Message::Tick(reply)) => ticks.push(reply),
+                    Ok(Message::Close(reply)) => self.close_requested(reply, &mut receiver),
                     Err(_) => break,
                 }
             }
@@ -393,11 +436,29 @@ impl Writer {
                 self.commit_group(group, &mut receiver).await;
             }
             for reply in ticks {
-                let recorded = self.run_scheduler(&mut receiver).await;
+                // Closed during a reload: the state is not the log's, so the scheduler decides nothing.
+                let recorded = if self.abandoned { 0 } else { self.run_scheduler(&mut receiver).await };
                 let _caller_may_have_gone = reply.send(recorded);
             }
         }
         tracing::info!("writer stopped: every command handed to it has been answered");
+        let closers = std::mem::take(&mut self.closers);
+        // Release the log before answering: the closer may be waiting to close it.
+        drop(self);
+        if closers.is_empty() {
+            return Ended::HandlesGone;
+        }
+        for closer in closers {
+            let _closer_may_have_gone = closer.send(());
+        }
+        Ended::Closed
+    }
+
+    /// A close request: nothing more is taken (later sends fail: `Unavailable`), what is queued is still
+    /// answered, and the run ends once the queue is empty.
+    fn close_requested(&mut self, reply: oneshot::Sender<()>, receiver: &mut mpsc::Receiver<Message>) {
+        self.closers.push(reply);
+        receiver.close();
     }
 
     /// Turns passed deadlines into events (DESIGN §1): decides every due scheduler command as the system
@@ -406,6 +467,7 @@ impl Writer {
     async fn run_scheduler(&mut self, receiver: &mut mpsc::Receiver<Message>) -> usize {
         let date = domain::business_date(self.clock.now());
         let due = domain::decide::due_commands(&self.state, date);
+        crate::metrics::note_due(!due.is_empty());
         if due.is_empty() {
             return 0;
         }
@@ -452,10 +514,11 @@ impl Writer {
         }
         let pending = outcomes.iter().any(|outcome| matches!(outcome, Outcome::Pending { .. }));
         let append_result = if pending {
-            metrics::histogram!("ledger_append_batch_records").record(records.len() as f64);
+            metrics::histogram!(crate::metrics::APPEND_BATCH_RECORDS).record(records.len() as f64);
             let started = Instant::now();
             let result = self.log.append(expected, records).await;
-            metrics::histogram!("ledger_append_seconds").record(started.elapsed().as_secs_f64());
+            metrics::histogram!(crate::metrics::APPEND_SECONDS).record(started.elapsed().as_secs_f64());
+            crate::metrics::note_store(result.is_ok());
             Some(result)
         } else {
             None
@@ -474,7 +537,7 @@ impl Writer {
             }
             Some(Err(error)) => {
                 tracing::error!(%error, "append failed; reloading the ledger from the log");
-                metrics::counter!("ledger_append_failures_total").increment(1);
+                metrics::counter!(crate::metrics::APPEND_FAILURES).increment(1);
                 let message = error.to_string();
                 for outcome in outcomes {
                     let (reply, result) = match outcome {
@@ -531,7 +594,7 @@ impl Writer {
         let events = match domain::decide(&self.state, &context, &command) {
             Ok(events) => events,
             Err(rejection) => {
-                metrics::counter!("ledger_commands_refused_total", "code" => rejection.code()).increment(1);
+                metrics::counter!(crate::metrics::COMMANDS_REFUSED, "code" => rejection.code()).increment(1);
                 return Outcome::Immediate { reply, result: Err(WriteError::Rejected(rejection)) };
             }
         };
@@ -572,7 +635,7 @@ impl Writer {
             committed.push(CommittedEvent { position, hash: self.head.hash, stream, stream_version, event });
         }
         let answer = Arc::new(Committed { events: committed, position: self.head.position, replayed: false });
-        metrics::counter!("ledger_commands_committed_total", "command" => command.name()).increment(1);
+        metrics::counter!(crate::metrics::COMMANDS_COMMITTED, "command" => command.name()).increment(1);
         if let Some(key) = key {
             self.keys.insert(key, KeyRecord { request_digest, answer: answer.clone() });
         }
@@ -598,6 +661,7 @@ impl Writer {
                     *self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner()) =
                         loaded.projections;
                     self.head_sender.send_replace(self.head);
+                    crate::metrics::note_store(true);
                     return;
                 }
                 Err(error) => {
@@ -611,13 +675,33 @@ impl Writer {
                             () = &mut pause => break,
                             next = receiver.recv() => match next {
                                 Some(Message::Command(submission)) => {
-                                    metrics::counter!("ledger_commands_unavailable_while_reloading_total")
+                                    metrics::counter!(crate::metrics::COMMANDS_UNAVAILABLE_WHILE_RELOADING)
                                         .increment(1);
                                     let _client_may_have_gone =
                                         submission.reply.send(Err(WriteError::Unavailable(message.clone())));
                                 }
                                 Some(Message::Tick(reply)) => {
                                     let _caller_may_have_gone = reply.send(0);
+                                }
+                                Some(Message::Close(reply)) => {
+                                    // Closing while the log cannot be read: stop reloading; what is still
+                                    // queued is answered Unavailable (the state is not trusted any more).
+                                    self.close_requested(reply, receiver);
+                                    self.abandoned = true;
+                                    while let Some(queued) = receiver.recv().await {
+                                        match queued {
+                                            Message::Command(submission) => {
+                                                let _client_may_have_gone = submission
+                                                    .reply
+                                                    .send(Err(WriteError::Unavailable(message.clone())));
+                                            }
+                                            Message::Tick(reply) => {
+                                                let _caller_may_have_gone = reply.send(0);
+                                            }
+                                            Message::Close(reply) => self.closers.push(reply),
+                                        }
+                                    }
+                                    return;
                                 }
                                 None => {
                                     (&mut pause).await;

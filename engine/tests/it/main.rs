@@ -5,6 +5,7 @@
 //! (`api/tests/it/`); tests across processes and backends are the `e2e` crate's (`tests/`).
 
 mod as_of_limits;
+mod close;
 mod demo;
 mod read_models;
 mod verify;

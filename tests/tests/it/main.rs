@@ -23,6 +23,8 @@
 //!   test), `simulation` (seeded simulation with injected storage faults).
 //! - Inputs: `fuzz_inputs` (the fuzz targets' inputs under proptest; `fuzz_commands` is shared with the
 //!   cargo-fuzz target `fuzz/fuzz_targets/json_commands.rs`).
+//! - Operations: `operations` (the shipped dashboard, alerts and systemd unit; metrics from the start; a
+//!   clean stop on SIGTERM/SIGINT).
 //! - The house: `cli` (the command line), `layout` (crate edges, module circles), `docs` (file paths named
 //!   in the documentation exist).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -44,6 +46,7 @@ mod joint_policy;
 mod layout;
 mod lock;
 mod openapi;
+mod operations;
 mod read_security;
 mod read_side;
 mod replica;

@@ -1,0 +1,139 @@
+//! Closing the writer (a clean stop, `WriterHandle::close`): every command handed to it before is answered,
+//! nothing after is taken, the log is released (the file log then closes, cutting the space written ahead),
+//! and a close during an outage ends the writer instead of waiting for the store.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::{Actor, Cny, Command, Jurisdiction, Role};
+use engine::clock::Clock;
+use engine::writer::{self, Loaded, WriteError};
+use store::file::FileLog;
+use store::{EventLog, Head, StoreError, StoredRecord};
+
+fn finance() -> Actor {
+    Actor {
+        subject: "finance-1".into(),
+        role: Role::Finance,
+        jurisdiction: Some(Jurisdiction::Guiyang),
+        credit_code: None,
+    }
+}
+
+fn appropriation(fen: u64) -> Command {
+    Command::AppropriateBudget {
+        jurisdiction: Jurisdiction::Guiyang,
+        fiscal_year: 2025,
+        amount: Cny::from_fen(fen).expect("positive"),
+    }
+}
+
+fn clock() -> Clock {
+    Clock::manual(chrono::DateTime::parse_from_rfc3339("2025-03-03T09:00:00+08:00").expect("date").to_utc())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_answers_what_was_handed_over_takes_nothing_more_and_releases_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (log, _) = FileLog::open(dir.path()).expect("open");
+    let log: Arc<dyn EventLog> = Arc::new(log);
+    let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
+    let released = Arc::downgrade(&log);
+    let (handle, _shared) = writer::spawn(log, loaded, clock());
+    handle.submit(appropriation(1), finance(), None, [0; 32]).await.expect("first");
+
+    let submissions: Vec<_> = (0..300u64)
+        .map(|_| {
+            let handle = handle.clone();
+            tokio::spawn(async move { handle.submit(appropriation(1), finance(), None, [0; 32]).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    tokio::time::timeout(Duration::from_secs(10), handle.close()).await.expect("close resolves");
+    assert_eq!(released.strong_count(), 0, "the writer still holds the log after close");
+    assert_eq!(handle.stopped().as_deref(), Some("the writer was closed"));
+
+    let mut committed = 1;
+    for submission in submissions {
+        match submission.await.expect("task") {
+            Ok(_) => committed += 1,
+            Err(WriteError::Unavailable(_)) => {}
+            Err(other) => panic!("answered {other:?}"),
+        }
+    }
+    assert!(committed > 1, "no command handed over before the close was answered");
+    let after = handle.submit(appropriation(1), finance(), None, [0; 32]).await;
+    assert!(matches!(after, Err(WriteError::Unavailable(_))), "{after:?}");
+
+    // The log was closed: opening it again is allowed (the lock is free), it holds every command answered
+    // Ok and nothing else, and its segment ends at its last frame.
+    let (reopened, recovery) = FileLog::open(dir.path()).expect("reopen after close");
+    assert_eq!(recovery.truncated_bytes, 0);
+    assert_eq!(reopened.head().await.expect("head").position, committed);
+    drop(reopened);
+    let segment = std::fs::read_dir(dir.path().join("segments"))
+        .expect("segments")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .max()
+        .expect("a segment");
+    let bytes = std::fs::read(segment).expect("segment");
+    assert!(
+        bytes[bytes.len().saturating_sub(64)..].iter().any(|byte| *byte != 0),
+        "zeros written ahead left"
+    );
+}
+
+/// A log whose every call fails while `down`.
+struct Outage {
+    inner: FileLog,
+    down: AtomicBool,
+}
+
+impl Outage {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(std::io::Error::other("injected: the server is down")));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for Outage {
+    async fn head(&self) -> Result<Head, StoreError> {
+        self.check()?;
+        self.inner.head().await
+    }
+
+    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
+        self.check()?;
+        self.inner.append(expected, records).await
+    }
+
+    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        self.check()?;
+        self.inner.read_batch(from, max).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_while_the_store_is_down_ends_the_writer_instead_of_waiting_for_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (inner, _) = FileLog::open(dir.path()).expect("open");
+    let log = Arc::new(Outage { inner, down: AtomicBool::new(false) });
+    let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
+    let (handle, _shared) = writer::spawn(log.clone(), loaded, clock());
+    handle.submit(appropriation(1), finance(), None, [0; 32]).await.expect("first");
+    log.down.store(true, Ordering::SeqCst);
+    let failed = handle.submit(appropriation(1), finance(), None, [0; 32]).await;
+    assert!(matches!(failed, Err(WriteError::Unavailable(_))), "{failed:?}");
+    // The writer is reloading (and cannot): the close still ends it, within a reload pause.
+    tokio::time::timeout(Duration::from_secs(5), handle.close()).await.expect("close during the outage");
+    assert_eq!(handle.stopped().as_deref(), Some("the writer was closed"));
+    let after = handle.submit(appropriation(1), finance(), None, [0; 32]).await;
+    assert!(matches!(after, Err(WriteError::Unavailable(_))), "{after:?}");
+    assert_eq!(Arc::strong_count(&log), 1, "the writer still holds the log");
+}

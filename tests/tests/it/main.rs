@@ -29,6 +29,7 @@
 
 mod announcements;
 mod articles;
+mod backup;
 mod bounds;
 mod cli;
 mod concurrency;

@@ -341,3 +341,52 @@ async fn a_backup_of_a_postgresql_ledger_serves_with_the_same_head() {
     let restored = ServerProcess::start(&dest, MORNING).expect("the copy serves");
     assert_eq!(served_head(&restored).await, head);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_killed_during_a_backup_leaves_a_complete_verified_backup_or_a_refusal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (data, dest) = (dir.path().join("data"), dir.path().join("backup"));
+    let demo = Command::new(binary())
+        .args(["demo", "--data"])
+        .arg(&data)
+        .args(["--applicants", "60", "--providers", "10"])
+        .env_remove("VOUCHER_LEDGER_STORE")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("demo");
+    assert!(demo.status.success(), "{}", text(&demo));
+    let server = ServerProcess::start(&data, "2027-01-04T09:00:00+08:00").expect("server");
+    let mut child = Command::new(binary())
+        .args(["backup", "--data"])
+        .arg(&data)
+        .arg("--to")
+        .arg(&dest)
+        .args(["--batch-records", "8"])
+        .env_remove("VOUCHER_LEDGER_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("backup");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let progress = lines.next().expect("a progress line").expect("a line");
+    server.kill();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let output = child.wait_with_output().expect("wait");
+    let marker = std::fs::read_to_string(dest.join("BACKUP")).expect("marker");
+    let numbers: Vec<u64> = progress.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+    let [copied_to, target] = numbers[..] else { panic!("{progress}") };
+    assert!(copied_to < target, "the service was killed after the copy: {progress}");
+    if output.status.success() {
+        // Complete and verified: the line, the marker, and `verify` on the copy.
+        let verified = rest.iter().find(|line| line.starts_with("verify: ok ")).expect("a verify line");
+        assert!(verified.contains(&format!("head={target} ")), "{verified}");
+        assert!(marker.contains("state=complete"), "{marker}");
+        let verification = run_verify(&dest).expect("verify");
+        assert!(verification.success, "{verification:?}");
+    } else {
+        // Refused with a message, and never marked complete.
+        assert!(!String::from_utf8_lossy(&output.stderr).trim().is_empty(), "a refusal without a message");
+        assert!(marker.contains("state=incomplete"), "{marker}");
+    }
+}

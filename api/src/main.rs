@@ -1,6 +1,9 @@
 //! The `voucher-ledger` command line: serve, verify, replay, export, migrate-store, demo, sample, token,
 //! calendar.
 
+#[path = "cli/backup.rs"]
+mod cli_backup;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -149,6 +152,23 @@ enum CliCommand {
         /// The empty target: postgres://..., kurrentdb://... or a data directory.
         #[arg(long)]
         to: StoreSpec,
+    },
+    /// Copy the ledger, while it is served, into a file log directory up to a command boundary and verify
+    /// the copy; again on the same DEST, copy only what is new after checking DEST is a prefix of the ledger
+    /// (a diverged DEST is refused and left as it was). DEST/BACKUP says whether the copy is complete.
+    Backup {
+        /// The embedded store's directory (read-only: the server keeps running on it).
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Another store instead of --data: postgres://... or kurrentdb://...
+        #[arg(long, env = "VOUCHER_LEDGER_STORE", hide_env_values = true, conflicts_with = "data")]
+        store: Option<StoreSpec>,
+        /// The backup directory (a file log; created if missing).
+        #[arg(long)]
+        to: PathBuf,
+        /// Records per append while copying (cut at the next command boundary).
+        #[arg(long, default_value_t = engine::backup::BATCH_RECORDS, hide = true)]
+        batch_records: usize,
     },
     /// Write a realistic program year for both jurisdictions through the real command pipeline (every
     /// lifecycle path), deterministic from --seed, into an empty store; then print a summary.
@@ -494,6 +514,9 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 }
                 None => Ok(ExitCode::SUCCESS),
             }
+        }
+        CliCommand::Backup { data, store, to, batch_records } => {
+            cli_backup::run(&store.unwrap_or(StoreSpec::File(data)), &to, batch_records)
         }
         CliCommand::MigrateStore { from, to } => {
             if from == to {

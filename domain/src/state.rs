@@ -1,7 +1,7 @@
 //! The decision state and `evolve`: what the ledger knows after folding its events. No business rules here:
 //! `evolve` cannot fail; the rules live in `decide`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -240,6 +240,25 @@ pub struct State {
     pub samples: HashMap<Uuid, SampleState>,
     pub clawbacks: HashMap<Uuid, ClawbackState>,
     pub referrals: HashMap<Uuid, CreditCode>,
+    /// The open deadlines ordered by due date (see [`Deadline`]): kept by `evolve`, read by
+    /// `decide::due_commands`, so the scheduler's tick reads only what is due instead of every voucher and
+    /// contract. Equal to [`State::deadlines_by_scan`] after every event.
+    pub(crate) deadlines: BTreeSet<(NaiveDate, Deadline)>,
+}
+
+/// Something the scheduler acts on once its date has passed: the key of an entry in the deadline index.
+/// Its date is the last day it is not yet due (the command is due when the business date is after it).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Deadline {
+    /// A provider's admission announcement (`ProviderStatus::Announced`): closes after `closes_on` (when no
+    /// objection is open; that condition is checked when the entry is due, it does not move the date).
+    Provider(CreditCode),
+    /// A redemption announcement not yet closed: closes after `closes_on`.
+    Announcement(Uuid),
+    /// A voucher not yet expired: expires after `valid_until`.
+    Voucher(Uuid),
+    /// A completed contract with no redemption and not lapsed: its window lapses after `redemption_deadline`.
+    Contract(Uuid),
 }
 
 impl Default for State {
@@ -268,7 +287,50 @@ impl State {
             samples: HashMap::new(),
             clawbacks: HashMap::new(),
             referrals: HashMap::new(),
+            deadlines: BTreeSet::new(),
         }
+    }
+
+    /// The date after which `deadline` is due, while it is open (`None` once resolved or when unknown).
+    pub fn deadline_date(&self, deadline: &Deadline) -> Option<NaiveDate> {
+        match deadline {
+            Deadline::Provider(code) => match self.providers.get(code)?.status {
+                ProviderStatus::Announced { closes_on } => Some(closes_on),
+                _ => None,
+            },
+            Deadline::Announcement(id) => {
+                self.announcements.get(id).filter(|a| !a.closed).map(|a| a.closes_on)
+            }
+            Deadline::Voucher(id) => self.vouchers.get(id).filter(|v| !v.expired).map(|v| v.valid_until),
+            Deadline::Contract(id) => {
+                let contract = self.contracts.get(id).filter(|c| c.redemption_id.is_none() && !c.lapsed)?;
+                match contract.status {
+                    ContractStatus::Completed { redemption_deadline, .. } => Some(redemption_deadline),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The open deadlines with a date before `date` (those due on `date`), in date order: a range of the
+    /// index, so its cost grows with what is due, not with the size of the state.
+    pub fn deadlines_before(&self, date: NaiveDate) -> impl Iterator<Item = &Deadline> {
+        self.deadlines.iter().take_while(move |(due, _)| *due < date).map(|(_, deadline)| deadline)
+    }
+
+    /// The deadline index rebuilt from the whole state (every provider, announcement, voucher and contract):
+    /// what `evolve` keeps incrementally, for the tests that compare the two.
+    pub fn deadlines_by_scan(&self) -> BTreeSet<(NaiveDate, Deadline)> {
+        let keys = (self.providers.keys().cloned().map(Deadline::Provider))
+            .chain(self.announcements.keys().copied().map(Deadline::Announcement))
+            .chain(self.vouchers.keys().copied().map(Deadline::Voucher))
+            .chain(self.contracts.keys().copied().map(Deadline::Contract));
+        keys.filter_map(|key| self.deadline_date(&key).map(|date| (date, key))).collect()
+    }
+
+    /// The deadline index as `evolve` keeps it (compare with [`State::deadlines_by_scan`]).
+    pub fn deadline_index(&self) -> &BTreeSet<(NaiveDate, Deadline)> {
+        &self.deadlines
     }
 
     /// Money available in a fiscal year's budget.
@@ -286,8 +348,23 @@ impl State {
         self.issued_by_year.get(&(credit_code.clone(), year)).copied().unwrap_or_default()
     }
 
-    /// Folds one recorded event into the state.
+    /// Folds one recorded event into the state, and moves the deadline it touches (if any) in the index.
     pub fn evolve(&mut self, event: &Event) {
+        let touched = deadline_touched(event);
+        if let Some(key) = &touched
+            && let Some(date) = self.deadline_date(key)
+        {
+            self.deadlines.remove(&(date, key.clone()));
+        }
+        self.evolve_facts(event);
+        if let Some(key) = touched
+            && let Some(date) = self.deadline_date(&key)
+        {
+            self.deadlines.insert((date, key));
+        }
+    }
+
+    fn evolve_facts(&mut self, event: &Event) {
         for posting in event.postings() {
             self.ledger.post(&posting);
         }
@@ -671,5 +748,33 @@ impl State {
         if let Some(applicant) = self.applicants.get_mut(credit_code) {
             applicant.status = status;
         }
+    }
+}
+
+/// The deadline an event may open, move or resolve: the only place that says which events touch the deadline
+/// index (an event not named here leaves every deadline's date as it was; `domain/tests/it/deadlines.rs`
+/// checks the index against a rebuild after every event of random sequences).
+fn deadline_touched(event: &Event) -> Option<Deadline> {
+    match event {
+        Event::VoucherIssued { voucher_id, .. } | Event::VoucherExpired { voucher_id, .. } => {
+            Some(Deadline::Voucher(*voucher_id))
+        }
+        Event::ProviderApplied { application } => Some(Deadline::Provider(application.provider.clone())),
+        Event::ProviderApproved { provider, .. }
+        | Event::ProviderRejected { provider, .. }
+        | Event::ProviderAdmitted { provider }
+        | Event::ProviderSuspended { provider, .. } => Some(Deadline::Provider(provider.clone())),
+        Event::ContractSubmitted { contract_id, .. }
+        | Event::ContractFiled { contract_id, .. }
+        | Event::ContractRejected { contract_id, .. }
+        | Event::ContractCancelled { contract_id, .. }
+        | Event::ServiceCompleted { contract_id, .. }
+        | Event::RedemptionRequested { contract_id, .. }
+        | Event::RedemptionWindowLapsed { contract_id, .. } => Some(Deadline::Contract(*contract_id)),
+        Event::RedemptionsAnnounced { announcement_id, .. }
+        | Event::RedemptionAnnouncementClosed { announcement_id } => {
+            Some(Deadline::Announcement(*announcement_id))
+        }
+        _ => None,
     }
 }

@@ -7,6 +7,7 @@
 //! Modules point one way: `writer` and `open` at the bottom (with `clock` and `replay`), the others above
 //! them; nothing here knows about HTTP (that is the `api` crate's).
 
+pub mod backup;
 pub mod clock;
 pub mod demo;
 pub mod follow;

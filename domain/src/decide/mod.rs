@@ -29,7 +29,7 @@ mod redemptions;
 
 pub use announcements::OBJECTIONS_OPEN_MAX;
 pub use audits::{draw_sample, sample_population};
-pub use deadlines::due_commands;
+pub use deadlines::{due_commands, due_commands_by_scan};
 pub use guards::{contract_status, provider_status, redemption_status};
 
 use crate::{Command, Context, Event, Rejection, Role, State};

@@ -14,6 +14,8 @@ mod boundaries_joint;
 mod boundaries_money;
 /// The bounds every command is checked against before any rule (`domain::bounds`).
 mod bounds;
+/// The scheduler's deadline index: exactly the open deadlines; `due_commands` from it equals the full scan.
+mod deadlines;
 /// The manifest of `domain`: no runtime, protobuf, web or database dependency.
 mod dependencies;
 /// Arbitrary commands against a populated state: `decide` never panics and the invariants hold.

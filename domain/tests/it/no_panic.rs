@@ -510,6 +510,7 @@ fn decide_and_fold(
     prop_assert!(!accepted.is_empty(), "{} accepted without an event", command.name());
     accepted.iter().for_each(|event| state.evolve(event));
     prop_assert_eq!(state.ledger.violations(), vec![], "after {:?}", command);
+    crate::support::assert_deadline_index(state);
     events.extend(accepted);
     Ok(true)
 }

@@ -178,6 +178,8 @@ proptest! {
             recorded.extend(events);
             // Balanced, and nothing but the fiscal source negative.
             prop_assert_eq!(state.violations(), vec![]);
+            // The scheduler's deadline index is the one a rebuild gives, and answers as the full scan.
+            crate::support::assert_deadline_index(&state);
             // The annual cap per applicant kind is never exceeded.
             for ((credit_code, _), issued) in &state.issued_by_year {
                 let kind = state.applicants.get(credit_code).map(|a| a.registration.kind).unwrap_or(ApplicantKind::Enterprise);

@@ -51,8 +51,38 @@ pub fn check(
             after.evolve(event);
         }
         assert_eq!(after.violations(), vec![], "invariants broken by {command:?}");
+        assert_deadline_index(&after);
     }
     outcome
+}
+
+/// The dates worth asking the scheduler about in `state`: every open deadline's date, the days around it,
+/// and the ends of the calendar.
+pub fn scheduler_dates(state: &State) -> Vec<NaiveDate> {
+    let mut dates = vec![NaiveDate::MIN, NaiveDate::MAX];
+    for (date, _) in state.deadlines_by_scan() {
+        dates.extend([date.pred_opt(), Some(date), date.succ_opt()].into_iter().flatten());
+    }
+    dates.sort();
+    dates.dedup();
+    dates
+}
+
+/// The deadline index `evolve` keeps equals a rebuild from the whole state, and the scheduler's answer from
+/// it equals the full scan's at every date around every deadline.
+pub fn assert_deadline_index(state: &State) {
+    assert_eq!(
+        state.deadline_index(),
+        &state.deadlines_by_scan(),
+        "the deadline index drifted from the state"
+    );
+    for date in scheduler_dates(state) {
+        assert_eq!(
+            domain::decide::due_commands(state, date),
+            domain::decide::due_commands_by_scan(state, date),
+            "due commands on {date}"
+        );
+    }
 }
 
 /// Decides and, when accepted, appends the events to `given`; returns the outcome's code.

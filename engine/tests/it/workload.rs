@@ -69,3 +69,39 @@ async fn every_command_is_accepted_in_order() {
 async fn every_command_is_accepted_with_64_concurrent_submitters() {
     run_through_the_writer(64).await;
 }
+
+/// The scheduler's deadline index over a program year: after every phase (its scheduler run and its
+/// commands, folded in order), the index equals a rebuild from the whole state, and `due_commands` from it
+/// answers as the full scan on every day from the phase's date to the next one's.
+#[test]
+fn the_deadline_index_answers_as_the_full_scan_through_a_program_year() {
+    use domain::decide::{due_commands, due_commands_by_scan};
+    use domain::{Actor, Context, Role, State};
+
+    let workload = workload::generate(WorkloadOptions::scaled(11, 0.3)).expect("generate");
+    let system =
+        Actor { subject: "scheduler".into(), role: Role::System, jurisdiction: None, credit_code: None };
+    let mut state = State::new();
+    let (mut events, mut scheduled) = (0u64, 0usize);
+    let dates: Vec<_> = workload.phases.iter().map(|phase| phase.date).collect();
+    for (i, phase) in workload.phases.iter().enumerate() {
+        let due: Vec<_> = due_commands(&state, phase.date).into_iter().map(|c| (system.clone(), c)).collect();
+        scheduled += due.len();
+        let steps = phase.chains.iter().flatten().map(|step| (step.actor.clone(), step.command.clone()));
+        for (actor, command) in due.into_iter().chain(steps) {
+            let context = Context { actor, business_date: phase.date, log_position: events };
+            if let Ok(accepted) = domain::decide(&state, &context, &command) {
+                events += accepted.len() as u64;
+                accepted.iter().for_each(|event| state.evolve(event));
+            }
+        }
+        assert_eq!(state.deadline_index(), &state.deadlines_by_scan(), "after phase {}", phase.name);
+        let until = dates.get(i + 1).copied().unwrap_or(phase.date + chrono::TimeDelta::days(400));
+        let mut date = phase.date;
+        while date <= until {
+            assert_eq!(due_commands(&state, date), due_commands_by_scan(&state, date), "on {date}");
+            date = date.succ_opt().expect("a next day");
+        }
+    }
+    assert!(scheduled > 0, "the program year's scheduler had nothing to do");
+}

@@ -31,6 +31,7 @@
 
 mod announcements;
 mod articles;
+mod backup;
 mod bounds;
 mod cli;
 mod concurrency;

@@ -26,6 +26,10 @@ if [ -n "${KURRENTDB_URL:-}" ]; then
     features=(--features api/kurrentdb,e2e/kurrentdb)
 fi
 
+# Every locked crate, also those of other platforms: the layout test reads `cargo metadata --offline`, which
+# needs them all downloaded, and a build fetches only what this platform compiles.
+cargo fetch --locked
+
 # The server binary the end-to-end tests start as a child process (cargo test builds only test harnesses).
 cargo build --locked --bin voucher-ledger "${features[@]}"
 

@@ -52,4 +52,5 @@ mod security;
 mod simulation;
 mod soak;
 mod tamper;
+mod transparency;
 mod transport;

@@ -423,3 +423,75 @@ async fn dev_mode_signs_with_a_printed_key_and_no_key_means_no_checkpoint() {
     let list = client.get("/v1/announcements", None).await.unwrap();
     assert_eq!(list.body["checkpoint"], Value::Null);
 }
+
+/// The 国密 option: an SM2 key signs checkpoints of an SM3 tree, served and offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_sm2_key_signs_an_sm3_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    let applicant = demo(&data);
+    let key_file = dir.path().join("sm2.key");
+    let (code, stdout, stderr) = run(&[
+        "keygen",
+        "--name",
+        "voucher-ledger.test/guian",
+        "--out",
+        text(&key_file),
+        "--algorithm",
+        "sm2",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let key: VerifierKey = stdout.trim().parse().expect("a verifier key");
+    assert_eq!(key.algorithm(), tlog::Algorithm::Sm2);
+
+    let server = serve(&data, &["--signing-key", text(&key_file), "--origin", "guian.example/ledger"]);
+    let client = Client::new(&server.base);
+    let (status, _, note) = checkpoint_note(&server.base).await;
+    assert_eq!(status, 200, "{note}");
+    let checkpoint = opened(&note, &key);
+    assert_eq!(checkpoint.origin, "guian.example/ledger");
+    let size = checkpoint.size;
+    let answer =
+        client.get(&format!("/v1/proofs/inclusion?position=3&tree_size={size}"), None).await.unwrap();
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let leaf = hash(&answer.body["leaf_hash"]);
+    let path = hashes(&answer.body["audit_path"]);
+    tlog::verify_inclusion(TreeHash::Sm3, &leaf, 2, size, &path, &checkpoint.root)
+        .expect("the SM3 inclusion proof verifies");
+    assert!(
+        tlog::verify_inclusion(TreeHash::Sha256, &leaf, 2, size, &path, &checkpoint.root).is_err(),
+        "the tree is not SHA-256"
+    );
+    server.kill();
+
+    let bundle_file = dir.path().join("bundle.json");
+    let (code, stdout, stderr) = run(&[
+        "proof",
+        "--data",
+        text(&data),
+        "--credit-code",
+        &applicant,
+        "--out",
+        text(&bundle_file),
+        "--signing-key",
+        text(&key_file),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&bundle_file).unwrap()).unwrap();
+    assert_eq!(bundle["tree_hash"], "sm3");
+    let (code, stdout, _) = run(&["check-proof", text(&bundle_file), "--key", &key.to_string()]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("(SM2, sm3 tree)"), "{stdout}");
+    let checkpoint_file = dir.path().join("sm2.checkpoint");
+    std::fs::write(&checkpoint_file, bundle["checkpoint"].as_str().unwrap()).unwrap();
+    let (code, stdout, _) = run(&[
+        "verify",
+        "--data",
+        text(&data),
+        "--checkpoint",
+        text(&checkpoint_file),
+        "--key",
+        &key.to_string(),
+    ]);
+    assert_eq!(code, Some(0), "the SM3 tree of the log has the checkpoint's root: {stdout}");
+}

@@ -230,6 +230,18 @@ async fn the_demo_ledger_is_checkable_by_anyone() {
     ]);
     assert_eq!(code, Some(1), "a changed proof hash fails: {stdout}");
     assert!(stdout.contains("check-consistency: FAILED"), "{stdout}");
+    // The proof computed from a local copy of the log instead of the server's.
+    let (code, stdout, _) = run(&[
+        "check-consistency",
+        text(&old_file),
+        text(&new_file),
+        "--key",
+        &key_text,
+        "--data",
+        text(&data),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("check-consistency: ok"), "{stdout}");
     // Swapped, the newer is not extended by the older.
     let (code, stdout, _) = run(&[
         "check-consistency",

@@ -89,6 +89,23 @@ impl MerkleTree {
         self.levels[0].is_empty()
     }
 
+    /// Reserves room for `additional` more leaves (and their nodes), e.g. before rebuilding the tree of a
+    /// log whose length is known, so the levels are not regrown by doubling (which leaves up to half of
+    /// [`memory_bytes`](Self::memory_bytes) unused).
+    pub fn reserve(&mut self, additional: u64) {
+        let target = self.len().saturating_add(additional);
+        let mut level = 0;
+        while level == 0 || target >> level > 0 {
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            let want = usize::try_from(target >> level).unwrap_or(usize::MAX);
+            let nodes = &mut self.levels[level];
+            nodes.reserve(want.saturating_sub(nodes.len()));
+            level += 1;
+        }
+    }
+
     /// Appends a leaf whose content is `leaf_bytes` (its hash is H(0x00 || bytes)).
     pub fn push(&mut self, leaf_bytes: &[u8]) {
         self.push_leaf_hash(self.hash.leaf(leaf_bytes));

@@ -28,6 +28,7 @@ const ALLOWED: &[(&str, Option<&[&str]>)] = &[
 const FORBIDDEN_IN_TREE: &[(&str, &[&str])] = &[
     ("domain", &["tokio", "prost", "axum", "tokio-postgres", "postgres", "kurrentdb", "refinery"]),
     ("ledger-proto", &["tokio-postgres", "refinery", "mio"]),
+    ("tlog", &["tokio", "mio", "prost", "axum", "hyper", "tokio-postgres", "reqwest"]),
     (
         "engine",
         &[

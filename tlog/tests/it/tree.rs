@@ -113,3 +113,23 @@ fn a_large_tree_answers_at_any_size_and_keeps_two_hashes_per_leaf() {
         assert_eq!(verify_consistency(TreeHash::Sha256, first, second, &r1, &r2, &proof), Ok(()));
     }
 }
+
+#[test]
+fn reserving_before_a_rebuild_keeps_the_memory_at_two_hashes_per_leaf() {
+    let n: u64 = 10_000;
+    let mut tree = MerkleTree::new(TreeHash::Sha256);
+    tree.reserve(n);
+    for i in 0..n {
+        tree.push(i.to_string().as_bytes());
+    }
+    let grown = tree_of(TreeHash::Sha256, n);
+    assert_eq!(tree.root(n), grown.root(n));
+    assert_eq!(tree.root(n - 17), grown.root(n - 17));
+    let bytes = tree.memory_bytes();
+    // 2n - 1 nodes of 32 bytes, plus the level vectors themselves.
+    assert!(bytes >= 64 * (n as usize - 1) && bytes < 64 * n as usize + 1024, "{bytes} bytes for {n} leaves");
+    // Reserving on a tree that has leaves keeps them.
+    let mut more = grown.clone();
+    more.reserve(5);
+    assert_eq!(more.root(n), grown.root(n));
+}

@@ -789,6 +789,7 @@ async fn replay(dir: &Path) -> anyhow::Result<Value> {
 async fn replay_with_tree(log: &FileLog, head: u64) -> anyhow::Result<(u64, tlog::MerkleTree)> {
     let mut projections = projections::Projections::new();
     let mut tree = tlog::MerkleTree::new(tlog::TreeHash::Sha256);
+    tree.reserve(head);
     let mut reader = engine::replay::VerifiedReader::new(log, head).with_leaves(tlog::TreeHash::Sha256);
     while let Some(batch) = reader.next_batch().await? {
         for leaf in reader.take_leaves() {

@@ -220,6 +220,7 @@ pub async fn build_tree(
 ) -> Result<MerkleTree, store::StoreError> {
     const BATCH: usize = 4096;
     let mut tree = MerkleTree::new(hash);
+    tree.reserve(last);
     let mut next = 1;
     while next <= last {
         let want = usize::try_from(last - next + 1).unwrap_or(BATCH).min(BATCH);

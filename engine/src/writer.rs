@@ -258,6 +258,7 @@ impl Loaded {
         let mut loaded = Loaded::empty_hashed(hash);
         let mut pending: Vec<Recorded> = Vec::new();
         let head = log.head().await?.position;
+        loaded.tree.reserve(head);
         // Verified and decoded (and the leaves hashed) a batch ahead, on another core, while this folds.
         let mut reader = crate::replay::VerifiedReader::new(log, head).with_leaves(hash);
         while let Some(batch) = reader.next_batch().await.map_err(LoadError::from)? {

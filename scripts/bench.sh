@@ -99,6 +99,9 @@ for run in $(seq 1 "$runs"); do
     echo "bench: run $run of $runs" >&2
     dir="$work/inprocess-$run"
     "$bench" inprocess --scale "$scale_inprocess" --dir "$dir" >>"$results"
+    # The same without the Merkle tree (issue 17: the ratio tree and signing on / off).
+    "$bench" inprocess --transparency off --scale "$scale_inprocess" --dir "$work/inprocess-off-$run" >>"$results"
+    rm -rf "$work/inprocess-off-$run"
     if [ -n "$replay_log" ]; then rm -rf "$replay_log"; fi
     replay_log=$dir
     "$bench" http --server "$server" --scale "$scale_http" --noop-seconds "$noop_seconds" \
@@ -111,6 +114,10 @@ done
 # Replay, memory and start-up on the last in-process log (a fresh process each time).
 for run in $(seq 1 "$runs"); do
     "$bench" replay --dir "$replay_log" >>"$results"
+done
+# Inclusion and consistency proofs at the full size of the same log.
+for run in $(seq 1 "$runs"); do
+    "$bench" proofs --dir "$replay_log" >>"$results"
 done
 for run in $(seq 1 "$runs"); do
     "$bench" startup --server "$server" --dir "$replay_log" >>"$results"

@@ -3,6 +3,7 @@
 //! engine underneath (writer, replay, verify, the replica's follower, clock, workload) is the `engine` crate.
 
 pub mod auth;
+pub mod cli;
 pub mod edge;
 pub mod error;
 pub mod export;

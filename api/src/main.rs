@@ -87,6 +87,8 @@ enum CliCommand {
         edge: EdgeArgs,
         #[command(flatten)]
         jwt: JwtArgs,
+        #[command(flatten)]
+        signing: api::cli::transparency::SigningArgs,
     },
     /// Verify the hash chain and the invariants of a ledger, offline (exit 0 when intact, 1 when broken,
     /// 2 when intact but recovery has quarantined bytes, unless --accept-quarantine).
@@ -104,6 +106,13 @@ enum CliCommand {
         /// Exit 0 even when DATA/quarantine/ holds bytes recovery cut from the log (they are still listed).
         #[arg(long)]
         accept_quarantine: bool,
+        /// A signed checkpoint as GET /v1/checkpoint served it: fail unless the log extends it (holds its size
+        /// and has its root at that size), so a log cut back or rewritten since does not pass.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// With --checkpoint: the verifier key its signature is checked with (NAME+<key id>+<base64>).
+        #[arg(long, requires = "checkpoint")]
+        key: Option<String>,
     },
     /// Rebuild every read model offline from the log (the hash chain verified on the way), up to --to a
     /// position or the end of a business date, and print a summary. Progress goes to stderr.
@@ -227,6 +236,15 @@ enum CliCommand {
         #[command(flatten)]
         jwt: JwtArgs,
     },
+    /// Write a checkpoint signing key (mode 0600) and print its verifier key, NAME+<key id>+<base64>.
+    Keygen(api::cli::transparency::KeygenArgs),
+    /// Write a party's proof bundle offline: its records, each proven against a checkpoint signed here.
+    Proof(api::cli::transparency::ProofArgs),
+    /// Check a proof bundle offline (signature, inclusion, decoding) and print the history; exit 0 only
+    /// when everything checks.
+    CheckProof(api::cli::transparency::CheckProofArgs),
+    /// Check that a newer signed checkpoint extends an older one (a consistency proof).
+    CheckConsistency(api::cli::transparency::CheckConsistencyArgs),
     /// Working-day arithmetic on the shipped holiday calendar.
     Calendar {
         #[command(subcommand)]
@@ -331,6 +349,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             allow_clock_behind_records,
             edge,
             jwt,
+            signing,
         } => {
             let clock = match (clock, now) {
                 (ClockMode::System, None) => Clock::System,
@@ -345,6 +364,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             let auth = authenticator(dev, &jwt)?;
+            let signer = if read_only { None } else { signing.signer(dev)? };
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let store = store.unwrap_or(StoreSpec::File(data));
             if clock.is_manual() && !allow_clock_behind_records {
@@ -353,14 +373,20 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             if read_only {
                 runtime.block_on(serve_replica(store, listen, clock, auth, &edge))?;
             } else {
-                runtime.block_on(serve(store, listen, clock, auth, &edge))?;
+                runtime.block_on(serve(store, listen, clock, auth, &edge, signer))?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        CliCommand::Verify { data, store, expect_head, accept_quarantine } => {
+        CliCommand::Verify { data, store, expect_head, accept_quarantine, checkpoint, key } => {
             let store = store.unwrap_or(StoreSpec::File(data));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let verdict = runtime.block_on(engine::verify::verify_store_expecting(&store, expect_head))?;
+            if let Some(checkpoint) = checkpoint {
+                let check = api::cli::transparency::verify_checkpoint(&store, &checkpoint, key.as_deref());
+                if !runtime.block_on(check)? {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
             let quarantined = engine::verify::quarantined(&store).context("reading the quarantine")?;
             let quarantined_bytes: u64 = quarantined.iter().map(|q| q.bytes).sum();
             for q in &quarantined {
@@ -543,6 +569,10 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             println!("{}", auth.mint(&actor, Utc::now().timestamp(), ttl_seconds)?);
             Ok(ExitCode::SUCCESS)
         }
+        CliCommand::Keygen(args) => api::cli::transparency::keygen(args),
+        CliCommand::Proof(args) => api::cli::transparency::proof(args),
+        CliCommand::CheckProof(args) => api::cli::transparency::check_proof(args),
+        CliCommand::CheckConsistency(args) => api::cli::transparency::check_consistency(args),
         CliCommand::Calendar { command: CalendarCommand::WorkingDaysAfter { date, n } } => {
             let calendar = domain::Calendar::shipped();
             println!("{}", calendar.working_days_after(date, n)?);
@@ -650,8 +680,9 @@ async fn serve(
     clock: Clock,
     auth: Authenticator,
     edge: &EdgeArgs,
+    signer: Option<engine::transparency::Signer>,
 ) -> anyhow::Result<()> {
-    let ledger = api::server::open(&store, auth, clock).await?;
+    let ledger = api::server::open_signed(&store, auth, clock, signer).await?;
     if let Some(position) = ledger.recovery.truncated_from_position {
         let kept = ledger.recovery.quarantine.as_ref().map(|q| q.path.display().to_string());
         eprintln!(

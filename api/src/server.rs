@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use engine::open::{StartError, Started, StoreSpec, start_writer};
+use engine::open::{StartError, Started, StoreSpec};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use store::Recovery;
 
@@ -90,7 +90,31 @@ pub async fn open_embedded(data_dir: &Path, auth: Authenticator, clock: Clock) -
 /// The store is locked by another process or cannot be reached, the log is corrupt, or its chain does not
 /// verify.
 pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result<Ledger, StartError> {
-    let Started { log, recovery, writer, shared } = start_writer(spec, clock.clone()).await?;
+    open_signed(spec, auth, clock, None).await
+}
+
+/// Like [`open`], signing checkpoints with `signer` (its algorithm decides the Merkle tree's hash, see
+/// `engine::transparency`).
+///
+/// # Errors
+/// See [`open`].
+pub async fn open_signed(
+    spec: &StoreSpec,
+    auth: Authenticator,
+    clock: Clock,
+    signer: Option<engine::transparency::Signer>,
+) -> Result<Ledger, StartError> {
+    let tree_hash = signer
+        .as_ref()
+        .map_or_else(tlog::TreeHash::default, |s| engine::transparency::tree_hash_for(s.key.algorithm()));
+    let Started { log, recovery, writer, shared } =
+        engine::open::start_writer_hashed(spec, clock.clone(), tree_hash).await?;
+    if let Some(signer) = signer {
+        // Cannot fail: the tree was hashed for this key's algorithm just now.
+        if let Err(error) = shared.transparency.set_signer(signer) {
+            tracing::error!(%error, "the signing key was not set");
+        }
+    }
     // Nothing closes until `serve` runs: it replaces this receiver with one its shutdown signal drives.
     let (_never_closing, closing) = tokio::sync::watch::channel(false);
     let app = App {

@@ -8,7 +8,10 @@
 //! voucher-bench http --server BIN --scale S --dir DIR  the same over HTTP, and the no-op route's rate
 //! voucher-bench baseline --postgres URL --scale S --dir DIR
 //!                                                      one PostgreSQL transaction per command
-//! voucher-bench replay --dir DIR                       replay and raw decode+SHA-256 rates, bytes/event
+//! voucher-bench replay --dir DIR                       replay and raw decode+SHA-256 rates, bytes/event,
+//!                                                      and replay with the Merkle tree rebuilt
+//! voucher-bench inprocess --transparency off ...       the same without the Merkle tree (figure inprocess_off)
+//! voucher-bench proofs --dir DIR                       inclusion and consistency proof times at the log's size
 //! voucher-bench models --dir DIR                       each read model alone: bytes/event, events/s
 //! voucher-bench startup --server BIN --dir DIR         serve on the log until /readyz answers
 //! voucher-bench report --results FILE [--json OUT]     the table
@@ -54,6 +57,15 @@ enum Figure {
         #[arg(long, default_value_t = 64)]
         submitters: usize,
         /// An empty or absent directory for the log.
+        #[arg(long)]
+        dir: PathBuf,
+        /// `on` (the product): the writer extends the Merkle tree and a reader asks for a signed checkpoint
+        /// every 10 ms; `off`: no tree (figure `inprocess_off`, for the ratio).
+        #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+        transparency: String,
+    },
+    /// Inclusion and consistency proofs at the full size of a log, and signing a checkpoint.
+    Proofs {
         #[arg(long)]
         dir: PathBuf,
     },
@@ -128,9 +140,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let line = match cli.command {
-        Figure::Inprocess { scale, seed, submitters, dir } => {
-            runtime.block_on(inprocess(scale, seed, submitters, &dir))?
+        Figure::Inprocess { scale, seed, submitters, dir, transparency } => {
+            runtime.block_on(inprocess(scale, seed, submitters, &dir, transparency == "on"))?
         }
+        Figure::Proofs { dir } => runtime.block_on(proofs(&dir))?,
         Figure::Http { server, scale, seed, connections, noop_seconds, dir } => {
             runtime.block_on(http(&server, scale, seed, connections, noop_seconds, &dir))?
         }
@@ -168,6 +181,7 @@ async fn run_in_process(
     workload: Workload,
     submitters: usize,
     dir: &Path,
+    transparency: bool,
 ) -> anyhow::Result<(workload::RunReport, u64)> {
     let (log, _) = FileLog::open(dir).with_context(|| format!("opening {}", dir.display()))?;
     let log = Arc::new(log);
@@ -176,16 +190,52 @@ async fn run_in_process(
     }
     let loaded = Loaded::from_log(log.as_ref()).await?;
     let clock = Clock::manual(workload::morning(workload::start_date()));
-    let (handle, _shared, task) = writer::spawn_with_task(log.clone(), loaded, clock.clone());
+    let (handle, shared, task) = writer::spawn_with_task(log.clone(), loaded, clock.clone());
+    let signing = if transparency {
+        // Checkpoints are signed on request: a reader asks every 10 ms, as clients would.
+        let key = tlog::SigningKey::generate("voucher-bench", tlog::Algorithm::Ed25519)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let origin = key.name().to_owned();
+        shared
+            .transparency
+            .set_signer(engine::transparency::Signer { key, origin })
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let transparency = shared.transparency.clone();
+        Some(tokio::spawn(async move {
+            let mut signed = 0u64;
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                if transparency.latest().is_ok() {
+                    signed += 1;
+                }
+                if Arc::strong_count(&transparency) == 1 {
+                    return signed;
+                }
+            }
+        }))
+    } else {
+        shared.transparency.disable();
+        None
+    };
     let report = workload::run(workload, &handle, &clock, submitters).await?;
     drop(handle);
+    if let Some(signing) = signing {
+        signing.abort();
+    }
+    drop(shared);
     task.await.context("the writer task")?;
     Ok((report, log.head_now().position))
 }
 
-async fn inprocess(scale: f64, seed: u64, submitters: usize, dir: &Path) -> anyhow::Result<Value> {
+async fn inprocess(
+    scale: f64,
+    seed: u64,
+    submitters: usize,
+    dir: &Path,
+    transparency: bool,
+) -> anyhow::Result<Value> {
     let workload = generate(scale, seed)?;
-    let (report, records) = run_in_process(workload, submitters, dir).await?;
+    let (report, records) = run_in_process(workload, submitters, dir, transparency).await?;
     if report.refused_total() > 0 {
         eprintln!("inprocess: refused {:?}", report.refused);
     }
@@ -197,7 +247,8 @@ async fn inprocess(scale: f64, seed: u64, submitters: usize, dir: &Path) -> anyh
         report.scheduler
     );
     Ok(json!({
-        "figure": "inprocess",
+        "figure": if transparency { "inprocess" } else { "inprocess_off" },
+        "transparency": transparency,
         "scale": scale,
         "submitters": submitters,
         "commands": report.commands,
@@ -549,7 +600,7 @@ const BASELINE_INSERT: &str = "INSERT INTO bench_events (stream_id, stream_versi
 /// The workload's commands as the events they record: decided through the writer into a file log in `dir`
 /// (not timed), read back and grouped by command.
 async fn baseline_commands(workload: Workload, dir: &Path) -> anyhow::Result<Vec<Vec<BaselineEvent>>> {
-    let (report, _) = run_in_process(workload, 64, dir).await?;
+    let (report, _) = run_in_process(workload, 64, dir, true).await?;
     eprintln!("baseline: {} commands decided into {}", report.accepted, dir.display());
     let log = FileLog::open_read_only(dir)?;
     let mut commands = Vec::new();
@@ -699,23 +750,130 @@ async fn replay(dir: &Path) -> anyhow::Result<Value> {
         bail!("the raw pass ends on another hash than the replay");
     }
     let bytes_per_event = if events > 0 { after.saturating_sub(before) as f64 / events as f64 } else { 0.0 };
+    drop(replayed);
+
+    // The same replay with the Merkle tree rebuilt on the way (as the service's start-up does).
+    let started = Instant::now();
+    let (tree_events, tree) = replay_with_tree(&log, head).await?;
+    let tree_time = started.elapsed();
+    if tree_events != head || tree.len() != head {
+        bail!("replayed {tree_events} of {head} records with the tree ({} leaves)", tree.len());
+    }
+    let tree_rate = per_second(events, tree_time);
+    let tree_bytes = tree.memory_bytes();
+    drop(tree);
     let replay_rate = per_second(events, replay_time);
     let raw_rate = per_second(events, raw_time);
     eprintln!(
         "replay: {events} events in {replay_time:.1?} ({replay_rate:.0}/s), raw {raw_time:.1?} ({raw_rate:.0}/s), \
-         {bytes_per_event:.0} bytes/event"
+         {bytes_per_event:.0} bytes/event; with the Merkle tree {tree_time:.1?} ({tree_rate:.0}/s, tree {tree_bytes} bytes)"
     );
-    drop(replayed);
     Ok(json!({
         "figure": "replay",
         "events": events,
         "replay_seconds": replay_time.as_secs_f64(),
         "replay_events_per_s": replay_rate,
+        "replay_tree_seconds": tree_time.as_secs_f64(),
+        "replay_tree_events_per_s": tree_rate,
+        "tree_bytes": tree_bytes,
         "raw_seconds": raw_time.as_secs_f64(),
         "raw_decode_hash_per_s": raw_rate,
         "rss_before": before,
         "rss_after": after,
         "bytes_per_event": bytes_per_event,
+    }))
+}
+
+/// `engine::replay::replay` to the head with the Merkle tree rebuilt in the same pass (the leaves hashed in
+/// the verifying stage, as `Loaded::from_log` does): the records folded and the tree.
+async fn replay_with_tree(log: &FileLog, head: u64) -> anyhow::Result<(u64, tlog::MerkleTree)> {
+    let mut projections = projections::Projections::new();
+    let mut tree = tlog::MerkleTree::new(tlog::TreeHash::Sha256);
+    tree.reserve(head);
+    let mut reader = engine::replay::VerifiedReader::new(log, head).with_leaves(tlog::TreeHash::Sha256);
+    while let Some(batch) = reader.next_batch().await? {
+        for leaf in reader.take_leaves() {
+            tree.push_leaf_hash(leaf);
+        }
+        for recorded in &batch {
+            projections.apply(recorded);
+        }
+    }
+    Ok((projections.position(), tree))
+}
+
+/// Inclusion proofs (made and verified) at random positions of the whole log, consistency proofs, and one
+/// checkpoint signature, on the tree rebuilt from the log.
+async fn proofs(dir: &Path) -> anyhow::Result<Value> {
+    let log = FileLog::open_read_only(dir).with_context(|| format!("opening {}", dir.display()))?;
+    let head = log.head_now().position;
+    if head == 0 {
+        bail!("{} holds no ledger", dir.display());
+    }
+    let started = Instant::now();
+    let tree = engine::transparency::build_tree(&log, tlog::TreeHash::Sha256, head).await?;
+    let build = started.elapsed();
+    let root = tree.root(head).map_err(|error| anyhow::anyhow!("{error}"))?;
+    const SAMPLES: usize = 2000;
+    let mut made = Vec::with_capacity(SAMPLES);
+    let mut checked = Vec::with_capacity(SAMPLES);
+    let mut consistency = Vec::with_capacity(SAMPLES);
+    // Positions from a fixed-seed generator (SplitMix64): the same samples every run.
+    let mut state = 2025u64;
+    let mut next = move |below: u64| {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % below
+    };
+    for _ in 0..SAMPLES {
+        let index = next(head);
+        let started = Instant::now();
+        let path = tree.inclusion_proof(index, head).map_err(|error| anyhow::anyhow!("{error}"))?;
+        made.push(started.elapsed().as_secs_f64() * 1e6);
+        let leaf = tree.leaf_hash(index).context("leaf")?;
+        let started = Instant::now();
+        tlog::verify_inclusion(tlog::TreeHash::Sha256, &leaf, index, head, &path, &root)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        checked.push(started.elapsed().as_secs_f64() * 1e6);
+        let first = next(head) + 1;
+        let started = Instant::now();
+        tree.consistency_proof(first, head).map_err(|error| anyhow::anyhow!("{error}"))?;
+        consistency.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    let key = tlog::SigningKey::generate("voucher-bench", tlog::Algorithm::Ed25519)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let signer = engine::transparency::Signer { origin: key.name().to_owned(), key };
+    let started = Instant::now();
+    engine::transparency::sign(&signer, head, root)?;
+    let sign_us = started.elapsed().as_secs_f64() * 1e6;
+    for values in [&mut made, &mut checked, &mut consistency] {
+        values.sort_by(f64::total_cmp);
+    }
+    let p = |values: &[f64], q: f64| {
+        let rank = (q * values.len() as f64).ceil() as usize;
+        values.get(rank.clamp(1, values.len().max(1)) - 1).copied().unwrap_or(0.0)
+    };
+    eprintln!(
+        "proofs: tree of {head} leaves built in {build:.1?} ({} bytes); inclusion p50 {:.1} us p99 {:.1} us, \
+         verified p50 {:.1} us; consistency p50 {:.1} us; signing {sign_us:.0} us",
+        tree.memory_bytes(),
+        p(&made, 0.5),
+        p(&made, 0.99),
+        p(&checked, 0.5),
+        p(&consistency, 0.5)
+    );
+    Ok(json!({
+        "figure": "proofs",
+        "events": head,
+        "tree_build_seconds": build.as_secs_f64(),
+        "tree_bytes": tree.memory_bytes(),
+        "inclusion_p50_us": p(&made, 0.5),
+        "inclusion_p99_us": p(&made, 0.99),
+        "inclusion_verify_p50_us": p(&checked, 0.5),
+        "consistency_p50_us": p(&consistency, 0.5),
+        "sign_us": sign_us,
     }))
 }
 
@@ -864,6 +1022,13 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
     let vs_baseline = paired(field("inprocess", "commands_per_s"), field("baseline", "commands_per_s"));
     let vs_noop = paired(field("http", "commands_per_s"), field("http", "noop_per_s"));
     let vs_raw = paired(field("replay", "replay_events_per_s"), field("replay", "raw_decode_hash_per_s"));
+    let inprocess_off = med("inprocess_off", "commands_per_s");
+    let vs_tree_off = paired(field("inprocess", "commands_per_s"), field("inprocess_off", "commands_per_s"));
+    let replay_tree = med("replay", "replay_tree_events_per_s");
+    let vs_replay =
+        paired(field("replay", "replay_tree_events_per_s"), field("replay", "replay_events_per_s"));
+    let inclusion_p50 = med("proofs", "inclusion_p50_us");
+    let inclusion_p99 = med("proofs", "inclusion_p99_us");
 
     let runs = |figure: &str, key: &str| {
         let values = field(figure, key);
@@ -968,6 +1133,36 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
         ),
     );
     row("events replayed".into(), show(events), "", String::new());
+    row(
+        format!("durable commands/s in-process, Merkle tree off (scale {})", scale("inprocess_off")),
+        show(inprocess_off),
+        "",
+        runs("inprocess_off", "commands_per_s"),
+    );
+    row(
+        "  ratio tree and signing on / off".into(),
+        ratio(vs_tree_off),
+        &format!(">= 0.9x {}", verdict(vs_tree_off.map(|r| r >= 0.9))),
+        String::new(),
+    );
+    row(
+        "inclusion proof at the full log, p50 / p99".into(),
+        format!("{} / {}", millis(inclusion_p50.unwrap_or(0.0)), millis(inclusion_p99.unwrap_or(0.0))),
+        &format!("< 1 ms {}", verdict(inclusion_p99.map(|us| us < 1000.0))),
+        format!("{} leaves", show(med("proofs", "events"))),
+    );
+    row(
+        "replay events/s with the Merkle tree rebuilt".into(),
+        show(replay_tree),
+        "",
+        runs("replay", "replay_tree_events_per_s"),
+    );
+    row(
+        "  ratio replay with tree / without".into(),
+        ratio(vs_replay),
+        &format!(">= 0.9x {}", verdict(vs_replay.map(|r| r >= 0.9))),
+        String::new(),
+    );
     if let Some(machine) = machine {
         println!("machine: {machine}");
     }
@@ -991,6 +1186,12 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
             "ratio_inprocess_to_baseline": number(vs_baseline),
             "ratio_http_to_noop": number(vs_noop),
             "ratio_replay_to_raw": number(vs_raw),
+            "commands_per_s_inprocess_tree_off": number(inprocess_off),
+            "ratio_inprocess_tree_on_to_off": number(vs_tree_off),
+            "inclusion_proof_p50_us": number(inclusion_p50),
+            "inclusion_proof_p99_us": number(inclusion_p99),
+            "replay_tree_events_per_s": number(replay_tree),
+            "ratio_replay_tree_to_plain": number(vs_replay),
             "runs": lines,
             "machine": machine,
         });

@@ -90,12 +90,21 @@ pub async fn start(spec: &StoreSpec, clock: Clock) -> Result<Follower, StartErro
     let OpenedStore { log, .. } = open_store(spec, Access::ReadOnly).await?;
     let loaded = Loaded::from_log(log.as_ref()).await?;
     let head = loaded.head;
+    let transparency = Arc::new(crate::transparency::Transparency::new(loaded.tree));
     let projections = Arc::new(RwLock::new(loaded.projections));
     let (head_sender, head_receiver) = watch::channel(head);
     let (writer, _idle) = crate::writer::spawn(Arc::new(RefusingLog(log.clone())), Loaded::empty(), clock);
     let follow_halted = Arc::new(OnceLock::new());
-    tokio::spawn(follow(log.clone(), projections.clone(), head_sender, head, follow_halted.clone()));
-    Ok(Follower { log, writer, shared: Shared { projections, head: head_receiver }, follow_halted })
+    let models = Models { projections: projections.clone(), transparency: transparency.clone() };
+    tokio::spawn(follow(log.clone(), models, head_sender, head, follow_halted.clone()));
+    let shared = Shared { projections, head: head_receiver, transparency };
+    Ok(Follower { log, writer, shared, follow_halted })
+}
+
+/// What the follower keeps current: the read models and the Merkle tree.
+struct Models {
+    projections: Arc<RwLock<Projections>>,
+    transparency: Arc<crate::transparency::Transparency>,
 }
 
 /// Follows the log after `head`, applying each whole command, until every receiver of the head is gone.
@@ -108,7 +117,7 @@ pub async fn start(spec: &StoreSpec, clock: Clock) -> Result<Follower, StartErro
 /// A record that does not verify ends it for good, with the reason set in `halted` (so `/readyz` turns 503).
 async fn follow(
     log: Arc<dyn EventLog>,
-    projections: Arc<RwLock<Projections>>,
+    models: Models,
     head_sender: watch::Sender<Head>,
     mut head: Head,
     halted: Arc<OnceLock<FollowHalt>>,
@@ -117,6 +126,7 @@ async fn follow(
     loop {
         let mut verifier = ChainVerifier::resume(head);
         let mut pending = Vec::new();
+        let mut leaves = Vec::new();
         let mut records = log.follow(head.position + 1);
         let started = Instant::now();
         let ended = loop {
@@ -144,8 +154,11 @@ async fn follow(
             };
             let ends_command = recorded.ends_command;
             pending.push(recorded);
+            leaves.push(models.transparency.hash().leaf(&record.bytes));
             if ends_command {
-                if let Ok(mut models) = projections.write() {
+                models.transparency.extend(head.position, &leaves);
+                leaves.clear();
+                if let Ok(mut models) = models.projections.write() {
                     for recorded in pending.drain(..) {
                         models.apply(&recorded);
                     }

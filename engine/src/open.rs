@@ -211,8 +211,21 @@ pub struct Started {
 /// The store is locked by another process or cannot be reached, the log is corrupt, or its chain does not
 /// verify.
 pub async fn start_writer(spec: &StoreSpec, clock: Clock) -> Result<Started, StartError> {
+    start_writer_hashed(spec, clock, tlog::TreeHash::default()).await
+}
+
+/// Like [`start_writer`], the Merkle tree over the log hashed with `tree_hash` (`crate::transparency`: SM3
+/// when checkpoints are signed with SM2).
+///
+/// # Errors
+/// See [`start_writer`].
+pub async fn start_writer_hashed(
+    spec: &StoreSpec,
+    clock: Clock,
+    tree_hash: tlog::TreeHash,
+) -> Result<Started, StartError> {
     let OpenedStore { log, recovery } = open_store(spec, Access::Write).await?;
-    let loaded = Loaded::from_log(log.as_ref()).await?;
+    let loaded = Loaded::from_log_hashed(log.as_ref(), tree_hash).await?;
     let (writer, shared) = writer::spawn(log.clone(), loaded, clock);
     Ok(Started { log, recovery, writer, shared })
 }

@@ -114,8 +114,10 @@ pub async fn replay(
     Ok(replayed)
 }
 
-/// What one batch's verification and decoding gives back: the verifier after it, and the records.
-type Decoding = tokio::task::JoinHandle<(ChainVerifier, Result<Vec<Recorded>, ReplayError>)>;
+/// What one batch's verification and decoding gives back: the verifier after it, the records, and their
+/// Merkle leaf hashes when asked for ([`VerifiedReader::with_leaves`]).
+type Decoding =
+    tokio::task::JoinHandle<(ChainVerifier, Result<(Vec<Recorded>, Vec<tlog::NodeHash>), ReplayError>)>;
 
 /// Reads the log from its first record up to `last`, verifying the hash chain and decoding each envelope
 /// once, a batch ahead of its caller: while the caller folds one batch, the next is verified and decoded on
@@ -128,12 +130,35 @@ pub struct VerifiedReader<'a> {
     last: u64,
     verifier: Option<ChainVerifier>,
     decoding: Option<Decoding>,
+    /// The tree hash the leaves are computed with, when the caller rebuilds the Merkle tree.
+    leaf_hash: Option<tlog::TreeHash>,
+    leaves: Vec<tlog::NodeHash>,
 }
 
 impl<'a> VerifiedReader<'a> {
     /// A reader of positions 1 to `last`.
     pub fn new(log: &'a dyn EventLog, last: u64) -> VerifiedReader<'a> {
-        VerifiedReader { log, next: 1, last, verifier: Some(ChainVerifier::new()), decoding: None }
+        VerifiedReader {
+            log,
+            next: 1,
+            last,
+            verifier: Some(ChainVerifier::new()),
+            decoding: None,
+            leaf_hash: None,
+            leaves: Vec::new(),
+        }
+    }
+
+    /// Also computes each record's Merkle leaf hash (over its stored bytes, with `hash`) in the same stage
+    /// that verifies the chain; [`VerifiedReader::take_leaves`] gives them after each batch.
+    pub fn with_leaves(mut self, hash: tlog::TreeHash) -> VerifiedReader<'a> {
+        self.leaf_hash = Some(hash);
+        self
+    }
+
+    /// The leaf hashes of the batches returned since the last call (empty without `with_leaves`).
+    pub fn take_leaves(&mut self) -> Vec<tlog::NodeHash> {
+        std::mem::take(&mut self.leaves)
     }
 
     /// Reads the next batch and starts verifying and decoding it (nothing when one is under way or the end is
@@ -151,7 +176,12 @@ impl<'a> VerifiedReader<'a> {
             return Ok(());
         }
         self.next += batch.len() as u64;
+        let leaf_hash = self.leaf_hash;
         self.decoding = Some(tokio::task::spawn_blocking(move || {
+            let leaves = match leaf_hash {
+                Some(hash) => batch.iter().map(|record| hash.leaf(&record.bytes)).collect(),
+                None => Vec::new(),
+            };
             let mut records = Vec::with_capacity(batch.len());
             for record in &batch {
                 let envelope = match verifier.check(record) {
@@ -167,7 +197,7 @@ impl<'a> VerifiedReader<'a> {
                     }
                 }
             }
-            (verifier, Ok(records))
+            (verifier, Ok((records, leaves)))
         }));
         Ok(())
     }
@@ -182,7 +212,8 @@ impl<'a> VerifiedReader<'a> {
         let (verifier, records) = decoding
             .await
             .map_err(|error| ReplayError::Store(StoreError::Unavailable(std::io::Error::other(error))))?;
-        let records = records?;
+        let (records, leaves) = records?;
+        self.leaves.extend(leaves);
         self.verifier = Some(verifier);
         // Verify and decode the next batch while the caller folds this one.
         self.start().await?;

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::transparency::Transparency;
 
 /// The most commands decided into one append.
 const GROUP_COMMANDS_MAX: usize = 1024;
@@ -180,6 +181,8 @@ pub struct Shared {
     pub projections: Arc<RwLock<Projections>>,
     /// The head after the last durable append.
     pub head: watch::Receiver<Head>,
+    /// The Merkle tree over the log and the checkpoint signer, extended after each durable append.
+    pub transparency: Arc<Transparency>,
 }
 
 /// The scope an idempotency key is honoured in: the caller's whole identity (role, jurisdiction, credit
@@ -214,6 +217,8 @@ pub struct Loaded {
     pub state: State,
     pub projections: Projections,
     pub head: Head,
+    /// The Merkle tree over the records folded (`crate::transparency`).
+    pub tree: tlog::MerkleTree,
     stream_versions: HashMap<String, u64>,
     keys: HashMap<(String, String), KeyRecord>,
 }
@@ -245,10 +250,16 @@ impl From<crate::replay::ReplayError> for LoadError {
 impl Loaded {
     /// An empty ledger.
     pub fn empty() -> Loaded {
+        Loaded::empty_hashed(tlog::TreeHash::default())
+    }
+
+    /// An empty ledger whose Merkle tree hashes with `hash`.
+    pub fn empty_hashed(hash: tlog::TreeHash) -> Loaded {
         Loaded {
             state: State::new(),
             projections: Projections::new(),
             head: Head::GENESIS,
+            tree: tlog::MerkleTree::new(hash),
             stream_versions: HashMap::new(),
             keys: HashMap::new(),
         }
@@ -259,12 +270,24 @@ impl Loaded {
     /// # Errors
     /// A store error, a chain break or an undecodable record: the log is not trusted then.
     pub async fn from_log(log: &dyn EventLog) -> Result<Loaded, LoadError> {
-        let mut loaded = Loaded::empty();
+        Loaded::from_log_hashed(log, tlog::TreeHash::default()).await
+    }
+
+    /// Like [`Loaded::from_log`], the Merkle tree hashed with `hash` (SM3 under an SM2 signing key).
+    ///
+    /// # Errors
+    /// See [`Loaded::from_log`].
+    pub async fn from_log_hashed(log: &dyn EventLog, hash: tlog::TreeHash) -> Result<Loaded, LoadError> {
+        let mut loaded = Loaded::empty_hashed(hash);
         let mut pending: Vec<Recorded> = Vec::new();
         let head = log.head().await?.position;
-        // Verified and decoded a batch ahead, on another core, while this folds.
-        let mut reader = crate::replay::VerifiedReader::new(log, head);
+        loaded.tree.reserve(head);
+        // Verified and decoded (and the leaves hashed) a batch ahead, on another core, while this folds.
+        let mut reader = crate::replay::VerifiedReader::new(log, head).with_leaves(hash);
         while let Some(batch) = reader.next_batch().await.map_err(LoadError::from)? {
+            for leaf in reader.take_leaves() {
+                loaded.tree.push_leaf_hash(leaf);
+            }
             for recorded in batch {
                 let ends_command = recorded.ends_command;
                 pending.push(recorded);
@@ -324,8 +347,9 @@ pub fn spawn_with_task(
     clock: Clock,
 ) -> (WriterHandle, Shared, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = mpsc::channel(GROUP_COMMANDS_MAX * 4);
-    let Loaded { state, projections, head, stream_versions, keys } = loaded;
+    let Loaded { state, projections, head, tree, stream_versions, keys } = loaded;
     let projections = Arc::new(RwLock::new(projections));
+    let transparency = Arc::new(Transparency::new(tree));
     let (head_sender, head_receiver) = watch::channel(head);
     let writer = Writer {
         log,
@@ -335,13 +359,14 @@ pub fn spawn_with_task(
         stream_versions,
         keys,
         projections: projections.clone(),
+        transparency: transparency.clone(),
         head_sender,
         closers: Vec::new(),
         abandoned: false,
     };
     let (stopped_sender, stopped) = watch::channel(None);
     let task = tokio::spawn(supervise(tokio::spawn(writer.run(receiver)), stopped_sender));
-    (WriterHandle { sender, stopped }, Shared { projections, head: head_receiver }, task)
+    (WriterHandle { sender, stopped }, Shared { projections, head: head_receiver, transparency }, task)
 }
 
 /// Waits for the writer task and reports why it stopped: a panic (its message), or an end. It ends on its
@@ -379,6 +404,7 @@ struct Writer {
     stream_versions: HashMap<String, u64>,
     keys: HashMap<(String, String), KeyRecord>,
     projections: Arc<RwLock<Projections>>,
+    transparency: Arc<Transparency>,
     head_sender: watch::Sender<Head>,
     /// Who asked the writer to close ([`WriterHandle::close`]), answered once it has released the log.
     closers: Vec<oneshot::Sender<()>>,
@@ -513,6 +539,8 @@ impl Writer {
             outcomes.push(self.decide_one(submission, now, business_date, &mut records, &mut recorded));
         }
         let pending = outcomes.iter().any(|outcome| matches!(outcome, Outcome::Pending { .. }));
+        // The Merkle leaves, hashed now: the append takes the records.
+        let leaves = self.transparency.leaf_hashes(records.iter().map(|record| record.bytes.as_slice()));
         let append_result = if pending {
             metrics::histogram!(crate::metrics::APPEND_BATCH_RECORDS).record(records.len() as f64);
             let started = Instant::now();
@@ -527,6 +555,8 @@ impl Writer {
             None => {}
             Some(Ok(head)) => {
                 debug_assert_eq!(head, self.head);
+                // The tree first: whatever a query reads in the read models is in the tree.
+                self.transparency.extend(expected.position, &leaves);
                 let mut projections =
                     self.projections.write().unwrap_or_else(|poisoned| poisoned.into_inner());
                 for record in &recorded {
@@ -652,8 +682,9 @@ impl Writer {
     /// client retries it with its idempotency key.
     async fn reload(&mut self, receiver: &mut mpsc::Receiver<Message>) {
         loop {
-            match Loaded::from_log(self.log.as_ref()).await {
+            match Loaded::from_log_hashed(self.log.as_ref(), self.transparency.hash()).await {
                 Ok(loaded) => {
+                    self.transparency.replace(loaded.tree);
                     self.state = loaded.state;
                     self.head = loaded.head;
                     self.stream_versions = loaded.stream_versions;

@@ -81,6 +81,12 @@ pub fn record_access(actor: &Actor, event: &Event, projections: &Projections) ->
     }
 }
 
+/// Whether a recorded event concerns `party`: it is one of the parties the read rule names for the record
+/// (what a party's proof bundle holds, `super::transparency`).
+pub fn concerns(event: &Event, projections: &Projections, party: &CreditCode) -> bool {
+    scope(event, projections).parties.contains(party)
+}
+
 /// The parties of a contract (its applicant and provider) and its jurisdiction.
 fn contract_scope(
     projections: &Projections,

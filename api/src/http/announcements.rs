@@ -53,7 +53,7 @@ pub async fn announce_redemptions(
 /// `?jurisdiction=` and `?open=true|false` filter it. As CSV, one row per list.
 #[utoipa::path(get, path = "/v1/announcements",
     params(super::read::ReadParams, ("jurisdiction" = Option<String>, Query), ("open" = Option<bool>, Query)),
-    responses((status = 200, description = "announcements [{announcement_id, jurisdiction, announced_on, closes_on, closed, item_count, ...}], position"),
+    responses((status = 200, description = "announcements [{announcement_id, jurisdiction, announced_on, closes_on, closed, item_count, ...}], position, checkpoint (the signed checkpoint covering them, or null)"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn announcements(
     State(app): State<App>,
@@ -80,13 +80,16 @@ pub async fn announcements(
         }
         json!({ "announcements": rows, "position": projections.position() })
     });
+    let mut body = body;
+    // Read after the models: the tree is extended before them, so this checkpoint covers every list above.
+    body["checkpoint"] = super::transparency::checkpoint_field(&app);
     Ok(respond(options.format, body, Rows::Field("announcements")))
 }
 
 /// A redemption announcement list, as published: public, no token needed. Each item names the provider and
 /// the amount approved, and where the item stands. As CSV, one row per item.
 #[utoipa::path(get, path = "/v1/announcements/{announcement_id}", params(super::read::ReadParams, ("announcement_id" = String, Path)),
-    responses((status = 200, description = "announcement_id, jurisdiction, announced_on, closes_on, closed, items [{redemption_id, provider, provider_name, approved, status, objections_open}]"),
+    responses((status = 200, description = "announcement_id, jurisdiction, announced_on, closes_on, closed, items [{redemption_id, provider, provider_name, approved, status, objections_open}], position, checkpoint (the signed checkpoint covering it, or null)"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn announcement(
     State(app): State<App>,
@@ -121,5 +124,8 @@ pub async fn announcement(
         body["position"] = json!(projections.position());
         Ok::<_, ApiError>(body)
     })?;
+    let mut body = body;
+    // Read after the models: the tree is extended before them, so this checkpoint covers the list.
+    body["checkpoint"] = super::transparency::checkpoint_field(&app);
     Ok(respond(options.format, body, Rows::Field("items")))
 }

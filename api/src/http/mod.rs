@@ -22,6 +22,7 @@ pub mod providers;
 pub mod read;
 pub mod redemptions;
 pub mod trail;
+pub mod transparency;
 pub mod vouchers;
 
 /// Every command's JSON body type in one place, for clients and the fuzz tests that parse each of them.
@@ -82,6 +83,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(tagged("enforcement", enforcement::routes()))
         .merge(tagged("log", log::routes()))
         .merge(tagged("admin", admin::routes()))
+        .merge(tagged("transparency", transparency::routes()))
 }
 
 /// `routes` with every operation tagged `tag` (its resource), so a generated client groups them so.

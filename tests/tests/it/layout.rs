@@ -17,9 +17,9 @@ const ALLOWED: &[(&str, Option<&[&str]>)] = &[
     ("ledger-proto", Some(&["domain"])),
     ("store", Some(&["ledger-proto"])),
     ("projections", Some(&["domain", "ledger-proto"])),
-    ("engine", Some(&["domain", "ledger-proto", "store", "projections"])),
-    ("api", Some(&["domain", "ledger-proto", "store", "projections", "engine"])),
-    ("bench", Some(&["domain", "ledger-proto", "store", "projections", "engine", "api"])),
+    ("engine", Some(&["domain", "ledger-proto", "store", "projections", "tlog"])),
+    ("api", Some(&["domain", "ledger-proto", "store", "projections", "engine", "tlog"])),
+    ("bench", Some(&["domain", "ledger-proto", "store", "projections", "engine", "api", "tlog"])),
     ("e2e", None),
     ("tlog", Some(&[])),
 ];

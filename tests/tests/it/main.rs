@@ -57,4 +57,5 @@ mod security;
 mod simulation;
 mod soak;
 mod tamper;
+mod transparency;
 mod transport;

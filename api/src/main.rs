@@ -1,8 +1,5 @@
-//! The `voucher-ledger` command line: serve, verify, replay, export, migrate-store, demo, sample, token,
-//! calendar.
-
-#[path = "cli/backup.rs"]
-mod cli_backup;
+//! The `voucher-ledger` command line: serve, verify, replay, export, migrate-store, backup, demo, sample,
+//! token, calendar, keygen, proof, check-proof, check-consistency (the longer bodies live in `api::cli`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -542,7 +539,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             }
         }
         CliCommand::Backup { data, store, to, batch_records } => {
-            cli_backup::run(&store.unwrap_or(StoreSpec::File(data)), &to, batch_records)
+            api::cli::backup::run(&store.unwrap_or(StoreSpec::File(data)), &to, batch_records)
         }
         CliCommand::MigrateStore { from, to } => {
             if from == to {

@@ -140,6 +140,7 @@ pub const COLUMNS: &[(&str, Kind)] = {
         ("cancellation_reason", Text),
         ("categories", Text),
         ("category", Text),
+        ("checkpoint", Text),
         ("clawbacks", Text),
         ("contact", Text),
         ("contract_id", Text),

@@ -122,7 +122,7 @@ pub async fn suspend_provider(
 /// A provider's application, standing, admission announcement, objections and referrals. Readable by the
 /// provider itself, staff of its jurisdiction and auditors.
 #[utoipa::path(get, path = "/v1/providers/{credit_code}", params(super::read::ReadParams, ("credit_code" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "provider, name, jurisdiction, categories, status, suspended, announced_on, announcement_closes, objections [...], checkpoint (the signed checkpoint covering the admission announcement, or null; JSON only)"),
+    responses((status = 200, description = "provider, name, jurisdiction, categories, status, suspended, announced_on, announcement_closes, objections [...], checkpoint (the signed checkpoint covering the admission announcement, or null)"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn provider(
     State(app): State<App>,
@@ -143,10 +143,9 @@ pub async fn provider(
         Ok::<_, ApiError>(body)
     })?;
     let mut body = body;
-    if options.format == super::read::Format::Json {
-        // The admission announcement's signed checkpoint (read after the models, so it covers them).
-        body["checkpoint"] = super::transparency::checkpoint_field(&app);
-    }
+    // The admission announcement's signed checkpoint (read after the models, so it covers them), in every
+    // format: a printed or exported admission carries what proves it later.
+    body["checkpoint"] = super::transparency::checkpoint_field(&app);
     Ok(respond(options.format, body, Rows::Object))
 }
 

@@ -13,4 +13,4 @@ chmod 755 "$work"
 trap 'bash scripts/pg-cluster.sh destroy "$work/pg" || true; rm -rf "$work"' EXIT
 url=$(bash scripts/pg-cluster.sh start "$work/pg")
 mkdir -p "$work/file"
-target/release/examples/bench_store --dir "$work/file" --postgres "$url" "$@"
+"${CARGO_TARGET_DIR:-target}"/release/examples/bench_store --dir "$work/file" --postgres "$url" "$@"

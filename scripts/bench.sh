@@ -75,8 +75,8 @@ fi
 
 rustc_busy=$(pgrep -c rustc || true)
 cargo build --locked --release -p api -p bench --bins >&2
-bench=target/release/voucher-bench
-server=target/release/voucher-ledger
+bench="${CARGO_TARGET_DIR:-target}/release/voucher-bench"
+server="${CARGO_TARGET_DIR:-target}/release/voucher-ledger"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/voucher-ledger-bench.XXXXXX")
 chmod 755 "$work"

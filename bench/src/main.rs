@@ -451,7 +451,7 @@ fn operator_token() -> anyhow::Result<String> {
         jurisdiction: Some(domain::Jurisdiction::Guiyang),
         credit_code: None,
     };
-    Ok(auth.mint(&operator, chrono::Utc::now().timestamp(), 24 * 3600)?)
+    Ok(auth.mint(&operator, chrono::Utc::now().timestamp(), api::auth::LIFETIME_MAX_DEFAULT_SECONDS)?)
 }
 
 fn tokens(workload: &Workload) -> anyhow::Result<HashMap<String, String>> {

@@ -3,15 +3,16 @@
 //! and a close during an outage ends the writer instead of waiting for the store.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use domain::{Actor, Cny, Command, Jurisdiction, Role};
 use engine::clock::Clock;
 use engine::writer::{self, Loaded, WriteError};
+
+use crate::support::Outage;
+use store::EventLog;
 use store::file::FileLog;
-use store::{EventLog, Head, StoreError, StoredRecord};
 
 fn finance() -> Actor {
     Actor {
@@ -86,44 +87,11 @@ async fn closing_answers_what_was_handed_over_takes_nothing_more_and_releases_th
     );
 }
 
-/// A log whose every call fails while `down`.
-struct Outage {
-    inner: FileLog,
-    down: AtomicBool,
-}
-
-impl Outage {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable(std::io::Error::other("injected: the server is down")));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl EventLog for Outage {
-    async fn head(&self) -> Result<Head, StoreError> {
-        self.check()?;
-        self.inner.head().await
-    }
-
-    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
-        self.check()?;
-        self.inner.append(expected, records).await
-    }
-
-    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
-        self.check()?;
-        self.inner.read_batch(from, max).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_while_the_store_is_down_ends_the_writer_instead_of_waiting_for_the_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (inner, _) = FileLog::open(dir.path()).expect("open");
-    let log = Arc::new(Outage { inner, down: AtomicBool::new(false) });
+    let log = Arc::new(Outage::up(inner));
     let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
     let (handle, _shared) = writer::spawn(log.clone(), loaded, clock());
     handle.submit(appropriation(1), finance(), None, [0; 32]).await.expect("first");

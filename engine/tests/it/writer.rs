@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use domain::{Actor, Cny, Command, Jurisdiction, Role};
 use engine::clock::Clock;
 use engine::writer::{self, Loaded, WriteError};
+
+use crate::support::Outage;
 use store::file::FileLog;
 use store::{EventLog, Head, StoreError, StoredRecord};
 
@@ -137,44 +139,11 @@ async fn idempotency_keys_survive_a_reload_from_the_log() {
     assert_eq!(shared.head.borrow().position, 1);
 }
 
-/// A log that can be taken down like a database server: while `down`, every call fails `Unavailable`.
-struct Outage {
-    inner: FileLog,
-    down: std::sync::atomic::AtomicBool,
-}
-
-impl Outage {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable(std::io::Error::other("injected: the server is down")));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl EventLog for Outage {
-    async fn head(&self) -> Result<Head, StoreError> {
-        self.check()?;
-        self.inner.head().await
-    }
-
-    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
-        self.check()?;
-        self.inner.append(expected, records).await
-    }
-
-    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
-        self.check()?;
-        self.inner.read_batch(from, max).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_the_log_is_down_commands_are_answered_unavailable_and_the_writer_recovers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (inner, _) = FileLog::open(dir.path()).expect("open");
-    let log = Arc::new(Outage { inner, down: std::sync::atomic::AtomicBool::new(false) });
+    let log = Arc::new(Outage::up(inner));
     let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
     let (handle, shared) = writer::spawn(log.clone(), loaded, clock());
     handle.submit(appropriation(100), finance(), Some("k1".into()), [1; 32]).await.expect("first");

@@ -575,6 +575,31 @@ fn a_bureau_acts_only_on_parties_and_money_of_its_own_jurisdiction() {
     assert_eq!(step(&mut given, &gy, "2026-03-04", suspend_provider), "accepted");
 }
 
+#[test]
+fn a_bureau_announces_only_redemptions_of_its_own_jurisdiction() {
+    // Given guiyang's redemption 900, approved in full and not yet announced.
+    let mut given = completed();
+    assert_eq!(step(&mut given, &provider(), "2025-06-03", request(900)), "accepted");
+    let review = Command::ReviewRedemption { redemption_id: id(900), outcome: ReviewOutcome::Full };
+    assert_eq!(step(&mut given, &staff(Role::Reviewer), "2025-06-10", review), "accepted");
+    let announce = |jurisdiction| Command::AnnounceRedemptions {
+        announcement_id: id(950),
+        jurisdiction,
+        redemption_ids: vec![id(900)],
+    };
+    let ga = guian(Role::Bureau);
+    // When guian's bureau lists it on an announcement of its own, the list is refused (another
+    // jurisdiction's redemption); under guiyang's name, guian's bureau is forbidden.
+    let before = given.len();
+    assert_eq!(step(&mut given, &ga, "2025-09-30", announce(Jurisdiction::Guian)), "invalid_request");
+    let refused = check(&given, &ga, "2025-09-30", announce(Jurisdiction::Guian));
+    assert!(matches!(refused, Err(Rejection::InvalidAnnouncement(_))), "{refused:?}");
+    assert_eq!(step(&mut given, &ga, "2025-09-30", announce(GY)), "forbidden");
+    assert_eq!(given.len(), before, "a refused announcement records nothing");
+    // Then guiyang's bureau may announce it.
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-09-30", announce(GY)), "accepted");
+}
+
 // ---- deadlines ----
 
 #[test]

@@ -578,6 +578,46 @@ async fn damaged_length_field_in_the_last_segment_is_not_taken_for_a_torn_tail()
     assert_eq!(file::scan(dir.path()).first_corruption().map(ScanProblem::position), Some(3));
 }
 
+/// A length field damaged to below a frame's fixed size (0 or a few bytes) in a frame of the last segment
+/// that acknowledged frames follow: corruption at that frame, never a torn tail that would cut them.
+#[tokio::test]
+async fn an_impossibly_short_length_in_a_middle_frame_of_the_last_segment_is_corrupt_not_cut() {
+    let frame = OVERHEAD + 40;
+    for damaged in [0u32, 1, 40] {
+        let dir = tempfile::tempdir().unwrap();
+        let records = commands(1, 5, 40);
+        {
+            let (log, _) = FileLog::open(dir.path()).unwrap();
+            log.append(Head::GENESIS, records.clone()).await.unwrap();
+        }
+        let segment = last_segment(dir.path());
+        let before = fs::read(&segment).unwrap();
+        // Frame 3's length field now says `damaged` bytes: fewer than position, flags and hash take.
+        let file = OpenOptions::new().write(true).open(&segment).unwrap();
+        file.write_all_at(&damaged.to_le_bytes(), 2 * frame).unwrap();
+        drop(file);
+
+        let opened = FileLog::open(dir.path());
+        assert!(
+            matches!(opened, Err(StoreError::Corrupt { position: 3, .. })),
+            "length {damaged}: {opened:?}"
+        );
+        let after = fs::read(&segment).unwrap();
+        assert_eq!(after.len(), before.len(), "length {damaged}: nothing cut");
+        assert_eq!(after[..2 * frame as usize], before[..2 * frame as usize]);
+        assert_eq!(after[2 * frame as usize + 4..], before[2 * frame as usize + 4..]);
+        let quarantined = fs::read_dir(dir.path().join("quarantine")).map_or(0, Iterator::count);
+        assert_eq!(quarantined, 0, "length {damaged}: nothing quarantined");
+        let scan = file::scan(dir.path());
+        assert_eq!(scan.first_corruption().map(ScanProblem::position), Some(3), "length {damaged}");
+        assert!(
+            !scan.problems.iter().any(|problem| matches!(problem, ScanProblem::TornTail { .. })),
+            "length {damaged}: taken for a torn tail: {:?}",
+            scan.problems
+        );
+    }
+}
+
 #[tokio::test]
 async fn missing_or_damaged_sealed_segments_are_corrupt() {
     let dir = tempfile::tempdir().unwrap();

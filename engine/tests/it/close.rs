@@ -42,7 +42,7 @@ async fn closing_answers_what_was_handed_over_takes_nothing_more_and_releases_th
     let log: Arc<dyn EventLog> = Arc::new(log);
     let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
     let released = Arc::downgrade(&log);
-    let (handle, _shared) = writer::spawn(log, loaded, clock());
+    let (handle, shared) = writer::spawn(log, loaded, clock());
     handle.submit(appropriation(1), finance(), None, [0; 32]).await.expect("first");
 
     let submissions: Vec<_> = (0..300u64)
@@ -51,7 +51,12 @@ async fn closing_answers_what_was_handed_over_takes_nothing_more_and_releases_th
             tokio::spawn(async move { handle.submit(appropriation(1), finance(), None, [0; 32]).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Some of them were handed over and committed before the close (a condition, not a pause).
+    let mut head = shared.head.clone();
+    tokio::time::timeout(Duration::from_secs(10), head.wait_for(|head| head.position >= 2))
+        .await
+        .expect("a command of the 300 commits within 10 s")
+        .expect("the writer is running");
     tokio::time::timeout(Duration::from_secs(10), handle.close()).await.expect("close resolves");
     assert_eq!(released.strong_count(), 0, "the writer still holds the log after close");
     assert_eq!(handle.stopped().as_deref(), Some("the writer was closed"));

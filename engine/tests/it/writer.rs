@@ -39,6 +39,41 @@ impl EventLog for Instrumented {
     }
 }
 
+/// Holds its first append until `release` is notified (after saying so on `entered`), and fails the
+/// appends whose number is in `fail_on` (1-based) without writing; counts appends and their records.
+struct Gated {
+    inner: FileLog,
+    appends: AtomicUsize,
+    records: std::sync::Mutex<Vec<usize>>,
+    fail_on: Vec<usize>,
+    entered: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl EventLog for Gated {
+    async fn head(&self) -> Result<Head, StoreError> {
+        self.inner.head().await
+    }
+
+    async fn append(&self, expected: Head, records: Vec<StoredRecord>) -> Result<Head, StoreError> {
+        let number = self.appends.fetch_add(1, Ordering::SeqCst) + 1;
+        self.records.lock().expect("records").push(records.len());
+        if number == 1 {
+            self.entered.notify_one();
+            self.release.notified().await;
+        }
+        if self.fail_on.contains(&number) {
+            return Err(StoreError::Unavailable(std::io::Error::other("injected fsync failure")));
+        }
+        self.inner.append(expected, records).await
+    }
+
+    async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        self.inner.read_batch(from, max).await
+    }
+}
+
 fn finance() -> Actor {
     Actor {
         subject: "finance-1".into(),
@@ -122,11 +157,16 @@ async fn a_failed_append_is_not_acknowledged_and_the_writer_recovers() {
 async fn idempotency_keys_survive_a_reload_from_the_log() {
     let dir = tempfile::tempdir().expect("tempdir");
     let first = {
-        let (handle, _shared, _log) = start(dir.path(), vec![]).await;
-        handle.submit(appropriation(100), finance(), Some("key".into()), [7; 32]).await.expect("first")
+        let (handle, _shared, log) = start(dir.path(), vec![]).await;
+        let first =
+            handle.submit(appropriation(100), finance(), Some("key".into()), [7; 32]).await.expect("first");
+        let released = Arc::downgrade(&log);
+        drop(log);
+        tokio::time::timeout(std::time::Duration::from_secs(10), handle.close()).await.expect("close");
+        assert_eq!(released.strong_count(), 0, "the closed writer still holds the log");
+        first
     };
-    // Let the first writer's log go (its task ends when the handle is dropped).
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The first writer's log is free once it is closed: `close` resolves after the task released it.
     let (handle, shared, log) = start(dir.path(), vec![]).await;
     let again =
         handle.submit(appropriation(100), finance(), Some("key".into()), [7; 32]).await.expect("replay");
@@ -178,4 +218,52 @@ async fn while_the_log_is_down_commands_are_answered_unavailable_and_the_writer_
         handle.submit(appropriation(100), finance(), Some("k1".into()), [1; 32]).await.expect("k1");
     assert!(replayed.replayed && replayed.position == 1, "{replayed:?}");
     assert_eq!(log.inner.head().await.expect("head").position, 2);
+}
+
+/// A retry with the same key that lands in the same commit group as its first submission is answered only
+/// with that group's append: when the append fails, both are `Unavailable`, never a `replayed` answer for a
+/// position the log does not hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_in_the_same_group_is_not_answered_replayed_before_the_append_is_durable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (inner, _) = FileLog::open(dir.path()).expect("open");
+    let log = Arc::new(Gated {
+        inner,
+        appends: AtomicUsize::new(0),
+        records: std::sync::Mutex::new(Vec::new()),
+        fail_on: vec![2],
+        entered: tokio::sync::Notify::new(),
+        release: tokio::sync::Notify::new(),
+    });
+    let loaded = Loaded::from_log(log.as_ref()).await.expect("load");
+    let (handle, shared) = writer::spawn(log.clone(), loaded, clock());
+
+    // The writer is held inside its first append (another command, keyless) ...
+    let held = {
+        let handle = handle.clone();
+        tokio::spawn(async move { handle.submit(appropriation(100), finance(), None, [0; 32]).await })
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), log.entered.notified())
+        .await
+        .expect("the first append starts");
+    // ... while a command and its retry (same key, same request) are queued behind it: one group.
+    let mut first = Box::pin(handle.submit(appropriation(200), finance(), Some("k".into()), [2; 32]));
+    let mut retry = Box::pin(handle.submit(appropriation(200), finance(), Some("k".into()), [2; 32]));
+    assert!(futures::poll!(first.as_mut()).is_pending(), "queued, not answered");
+    assert!(futures::poll!(retry.as_mut()).is_pending(), "queued, not answered");
+    log.release.notify_one();
+    held.await.expect("task").expect("the held command commits");
+
+    let (first, retry) = tokio::join!(first, retry);
+    // Both were in the second append (one command's records: the retry adds none), and it failed.
+    assert_eq!(log.appends.load(Ordering::SeqCst), 2, "the command and its retry were not one group");
+    assert_eq!(log.records.lock().expect("records").as_slice(), &[1, 1]);
+    assert!(matches!(first, Err(WriteError::Unavailable(_))), "{first:?}");
+    assert!(matches!(retry, Err(WriteError::Unavailable(_))), "the retry was answered {retry:?} with head 1");
+    assert_eq!(shared.head.borrow().position, 1);
+    assert_eq!(log.inner.head().await.expect("head").position, 1);
+
+    // Retried after the reload: decided afresh and recorded once.
+    let again = handle.submit(appropriation(200), finance(), Some("k".into()), [2; 32]).await.expect("retry");
+    assert_eq!((again.position, again.replayed), (2, false));
 }

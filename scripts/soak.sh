@@ -15,8 +15,9 @@
 # invariants) passes.
 #
 # SOAK_BACKENDS=file or SOAK_BACKENDS=postgres runs one backend only (default: both). With
-# VOUCHER_LEDGER_TEST_POSTGRES_URL (and VOUCHER_LEDGER_TEST_POSTGRES_DIR for the crashes) set, that server is
-# used instead of a cluster of its own. When no PostgreSQL can be started the postgres soak is skipped with a
+# VOUCHER_LEDGER_TEST_POSTGRES_URL and VOUCHER_LEDGER_TEST_POSTGRES_DIR set (a cluster of scripts/pg-cluster.sh:
+# the soak crashes it), that cluster is used instead of one of its own; with the URL alone the postgres soak
+# is built ignored (it cannot crash that server) and this script fails for want of its result line. When no PostgreSQL can be started the postgres soak is skipped with a
 # loud note, unless VOUCHER_LEDGER_REQUIRE_POSTGRES=1, where this script fails.
 #
 # Then, when cargo-fuzz and a nightly-capable toolchain are present (see RELIABILITY.md), a short run of each
@@ -92,8 +93,8 @@ if [ "$run_postgres" = 1 ] && [ -z "${VOUCHER_LEDGER_TEST_POSTGRES_URL:-}" ]; th
 fi
 
 filters=()
-[ "$run_file" = 1 ] && filters+=(kill_nine_at_random_moments_loses_nothing_acknowledged)
-[ "$run_postgres" = 1 ] && filters+=(postgres_kills_and_server_crashes_lose_nothing_acknowledged)
+[ "$run_file" = 1 ] && filters+=(soak::kill_nine_at_random_moments_loses_nothing_acknowledged)
+[ "$run_postgres" = 1 ] && filters+=(soak::postgres_kills_and_server_crashes_lose_nothing_acknowledged)
 if [ "${#filters[@]}" = 0 ]; then
     echo "soak.sh: no backend to run"
     echo "soak: kills=0 acknowledged=0 lost=0 violations=1"
@@ -101,7 +102,7 @@ if [ "${#filters[@]}" = 0 ]; then
 fi
 
 # Both backends at once (one test each), so the run takes SECONDS, not twice that.
-VOUCHER_LEDGER_SOAK_SECONDS="$seconds" cargo test --locked -p e2e --test soak -- --nocapture --exact \
+VOUCHER_LEDGER_SOAK_SECONDS="$seconds" cargo test --locked -p e2e --test it -- --nocapture --exact \
     --test-threads=2 "${filters[@]}" >"$log" 2>&1
 status=$?
 grep -E '^soak (violation|file|postgres)|^\*\*\* ' "$log" >&2 || true

@@ -14,7 +14,8 @@
 #   PostgreSQL tests are ignored, unless VOUCHER_LEDGER_REQUIRE_POSTGRES=1 (.ci/run), where this script fails.
 # - KURRENTDB_URL=kurrentdb://host:2113?tls=false set: the KurrentDB backend is built in (feature kurrentdb) and
 #   the conformance suite and the per-backend HTTP tests run on that server too, each in a fresh stream.
-#   Unset: the KurrentDB tests are ignored.
+#   Unset: the KurrentDB tests are ignored; the KurrentDB unit tests that need no server (store/src/kurrent.rs)
+#   still run, in a `cargo test -p store --features kurrentdb --lib` of their own before the others.
 # - No validator could be installed (no network): the OpenAPI validation is ignored, unless
 #   VOUCHER_LEDGER_REQUIRE_POSTGRES=1, where this script fails. The same for promtool (the check of
 #   deploy/prometheus/alerts.yml). No systemd-analyze: the check of the systemd unit is ignored.
@@ -93,6 +94,13 @@ else
         echo "*** test.sh: no PostgreSQL could be started: the PostgreSQL tests are IGNORED ***" >&2
         echo "*******************************************************************************" >&2
     fi
+fi
+
+# The KurrentDB backend's unit tests need no server (the record <-> event mapping, URLs, revisions, errors,
+# a closed port): a full run builds the feature for them, also without KURRENTDB_URL (with it, the feature
+# is on in the run below and they run there).
+if [ $# -eq 0 ] && [ -z "${KURRENTDB_URL:-}" ]; then
+    cargo test --locked -p store --features kurrentdb --lib kurrent::
 fi
 
 cargo test --locked --workspace "${features[@]}" "$@"

@@ -513,7 +513,7 @@ pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// or a role that may create databases).
 pub const POSTGRES_URL_VARIABLE: &str = "VOUCHER_LEDGER_TEST_POSTGRES_URL";
 
-/// When set to `1`, a PostgreSQL test without a server fails instead of being skipped (`.ci/run` sets it).
+/// When set to `1`, a PostgreSQL test without a server fails instead of being ignored (`.ci/run` sets it).
 pub const REQUIRE_POSTGRES_VARIABLE: &str = "VOUCHER_LEDGER_REQUIRE_POSTGRES";
 
 /// The directory of the throwaway cluster of `scripts/pg-cluster.sh`, which lets a test crash and restart the
@@ -532,7 +532,7 @@ pub enum Backend {
 }
 
 /// The variable holding the URL of a KurrentDB server (`kurrentdb://host:2113?tls=false`) the KurrentDB
-/// tests run on, each in a fresh stream. Unset: they print that they were skipped.
+/// tests run on, each in a fresh stream. Unset: they are ignored (see `tests/build.rs`).
 pub const KURRENTDB_URL_VARIABLE: &str = "KURRENTDB_URL";
 
 /// The KurrentDB server's URL, when set.

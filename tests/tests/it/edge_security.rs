@@ -55,6 +55,93 @@ async fn an_idempotency_key_is_scoped_by_the_whole_identity() {
     server.stop().await;
 }
 
+/// Two staff members of the same role and jurisdiction (two subjects) who happen to send the same key and
+/// body are two requests: each is decided and recorded for its sender, and each sender's retry replays its
+/// own answer only.
+#[tokio::test]
+async fn one_key_from_two_identities_records_two_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcessServer::start(dir.path(), MORNING).await.unwrap();
+    let client = Client::new(&server.base);
+    let path = "/v1/budgets/guiyang/2025/appropriations";
+    let body = json!({ "amount": "100.00" }).to_string();
+    let one = token(Role::Finance, GUIYANG, "finance-1", None);
+    let two = token(Role::Finance, GUIYANG, "finance-2", None);
+    let a = client.post_raw(path, Some(&one), &body, Some("same-key")).await.unwrap();
+    let b = client.post_raw(path, Some(&two), &body, Some("same-key")).await.unwrap();
+    assert_eq!((a.status, b.status), (201, 201), "{a:?} {b:?}");
+    assert_eq!(b.body["replayed"], json!(false), "finance-2 got finance-1's answer: {b:?}");
+    assert_ne!(a.body["position"], b.body["position"], "{a:?} {b:?}");
+    assert_eq!(head_position(&client).await.unwrap(), 2);
+    for (own, first) in [(&one, &a), (&two, &b)] {
+        let again = client.post_raw(path, Some(own), &body, Some("same-key")).await.unwrap();
+        assert_eq!(again.body["replayed"], json!(true), "{again:?}");
+        assert_eq!(again.body["events"], first.body["events"], "each caller gets its own answer back");
+    }
+    assert_eq!(head_position(&client).await.unwrap(), 2, "the retries recorded nothing");
+    let budget = client.get("/v1/budgets/guiyang/2025", Some(&one)).await.unwrap();
+    assert_eq!(budget.body["appropriated"], "200.00", "{budget:?}");
+    server.stop().await;
+}
+
+/// A key names one request: its route and its body. The same key and the same body bytes sent to another
+/// route (another batch's claims, another year's budget) are another request under a key already used, so
+/// they are refused with 422 `idempotency_key_reused` and record nothing; they are never answered with the
+/// first route's answer (a claim on batch B must not be told it got batch A's voucher), nor decided afresh
+/// under a key that already names a recorded command.
+#[tokio::test]
+async fn one_key_and_body_on_two_routes_is_refused_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcessServer::start(dir.path(), MORNING).await.unwrap();
+    let client = Client::new(&server.base);
+    let batch_a = e2e::publish_batch(&client, GUIYANG, "100000.00", "50000.00", "1000.00").await.unwrap();
+    let batch_b = e2e::publish_batch(&client, GUIYANG, "100000.00", "50000.00", "1000.00").await.unwrap();
+    let own = e2e::verified_applicant(&client, GUIYANG, 1, false).await.unwrap();
+
+    let claim_a = client
+        .post_raw(&format!("/v1/batches/{batch_a}/claims"), Some(&own), "{}", Some("claim-key"))
+        .await
+        .unwrap();
+    assert_eq!(claim_a.status, 201, "{claim_a:?}");
+    let head = head_position(&client).await.unwrap();
+    let claim_b = client
+        .post_raw(&format!("/v1/batches/{batch_b}/claims"), Some(&own), "{}", Some("claim-key"))
+        .await
+        .unwrap();
+    assert_eq!(claim_b.status, 422, "{claim_b:?}");
+    assert_eq!(claim_b.code(), "idempotency_key_reused", "{claim_b:?}");
+    assert!(claim_b.content_type.starts_with("application/problem+json"), "{claim_b:?}");
+    assert_eq!(head_position(&client).await.unwrap(), head, "the refused request recorded nothing");
+    // The first route still replays its own answer; a fresh key on the second route is decided as usual.
+    let again = client
+        .post_raw(&format!("/v1/batches/{batch_a}/claims"), Some(&own), "{}", Some("claim-key"))
+        .await
+        .unwrap();
+    assert_eq!((again.status, &again.body["replayed"]), (201, &json!(true)), "{again:?}");
+    assert_eq!(again.body["voucher_id"], claim_a.body["voucher_id"]);
+    let fresh = client
+        .post_raw(&format!("/v1/batches/{batch_b}/claims"), Some(&own), "{}", Some("claim-key-2"))
+        .await
+        .unwrap();
+    assert_eq!((fresh.status, &fresh.body["replayed"]), (201, &json!(false)), "{fresh:?}");
+    assert_ne!(fresh.body["voucher_id"], claim_a.body["voucher_id"]);
+
+    // Two budgets' appropriations: one body, one key, two years.
+    let finance = token(Role::Finance, GUIYANG, "finance-1", None);
+    let body = json!({ "amount": "5.00" }).to_string();
+    let year_2025 = "/v1/budgets/guiyang/2025/appropriations";
+    let first = client.post_raw(year_2025, Some(&finance), &body, Some("money-key")).await.unwrap();
+    assert_eq!(first.status, 201, "{first:?}");
+    let head = head_position(&client).await.unwrap();
+    let other_year = client
+        .post_raw("/v1/budgets/guiyang/2026/appropriations", Some(&finance), &body, Some("money-key"))
+        .await
+        .unwrap();
+    assert_eq!((other_year.status, other_year.code()), (422, "idempotency_key_reused"), "{other_year:?}");
+    assert_eq!(head_position(&client).await.unwrap(), head, "the refused request recorded nothing");
+    server.stop().await;
+}
+
 /// Every anonymous objector is the same `public` actor: their keys are ignored, so two people who send the
 /// same key and text each get their own objection recorded.
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! `serve --read-only`: a replica beside the writer follows the log into its read models and refuses
 //! commands; on PostgreSQL it is unready while the server is down, keeps serving, and follows again after
 //! the server's restart, and unready for good (503 `log_not_verified`) once a record it follows does not
-//! verify; on the file log it is refused at start. Runs on PostgreSQL (skipped loudly without a server,
+//! verify; on the file log it is refused at start. Runs on PostgreSQL (ignored without a server,
 //! failing when PostgreSQL is required) and on KurrentDB when `KURRENTDB_URL` is set.
 
 use std::io::{BufRead, BufReader};

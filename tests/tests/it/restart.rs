@@ -61,20 +61,26 @@ async fn everything_acknowledged_survives_a_kill_and_restart(backend: Backend) {
 
     // 16 claims in flight at a time; the server is killed once a third of them have been acknowledged, so
     // some are in flight and some never sent when it dies.
+    // `in_flight` counts the claims sent and not yet answered, read at the moment of the kill.
     let acknowledged = Arc::new(AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
     let third = Arc::new(Notify::new());
     let running = {
         let client = client.clone();
         let acknowledged = acknowledged.clone();
+        let in_flight = in_flight.clone();
         let third = third.clone();
         tokio::spawn(async move {
             futures::stream::iter(claims)
                 .map(|(own, path)| {
                     let client = client.clone();
                     let acknowledged = acknowledged.clone();
+                    let in_flight = in_flight.clone();
                     let third = third.clone();
                     async move {
+                        in_flight.fetch_add(1, Ordering::SeqCst);
                         let answer = client.post_raw(&path, Some(&own), "{}", None).await;
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
                         if matches!(&answer, Ok(answer) if answer.status == 201)
                             && acknowledged.fetch_add(1, Ordering::SeqCst) + 1 == total / 3
                         {
@@ -89,6 +95,7 @@ async fn everything_acknowledged_survives_a_kill_and_restart(backend: Backend) {
         })
     };
     let reached = tokio::time::timeout(std::time::Duration::from_secs(30), third.notified()).await;
+    let in_flight_at_kill = in_flight.load(Ordering::SeqCst);
     server.kill();
     let answers = running.await.expect("claims task");
 
@@ -106,7 +113,12 @@ async fn everything_acknowledged_survives_a_kill_and_restart(backend: Backend) {
             Err(_) => lost += 1,
         }
     }
-    eprintln!("claims: {total} sent or queued, {} acknowledged, {lost} unanswered", vouchers.len());
+    eprintln!(
+        "claims: {total} sent or queued, {in_flight_at_kill} in flight at the kill, {} acknowledged, {lost} \
+         unanswered",
+        vouchers.len()
+    );
+    assert!(in_flight_at_kill > 0, "no claim was in flight at the kill");
     assert!(reached.is_ok(), "a third of the claims was never acknowledged: {answers:?}");
     assert!(vouchers.len() >= total / 3, "at least a third was acknowledged before the kill");
     assert!(lost > 0, "the kill came after every claim was answered: nothing was in flight");

@@ -12,8 +12,8 @@
 //! Two backends, two tests:
 //!
 //! - the embedded file log: every round ends with `kill -9` of the ledger and a restart;
-//! - PostgreSQL (a fresh database on the server of `VOUCHER_LEDGER_TEST_POSTGRES_URL`; skipped loudly without
-//!   one, failing when `VOUCHER_LEDGER_REQUIRE_POSTGRES=1`): rounds alternate between `kill -9` of the ledger
+//! - PostgreSQL (a fresh database on a cluster of its own beside the one of `scripts/test.sh`; ignored without
+//!   that cluster, failing when `VOUCHER_LEDGER_REQUIRE_POSTGRES=1`): rounds alternate between `kill -9` of the ledger
 //!   and a crash of the PostgreSQL server itself (`scripts/pg-cluster.sh crash`, an immediate stop, on the
 //!   cluster of `VOUCHER_LEDGER_TEST_POSTGRES_DIR`) with the ledger left running. While the database is
 //!   down, a fresh command must be answered 503 `application/problem+json` and `/readyz` 503 with
@@ -77,9 +77,17 @@ struct Book {
     replayed_after_kill: u64,
     /// Of those, after a PostgreSQL crash: answered with an error (or not at all) though committed.
     replayed_after_crash: u64,
+    /// Requests sent and not yet answered, now.
+    sending: u64,
+    /// Requests that were on their way at each `kill -9`, summed.
+    in_flight_at_kills: u64,
+    /// After each restart from a kill: the last command acknowledged before the kill, re-sent with its key,
+    /// answered with its first answer (`replayed: true`).
+    replayed_after_restart: u64,
     violations: Vec<String>,
 }
 
+#[derive(Debug)]
 enum Reply {
     Accepted(Events, bool),
     Refused,
@@ -96,11 +104,13 @@ struct Round {
 }
 
 async fn send(client: &Client, book: &Mutex<Book>, sent: &Sent) -> Reply {
+    book.lock().expect("book").sending += 1;
     let answer = tokio::time::timeout(
         ANSWER_WITHIN,
         client.post_raw(&sent.path, Some(&sent.token), &sent.body, Some(&sent.key)),
     )
     .await;
+    book.lock().expect("book").sending -= 1;
     match answer {
         Err(_elapsed) => {
             book.lock().expect("book").violations.push(format!(
@@ -330,10 +340,16 @@ async fn blocking<T: Send + 'static>(step: impl FnOnce() -> T + Send + 'static) 
 struct Totals {
     kills: u64,
     pg_restarts: u64,
+    /// Acknowledged commands, setup's 2 included.
     acknowledged: u64,
     lost: u64,
     violations: u64,
+    in_flight_at_kills: u64,
+    replayed_after_restart: u64,
 }
+
+/// What `setup` acknowledges (the budget and the batch): progress is counted beyond it.
+const SETUP_COMMANDS: u64 = 2;
 
 /// How long and with which faults a soak runs.
 struct Plan {
@@ -413,7 +429,24 @@ async fn setup(spec: &StoreSpec, book: &Mutex<Book>) -> String {
     batch_id
 }
 
-/// A round ending in `kill -9` of the ledger: restart it and retry what was in flight.
+/// Waits until more than `before` commands are acknowledged (a condition polled against a deadline); false
+/// when none was within 30 s.
+async fn acknowledged_beyond(book: &Mutex<Book>, before: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while book.lock().expect("book").acknowledged.len() <= before {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// A round ending in `kill -9` of the ledger: restart it and retry what was in flight. The kill comes
+/// `pause` ms after the round's first acknowledgement (so every round makes progress before its fault), and
+/// the commands on their way at that moment are counted (a round with none is a violation: the kill would
+/// have tested nothing). After the restart, the last command acknowledged before the kill is re-sent with
+/// its key and must be answered with its first answer.
 async fn kill_round(
     spec: &StoreSpec,
     book: &Arc<Mutex<Book>>,
@@ -422,16 +455,51 @@ async fn kill_round(
     round: u64,
     pause: u64,
 ) {
+    let violation =
+        |what: String| book.lock().expect("book").violations.push(format!("round {round}: {what}"));
+    let before = book.lock().expect("book").acknowledged.len();
     let server = ServerProcess::start_on(spec, MORNING).expect("server restarts");
     let (stop, clients) = start_clients(&server, book, batch_id, seed, round);
+    if !acknowledged_beyond(book, before).await {
+        violation("no command acknowledged within 30 s of the start".into());
+    }
     tokio::time::sleep(Duration::from_millis(pause)).await;
+    let in_flight = book.lock().expect("book").sending;
     server.kill();
+    book.lock().expect("book").in_flight_at_kills += in_flight;
+    if in_flight == 0 {
+        violation("no command was in flight at the kill".into());
+    }
     stop.store(true, Ordering::SeqCst);
     for client in clients {
         client.await.expect("client task");
     }
+    // The last acknowledgement before the kill (the highest position acknowledged).
+    let last = book
+        .lock()
+        .expect("book")
+        .acknowledged
+        .values()
+        .filter_map(|(sent, events)| {
+            Some((events.iter().map(|(position, _)| *position).max()?, sent, events))
+        })
+        .max_by_key(|(position, _, _)| *position)
+        .map(|(_, sent, events)| (sent.clone(), events.clone()));
     let server = ServerProcess::start_on(spec, MORNING).expect("server restarts");
-    retry_in_flight(&Client::new(&server.base), book, false).await;
+    let client = Client::new(&server.base);
+    match last {
+        Some((sent, events)) => match send(&client, book, &sent).await {
+            Reply::Accepted(again, true) if again == events => {
+                book.lock().expect("book").replayed_after_restart += 1;
+            }
+            other => violation(format!(
+                "{} (acknowledged last before the kill) re-sent after the restart: {other:?}, first {events:?}",
+                sent.key
+            )),
+        },
+        None => violation("nothing acknowledged before the kill".into()),
+    }
+    retry_in_flight(&client, book, false).await;
     server.kill();
 }
 
@@ -573,19 +641,23 @@ async fn soak(spec: &StoreSpec, plan: &Plan) -> Totals {
         eprintln!("soak violation: {violation}");
     }
     println!(
-        "soak {}: seed={} seconds={} refused={} unavailable_answers={} resent={} replayed_after_kill={} \
-         replayed_after_pg_crash={} records_checked={}",
+        "soak {}: seed={} seconds={} refused={} unavailable_answers={} resent={} in_flight_at_kills={} \
+         replayed_after_restart={} replayed_after_kill={} replayed_after_pg_crash={} records_checked={}",
         plan.label,
         plan.seed,
         started.elapsed().as_secs(),
         book.refused,
         book.unavailable,
         book.resent,
+        book.in_flight_at_kills,
+        book.replayed_after_restart,
         book.replayed_after_kill,
         book.replayed_after_crash,
         book.acknowledged.values().map(|(_, events)| events.len()).sum::<usize>()
     );
     totals.acknowledged = book.acknowledged.len() as u64;
+    totals.in_flight_at_kills = book.in_flight_at_kills;
+    totals.replayed_after_restart = book.replayed_after_restart;
     totals.violations = book.violations.len() as u64;
     totals
 }
@@ -608,50 +680,61 @@ async fn kill_nine_at_random_moments_loses_nothing_acknowledged() {
     let (seconds, seed) = seconds_and_seed("file");
     let store = TestStore::new(Backend::File).await.expect("store");
     let totals = soak(&store.spec, &Plan { label: "file", seconds, kills_min: 5, cluster: None, seed }).await;
-    let Totals { kills, acknowledged, lost, violations, .. } = totals;
+    let Totals { kills, acknowledged, lost, violations, in_flight_at_kills, replayed_after_restart, .. } =
+        totals;
     println!("soak file: kills={kills} acknowledged={acknowledged} lost={lost} violations={violations}");
     assert_eq!((lost, violations), (0, 0), "seed {seed}: lost or violations (see soak violation lines)");
     assert!(kills >= 5, "at least 5 kills");
-    assert!(acknowledged > 2, "the workload made progress");
+    // Every round acknowledged a command before its kill, had commands on their way at it, and answered
+    // the last acknowledged one again after the restart (a round failing either is a violation above).
+    assert!(acknowledged >= SETUP_COMMANDS + kills, "{acknowledged} acknowledged in {kills} rounds");
+    assert!(in_flight_at_kills >= kills, "{in_flight_at_kills} in flight over {kills} kills");
+    assert_eq!(replayed_after_restart, kills, "one replay after each kill's restart");
 }
 
+/// Needs the throwaway cluster of `scripts/test.sh` (its crash rounds stop a server, which a server given by
+/// URL only cannot be): ignored without one, never run with its crash rounds quietly left out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(e2e_postgres), ignore = "no PostgreSQL: scripts/test.sh starts one")]
+#[cfg_attr(not(e2e_postgres_cluster), ignore = "no PostgreSQL cluster to crash: scripts/test.sh starts one")]
 async fn postgres_kills_and_server_crashes_lose_nothing_acknowledged() {
     let name = "soak::postgres_kills_and_server_crashes_lose_nothing_acknowledged";
     e2e::require_backend(Backend::Postgres, name);
     // The crash rounds stop the server: a cluster of the test's own, not the one the other tests share.
-    let cluster =
-        PostgresCluster::private().map(|cluster| cluster.expect("a PostgreSQL cluster of the test's own"));
-    if cluster.is_none() {
-        // A server given by URL only: it cannot be crashed from here; the ledger kills still run.
-        if cfg!(e2e_postgres_cluster) {
+    let cluster = PostgresCluster::private()
+        .unwrap_or_else(|| {
             panic!(
-                "{name}: the PostgreSQL crashes need the cluster of scripts/test.sh ({} is not set)",
+                "{name}: built for the cluster of scripts/test.sh, but {} is not set: no cluster to crash",
                 e2e::POSTGRES_DIR_VARIABLE
-            );
-        }
-        eprintln!(
-            "\n*** {name}: no cluster to crash ({} is not set): the PostgreSQL crash rounds are SKIPPED\n",
-            e2e::POSTGRES_DIR_VARIABLE
-        );
-    }
+            )
+        })
+        .expect("a PostgreSQL cluster of the test's own");
     let (seconds, seed) = seconds_and_seed("postgres");
-    let store = match &cluster {
-        Some(cluster) => TestStore::on_cluster(cluster).await,
-        None => TestStore::new(Backend::Postgres).await,
-    }
-    .expect("store");
-    let plan =
-        Plan { label: "postgres", seconds, kills_min: 3, cluster: cluster.map(|cluster| (cluster, 2)), seed };
-    let crashes_required = plan.cluster.is_some();
-    let Totals { kills, pg_restarts, acknowledged, lost, violations } = soak(&store.spec, &plan).await;
+    let store = TestStore::on_cluster(&cluster).await.expect("store");
+    let plan = Plan { label: "postgres", seconds, kills_min: 3, cluster: Some((cluster, 2)), seed };
+    let Totals {
+        kills,
+        pg_restarts,
+        acknowledged,
+        lost,
+        violations,
+        in_flight_at_kills,
+        replayed_after_restart,
+        ..
+    } = soak(&store.spec, &plan).await;
     println!(
         "soak postgres: kills={kills} pg_restarts={pg_restarts} acknowledged={acknowledged} lost={lost} \
          violations={violations}"
     );
     assert_eq!((lost, violations), (0, 0), "seed {seed}: lost or violations (see soak violation lines)");
     assert!(kills >= 3, "at least 3 kills");
-    assert!(!crashes_required || pg_restarts >= 2, "at least 2 PostgreSQL crashes");
-    assert!(acknowledged > 2, "the workload made progress");
+    assert!(pg_restarts >= 2, "at least 2 PostgreSQL crashes");
+    // Every round acknowledged a command (a kill round before its kill, a crash round after the server came
+    // back), and every kill round had commands on their way and replayed its last acknowledgement after.
+    assert!(
+        acknowledged >= SETUP_COMMANDS + kills + pg_restarts,
+        "{acknowledged} acknowledged in {} rounds",
+        kills + pg_restarts
+    );
+    assert!(in_flight_at_kills >= kills, "{in_flight_at_kills} in flight over {kills} kills");
+    assert_eq!(replayed_after_restart, kills, "one replay after each kill's restart");
 }

@@ -63,13 +63,19 @@ fn differences(left: &Projections, right: &Projections) -> Vec<&'static str> {
     differ
 }
 
+// 16 cases: each is a whole program year through the real writer (every lifecycle, from policy to clawback,
+// driven by the seed), so the seed is what varies the read models' inputs; 16 seeds give each read model
+// hundreds of distinct histories' worth of records (a case records 300 to 1,200), programs from the smallest
+// (6 applicants: some lifecycles with one member) to four times that, and about 70 as-of positions in random
+// order through the cache, the first and last records among them. Past 24 applicants a case only grows longer
+// without reaching a state a smaller one does not. About 1 s a case in a debug build.
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, max_shrink_iters: 0, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 16, max_shrink_iters: 0, ..ProptestConfig::default() })]
 
     #[test]
     fn rebuilt_from_scratch_equals_incremental_and_as_of_n_equals_a_rebuild_of_the_first_n_records(
         seed in any::<u64>(),
-        applicants in 6u32..40,
+        applicants in 6u32..24,
         providers in 3u32..10,
         cuts in proptest::collection::vec(0.0f64..=1.0, 1..8),
     ) {
@@ -118,13 +124,16 @@ proptest! {
     }
 }
 
+// 12 cases: what varies here is the interleaving (which commands share a group commit, in which order the
+// submitters' chains reach the writer), from the seed and the number of submitters; 12 cases run each of the
+// four submitter counts (2 to 5) about three times, each with its own seed. About 1 s a case in a debug build.
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4, max_shrink_iters: 0, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 12, max_shrink_iters: 0, ..ProptestConfig::default() })]
 
     #[test]
     fn with_concurrent_submitters_the_writers_read_models_equal_a_rebuild_from_the_log(
         seed in any::<u64>(),
-        applicants in 6u32..30,
+        applicants in 6u32..20,
         providers in 3u32..8,
         submitters in 2usize..6,
     ) {
@@ -145,7 +154,10 @@ proptest! {
             let report = workload::run(generated, &handle, &clock, submitters).await.expect("the workload runs");
             drop(handle);
             task.await.expect("the writer stops");
-            prop_assert!(report.accepted > 50, "accepted {}", report.accepted);
+            // Every command answered; the smallest program (6 applicants) accepts about 50 (49 for one seed
+            // found with 12 cases), so fewer than 40 means the workload did not run.
+            prop_assert_eq!(report.accepted + report.refused.values().sum::<u64>(), report.commands);
+            prop_assert!(report.accepted > 40, "accepted {}", report.accepted);
             let incremental =
                 shared.projections.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
             let records = records(log.as_ref()).await;

@@ -100,7 +100,7 @@ impl CalendarYear {
 /// # Properties
 /// - For every `n` and every `date` with `r = working_days_after(date, n)?`: `r >= date`, exactly `n`
 ///   working days lie in `(date, r]`, and `r` is a working day when `n > 0`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Calendar {
     years: BTreeMap<i32, CalendarYear>,
     holidays: BTreeSet<NaiveDate>,

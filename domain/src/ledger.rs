@@ -130,7 +130,7 @@ pub enum Violation {
 ///
 /// # Properties
 /// - After any sequence of postings, each jurisdiction's balances sum to zero.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ledger {
     balances: HashMap<(Jurisdiction, Account), Balance>,
 }

@@ -154,14 +154,14 @@ impl PolicyVersion {
 /// - At most one version is in force for a jurisdiction on any date (windows of versions covering one
 ///   jurisdiction never overlap).
 /// - A version is in force only once the bureau of every jurisdiction it names has signed it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyBook {
     versions: Vec<PolicyVersion>,
     pending: BTreeMap<String, PendingPolicy>,
 }
 
 /// A version signed by some, not yet all, of the bureaus it names.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingPolicy {
     pub version: PolicyVersion,
     pub signed_by: BTreeSet<Jurisdiction>,

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// An applicant's standing.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ApplicantStatus {
     /// Registered, waiting for the service center.
     Pending,
@@ -40,14 +40,14 @@ impl ApplicantStatus {
 }
 
 /// A registered applicant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicantState {
     pub registration: Registration,
     pub status: ApplicantStatus,
 }
 
 /// A fiscal year's budget of one jurisdiction. Its available money is the `budget` account's balance.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BudgetState {
     pub appropriated: Balance,
     pub allocated_to_batches: Balance,
@@ -55,7 +55,7 @@ pub struct BudgetState {
 }
 
 /// A published batch. Its remaining money is the `batch_pool` account's balance.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchState {
     pub guide: BatchGuide,
     pub issued: Balance,
@@ -66,7 +66,7 @@ pub struct BatchState {
 }
 
 /// An issued voucher. Its balances are the `voucher_available` and `voucher_committed` accounts.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VoucherState {
     pub batch_id: Uuid,
     pub jurisdiction: Jurisdiction,
@@ -80,7 +80,7 @@ pub struct VoucherState {
 }
 
 /// A provider's standing (Measures art. 8).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProviderStatus {
     /// Applied, waiting for the bureau.
     Applied,
@@ -95,7 +95,7 @@ pub enum ProviderStatus {
 }
 
 /// A provider.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProviderState {
     pub application: ProviderApplication,
     pub status: ProviderStatus,
@@ -104,7 +104,7 @@ pub struct ProviderState {
 }
 
 /// An objection.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectionState {
     pub target: ObjectionTarget,
     pub jurisdiction: Jurisdiction,
@@ -112,7 +112,7 @@ pub struct ObjectionState {
 }
 
 /// Where a contract stands (Measures art. 9, 10).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ContractStatus {
     Submitted,
     Filed { filed_on: NaiveDate },
@@ -122,7 +122,7 @@ pub enum ContractStatus {
 }
 
 /// A contract.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContractState {
     pub terms: ContractTerms,
     pub submitted_by: Party,
@@ -144,7 +144,7 @@ impl ContractState {
 }
 
 /// Where a redemption stands (Measures art. 11, 12).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum RedemptionStatus {
     /// Waiting for the reviewer.
     Requested,
@@ -163,8 +163,49 @@ pub enum RedemptionStatus {
     },
 }
 
+/// [`RedemptionStatus`] as a snapshot of the state holds it, read back by `TryFrom`: a refusal's reason is
+/// one of those `evolve` writes.
+#[derive(serde::Deserialize)]
+enum StoredRedemptionStatus {
+    Requested,
+    Approved,
+    Announced { announcement_id: Uuid },
+    Payable,
+    Disbursed,
+    Refused { reason: String },
+}
+
+impl<'de> serde::Deserialize<'de> for RedemptionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = StoredRedemptionStatus::deserialize(deserializer)?;
+        RedemptionStatus::try_from(stored).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<StoredRedemptionStatus> for RedemptionStatus {
+    type Error = String;
+
+    fn try_from(stored: StoredRedemptionStatus) -> Result<Self, String> {
+        Ok(match stored {
+            StoredRedemptionStatus::Requested => RedemptionStatus::Requested,
+            StoredRedemptionStatus::Approved => RedemptionStatus::Approved,
+            StoredRedemptionStatus::Announced { announcement_id } => {
+                RedemptionStatus::Announced { announcement_id }
+            }
+            StoredRedemptionStatus::Payable => RedemptionStatus::Payable,
+            StoredRedemptionStatus::Disbursed => RedemptionStatus::Disbursed,
+            StoredRedemptionStatus::Refused { reason } => RedemptionStatus::Refused {
+                reason: ["rejected", "struck", "denied"]
+                    .into_iter()
+                    .find(|known| *known == reason)
+                    .ok_or_else(|| format!("unknown refusal reason {reason:?}"))?,
+            },
+        })
+    }
+}
+
 /// A redemption.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RedemptionState {
     pub contract_id: Uuid,
     pub jurisdiction: Jurisdiction,
@@ -194,7 +235,7 @@ impl RedemptionState {
 }
 
 /// A redemption announcement list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AnnouncementState {
     pub jurisdiction: Jurisdiction,
     pub redemption_ids: Vec<Uuid>,
@@ -203,7 +244,7 @@ pub struct AnnouncementState {
 }
 
 /// An audit sample.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SampleState {
     pub jurisdiction: Jurisdiction,
     pub year: i32,
@@ -212,7 +253,7 @@ pub struct SampleState {
 }
 
 /// A clawback order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClawbackState {
     pub redemption_id: Uuid,
     pub jurisdiction: Jurisdiction,
@@ -221,7 +262,7 @@ pub struct ClawbackState {
 }
 
 /// Everything `decide` needs, folded from the log.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct State {
     pub policies: PolicyBook,
     pub calendar: Calendar,
@@ -248,7 +289,7 @@ pub struct State {
 
 /// Something the scheduler acts on once its date has passed: the key of an entry in the deadline index.
 /// Its date is the last day it is not yet due (the command is due when the business date is after it).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Deadline {
     /// A provider's admission announcement (`ProviderStatus::Announced`): closes after `closes_on` (when no
     /// objection is open; that condition is checked when the entry is due, it does not move the date).

@@ -16,6 +16,7 @@ pub mod migrate;
 pub mod open;
 pub mod replay;
 pub mod sample;
+pub mod snapshot;
 pub mod transparency;
 pub mod verify;
 pub mod workload;

@@ -47,6 +47,8 @@ pub const APPEND_BATCH_RECORDS: &str = "ledger_append_batch_records";
 pub const APPEND_FAILURES: &str = "ledger_append_failures_total";
 /// Times the writer task stopped while the service ran.
 pub const WRITER_STOPS: &str = "ledger_writer_stops_total";
+/// Snapshot loads at start, by `outcome` (`used`, `missing`, `damaged`, `version`, `hash_mismatch`, ...).
+pub const SNAPSHOT_LOADS: &str = "ledger_snapshot_loads_total";
 /// 1 while the writer task runs.
 pub const WRITER_UP: &str = "ledger_writer_up";
 /// 1 while the store answers and appends to it succeed.
@@ -133,6 +135,12 @@ pub const ALL: &[Metric] = &[
         Kind::Counter,
         Some(Unit::Count),
         "Times the writer task stopped while the service ran.",
+    ),
+    metric(
+        SNAPSHOT_LOADS,
+        Kind::Counter,
+        Some(Unit::Count),
+        "Snapshot loads at start, by outcome (used, missing, damaged, version, hash_mismatch, ...).",
     ),
     metric(WRITER_UP, Kind::Gauge, None, "1 while the writer task runs, 0 once it stopped."),
     metric(

@@ -225,9 +225,40 @@ pub async fn start_writer_hashed(
     tree_hash: tlog::TreeHash,
 ) -> Result<Started, StartError> {
     let OpenedStore { log, recovery } = open_store(spec, Access::Write).await?;
-    let loaded = Loaded::from_log_hashed(log.as_ref(), tree_hash).await?;
+    let loaded = match spec {
+        StoreSpec::File(dir) => load_with_snapshot(log.as_ref(), tree_hash, dir).await?,
+        StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => {
+            Loaded::from_log_hashed(log.as_ref(), tree_hash).await?
+        }
+    };
     let (writer, shared) = writer::spawn(log.clone(), loaded, clock);
     Ok(Started { log, recovery, writer, shared })
+}
+
+/// Loads a file log's ledger: from the snapshot in `dir` and the records after it when the snapshot is usable
+/// (`crate::snapshot::load`), otherwise from the log's first record; the writer writes a new snapshot there
+/// when it is closed.
+///
+/// # Errors
+/// See [`Loaded::from_log`].
+pub async fn load_with_snapshot(
+    log: &dyn EventLog,
+    tree_hash: tlog::TreeHash,
+    dir: &std::path::Path,
+) -> Result<Loaded, writer::LoadError> {
+    let mut loaded = match crate::snapshot::load(dir, log, tree_hash).await {
+        Ok(snapshot) => {
+            crate::snapshot::note(Ok(snapshot.head.position));
+            Loaded::from_snapshot(snapshot)
+        }
+        Err(unusable) => {
+            crate::snapshot::note(Err(&unusable));
+            Loaded::empty_hashed(tree_hash)
+        }
+    };
+    loaded.fold_log(log).await?;
+    loaded.snapshot_dir = Some(dir.to_owned());
+    Ok(loaded)
 }
 
 /// Refuses to start a manual clock at `now` on a store whose last record was recorded after `now`: such a

@@ -149,6 +149,16 @@ impl<'a> VerifiedReader<'a> {
         }
     }
 
+    /// A reader of positions `after.position + 1` to `last`, the chain checked from `after`'s hash (a
+    /// snapshot's head, `crate::snapshot`).
+    pub fn resume(log: &'a dyn EventLog, after: store::Head, last: u64) -> VerifiedReader<'a> {
+        VerifiedReader {
+            next: after.position + 1,
+            verifier: Some(ChainVerifier::resume(after)),
+            ..Self::new(log, last)
+        }
+    }
+
     /// Also computes each record's Merkle leaf hash (over its stored bytes, with `hash`) in the same stage
     /// that verifies the chain; [`VerifiedReader::take_leaves`] gives them after each batch.
     pub fn with_leaves(mut self, hash: tlog::TreeHash) -> VerifiedReader<'a> {

@@ -206,13 +206,15 @@ fn scoped_key(actor: &Actor, key: Option<&String>) -> Option<(String, String)> {
 }
 
 /// An idempotency key's first answer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct KeyRecord {
     request_digest: [u8; 32],
     answer: Arc<Committed>,
 }
 
-/// Everything the writer derives from the log.
+/// Everything the writer derives from the log. Equal when every derived structure is (a snapshot's round trip
+/// is checked this way, `engine/tests/it/snapshot.rs`).
+#[derive(PartialEq)]
 pub struct Loaded {
     pub state: State,
     pub projections: Projections,
@@ -221,6 +223,8 @@ pub struct Loaded {
     pub tree: tlog::MerkleTree,
     stream_versions: HashMap<String, u64>,
     keys: HashMap<(String, String), KeyRecord>,
+    /// Where the writer writes a snapshot when it is closed (`crate::snapshot`): the file log's directory.
+    pub snapshot_dir: Option<std::path::PathBuf>,
 }
 
 /// Why the log could not be loaded.
@@ -262,6 +266,40 @@ impl Loaded {
             tree: tlog::MerkleTree::new(hash),
             stream_versions: HashMap::new(),
             keys: HashMap::new(),
+            snapshot_dir: None,
+        }
+    }
+
+    /// What a snapshot kept (`crate::snapshot`), to be completed by [`Loaded::fold_log`].
+    pub fn from_snapshot(snapshot: crate::snapshot::Snapshot) -> Loaded {
+        let crate::snapshot::Snapshot { head, parts, tree } = snapshot;
+        let keys = parts
+            .keys
+            .into_iter()
+            .map(|kept| {
+                let events = kept
+                    .events
+                    .into_iter()
+                    .map(|e| CommittedEvent {
+                        position: e.position,
+                        hash: e.hash,
+                        stream: e.stream,
+                        stream_version: e.stream_version,
+                        event: e.event,
+                    })
+                    .collect();
+                let answer = Arc::new(Committed { events, position: kept.position, replayed: false });
+                ((kept.scope, kept.key), KeyRecord { request_digest: kept.request_digest, answer })
+            })
+            .collect();
+        Loaded {
+            state: parts.state,
+            projections: parts.projections,
+            head,
+            tree,
+            stream_versions: parts.stream_versions,
+            keys,
+            snapshot_dir: None,
         }
     }
 
@@ -279,11 +317,23 @@ impl Loaded {
     /// See [`Loaded::from_log`].
     pub async fn from_log_hashed(log: &dyn EventLog, hash: tlog::TreeHash) -> Result<Loaded, LoadError> {
         let mut loaded = Loaded::empty_hashed(hash);
+        loaded.fold_log(log).await?;
+        Ok(loaded)
+    }
+
+    /// Folds the log's records after this state's head (all of them for an empty state), verifying their
+    /// chain from the head's hash on.
+    ///
+    /// # Errors
+    /// See [`Loaded::from_log`].
+    pub async fn fold_log(&mut self, log: &dyn EventLog) -> Result<(), LoadError> {
+        let loaded = self;
+        let hash = loaded.tree.hash();
         let mut pending: Vec<Recorded> = Vec::new();
         let head = log.head().await?.position;
-        loaded.tree.reserve(head);
+        loaded.tree.reserve(head.saturating_sub(loaded.head.position));
         // Verified and decoded (and the leaves hashed) a batch ahead, on another core, while this folds.
-        let mut reader = crate::replay::VerifiedReader::new(log, head).with_leaves(hash);
+        let mut reader = crate::replay::VerifiedReader::resume(log, loaded.head, head).with_leaves(hash);
         while let Some(batch) = reader.next_batch().await.map_err(LoadError::from)? {
             for leaf in reader.take_leaves() {
                 loaded.tree.push_leaf_hash(leaf);
@@ -302,7 +352,7 @@ impl Loaded {
                 reason: "the log ends inside a command (no record ends it)".into(),
             });
         }
-        Ok(loaded)
+        Ok(())
     }
 
     /// Folds one command's records (in order) into every derived structure.
@@ -347,7 +397,7 @@ pub fn spawn_with_task(
     clock: Clock,
 ) -> (WriterHandle, Shared, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = mpsc::channel(GROUP_COMMANDS_MAX * 4);
-    let Loaded { state, projections, head, tree, stream_versions, keys } = loaded;
+    let Loaded { state, projections, head, tree, stream_versions, keys, snapshot_dir } = loaded;
     let projections = Arc::new(RwLock::new(projections));
     let transparency = Arc::new(Transparency::new(tree));
     let (head_sender, head_receiver) = watch::channel(head);
@@ -363,6 +413,7 @@ pub fn spawn_with_task(
         head_sender,
         closers: Vec::new(),
         abandoned: false,
+        snapshot_dir,
     };
     let (stopped_sender, stopped) = watch::channel(None);
     let task = tokio::spawn(supervise(tokio::spawn(writer.run(receiver)), stopped_sender));
@@ -410,6 +461,8 @@ struct Writer {
     closers: Vec<oneshot::Sender<()>>,
     /// Closed while reloading after a failed append: the state is not the log's, nothing more is decided.
     abandoned: bool,
+    /// Where a snapshot is written when the writer is closed (`crate::snapshot`).
+    snapshot_dir: Option<std::path::PathBuf>,
 }
 
 /// Why the writer task ended.
@@ -469,6 +522,9 @@ impl Writer {
         }
         tracing::info!("writer stopped: every command handed to it has been answered");
         let closers = std::mem::take(&mut self.closers);
+        if !closers.is_empty() && !self.abandoned {
+            self.write_snapshot();
+        }
         // Release the log before answering: the closer may be waiting to close it.
         drop(self);
         if closers.is_empty() {
@@ -478,6 +534,54 @@ impl Writer {
             let _closer_may_have_gone = closer.send(());
         }
         Ended::Closed
+    }
+
+    /// Writes a snapshot of what the writer holds at its head (`crate::snapshot`), when it has a directory;
+    /// a failure is logged (the next start folds the whole log).
+    fn write_snapshot(&self) {
+        let Some(dir) = &self.snapshot_dir else { return };
+        let started = std::time::Instant::now();
+        let keys = self
+            .keys
+            .iter()
+            .map(|((scope, key), record)| crate::snapshot::KeptKey {
+                scope: scope.clone(),
+                key: key.clone(),
+                request_digest: record.request_digest,
+                position: record.answer.position,
+                events: record
+                    .answer
+                    .events
+                    .iter()
+                    .map(|e| crate::snapshot::KeptEvent {
+                        position: e.position,
+                        hash: e.hash,
+                        stream: e.stream.clone(),
+                        stream_version: e.stream_version,
+                        event: e.event.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let projections = self.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let parts = crate::snapshot::Parts {
+            state: &self.state,
+            projections: &projections,
+            stream_versions: &self.stream_versions,
+            keys,
+        };
+        let written = self.transparency.read(|tree| crate::snapshot::write(dir, self.head, &parts, tree));
+        match written {
+            Ok(bytes) => tracing::info!(
+                position = self.head.position,
+                bytes,
+                seconds = started.elapsed().as_secs_f64(),
+                "snapshot written"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "the snapshot could not be written; the next start folds the whole log")
+            }
+        }
     }
 
     /// A close request: nothing more is taken (later sends fail: `Unavailable`), what is queued is still

@@ -35,7 +35,7 @@ pub const COMPLETION_DAYS_MIN: i64 = 2;
 pub const CONCENTRATION_CONTRACTS_MIN: usize = 3;
 
 /// The kind of a signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     DocumentReused,
@@ -61,7 +61,7 @@ impl Kind {
 }
 
 /// One signal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Signal {
     pub kind: Kind,
     /// What the signal is about: a document hash, a contract id, a provider, an applicant.
@@ -75,14 +75,14 @@ pub struct Signal {
 }
 
 /// A document's use by a contract (directly, or through the contract's redemption).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct DocumentUse {
     contract_id: Uuid,
     position: u64,
 }
 
 /// A document's uses: almost always one, kept inline; a vector only once it is reused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Uses {
     One(DocumentUse),
     Many(Vec<DocumentUse>),
@@ -105,7 +105,7 @@ impl Uses {
 }
 
 /// What the signals need to know of a contract.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ContractFacts {
     provider: CreditCode,
     applicant: CreditCode,
@@ -118,7 +118,7 @@ struct ContractFacts {
 }
 
 /// A registration as the signals need it: the normalized name and where it was recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Party {
     name: String,
     contact: Option<String>,
@@ -126,7 +126,7 @@ struct Party {
 }
 
 /// The anomalies read model.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Anomalies {
     documents: HashMap<Sha256Hex, Uses>,
     /// Boxed: a hash table keeps a third of its slots empty on average.

@@ -10,12 +10,13 @@ use serde::Serialize;
 use crate::ReadModel;
 
 /// One applicant as bureau staff see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ApplicantView {
     #[serde(flatten)]
     pub registration: Registration,
     /// `pending`, `verified`, `rejected` or `suspended`.
-    pub status: &'static str,
+    #[serde(deserialize_with = "crate::statuses::deserialize")]
+    pub status: crate::statuses::Status,
     /// The reason given for a rejection or suspension.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -23,7 +24,7 @@ pub struct ApplicantView {
 }
 
 /// The applicants read model.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Applicants {
     /// Boxed: a hash table keeps a third of its slots empty on average, and the views are large.
     by_code: HashMap<CreditCode, Box<ApplicantView>>,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::ReadModel;
 
 /// A fiscal year's budget.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BudgetView {
     pub appropriated: Balance,
     pub allocated_to_batches: Balance,
@@ -24,7 +24,7 @@ pub struct BudgetView {
 }
 
 /// A batch and what it has issued.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BatchView {
     pub batch_id: Uuid,
     #[serde(flatten)]
@@ -37,7 +37,7 @@ pub struct BatchView {
 }
 
 /// A voucher's identity; its balances come from the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct VoucherView {
     pub voucher_id: Uuid,
     pub batch_id: Uuid,
@@ -51,7 +51,7 @@ pub struct VoucherView {
 }
 
 /// What one applicant was issued in one calendar year.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IssuedView {
     pub issued_total: Balance,
     pub vouchers: u32,
@@ -63,7 +63,7 @@ pub struct IssuedView {
 /// there (SPEC §8: per jurisdiction it was paid in). Its open receivable is that jurisdiction's
 /// `provider_receivable` account (see [`Balances::provider_by_jurisdiction`]); [`Balances::provider`] sums
 /// the jurisdictions.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ProviderBalanceView {
     pub provider: CreditCode,
     /// The jurisdiction whose money these figures are (in a total: the first jurisdiction it was paid in).
@@ -80,7 +80,7 @@ pub struct ProviderBalanceView {
 }
 
 /// The balances read model.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Balances {
     ledger: Ledger,
     budgets: BTreeMap<(Jurisdiction, i32), BudgetView>,

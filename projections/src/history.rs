@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::ReadModel;
 
 /// One record of a trail, as an auditor sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub position: u64,
     pub hash: [u8; 32],
@@ -54,7 +54,7 @@ impl Entry {
 }
 
 /// The history read model.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct History {
     by_voucher: HashMap<Uuid, Trail>,
     by_contract: HashMap<Uuid, Trail>,
@@ -149,7 +149,7 @@ impl History {
 
 /// The ascending positions of one trail, compact: the gaps between them as LEB128 varints (a trail's
 /// records are usually a few thousand positions apart: two or three bytes each instead of eight).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Trail {
     last: u64,
     gaps: Vec<u8>,

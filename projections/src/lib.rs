@@ -5,6 +5,7 @@
 //! `ADDING_A_READ_MODEL.md` beside this crate's `Cargo.toml`).
 
 pub mod csv;
+pub mod statuses;
 
 use ledger_proto::Recorded;
 use serde_json::Value;
@@ -47,7 +48,7 @@ macro_rules! registry {
         pub const MODELS: usize = [$(stringify!($field)),*].len();
 
         /// Every registered read model, and the log position they have folded up to.
-        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
         pub struct Projections {
             position: u64,
             $(pub $field: $model,)*

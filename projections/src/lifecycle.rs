@@ -20,12 +20,13 @@ use uuid::Uuid;
 use crate::ReadModel;
 
 /// A provider's application and standing (Measures art. 8).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ProviderView {
     #[serde(flatten)]
     pub application: ProviderApplication,
     /// `applied`, `announced`, `admitted` or `rejected`.
-    pub status: &'static str,
+    #[serde(deserialize_with = "crate::statuses::deserialize")]
+    pub status: crate::statuses::Status,
     pub suspended: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspension_reason: Option<String>,
@@ -65,8 +66,14 @@ impl Serialize for SharedText {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for SharedText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|text| SharedText(Arc::from(text)))
+    }
+}
+
 /// An objection raised during an announcement, and the bureau's ruling.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ObjectionView {
     pub objection_id: Uuid,
     pub target: ObjectionTarget,
@@ -81,7 +88,7 @@ pub struct ObjectionView {
 }
 
 /// The applicant's rating of a completed service (Measures art. 10).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RatingView {
     pub quality: u8,
     pub timeliness: u8,
@@ -91,13 +98,14 @@ pub struct RatingView {
 }
 
 /// A contract and where it stands (Measures art. 9, 10).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ContractView {
     pub contract_id: Uuid,
     #[serde(flatten)]
     pub terms: ContractTerms,
     /// `submitted`, `signed`, `filed`, `rejected`, `cancelled` or `completed`.
-    pub status: &'static str,
+    #[serde(deserialize_with = "crate::statuses::deserialize")]
+    pub status: crate::statuses::Status,
     pub submitted_by: Party,
     /// The parties that have signed, in signing order (the submitter first).
     pub signed_by: Vec<Party>,
@@ -119,7 +127,7 @@ pub struct ContractView {
 }
 
 /// A denial of a redemption before disbursement (Measures art. 12).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DenialView {
     pub ground: DenialGround,
     pub reason: String,
@@ -127,14 +135,15 @@ pub struct DenialView {
 }
 
 /// A redemption and where it stands (Measures art. 11, 12).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RedemptionView {
     pub redemption_id: Uuid,
     pub contract_id: Uuid,
     pub jurisdiction: Jurisdiction,
     pub provider: CreditCode,
     /// `requested`, `approved`, `announced`, `payable`, `disbursed`, `rejected`, `struck` or `denied`.
-    pub status: &'static str,
+    #[serde(deserialize_with = "crate::statuses::deserialize")]
+    pub status: crate::statuses::Status,
     pub requested: Cny,
     pub approved: Option<Cny>,
     pub review: Option<ReviewOutcome>,
@@ -163,7 +172,7 @@ pub struct RedemptionView {
 }
 
 /// A public redemption announcement list (Measures art. 11).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AnnouncementView {
     pub announcement_id: Uuid,
     pub jurisdiction: Jurisdiction,
@@ -177,7 +186,7 @@ pub struct AnnouncementView {
 }
 
 /// A finding on a sampled contract.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FindingView {
     pub contract_id: Uuid,
     pub finding: Finding,
@@ -186,7 +195,7 @@ pub struct FindingView {
 }
 
 /// An audit sample (Measures art. 12, 13).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SampleView {
     pub sample_id: Uuid,
     pub jurisdiction: Jurisdiction,
@@ -204,7 +213,7 @@ pub struct SampleView {
 }
 
 /// A clawback order and what was recovered on it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ClawbackView {
     pub clawback_id: Uuid,
     pub redemption_id: Uuid,
@@ -217,7 +226,7 @@ pub struct ClawbackView {
 }
 
 /// A referral of a party to the judicial authorities.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ReferralView {
     pub referral_id: Uuid,
     pub party: CreditCode,
@@ -227,7 +236,7 @@ pub struct ReferralView {
 }
 
 /// The lifecycle read model.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Lifecycle {
     providers: HashMap<CreditCode, ProviderView>,
     objections: HashMap<Uuid, ObjectionView>,

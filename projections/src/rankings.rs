@@ -23,7 +23,7 @@ pub const PRIOR_MEAN: f64 = 3.0;
 pub const PRIOR_WEIGHT: f64 = 5.0;
 
 /// The prior every ranking states in its response.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Prior {
     pub mean: f64,
     pub weight: f64,
@@ -33,7 +33,7 @@ pub struct Prior {
 pub const PRIOR: Prior = Prior { mean: PRIOR_MEAN, weight: PRIOR_WEIGHT };
 
 /// Ratings summed in thirds of a mark, so that sums stay exact integers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Tally {
     ratings: u32,
     /// Sum over ratings of (quality + timeliness + professionalism).
@@ -48,7 +48,7 @@ impl Tally {
 }
 
 /// One provider's place in a ranking.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RankedProvider {
     /// 1 for the best.
     pub rank: u32,
@@ -61,7 +61,7 @@ pub struct RankedProvider {
 }
 
 /// The rankings read model.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rankings {
     overall: HashMap<CreditCode, Tally>,
     by_category: BTreeMap<String, HashMap<CreditCode, Tally>>,

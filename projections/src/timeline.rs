@@ -11,7 +11,7 @@ use ledger_proto::Recorded;
 use crate::ReadModel;
 
 /// The timeline read model: runs of records with one business date.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Timeline {
     /// Each run's date and first position, in log order.
     runs: Vec<(NaiveDate, u64)>,

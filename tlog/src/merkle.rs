@@ -61,7 +61,7 @@ pub enum ProofError {
 /// [`consistency_proof`](Self::consistency_proof) at any size up to [`len`](Self::len) cost O(log² n) hash
 /// computations at most, and appending costs one leaf hash plus O(1) node hashes amortised. Memory is about
 /// two hashes (64 bytes) per leaf.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MerkleTree {
     hash: TreeHash,
     /// `levels[k][i]` = the hash of leaves `i * 2^k .. (i + 1) * 2^k`.
@@ -104,6 +104,34 @@ impl MerkleTree {
             nodes.reserve(want.saturating_sub(nodes.len()));
             level += 1;
         }
+    }
+
+    /// Every level's complete nodes: `levels()[k][i]` is the hash of leaves `i * 2^k .. (i + 1) * 2^k`
+    /// (level 0: the leaf hashes). What a snapshot keeps so that the tree is not rehashed at start.
+    pub fn levels(&self) -> &[Vec<NodeHash>] {
+        &self.levels
+    }
+
+    /// A tree from its levels, as [`levels`](Self::levels) gave them. The shape is checked (each level holds
+    /// half of the one below, rounded down, and the top level fewer than two nodes), the hashes are not: the
+    /// caller vouches for them (a snapshot checked against its checksum and the log's record hash).
+    ///
+    /// # Errors
+    /// The levels' lengths do not form a tree (the level whose length is wrong).
+    pub fn from_levels(hash: TreeHash, mut levels: Vec<Vec<NodeHash>>) -> Result<Self, usize> {
+        if levels.is_empty() {
+            levels.push(Vec::new());
+        }
+        for k in 1..levels.len() {
+            if levels[k].len() != levels[k - 1].len() / 2 {
+                return Err(k);
+            }
+        }
+        let top = levels.len() - 1;
+        if levels[top].len() >= 2 {
+            return Err(top + 1);
+        }
+        Ok(MerkleTree { hash, levels })
     }
 
     /// Appends a leaf whose content is `leaf_bytes` (its hash is H(0x00 || bytes)).

@@ -8,6 +8,7 @@ mod as_of_limits;
 mod close;
 mod demo;
 mod read_models;
+mod snapshot;
 mod support;
 mod verify;
 mod workload;

@@ -1,0 +1,311 @@
+//! Snapshots: what the writer derives from the log (the decision state, the read models, the stream versions,
+//! the idempotency keys' first answers) and the Merkle tree's levels, written beside the file log at a log
+//! position so that a start folds only the records after it.
+//!
+//! - **Never trusted over the log.** A snapshot names its position and the hash of the record there; it is
+//!   used only when its checksum holds, its format version is this one, its tree hash is the one asked for,
+//!   the log reaches its position and the log's record there has that hash. Anything else (a damaged or
+//!   truncated file, another version, a log cut back or rewritten under it) is logged, counted
+//!   (`ledger_snapshot_loads_total{outcome}`) and ignored: the log is folded from the start, as without a
+//!   snapshot. The records after its position are read, their chain checked from its hash on, decoded and
+//!   folded as usual.
+//! - **What start-up verifies.** With a snapshot, start-up checks the chain of the records after it (each
+//!   links to the snapshot's hash), not the records before it: those were checked when the snapshot's
+//!   writer loaded and appended them, and the file log's frames are CRC-checked at open. The whole chain is
+//!   `voucher-ledger verify`'s job (it folds the whole log and never reads a snapshot).
+//! - **When it is written.** On a clean stop ([`crate::writer::WriterHandle::close`], which `serve` calls on
+//!   SIGTERM/Ctrl-C): the writer writes it after the last answer, before it releases the log. Atomically:
+//!   a temporary file, `fsync`, rename over `DIR/snapshot`, `fsync` of the directory; a crash leaves the
+//!   previous snapshot or none, never half of one.
+//! - **Encoding.** MessagePack (`rmp-serde`) of serde derives on the state and the read models, and the
+//!   tree's levels as raw 32-byte hashes. MessagePack rather than postcard or bincode because it is
+//!   self-describing: the read models' views carry the serde attributes of their JSON answers (`flatten`,
+//!   internally tagged enums, `skip_serializing_if`), which formats without field names cannot read back.
+//!   Structs are written with their field names (`to_vec_named`), for the same reason. A CRC-32C over
+//!   everything after the header catches damage.
+//!
+//! Layout: `VLSNAP01` (8 bytes), format version (u32 LE), position (u64 LE), the record hash at it (32),
+//! tree hash (1: 0 SHA-256, 1 SM3), body length (u64 LE), CRC-32C of the rest (u32 LE), the MessagePack body,
+//! then the tree: level count (u32 LE) and per level its node count (u64 LE) and nodes.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use domain::{Event, State};
+use projections::Projections;
+use serde::{Deserialize, Serialize};
+use store::Head;
+use tlog::{MerkleTree, NodeHash, TreeHash};
+
+/// The snapshot's file name in the data directory.
+pub const FILE: &str = "snapshot";
+/// The format version this build writes and reads; any change to a serialized type bumps it.
+pub const VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"VLSNAP01";
+const HEADER: usize = 8 + 4 + 8 + 32 + 1 + 8 + 4;
+
+/// One event of an idempotency key's first answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeptEvent {
+    pub position: u64,
+    pub hash: [u8; 32],
+    pub stream: String,
+    pub stream_version: u64,
+    pub event: Event,
+}
+
+/// An idempotency key (scope, key), the digest of its request and its first answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeptKey {
+    pub scope: String,
+    pub key: String,
+    pub request_digest: [u8; 32],
+    pub position: u64,
+    pub events: Vec<KeptEvent>,
+}
+
+/// What a snapshot holds besides the tree, borrowed for writing.
+#[derive(Serialize)]
+pub struct Parts<'a> {
+    pub state: &'a State,
+    pub projections: &'a Projections,
+    pub stream_versions: &'a HashMap<String, u64>,
+    pub keys: Vec<KeptKey>,
+}
+
+/// What a snapshot holds besides the tree, read back.
+#[derive(Debug, Deserialize)]
+pub struct OwnedParts {
+    pub state: State,
+    pub projections: Projections,
+    pub stream_versions: HashMap<String, u64>,
+    pub keys: Vec<KeptKey>,
+}
+
+/// A snapshot read back (not yet checked against the log: [`load`] does that).
+#[derive(Debug)]
+pub struct Snapshot {
+    pub head: Head,
+    pub parts: OwnedParts,
+    pub tree: MerkleTree,
+}
+
+/// Why a snapshot was not used.
+#[derive(Debug, thiserror::Error)]
+pub enum Unusable {
+    #[error("none")]
+    Missing,
+    #[error("cannot read it: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("damaged: {0}")]
+    Damaged(String),
+    #[error("format version {found}, this build reads {VERSION}")]
+    Version { found: u32 },
+    #[error("its tree is hashed with {found}, the ledger's with {wanted}")]
+    TreeHash { found: &'static str, wanted: &'static str },
+    #[error("it is at position {position}, beyond the log's head {head}")]
+    BeyondHead { position: u64, head: u64 },
+    #[error("the log's record {position} does not have the snapshot's hash")]
+    HashMismatch { position: u64 },
+    #[error("the log cannot be read at its position: {0}")]
+    Store(#[from] store::StoreError),
+}
+
+impl Unusable {
+    /// The metric label of this outcome.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Unusable::Missing => "missing",
+            Unusable::Io(_) | Unusable::Store(_) => "unreadable",
+            Unusable::Damaged(_) => "damaged",
+            Unusable::Version { .. } => "version",
+            Unusable::TreeHash { .. } => "tree_hash",
+            Unusable::BeyondHead { .. } => "beyond_head",
+            Unusable::HashMismatch { .. } => "hash_mismatch",
+        }
+    }
+}
+
+/// The snapshot's path in `dir`.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(FILE)
+}
+
+fn tree_code(hash: TreeHash) -> u8 {
+    match hash {
+        TreeHash::Sha256 => 0,
+        TreeHash::Sm3 => 1,
+    }
+}
+
+/// Writes a snapshot at `head` into `dir`, atomically (temporary file, fsync, rename, directory fsync).
+/// Returns the bytes written.
+///
+/// # Errors
+/// Serialization or I/O failures; the previous snapshot (if any) is then left as it was.
+pub fn write(dir: &Path, head: Head, parts: &Parts<'_>, tree: &MerkleTree) -> std::io::Result<u64> {
+    let body = rmp_serde::to_vec_named(parts).map_err(std::io::Error::other)?;
+    let levels = tree.levels();
+    let mut rest =
+        Vec::with_capacity(body.len() + 4 + levels.iter().map(|l| 8 + l.len() * 32).sum::<usize>());
+    rest.extend_from_slice(&body);
+    rest.extend_from_slice(&u32::try_from(levels.len()).map_err(std::io::Error::other)?.to_le_bytes());
+    for level in levels {
+        rest.extend_from_slice(&(level.len() as u64).to_le_bytes());
+        for node in level {
+            rest.extend_from_slice(node);
+        }
+    }
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&VERSION.to_le_bytes());
+    header.extend_from_slice(&head.position.to_le_bytes());
+    header.extend_from_slice(&head.hash);
+    header.push(tree_code(tree.hash()));
+    header.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    header.extend_from_slice(&crc32c::crc32c(&rest).to_le_bytes());
+    let temporary = dir.join(format!("{FILE}.tmp"));
+    {
+        let mut file = fs::File::create(&temporary)?;
+        file.write_all(&header)?;
+        file.write_all(&rest)?;
+        file.sync_all()?;
+    }
+    fs::rename(&temporary, path(dir))?;
+    fs::File::open(dir)?.sync_all()?;
+    Ok((header.len() + rest.len()) as u64)
+}
+
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], Unusable> {
+    if bytes.len() < n {
+        return Err(Unusable::Damaged("shorter than its lengths say".into()));
+    }
+    let (head, tail) = bytes.split_at(n);
+    *bytes = tail;
+    Ok(head)
+}
+
+fn u64_of(bytes: &[u8]) -> u64 {
+    let mut array = [0; 8];
+    array.copy_from_slice(bytes);
+    u64::from_le_bytes(array)
+}
+
+fn u32_of(bytes: &[u8]) -> u32 {
+    let mut array = [0; 4];
+    array.copy_from_slice(bytes);
+    u32::from_le_bytes(array)
+}
+
+/// Reads the snapshot in `dir` (its checksum, version and tree hash checked; not yet against the log).
+///
+/// # Errors
+/// See [`Unusable`].
+pub fn read(dir: &Path, tree_hash: TreeHash) -> Result<Snapshot, Unusable> {
+    let mut file = match fs::File::open(path(dir)) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(Unusable::Missing),
+        Err(error) => return Err(error.into()),
+    };
+    let mut all = Vec::new();
+    file.read_to_end(&mut all)?;
+    let mut bytes = all.as_slice();
+    if take(&mut bytes, 8)? != MAGIC {
+        return Err(Unusable::Damaged("not a snapshot (no magic)".into()));
+    }
+    let version = u32_of(take(&mut bytes, 4)?);
+    if version != VERSION {
+        return Err(Unusable::Version { found: version });
+    }
+    let position = u64_of(take(&mut bytes, 8)?);
+    let mut hash = [0; 32];
+    hash.copy_from_slice(take(&mut bytes, 32)?);
+    let found = match take(&mut bytes, 1)?[0] {
+        0 => TreeHash::Sha256,
+        1 => TreeHash::Sm3,
+        other => return Err(Unusable::Damaged(format!("unknown tree hash {other}"))),
+    };
+    if found != tree_hash {
+        return Err(Unusable::TreeHash { found: found.as_str(), wanted: tree_hash.as_str() });
+    }
+    let body_len = usize::try_from(u64_of(take(&mut bytes, 8)?))
+        .map_err(|_| Unusable::Damaged("body length out of range".into()))?;
+    let crc = u32_of(take(&mut bytes, 4)?);
+    if crc32c::crc32c(bytes) != crc {
+        return Err(Unusable::Damaged("checksum mismatch".into()));
+    }
+    let body = take(&mut bytes, body_len)?;
+    let parts: OwnedParts =
+        rmp_serde::from_slice(body).map_err(|error| Unusable::Damaged(format!("body: {error}")))?;
+    let count = u32_of(take(&mut bytes, 4)?);
+    let mut levels = Vec::new();
+    for _ in 0..count {
+        let nodes = usize::try_from(u64_of(take(&mut bytes, 8)?))
+            .map_err(|_| Unusable::Damaged("level length out of range".into()))?;
+        let raw = take(&mut bytes, nodes.checked_mul(32).ok_or(Unusable::Damaged("level too long".into()))?)?;
+        levels.push(
+            raw.chunks_exact(32)
+                .map(|chunk| {
+                    let mut node: NodeHash = [0; 32];
+                    node.copy_from_slice(chunk);
+                    node
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    if !bytes.is_empty() {
+        return Err(Unusable::Damaged("bytes after the tree".into()));
+    }
+    let tree = MerkleTree::from_levels(found, levels)
+        .map_err(|level| Unusable::Damaged(format!("tree level {level} has the wrong length")))?;
+    if tree.len() != position || parts.projections.position() != position {
+        return Err(Unusable::Damaged("its tree or read models are not at its position".into()));
+    }
+    Ok(Snapshot { head: Head { position, hash }, parts, tree })
+}
+
+/// Reads the snapshot in `dir` and checks it against `log`: the log reaches its position and the record
+/// there has its hash.
+///
+/// # Errors
+/// See [`Unusable`].
+pub async fn load(dir: &Path, log: &dyn store::EventLog, tree_hash: TreeHash) -> Result<Snapshot, Unusable> {
+    let dir = dir.to_owned();
+    let snapshot = tokio::task::spawn_blocking(move || read(&dir, tree_hash))
+        .await
+        .map_err(|error| Unusable::Io(std::io::Error::other(error)))??;
+    let head = log.head().await?.position;
+    let position = snapshot.head.position;
+    if position > head {
+        return Err(Unusable::BeyondHead { position, head });
+    }
+    if position > 0 {
+        let record = log.read_batch(position, 1).await?;
+        if record.first().map(|record| record.hash) != Some(snapshot.head.hash) {
+            return Err(Unusable::HashMismatch { position });
+        }
+    } else if snapshot.head.hash != store::Head::GENESIS.hash {
+        return Err(Unusable::HashMismatch { position });
+    }
+    Ok(snapshot)
+}
+
+/// Records the outcome of a snapshot load (log line and `ledger_snapshot_loads_total{outcome}`).
+pub fn note(outcome: Result<u64, &Unusable>) {
+    match outcome {
+        Ok(position) => {
+            tracing::info!(position, "snapshot loaded; the log is folded from the record after it");
+            metrics::counter!(crate::metrics::SNAPSHOT_LOADS, "outcome" => "used").increment(1);
+        }
+        Err(Unusable::Missing) => {
+            tracing::info!("no snapshot; the log is folded from its first record");
+            metrics::counter!(crate::metrics::SNAPSHOT_LOADS, "outcome" => "missing").increment(1);
+        }
+        Err(reason) => {
+            tracing::warn!(%reason, "the snapshot is ignored; the log is folded from its first record");
+            metrics::counter!(crate::metrics::SNAPSHOT_LOADS, "outcome" => reason.label()).increment(1);
+        }
+    }
+}

@@ -9,7 +9,9 @@
 #   --runs N     runs of each figure (default 3); the table shows medians, ratios are per run
 #   --json FILE  also write the figures as JSON (commands_per_s_inprocess, commands_per_s_http,
 #                noop_per_s_http, baseline_commands_per_s, replay_events_per_s, raw_decode_hash_per_s,
-#                bytes_per_event, events_replayed, ratios, latencies and every run)
+#                bytes_per_event, events_replayed, ratios, latencies and every run; the rush: rush_claims_per_s,
+#                rush_baseline_claims_per_s, rush_p99_ms, rush_drain_s, rush_issued_ok; the light generator:
+#                commands_per_s_http_light, noop_per_s_http_light)
 #   --keep       keep the work directory (logs, server output, JSON lines)
 #
 # Scales can be overridden with BENCH_SCALE_INPROCESS, BENCH_SCALE_HTTP, BENCH_SCALE_BASELINE (1 = the demo's
@@ -53,11 +55,13 @@ if [ "$quick" = 1 ]; then
     scale_http=${BENCH_SCALE_HTTP:-4}
     scale_baseline=${BENCH_SCALE_BASELINE:-4}
     noop_seconds=2
+    rush_enterprises=${BENCH_RUSH_ENTERPRISES:-4000}
 else
     scale_inprocess=${BENCH_SCALE_INPROCESS:-400}
     scale_http=${BENCH_SCALE_HTTP:-20}
     scale_baseline=${BENCH_SCALE_BASELINE:-20}
     noop_seconds=5
+    rush_enterprises=${BENCH_RUSH_ENTERPRISES:-20000}
 fi
 
 # What the harness needs: a Rust toolchain (Debian's cargo when there is none) and PostgreSQL
@@ -107,6 +111,13 @@ for run in $(seq 1 "$runs"); do
     "$bench" http --server "$server" --scale "$scale_http" --noop-seconds "$noop_seconds" \
         --dir "$work/http-$run" >>"$results"
     rm -rf "$work/http-$run"
+    # The same workload from the light generator (bench/src/light.rs), and the rush (bench/src/rush.rs).
+    "$bench" http --client light --server "$server" --scale "$scale_http" --noop-seconds "$noop_seconds" \
+        --dir "$work/http-light-$run" >>"$results"
+    rm -rf "$work/http-light-$run"
+    "$bench" rush --server "$server" --postgres "$url" --enterprises "$rush_enterprises" \
+        --dir "$work/rush-$run" >>"$results"
+    rm -rf "$work/rush-$run"
     "$bench" baseline --postgres "$url" --scale "$scale_baseline" --dir "$work/baseline-$run" \
         >>"$results"
     rm -rf "$work/baseline-$run"

@@ -1,7 +1,9 @@
 //! Bearer-token authentication: JWTs signed with HS256 carrying subject, role, jurisdiction and, for
 //! applicants and providers, their credit code. Minting (`voucher-ledger token`) and checking share one key.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use domain::{Actor, CreditCode, Jurisdiction, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -49,6 +51,75 @@ struct Times {
     iat: Option<i64>,
 }
 
+/// A token's payload as verified: the claims and the times, read in one pass (the `iat` of [`Claims`] is
+/// read as an option here: a token without it is checked by `exp - now`).
+#[derive(Debug, Deserialize)]
+struct Payload {
+    sub: String,
+    role: String,
+    jurisdiction: String,
+    #[serde(default)]
+    credit_code: Option<String>,
+    aud: String,
+    exp: i64,
+    #[serde(default)]
+    iat: Option<i64>,
+}
+
+/// Tokens verified recently remembered, at most this many (then forgotten all at once): a client sends
+/// its token with every request, and checking it again (two base64 decodings, an HMAC, three JSON parses)
+/// is most of what a command costs the server beyond a no-op request.
+pub const VERIFIED_TOKENS_MAX: usize = 16_384;
+
+/// A token that passed every check, and when: every check but `exp` only grows easier to pass as time goes
+/// on (`nbf`, `iat` not in the future, `exp - now` for a token without `iat`), so a later request with the
+/// same token needs only its `exp` checked again, unless a clock went back.
+#[derive(Debug, Clone)]
+struct Verified {
+    actor: Actor,
+    exp: i64,
+    /// The `now_unix` of the check.
+    checked_at: i64,
+    /// The system clock at the check (`jsonwebtoken` checks `exp` and `nbf` against it).
+    checked_at_system: i64,
+}
+
+/// The verified-token memory, shared by the clones of one [`Authenticator`] (same key, same rules).
+#[derive(Debug, Default)]
+struct VerifiedTokens {
+    tokens: Mutex<HashMap<Box<str>, Verified>>,
+}
+
+impl VerifiedTokens {
+    /// The actor and `exp` of `token` if it was verified and is still valid at `now_unix` and `system`.
+    fn get(&self, token: &str, now_unix: i64, system: i64) -> Option<(Actor, i64)> {
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let verified = tokens.get(token)?;
+        let expired = |now: i64| verified.exp < now.saturating_sub(LEEWAY_SECONDS);
+        if now_unix < verified.checked_at
+            || system < verified.checked_at_system
+            || expired(system)
+            || expired(now_unix)
+        {
+            return None;
+        }
+        Some((verified.actor.clone(), verified.exp))
+    }
+
+    fn insert(&self, token: &str, verified: Verified) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if tokens.len() >= VERIFIED_TOKENS_MAX {
+            tokens.clear();
+        }
+        tokens.insert(token.into(), verified);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
 /// What `mint` signs: the claims, and the issuer when one is configured.
 #[derive(Serialize)]
 struct Minted<'a> {
@@ -76,6 +147,7 @@ pub struct Authenticator {
     validation: Validation,
     issuer: Option<String>,
     lifetime_max_seconds: i64,
+    verified: Arc<VerifiedTokens>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -116,6 +188,7 @@ impl Authenticator {
             validation,
             issuer: None,
             lifetime_max_seconds: LIFETIME_MAX_DEFAULT_SECONDS,
+            verified: Arc::default(),
         })
     }
 
@@ -133,6 +206,8 @@ impl Authenticator {
             }
         }
         self.issuer = issuer;
+        // Other rules: what was verified under the old ones is forgotten.
+        self.verified = Arc::default();
         self
     }
 
@@ -140,6 +215,7 @@ impl Authenticator {
     #[must_use]
     pub fn with_lifetime_max(mut self, seconds: i64) -> Authenticator {
         self.lifetime_max_seconds = seconds.max(1);
+        self.verified = Arc::default();
         self
     }
 
@@ -190,10 +266,7 @@ impl Authenticator {
     /// # Errors
     /// See [`Authenticator::verify`].
     pub fn verify_with_expiry(&self, token: &str) -> Result<(Actor, i64), AuthError> {
-        let actor = self.verify(token)?;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|error| AuthError::Invalid(error.to_string()))?;
-        Ok((actor, data.claims.exp))
+        self.verify_at_with_expiry(token, chrono::Utc::now().timestamp())
     }
 
     /// [`Authenticator::verify`] with the lifetime and `iat` checked at `now_unix` (`exp` and `nbf` are
@@ -204,14 +277,28 @@ impl Authenticator {
     /// # Errors
     /// See [`Authenticator::verify`].
     pub fn verify_at(&self, token: &str, now_unix: i64) -> Result<Actor, AuthError> {
-        let data = jsonwebtoken::decode::<serde_json::Value>(token, &self.decoding, &self.validation)
+        self.verify_at_with_expiry(token, now_unix).map(|(actor, _)| actor)
+    }
+
+    /// [`Authenticator::verify_at`] with the token's `exp`. A token verified before is answered from the
+    /// verified-token memory with its `exp` checked again; any other is decoded once (the signature, then
+    /// the payload straight into its claims) and remembered when it passes.
+    fn verify_at_with_expiry(&self, token: &str, now_unix: i64) -> Result<(Actor, i64), AuthError> {
+        let system = chrono::Utc::now().timestamp();
+        if let Some(known) = self.verified.get(token, now_unix, system) {
+            return Ok(known);
+        }
+        let data = jsonwebtoken::decode::<Payload>(token, &self.decoding, &self.validation)
             .map_err(|error| AuthError::Invalid(error.to_string()))?;
-        let times: Times = serde_json::from_value(data.claims.clone())
-            .map_err(|error| AuthError::Invalid(error.to_string()))?;
-        check_lifetime(&times, now_unix, self.lifetime_max_seconds)?;
-        let claims: Claims =
-            serde_json::from_value(data.claims).map_err(|error| AuthError::Invalid(error.to_string()))?;
-        actor_from_claims(&claims)
+        let Payload { sub, role, jurisdiction, credit_code, aud, exp, iat } = data.claims;
+        check_lifetime(&Times { exp, iat }, now_unix, self.lifetime_max_seconds)?;
+        let claims = Claims { sub, role, jurisdiction, credit_code, aud, exp, iat: iat.unwrap_or_default() };
+        let actor = actor_from_claims(&claims)?;
+        self.verified.insert(
+            token,
+            Verified { actor: actor.clone(), exp, checked_at: now_unix, checked_at_system: system },
+        );
+        Ok((actor, exp))
     }
 }
 
@@ -406,5 +493,79 @@ mod tests {
         // Without a configured issuer, a token's iss is not required.
         let plain = Authenticator::new(SECRET).expect("key");
         assert_eq!(plain.verify_at(&minted, now), Ok(bureau()));
+    }
+
+    #[test]
+    fn a_remembered_token_names_its_actor_and_expiry_again() {
+        let auth = Authenticator::new(SECRET).expect("key");
+        let now = now();
+        let token = auth.mint(&bureau(), now, 600).expect("mint");
+        assert_eq!(auth.verify_with_expiry(&token), Ok((bureau(), now + 600)));
+        assert_eq!(auth.verified.len(), 1);
+        assert_eq!(auth.verify_with_expiry(&token), Ok((bureau(), now + 600)), "from the memory");
+        assert_eq!(auth.clone().verify(&token), Ok(bureau()), "a clone shares the memory");
+        assert_eq!(auth.verified.len(), 1);
+    }
+
+    #[test]
+    fn a_remembered_token_is_refused_once_it_expires() {
+        let auth = Authenticator::new(SECRET).expect("key");
+        let now = now();
+        let token = auth.mint(&bureau(), now - 7200, 600).expect("mint");
+        // As if it had been verified while it was valid.
+        let verified = Verified {
+            actor: bureau(),
+            exp: now - 6600,
+            checked_at: now - 7000,
+            checked_at_system: now - 7000,
+        };
+        auth.verified.insert(&token, verified);
+        assert!(matches!(auth.verify(&token), Err(AuthError::Invalid(_))));
+        // And checked at a later `now` than the system clock's, by that `now`.
+        let fresh = auth.mint(&bureau(), now, 600).expect("mint");
+        assert_eq!(auth.verify_at(&fresh, now), Ok(bureau()));
+        assert_eq!(auth.verified.get(&fresh, now + 3600, now), None);
+    }
+
+    #[test]
+    fn a_refused_token_is_not_remembered() {
+        let other = Authenticator::new(b"another key another key another key").expect("key");
+        let token = other.mint(&bureau(), now(), 600).expect("mint");
+        let auth = Authenticator::new(SECRET).expect("key");
+        assert!(auth.verify(&token).is_err());
+        assert!(auth.verify(&token).is_err());
+        assert_eq!(auth.verified.len(), 0);
+        // A token differing in one character is another token.
+        let good = auth.mint(&bureau(), now(), 600).expect("mint");
+        assert!(auth.verify(&good).is_ok());
+        let mut tampered = good.clone();
+        tampered.pop();
+        tampered.push(if good.ends_with('A') { 'B' } else { 'A' });
+        assert!(auth.verify(&tampered).is_err());
+    }
+
+    #[test]
+    fn other_rules_forget_what_was_verified() {
+        let auth = Authenticator::new(SECRET).expect("key");
+        let token = auth.mint(&bureau(), now(), 600).expect("mint");
+        assert!(auth.verify(&token).is_ok());
+        let shorter = auth.clone().with_lifetime_max(300);
+        assert!(shorter.verify(&token).is_err(), "600 s is longer than the 300 s now allowed");
+        let with_issuer = auth.clone().with_issuer(Some("guiyang-idp".into()));
+        assert!(with_issuer.verify(&token).is_err(), "a token without iss");
+        assert!(auth.verify(&token).is_ok(), "the original rules still accept it");
+    }
+
+    #[test]
+    fn the_memory_of_verified_tokens_is_bounded() {
+        let memory = VerifiedTokens::default();
+        let now = now();
+        for index in 0..=VERIFIED_TOKENS_MAX {
+            let verified =
+                Verified { actor: bureau(), exp: now + 600, checked_at: now, checked_at_system: now };
+            memory.insert(&format!("token-{index}"), verified);
+        }
+        assert!(memory.len() <= VERIFIED_TOKENS_MAX);
+        assert!(memory.len() >= 1);
     }
 }

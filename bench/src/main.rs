@@ -39,6 +39,9 @@ use store::EventLog;
 use store::file::FileLog;
 use uuid::Uuid;
 
+mod light;
+mod rush;
+
 #[derive(Parser)]
 #[command(name = "voucher-bench", about = "The ledger's benchmark figures (run by scripts/bench.sh)")]
 struct Cli {
@@ -86,7 +89,17 @@ enum Figure {
         /// An empty or absent directory for the server's log (and its output, beside it).
         #[arg(long)]
         dir: PathBuf,
+        /// `reqwest` (figure `http`) or `light`: the light generator of `light.rs` on one thread (figure
+        /// `http_light`).
+        #[arg(long, default_value = "reqwest", value_parser = ["reqwest", "light"])]
+        client: String,
     },
+    /// The rush at a batch's opening (rush.rs): N enterprises claim at once, against the service and against
+    /// a PostgreSQL service, from the light generator.
+    Rush(rush::RushArgs),
+    /// The PostgreSQL claim service the rush's baseline runs against (started by `rush`).
+    #[command(hide = true)]
+    RushBaselineServe(rush::BaselineArgs),
     /// The same commands stored one PostgreSQL transaction per command in a plain events table.
     Baseline {
         #[arg(long)]
@@ -144,9 +157,13 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(inprocess(scale, seed, submitters, &dir, transparency == "on"))?
         }
         Figure::Proofs { dir } => runtime.block_on(proofs(&dir))?,
-        Figure::Http { server, scale, seed, connections, noop_seconds, dir } => {
-            runtime.block_on(http(&server, scale, seed, connections, noop_seconds, &dir))?
+        Figure::Http { server, scale, seed, connections, noop_seconds, dir, client } => {
+            let light = client == "light";
+            let runtime = if light { &light::runtime()? } else { &runtime };
+            runtime.block_on(http(&server, scale, seed, connections, noop_seconds, &dir, light))?
         }
+        Figure::Rush(args) => rush::rush(&args)?,
+        Figure::RushBaselineServe(args) => return rush::baseline_serve(&args),
         Figure::Baseline { postgres, scale, seed, connections, dir } => {
             runtime.block_on(baseline(&postgres, scale, seed, connections, &dir))?
         }
@@ -381,7 +398,7 @@ impl HttpRun {
         self.ids.read().unwrap_or_else(|e| e.into_inner()).get(&id).copied().unwrap_or(id)
     }
 
-    async fn step(&self, step: &Step) -> anyhow::Result<()> {
+    async fn step(&self, step: &Step, conn: Option<&mut light::Conn>) -> anyhow::Result<()> {
         let Step { actor, command } = step;
         // A finding names the n-th contract the workload expects its sample to draw: over HTTP, the n-th the
         // service drew (its ids, hence its ranking, differ).
@@ -401,15 +418,26 @@ impl HttpRun {
         let Some(request) = workload::http_request(command, &map) else {
             bail!("{} has no HTTP request", command.name());
         };
-        let mut builder = self.client.post(format!("{}{}", self.base, request.path)).json(&request.body);
-        if request.authenticated {
-            let token = self.tokens.get(&actor.subject).context("no token for the actor")?;
-            builder = builder.header(reqwest::header::AUTHORIZATION, token);
-        }
+        let token = if request.authenticated {
+            Some(self.tokens.get(&actor.subject).context("no token for the actor")?)
+        } else {
+            None
+        };
         let started = Instant::now();
-        let response = builder.send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
+        let (status, body) = if let Some(conn) = conn {
+            let body = serde_json::to_vec(&request.body)?;
+            let headers: Vec<(&str, &str)> =
+                token.map(|token| ("authorization", token.as_str())).into_iter().collect();
+            let answer = conn.send(&light::render("POST", &request.path, &headers, &body)).await?;
+            (reqwest::StatusCode::from_u16(answer.status)?, answer.body)
+        } else {
+            let mut builder = self.client.post(format!("{}{}", self.base, request.path)).json(&request.body);
+            if let Some(token) = token {
+                builder = builder.header(reqwest::header::AUTHORIZATION, token);
+            }
+            let response = builder.send().await?;
+            (response.status(), response.bytes().await?.to_vec())
+        };
         let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
         if !status.is_success() {
             let code = serde_json::from_slice::<Value>(&body)
@@ -478,6 +506,7 @@ async fn http(
     connections: usize,
     noop_seconds: f64,
     dir: &Path,
+    light: bool,
 ) -> anyhow::Result<Value> {
     let workload = generate(scale, seed)?;
     let tokens = tokens(&workload)?;
@@ -488,8 +517,17 @@ async fn http(
     let client = client(connections)?;
     let healthz = format!("{}/healthz", server.base);
     wait_ready(&client, &mut server, &healthz).await?;
-    let noop_before = noop_rate(&client, &healthz, connections, noop_seconds).await?;
+    let noop_before = if light {
+        light::noop_rate(&server.base, "/healthz", connections, noop_seconds).await?.0
+    } else {
+        noop_rate(&client, &healthz, connections, noop_seconds).await?
+    };
     eprintln!("http: no-op before {noop_before:.0}/s");
+    let mut conns = Vec::new();
+    for _ in 0..if light { connections } else { 0 } {
+        conns.push(Some(light::Conn::connect(light::address(&server.base)?).await?));
+    }
+    let (client_cpu, server_cpu) = (light::cpu_seconds(None), light::cpu_seconds(Some(server.child.id())));
 
     let Workload { phases, samples, .. } = workload;
     let run = Arc::new(HttpRun {
@@ -521,25 +559,39 @@ async fn http(
         let chains: Arc<Vec<Chain>> = Arc::new(phase.chains);
         let next = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
-        for _ in 0..connections {
+        for task in 0..connections {
             let (run, chains, next) = (run.clone(), chains.clone(), next.clone());
+            let mut conn = conns.get_mut(task).and_then(Option::take);
             tasks.push(tokio::spawn(async move {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(chain) = chains.get(index) else { return anyhow::Ok(()) };
+                    let Some(chain) = chains.get(index) else { return anyhow::Ok(conn) };
                     for step in chain {
-                        run.step(step).await?;
+                        run.step(step, conn.as_mut()).await?;
                     }
                 }
             }));
         }
-        for task in tasks {
-            task.await??;
+        for (index, task) in tasks.into_iter().enumerate() {
+            let conn = task.await??;
+            if let Some(slot) = conns.get_mut(index) {
+                *slot = conn;
+            }
         }
         busy += started.elapsed();
     }
-    let noop_after = noop_rate(&client, &healthz, connections, noop_seconds).await?;
-    eprintln!("http: no-op after {noop_after:.0}/s");
+    let client_cpu = (light::cpu_seconds(None) - client_cpu) / busy.as_secs_f64().max(f64::EPSILON);
+    let server_cpu =
+        (light::cpu_seconds(Some(server.child.id())) - server_cpu) / busy.as_secs_f64().max(f64::EPSILON);
+    drop(conns);
+    let noop_after = if light {
+        light::noop_rate(&server.base, "/healthz", connections, noop_seconds).await?.0
+    } else {
+        noop_rate(&client, &healthz, connections, noop_seconds).await?
+    };
+    eprintln!(
+        "http: no-op after {noop_after:.0}/s; cores used during the workload: client {client_cpu:.2}, server {server_cpu:.2}"
+    );
     drop(server);
 
     let accepted = run.accepted.load(Ordering::Relaxed);
@@ -553,7 +605,10 @@ async fn http(
     let noop = (noop_before + noop_after) / 2.0;
     eprintln!("http: {accepted} commands accepted in {busy:.1?} ({rate:.0}/s); no-op {noop:.0}/s");
     Ok(json!({
-        "figure": "http",
+        "figure": if light { "http_light" } else { "http" },
+        "client": if light { "light" } else { "reqwest" },
+        "client_cores": client_cpu,
+        "server_cores": server_cpu,
         "scale": scale,
         "connections": connections,
         "accepted": accepted,
@@ -1163,13 +1218,17 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
         &format!(">= 0.9x {}", verdict(vs_replay.map(|r| r >= 0.9))),
         String::new(),
     );
+    let (rush_rows, rush_keys) = rush::figures(&lines);
+    for [name, value, target, detail] in rush_rows {
+        row(name, value, &target, detail);
+    }
     if let Some(machine) = machine {
         println!("machine: {machine}");
     }
 
     if let Some(path) = json_out {
         let number = |value: Option<f64>| value.map_or(Value::Null, |v| json!(v));
-        let document = json!({
+        let mut document = json!({
             "commands_per_s_inprocess": number(inprocess),
             "inprocess_p50_us": number(med("inprocess", "p50_us")),
             "inprocess_p99_us": number(med("inprocess", "p99_us")),
@@ -1195,6 +1254,9 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
             "runs": lines,
             "machine": machine,
         });
+        if let Value::Object(document) = &mut document {
+            document.extend(rush_keys);
+        }
         std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
     }

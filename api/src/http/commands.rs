@@ -10,7 +10,7 @@ use axum::body::Bytes;
 
 use axum::extract::{FromRequest, Request};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 
 use axum::response::{IntoResponse, Response};
 
@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::extract::{
-    Authenticated, Caller, PathParams, idempotency_key, parse_body, raw_path_values, request_digest,
+    Authenticated, Caller, PathParams, idempotency_key_value, parse_body, raw_path_values, request_digest,
 };
 
 use super::app::App;
@@ -98,11 +98,7 @@ impl Submitter {
         command: Command,
         status: StatusCode,
     ) -> Result<Response, ApiError> {
-        let mut headers = HeaderMap::new();
-        if let Some(key) = self.key {
-            headers.insert("idempotency-key", key);
-        }
-        let key = idempotency_key(&headers)?;
+        let key = idempotency_key_value(self.key.as_ref())?;
         let route = idempotency::route(&command).unwrap_or_default();
         let digest = request_digest(&route, &self.raw);
         let committed = app.writer.submit(command, self.actor, key, digest).await?;
@@ -113,21 +109,25 @@ impl Submitter {
 /// The JSON answer to an accepted command.
 pub fn committed_json(committed: &Committed) -> Value {
     let mut answer = Map::new();
-    if let Some(Ok(Value::Object(fields))) = committed.events.first().map(|first| event_fields(&first.event))
-    {
-        answer.extend(fields);
-    }
+    // Each event's fields are rendered once; the first event's are also the answer's top level.
     let events: Vec<Value> = committed
         .events
         .iter()
-        .map(|recorded| {
+        .enumerate()
+        .map(|(index, recorded)| {
+            let data = event_fields(&recorded.event).unwrap_or(Value::Null);
+            if index == 0
+                && let Value::Object(fields) = &data
+            {
+                answer.extend(fields.iter().map(|(name, value)| (name.clone(), value.clone())));
+            }
             serde_json::json!({
                 "position": recorded.position,
                 "hash": hex::encode(recorded.hash),
                 "stream": recorded.stream,
                 "stream_version": recorded.stream_version,
                 "type": recorded.event.event_type(),
-                "data": event_fields(&recorded.event).unwrap_or(Value::Null),
+                "data": data,
             })
         })
         .collect();

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use domain::field::FieldKind;
 use domain::{Actor, CreditCode, Jurisdiction, Role};
@@ -246,7 +246,15 @@ pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
 /// # Errors
 /// 400 `invalid_idempotency_key` when it is not printable ASCII of 1 to 255 characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    idempotency_key_value(headers.get("idempotency-key"))
+}
+
+/// [`idempotency_key`] from the header's value, if one was sent.
+///
+/// # Errors
+/// See [`idempotency_key`].
+pub fn idempotency_key_value(value: Option<&HeaderValue>) -> Result<Option<String>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
     let key = value
         .to_str()
         .ok()

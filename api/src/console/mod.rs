@@ -180,3 +180,176 @@ pub fn dev_links(app: &App, base: &str) -> Vec<(domain::Role, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::i18n::{CATALOGUE, Catalogue, Lang};
+    use std::collections::BTreeSet;
+
+    /// The prefixes of catalogue keys: a string literal of the console's sources that starts with one and
+    /// looks like a key (`a.b_c`) is a key the pages look up.
+    const PREFIXES: &[&str] = &[
+        "app.",
+        "nav.",
+        "field.",
+        "value.",
+        "problem.",
+        "list.",
+        "public.",
+        "signin.",
+        "csrf.",
+        "forbidden.",
+        "notice.",
+        "period.",
+        "role.",
+        "footer.",
+        "bureau.",
+        "service_center.",
+        "reviewer.",
+        "auditor.",
+        "applicant.",
+        "provider.",
+        "chart.",
+        "dashboard.",
+    ];
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap_or_default()));
+            }
+        }
+    }
+
+    /// Every string literal of `text` that looks like a catalogue key.
+    fn keys_used(text: &str) -> BTreeSet<String> {
+        text.split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|literal| PREFIXES.iter().any(|prefix| literal.starts_with(prefix)))
+            .filter(|literal| {
+                literal.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+                    && !literal.ends_with('.')
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn catalogue_files_parse_and_have_the_same_keys_with_no_empty_string() {
+        let catalogue = Catalogue::parse().expect("both catalogue files parse as flat tables of strings");
+        let zh: BTreeSet<&str> = catalogue.keys(Lang::Zh).collect();
+        let en: BTreeSet<&str> = catalogue.keys(Lang::En).collect();
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "missing in en: {only_zh:?}; missing in zh-CN: {only_en:?}"
+        );
+        assert!(zh.len() > 100, "the catalogue has its strings ({})", zh.len());
+        for lang in Lang::ALL {
+            for key in catalogue.keys(lang) {
+                let text = catalogue.get(lang, key).unwrap_or_default();
+                assert!(!text.trim().is_empty(), "{key} is empty in {}", lang.tag());
+            }
+        }
+    }
+
+    #[test]
+    fn catalogue_has_every_key_the_console_uses_in_both_languages() {
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console"), &mut files);
+        assert!(files.len() >= 10, "the console's sources are found ({})", files.len());
+        let mut missing = Vec::new();
+        for (path, text) in &files {
+            for key in keys_used(text) {
+                for lang in Lang::ALL {
+                    if CATALOGUE.get(lang, &key).is_none() {
+                        missing.push(format!("{key} ({}) used in {path}", lang.tag()));
+                    }
+                }
+            }
+        }
+        for role in domain::Role::AUTHENTICATED.iter().chain([&domain::Role::Public]) {
+            for lang in Lang::ALL {
+                if CATALOGUE.get(lang, &format!("role.{}", role.as_str())).is_none() {
+                    missing.push(format!("role.{} ({})", role.as_str(), lang.tag()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "strings missing from the catalogue:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn a_key_missing_from_one_file_is_caught() {
+        // The check above reads the files as they are; here, that it can fail: drop one key from en.
+        let en = super::i18n::FILES[1]
+            .1
+            .lines()
+            .filter(|line| !line.starts_with("\"nav.signin\""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let en: std::collections::BTreeMap<String, String> = toml::from_str(&en).expect("parses");
+        assert!(CATALOGUE.get(Lang::Zh, "nav.signin").is_some());
+        assert!(!en.contains_key("nav.signin"));
+        assert!(keys_used("ctx.t(\"nav.signin\"); col(\"a\", \"field.name\", x)").contains("field.name"));
+    }
+
+    #[test]
+    fn every_problem_code_has_a_title_in_both_languages() {
+        let mut missing = Vec::new();
+        for code in domain::Rejection::CODES.iter().chain(crate::error::API_CODES) {
+            for lang in Lang::ALL {
+                if CATALOGUE.get(lang, &format!("problem.{code}")).is_none() {
+                    missing.push(format!("problem.{code} ({})", lang.tag()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "problem titles missing: {missing:?}");
+    }
+
+    #[test]
+    fn amounts_and_dates_are_written_as_each_language_writes_them() {
+        use rust_decimal::Decimal;
+        let amount: Decimal = "1250.5".parse().expect("decimal");
+        assert_eq!(super::i18n::money(amount), "¥1,250.50");
+        assert_eq!(super::i18n::money("-1234567.891".parse().expect("decimal")), "-¥1,234,567.89");
+        assert_eq!(super::i18n::money(Decimal::ZERO), "¥0.00");
+        assert_eq!(Lang::En.money_text("100"), "¥100.00");
+        assert_eq!(Lang::Zh.date_text("2025-03-12"), "2025年3月12日");
+        assert_eq!(Lang::En.date_text("2025-03-12"), "12 Mar 2025");
+        let instant = chrono::DateTime::parse_from_rfc3339("2025-03-11T17:30:00Z").expect("instant").to_utc();
+        // 17:30 UTC is 01:30 the next day in Asia/Shanghai.
+        assert_eq!(Lang::Zh.instant(instant), "2025年3月12日 01:30");
+        assert_eq!(super::i18n::business_date(instant).to_string(), "2025-03-12");
+    }
+
+    #[test]
+    fn accept_language_picks_by_quality_and_the_api_defaults_to_english() {
+        let headers = |value: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(axum::http::header::ACCEPT_LANGUAGE, value.parse().expect("header"));
+            headers
+        };
+        assert_eq!(Lang::from_accept_language(&headers("en-US,en;q=0.9,zh-CN;q=0.8")), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language(&headers("fr, zh-Hans;q=0.5, en;q=0.4")), Some(Lang::Zh));
+        assert_eq!(Lang::from_accept_language(&headers("zh;q=0, en;q=0.1")), Some(Lang::En));
+        assert_eq!(Lang::for_api(&headers("fr")), Lang::En);
+        assert_eq!(Lang::for_api(&axum::http::HeaderMap::new()), Lang::En);
+        assert_eq!(Lang::for_console(&axum::http::HeaderMap::new()), Lang::Zh);
+        let mut switched = headers("en");
+        switched.insert(axum::http::header::COOKIE, "a=b; vl_lang=zh-CN".parse().expect("header"));
+        assert_eq!(Lang::for_console(&switched), Lang::Zh, "the remembered switch overrides Accept-Language");
+    }
+
+    #[test]
+    fn redirects_stay_on_this_site() {
+        assert!(super::is_local_path("/bureau?x=1"));
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil", "/a\r\nSet-Cookie: x"] {
+            assert!(!super::is_local_path(bad), "{bad}");
+        }
+    }
+}

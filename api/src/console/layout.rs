@@ -141,6 +141,13 @@ pub fn idempotency_field() -> Markup {
     html! { input type="hidden" name="idempotency_key" value=(uuid::Uuid::now_v7().to_string()); }
 }
 
+/// The hidden field naming the page a form goes back to (this page, without `done`).
+pub fn back_field(ctx: &Ctx) -> Markup {
+    let back = super::pages::with_done(&ctx.here);
+    let back = back.trim_end_matches("done=1").trim_end_matches(['&', '?']);
+    html! { input type="hidden" name="back" value=(back); }
+}
+
 /// The notice of a done action (`?done=1` after the redirect) or the refusal of one.
 pub fn outcome(ctx: &Ctx, refused: Option<&Shown>) -> Markup {
     html! {

@@ -164,6 +164,18 @@ impl Ctx {
         self.lang.t(key)
     }
 
+    /// This context as if the request had been `GET back` (a page shown again after a refused action: its
+    /// links and forms point where the form came from).
+    pub fn at(&self, back: &str) -> Ctx {
+        let mut ctx = self.clone();
+        ctx.here = back.to_owned();
+        ctx.query = back
+            .split_once('?')
+            .map(|(_, query)| form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        ctx
+    }
+
     /// A query parameter, when present and not empty.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str).filter(|value| !value.is_empty())

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use axum::Router;
 
 use super::Console;
+use super::layout::Shown;
+use super::session::Ctx;
 
 /// Every page's routes.
 pub fn routes() -> Router<Console> {
@@ -75,4 +77,51 @@ pub fn rows(
 /// Whether a row's `jurisdiction` is the actor's (staff read their own jurisdiction's rows).
 pub fn in_jurisdiction(actor: &domain::Actor, row: &serde_json::Value) -> bool {
     actor.jurisdiction.is_some_and(|jurisdiction| row["jurisdiction"].as_str() == Some(jurisdiction.as_str()))
+}
+
+/// How a page renders itself, with the refusal of an action when there was one.
+pub type Render = fn(&Console, &Ctx, Option<&Shown>) -> axum::response::Response;
+
+/// Submits an action's command through the API (`act::command`), then goes back to the page the form was on
+/// (its `back` field) with `?done=1`, or shows that page again with the refusal (in `#problem`, with the
+/// refusal's status).
+pub async fn perform(
+    console: &Console,
+    ctx: &Ctx,
+    fields: &Fields,
+    path: &str,
+    body: &serde_json::Value,
+    render: Render,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let back = Some(fields.get("back")).filter(|back| super::is_local_path(back)).unwrap_or("/");
+    match super::act::command(console, ctx, path, body, fields.idempotency_key()).await {
+        Ok(_) => axum::response::Redirect::to(&with_done(back)).into_response(),
+        Err(problem) => render(console, &ctx.at(back), Some(&problem)),
+    }
+}
+
+/// `back` with `done=1` in its query (and no other `done`).
+pub fn with_done(back: &str) -> String {
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.as_bytes()).into_owned().filter(|(name, _)| name != "done").collect();
+    pairs.push(("done".into(), "1".into()));
+    format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
+}
+
+/// A row's field as text ("" when absent).
+pub fn text<'a>(row: &'a serde_json::Value, field: &str) -> &'a str {
+    row[field].as_str().unwrap_or_default()
+}
+
+/// A decimal amount's text as a `Decimal` (zero when it is not one).
+pub fn decimal(value: &serde_json::Value) -> rust_decimal::Decimal {
+    super::list::text_of(value).parse().unwrap_or_default()
+}
+
+/// A form's value as one path segment of an API route (percent-encoded: a `/` or `?` in it cannot reach
+/// another route; the API refuses what is not an id with `invalid_path`).
+pub fn seg(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

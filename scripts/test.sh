@@ -63,6 +63,20 @@ elif [ "$require" = 1 ]; then
 else
     echo "test.sh: no promtool (run as root to install Debian's prometheus package): the rules check is ignored" >&2
 fi
+# The console's browser tests (tests/tests/it/console.rs): Debian's chromium, driven from node by the pinned
+# playwright-core and axe-core of tests/browser/package-lock.json.
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing Debian's chromium package (for the console's browser tests)" >&2
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } >&2 || true
+fi
+if chromium=$(command -v chromium) && command -v node >/dev/null && (cd tests/browser && npm ci --no-audit --no-fund >&2); then
+    export VOUCHER_LEDGER_CHROMIUM="$chromium"
+elif [ "$require" = 1 ]; then
+    echo "test.sh: VOUCHER_LEDGER_REQUIRE_POSTGRES=1 but chromium, node or tests/browser's npm packages are missing" >&2
+    exit 1
+else
+    echo "test.sh: no chromium or node (run as root to install Debian's chromium): the browser tests are ignored" >&2
+fi
 # systemd-analyze verifies the shipped unit, where the machine has it (not installed here).
 if systemd_analyze=$(command -v systemd-analyze); then
     export VOUCHER_LEDGER_SYSTEMD_ANALYZE="$systemd_analyze"

@@ -11,6 +11,8 @@
 //!   installs with Debian's `prometheus` package as root), for `promtool check rules` of the shipped alerts;
 //! - `e2e_systemd_analyze`: `systemd-analyze` (`VOUCHER_LEDGER_SYSTEMD_ANALYZE`, which `scripts/test.sh` sets
 //!   when it is on the PATH; never installed, never required), for `systemd-analyze verify` of the unit.
+//! - `e2e_browser`: Debian's `chromium`, `node` and `tests/browser`'s npm packages (`VOUCHER_LEDGER_CHROMIUM`,
+//!   which `scripts/test.sh` sets once it has them), for the console's browser tests.
 //!
 //! `scripts/test.sh` says which PostgreSQL it has in `VOUCHER_LEDGER_TEST_POSTGRES` (`cluster` or `server`), a
 //! value that stays the same from run to run (the URL's port and password do not, and watching them would
@@ -31,6 +33,7 @@ fn main() {
         "e2e_openapi_validator",
         "e2e_promtool",
         "e2e_systemd_analyze",
+        "e2e_browser",
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
@@ -56,6 +59,9 @@ fn main() {
     }
     if required || set("VOUCHER_LEDGER_PROMTOOL") {
         println!("cargo::rustc-cfg=e2e_promtool");
+    }
+    if required || set("VOUCHER_LEDGER_CHROMIUM") {
+        println!("cargo::rustc-cfg=e2e_browser");
     }
     if set("VOUCHER_LEDGER_SYSTEMD_ANALYZE") {
         println!("cargo::rustc-cfg=e2e_systemd_analyze");

@@ -1,11 +1,14 @@
 //! The one mapping from errors to HTTP: RFC 9457 `application/problem+json` with a stable `code`.
 
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::{Rejection, RejectionClass};
 use serde::Serialize;
 
 use crate::auth::AuthError;
+use crate::console::i18n::Lang;
 use engine::writer::WriteError;
 
 /// The media type of problem documents.
@@ -89,12 +92,72 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// The codes the API answers besides the rules' ([`Rejection::CODES`]): each has a localised title in the
+/// console's catalogue (`problem.<code>`), which a test checks.
+pub const API_CODES: &[&str] = &[
+    "as_of_caller_limit",
+    "as_of_needs_token",
+    "as_of_queue_full",
+    "body_too_large",
+    "consistency_out_of_range",
+    "idempotency_key_reused",
+    "internal",
+    "invalid_amount",
+    "invalid_credit_code",
+    "invalid_idempotency_key",
+    "invalid_json",
+    "invalid_path",
+    "invalid_query",
+    "invalid_token",
+    "log_not_verified",
+    "log_unreadable",
+    "method_not_allowed",
+    "no_signing_key",
+    "position_out_of_range",
+    "proof_failed",
+    "read_only_replica",
+    "request_timeout",
+    "signing_failed",
+    "token_expired",
+    "too_many_connections",
+    "too_many_objections",
+    "tree_size_beyond_log",
+    "unavailable",
+    "unsupported_media_type",
+    "writer_stopped",
+];
+
+tokio::task_local! {
+    /// The language of the request being answered (its Accept-Language), for problem titles.
+    static CALLER_LANGUAGE: Lang;
+}
+
+fn caller_language() -> Lang {
+    CALLER_LANGUAGE.try_with(|lang| *lang).unwrap_or(Lang::En)
+}
+
+/// A problem's title: the catalogue's `problem.<code>` in `lang` (English unless the caller's
+/// Accept-Language prefers Chinese), or the status's reason for a code the catalogue lacks.
+pub fn title(code: &str, status: StatusCode, lang: Lang) -> String {
+    match crate::console::i18n::CATALOGUE.get(lang, &format!("problem.{code}")) {
+        Some(title) => title.to_owned(),
+        None => status.canonical_reason().unwrap_or("Error").to_owned(),
+    }
+}
+
+/// Answers the request in the caller's language: problem titles follow its Accept-Language (the stable
+/// `code` does not change).
+pub async fn in_callers_language(request: Request, next: Next) -> Response {
+    let lang = Lang::for_api(request.headers());
+    CALLER_LANGUAGE.scope(lang, next.run(request)).await
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, detail = %self.detail, "request failed");
         }
-        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
+        let title = title(self.code, self.status, caller_language());
         let problem = Problem {
             problem_type: format!("/problems/{}", self.code),
             title,

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod console;
 pub mod edge;
 pub mod error;
 pub mod export;

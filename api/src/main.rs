@@ -370,7 +370,7 @@ fn run(command: CliCommand) -> anyhow::Result<ExitCode> {
             if read_only {
                 runtime.block_on(serve_replica(store, listen, clock, auth, &edge))?;
             } else {
-                runtime.block_on(serve(store, listen, clock, auth, &edge, signer))?;
+                runtime.block_on(serve(store, listen, clock, auth, &edge, signer, dev))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -678,6 +678,7 @@ async fn serve(
     auth: Authenticator,
     edge: &EdgeArgs,
     signer: Option<engine::transparency::Signer>,
+    dev: bool,
 ) -> anyhow::Result<()> {
     let ledger = api::server::open_signed(&store, auth, clock, signer).await?;
     if let Some(position) = ledger.recovery.truncated_from_position {
@@ -703,6 +704,12 @@ async fn serve(
         None => None,
     };
     eprintln!("voucher-ledger listening on http://{address} (store {store}, head {head})");
+    if dev {
+        eprintln!("console: http://{address}/ ; sign in as (dev only, the token is in the fragment):");
+        for (role, link) in api::console::dev_links(&ledger.app, &format!("http://{address}")) {
+            eprintln!("  {:<15} {link}", role.as_str());
+        }
+    }
     let options = api::server::ServeOptions { limits: edge.limits(), metrics_listener };
     api::server::serve_with(listener, ledger.app, options, shutdown_signal()).await?;
     eprintln!("voucher-ledger stopped");

@@ -101,13 +101,15 @@ fn tagged(tag: &str, mut routes: OpenApiRouter<App>) -> OpenApiRouter<App> {
 pub fn router(app: App) -> Router {
     let (routes, document) = routes().split_for_parts();
     let document = Arc::new(openapi::finish(document));
-    routes
+    let api = routes
         .route("/openapi.json", get(move || openapi::serve(document.clone())))
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_plain_errors))
         .layer(middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(app)
+        .layer(middleware::from_fn(crate::error::in_callers_language))
+        .with_state(app.clone());
+    api.clone().merge(crate::console::router(app, api))
 }
 
 async fn not_found() -> ApiError {

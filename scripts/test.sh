@@ -4,7 +4,8 @@
 # temporary directory on a free loopback port, installing Debian's postgresql package first when it is
 # missing and this runs as root), installs the OpenAPI validator (openapi-spec-validator, PyPI) into a
 # virtualenv under ${XDG_CACHE_HOME:-$HOME/.cache}/voucher-ledger, finds promtool (installing Debian's
-# prometheus package when it is missing and this runs as root) and systemd-analyze, runs every test of the workspace (one
+# prometheus package when it is missing and this runs as root), FUSE for the power-loss tests (installing
+# Debian's fuse3 package when fusermount3 is missing and this runs as root) and systemd-analyze, runs every test of the workspace (one
 # `cargo test`: unit, integration and doc tests), and stops the cluster at the end, also on failure.
 #
 # A test that cannot run here is reported `ignored` with its reason, never `ok` (tests/build.rs decides at
@@ -18,7 +19,7 @@
 #   still run, in a `cargo test -p store --features kurrentdb --lib` of their own before the others.
 # - No validator could be installed (no network): the OpenAPI validation is ignored, unless
 #   VOUCHER_LEDGER_REQUIRE_POSTGRES=1, where this script fails. The same for promtool (the check of
-#   deploy/prometheus/alerts.yml). No systemd-analyze: the check of the systemd unit is ignored.
+#   deploy/prometheus/alerts.yml) and for FUSE (the power-loss tests). No systemd-analyze: the check of the systemd unit is ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,6 +77,19 @@ elif [ "$require" = 1 ]; then
     exit 1
 else
     echo "test.sh: no chromium or node (run as root to install Debian's chromium): the browser tests are ignored" >&2
+fi
+# FUSE for the power-loss tests (tests/lazyfs): /dev/fuse and fusermount3 (Debian's fuse3).
+if ! command -v fusermount3 >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing Debian's fuse3 package (for the power-loss tests)" >&2
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fuse3; } >&2 || true
+fi
+if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null; then
+    export VOUCHER_LEDGER_FUSE=1
+elif [ "$require" = 1 ]; then
+    echo "test.sh: VOUCHER_LEDGER_REQUIRE_POSTGRES=1 but FUSE is unavailable (/dev/fuse, fuse3)" >&2
+    exit 1
+else
+    echo "test.sh: no FUSE (/dev/fuse and fusermount3 of Debian's fuse3): the power-loss tests are ignored" >&2
 fi
 # systemd-analyze verifies the shipped unit, where the machine has it (not installed here).
 if systemd_analyze=$(command -v systemd-analyze); then

@@ -9,6 +9,8 @@
 //!   `scripts/test.sh` installs into a virtualenv);
 //! - `e2e_promtool`: Prometheus's `promtool` (`VOUCHER_LEDGER_PROMTOOL`, which `scripts/test.sh` finds, or
 //!   installs with Debian's `prometheus` package as root), for `promtool check rules` of the shipped alerts;
+//! - `e2e_fuse`: FUSE (`/dev/fuse` and Debian's `fuse3`; `VOUCHER_LEDGER_FUSE`, which `scripts/test.sh` sets
+//!   when both are there, installing `fuse3` as root), for the power-loss tests on `lazyfs`;
 //! - `e2e_systemd_analyze`: `systemd-analyze` (`VOUCHER_LEDGER_SYSTEMD_ANALYZE`, which `scripts/test.sh` sets
 //!   when it is on the PATH; never installed, never required), for `systemd-analyze verify` of the unit.
 //! - `e2e_browser`: Debian's `chromium`, `node` and `tests/browser`'s npm packages (`VOUCHER_LEDGER_CHROMIUM`,
@@ -18,7 +20,8 @@
 //! value that stays the same from run to run (the URL's port and password do not, and watching them would
 //! rebuild the tests on every run). Without it, the URL and the cluster directory are looked at directly.
 //! `VOUCHER_LEDGER_REQUIRE_POSTGRES=1` (CI) builds every PostgreSQL test, the OpenAPI validation and the
-//! promtool check: they run, and fail when their server, validator or promtool is missing.
+//! promtool check (and the power-loss tests): they run, and fail when their server, validator, promtool or
+//! FUSE is missing.
 
 fn set(name: &str) -> bool {
     println!("cargo::rerun-if-env-changed={name}");
@@ -34,6 +37,7 @@ fn main() {
         "e2e_promtool",
         "e2e_systemd_analyze",
         "e2e_browser",
+        "e2e_fuse",
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
@@ -62,6 +66,9 @@ fn main() {
     }
     if required || set("VOUCHER_LEDGER_CHROMIUM") {
         println!("cargo::rustc-cfg=e2e_browser");
+    }
+    if required || set("VOUCHER_LEDGER_FUSE") {
+        println!("cargo::rustc-cfg=e2e_fuse");
     }
     if set("VOUCHER_LEDGER_SYSTEMD_ANALYZE") {
         println!("cargo::rustc-cfg=e2e_systemd_analyze");

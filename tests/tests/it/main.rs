@@ -20,7 +20,8 @@
 //! - Stores and durability: `conformance` (the backend suite, per backend), `transport` (TLS to PostgreSQL),
 //!   `restart` (SIGKILL and start again), `lock` (one writer per directory), `replica` (`serve
 //!   --read-only`), `tamper` (damaged logs: verify, the tamper matrix, evidence kept), `soak` (the kill
-//!   test), `simulation` (seeded simulation with injected storage faults).
+//!   test), `simulation` (seeded simulation with injected storage faults), `power_loss` (power cuts on
+//!   `lazyfs`: what was not synced is lost).
 //! - Inputs: `fuzz_inputs` (the fuzz targets' inputs under proptest; `fuzz_commands` is shared with the
 //!   cargo-fuzz target `fuzz/fuzz_targets/json_commands.rs`).
 //! - Operations: `operations` (the shipped dashboard, alerts and systemd unit; metrics from the start; a
@@ -49,6 +50,7 @@ mod layout;
 mod lock;
 mod openapi;
 mod operations;
+mod power_loss;
 mod read_security;
 mod read_side;
 mod replica;

@@ -254,3 +254,20 @@ fn the_quarantine_listing_reads_the_segment_and_offset_from_the_name_and_the_cla
     assert!(listed[1].frames.is_empty());
     assert_eq!(listed[1].damaged_position, None);
 }
+
+#[test]
+fn a_log_directory_without_its_segments_is_reported_unreadable_not_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = file::scan(dir.path());
+    match report.problems.as_slice() {
+        [problem @ ScanProblem::Io { path, .. }] => {
+            assert_eq!(path, &dir.path().join("segments"));
+            assert_eq!(problem.position(), 0);
+            assert!(!problem.is_repairable());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!report.is_clean());
+    assert!(report.segments.is_empty() && report.positions.is_empty());
+    assert!(matches!(FileLog::open_read_only(dir.path()), Err(StoreError::Unavailable(_))));
+}

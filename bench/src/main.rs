@@ -14,6 +14,7 @@
 //! voucher-bench proofs --dir DIR                       inclusion and consistency proof times at the log's size
 //! voucher-bench models --dir DIR                       each read model alone: bytes/event, events/s
 //! voucher-bench startup --server BIN --dir DIR         serve on the log until /readyz answers
+//! voucher-bench startup-snapshot --server BIN --dir DIR  the same without, then with a snapshot
 //! voucher-bench report --results FILE [--json OUT]     the table
 //! ```
 
@@ -38,6 +39,8 @@ use serde_json::{Value, json};
 use store::EventLog;
 use store::file::FileLog;
 use uuid::Uuid;
+
+mod startup;
 
 #[derive(Parser)]
 #[command(name = "voucher-bench", about = "The ledger's benchmark figures (run by scripts/bench.sh)")]
@@ -123,6 +126,13 @@ enum Figure {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Start-up on the same log without a snapshot, then (after a clean stop writes one) with it.
+    StartupSnapshot {
+        #[arg(long)]
+        server: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// The table of medians and ratios from the JSON lines of the other subcommands.
     Report {
         #[arg(long)]
@@ -154,6 +164,7 @@ fn main() -> anyhow::Result<()> {
         Figure::Models { dir, model: Some(model) } => runtime.block_on(model_alone(&dir, &model))?,
         Figure::Models { dir, model: None } => models(&dir)?,
         Figure::Startup { server, dir } => runtime.block_on(startup(&server, &dir))?,
+        Figure::StartupSnapshot { server, dir } => runtime.block_on(startup::run(&server, &dir))?,
         Figure::Report { results, json, machine } => {
             report(&results, json.as_deref(), machine.as_deref())?;
             return Ok(());
@@ -1163,13 +1174,14 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
         &format!(">= 0.9x {}", verdict(vs_replay.map(|r| r >= 0.9))),
         String::new(),
     );
+    let startup_fields = startup::report(&lines);
     if let Some(machine) = machine {
         println!("machine: {machine}");
     }
 
     if let Some(path) = json_out {
         let number = |value: Option<f64>| value.map_or(Value::Null, |v| json!(v));
-        let document = json!({
+        let mut document = json!({
             "commands_per_s_inprocess": number(inprocess),
             "inprocess_p50_us": number(med("inprocess", "p50_us")),
             "inprocess_p99_us": number(med("inprocess", "p99_us")),
@@ -1195,6 +1207,9 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
             "runs": lines,
             "machine": machine,
         });
+        if let Some(object) = document.as_object_mut() {
+            object.extend(startup_fields);
+        }
         std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
     }

@@ -16,6 +16,8 @@
 #
 # Scales can be overridden with BENCH_SCALE_INPROCESS, BENCH_SCALE_HTTP, BENCH_SCALE_BASELINE (1 = the demo's
 # program year: 300 applicants, 40 providers, ~2,400 commands, ~2,800 events).
+# Start-up with/without a snapshot runs on the largest ledger: BENCH_SCALE_STARTUP (full: 3600, ~10 M events,
+# written once and kept in BENCH_CACHE, default ~/.cache/voucher-ledger-bench; --quick: the in-process log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -132,6 +134,25 @@ for run in $(seq 1 "$runs"); do
 done
 for run in $(seq 1 "$runs"); do
     "$bench" startup --server "$server" --dir "$replay_log" >>"$results"
+done
+# Start-up with and without a snapshot (issue 19) on the run's largest ledger.
+scale_startup=${BENCH_SCALE_STARTUP:-}
+if [ -z "$scale_startup" ] && [ "$quick" = 0 ]; then scale_startup=3600; fi
+startup_log=$replay_log
+if [ -n "$scale_startup" ]; then
+    cache=${BENCH_CACHE:-$HOME/.cache/voucher-ledger-bench}
+    startup_log="$cache/ledger-scale-$scale_startup"
+    if [ ! -f "$startup_log.complete" ]; then
+        echo "bench: writing the scale $scale_startup ledger once into $startup_log (kept for later runs)" >&2
+        mkdir -p "$cache"
+        rm -rf "$startup_log" "$startup_log.partial"
+        "$bench" inprocess --scale "$scale_startup" --dir "$startup_log.partial" >"$cache/ledger-scale-$scale_startup.json"
+        mv "$startup_log.partial" "$startup_log"
+        touch "$startup_log.complete"
+    fi
+fi
+for run in $(seq 1 "$runs"); do
+    "$bench" startup-snapshot --server "$server" --dir "$startup_log" >>"$results"
 done
 elapsed=$(($(date +%s) - started))
 

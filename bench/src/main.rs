@@ -14,6 +14,7 @@
 //! voucher-bench proofs --dir DIR                       inclusion and consistency proof times at the log's size
 //! voucher-bench models --dir DIR                       each read model alone: bytes/event, events/s
 //! voucher-bench startup --server BIN --dir DIR         serve on the log until /readyz answers
+//! voucher-bench startup-snapshot --server BIN --dir DIR  the same without, then with a snapshot
 //! voucher-bench report --results FILE [--json OUT]     the table
 //! ```
 
@@ -41,6 +42,7 @@ use uuid::Uuid;
 
 mod light;
 mod rush;
+mod startup;
 
 #[derive(Parser)]
 #[command(name = "voucher-bench", about = "The ledger's benchmark figures (run by scripts/bench.sh)")]
@@ -136,6 +138,13 @@ enum Figure {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Start-up on the same log without a snapshot, then (after a clean stop writes one) with it.
+    StartupSnapshot {
+        #[arg(long)]
+        server: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// The table of medians and ratios from the JSON lines of the other subcommands.
     Report {
         #[arg(long)]
@@ -171,6 +180,7 @@ fn main() -> anyhow::Result<()> {
         Figure::Models { dir, model: Some(model) } => runtime.block_on(model_alone(&dir, &model))?,
         Figure::Models { dir, model: None } => models(&dir)?,
         Figure::Startup { server, dir } => runtime.block_on(startup(&server, &dir))?,
+        Figure::StartupSnapshot { server, dir } => runtime.block_on(startup::run(&server, &dir))?,
         Figure::Report { results, json, machine } => {
             report(&results, json.as_deref(), machine.as_deref())?;
             return Ok(());
@@ -1222,6 +1232,7 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
     for [name, value, target, detail] in rush_rows {
         row(name, value, &target, detail);
     }
+    let startup_fields = startup::report(&lines);
     if let Some(machine) = machine {
         println!("machine: {machine}");
     }
@@ -1254,8 +1265,9 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
             "runs": lines,
             "machine": machine,
         });
-        if let Value::Object(document) = &mut document {
-            document.extend(rush_keys);
+        if let Some(object) = document.as_object_mut() {
+            object.extend(rush_keys);
+            object.extend(startup_fields);
         }
         std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;

@@ -36,6 +36,7 @@ mod bounds;
 mod cli;
 mod concurrency;
 mod conformance;
+mod console_pages;
 mod docs;
 mod edge_security;
 mod exports;

@@ -703,13 +703,13 @@ async fn serve(
         }
         None => None,
     };
-    eprintln!("voucher-ledger listening on http://{address} (store {store}, head {head})");
     if dev {
         eprintln!("console: http://{address}/ ; sign in as (dev only, the token is in the fragment):");
         for (role, link) in api::console::dev_links(&ledger.app, &format!("http://{address}")) {
             eprintln!("  {:<15} {link}", role.as_str());
         }
     }
+    eprintln!("voucher-ledger listening on http://{address} (store {store}, head {head})");
     let options = api::server::ServeOptions { limits: edge.limits(), metrics_listener };
     api::server::serve_with(listener, ledger.app, options, shutdown_signal()).await?;
     eprintln!("voucher-ledger stopped");

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tower::ServiceExt;
 
-use super::Console;
-use super::layout::Shown;
-use super::session::Ctx;
+use crate::console::layout::Shown;
+use crate::console::session::Ctx;
+use crate::console::state::Console;
 
 /// The largest API answer the console reads back (a CSV download is streamed, not read).
 const ANSWER_BYTES_MAX: usize = 64 * 1024 * 1024;

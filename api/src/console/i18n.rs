@@ -66,7 +66,7 @@ impl Lang {
 
     /// The console's language for a request: the remembered switch, then Accept-Language, then Chinese.
     pub fn for_console(headers: &HeaderMap) -> Lang {
-        super::session::cookie(headers, LANG_COOKIE)
+        crate::console::cookies::cookie(headers, LANG_COOKIE)
             .and_then(|value| Lang::from_tag(&value))
             .or_else(|| Lang::from_accept_language(headers))
             .unwrap_or(Lang::Zh)

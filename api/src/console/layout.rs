@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use domain::Role;
 use maud::{DOCTYPE, Markup, html};
 
-use super::i18n::Lang;
-use super::session::{CSRF_FIELD, Ctx};
+use crate::console::assets;
+use crate::console::i18n::Lang;
+use crate::console::session::{CSRF_FIELD, Ctx};
 
 /// A problem the API answered to an action (its stable code, localised title and detail), shown on the
 /// page in `#problem`.
@@ -33,8 +34,8 @@ fn page_with(lang: Lang, title: &str, nav: Markup, main: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (lang.t("app.name")) }
-                link rel="stylesheet" href=(super::assets::CSS_PATH);
-                script src=(super::assets::JS_PATH) defer {}
+                link rel="stylesheet" href=(assets::CSS_PATH);
+                script src=(assets::JS_PATH) defer {}
             }
             body {
                 a.skip href="#main" { (lang.t("nav.skip")) }
@@ -143,7 +144,7 @@ pub fn idempotency_field() -> Markup {
 
 /// The hidden field naming the page a form goes back to (this page, without `done`).
 pub fn back_field(ctx: &Ctx) -> Markup {
-    let back = super::pages::with_done(&ctx.here);
+    let back = with_done(&ctx.here);
     let back = back.trim_end_matches("done=1").trim_end_matches(['&', '?']);
     html! { input type="hidden" name="back" value=(back); }
 }
@@ -176,4 +177,13 @@ pub fn refusal(lang: Lang, status: StatusCode, title: &str, detail: &str) -> Res
         p { a href="/" { (lang.t("nav.public")) } }
     };
     respond(status, page_with(lang, title, html! {}, main))
+}
+
+/// `back` with `done=1` in its query (and no other `done`).
+pub fn with_done(back: &str) -> String {
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.as_bytes()).into_owned().filter(|(name, _)| name != "done").collect();
+    pairs.push(("done".into(), "1".into()));
+    format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
 }

@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::session::Ctx;
+use crate::console::session::Ctx;
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 25;
@@ -314,7 +314,7 @@ fn shown(ctx: &Ctx, field: &str, value: &str) -> String {
 /// An enumerated name (`admitted`, `guiyang`, ...) in the page's language (`value.{name}`).
 pub fn name(ctx: &Ctx, value: &str) -> String {
     let key = format!("value.{value}");
-    match super::i18n::CATALOGUE.get(ctx.lang, &key) {
+    match crate::console::i18n::CATALOGUE.get(ctx.lang, &key) {
         Some(text) => text.to_owned(),
         None => value.to_owned(),
     }

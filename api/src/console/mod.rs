@@ -10,38 +10,39 @@
 //! - `act`: actions go through the API's own routes (same parsing, rules, codes, log records);
 //! - `list`: paging, sorting, filtering and CSV of every list;
 //! - `svg`: pictures drawn on the server;
-//! - `pages/`: one module per role (see `CONSOLE_API.md` at the repository's root... and `pages/mod.rs`).
+//! - `pages/`: one module per role (`pages/mod.rs` says how one is written).
+//!
+//! The modules import one another one way (`tests/tests/it/layout.rs`): cookies ← i18n ← sessions ← state ←
+//! session (Ctx) ← layout ← guard, csrf, list, act ← pages; this file only assembles them.
 
 pub mod act;
 pub mod assets;
+pub mod cookies;
+pub mod csrf;
+pub mod guard;
 pub mod i18n;
 pub mod layout;
 pub mod list;
 pub mod pages;
 pub mod session;
+pub mod sessions;
+pub mod state;
 pub mod svg;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use crate::http::App;
-use session::{Ctx, Sessions};
-
-/// What every console handler shares: the API's state, the API's own router (the path every action and
-/// CSV download goes through), and the sessions.
-#[derive(Clone)]
-pub struct Console {
-    pub app: App,
-    /// The API's router, called in-process with the session's token.
-    pub api: Router,
-    pub sessions: Arc<Sessions>,
-}
+use crate::console::guard::is_local_path;
+use crate::console::session::Ctx;
+use crate::console::sessions::Sessions;
+use crate::console::state::Console;
+use crate::http::app::App;
 
 /// The Content-Security-Policy of every console answer: nothing inline, nothing from elsewhere.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -57,7 +58,7 @@ pub fn router(app: App, api: Router) -> Router {
         .route("/signin", get(pages::signin::form).post(pages::signin::exchange))
         .route("/signout", post(pages::signin::sign_out))
         .merge(pages::routes())
-        .layer(middleware::from_fn_with_state(console.clone(), session::csrf_cookie))
+        .layer(middleware::from_fn_with_state(console.clone(), csrf::csrf_cookie))
         .route("/assets/{file}", get(assets::serve))
         .layer(middleware::from_fn(security_headers))
         .with_state(console)
@@ -92,50 +93,9 @@ async fn switch_language(ctx: Ctx) -> Response {
     let mut response = Redirect::to(back).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        session::set_cookie(i18n::LANG_COOKIE, lang.tag(), Some(365 * 86_400), ctx.secure),
+        cookies::set_cookie(i18n::LANG_COOKIE, lang.tag(), Some(365 * 86_400), ctx.secure),
     );
     response
-}
-
-/// A path on this site (`/...`, not `//host` or a scheme): where a redirect may go.
-pub fn is_local_path(path: &str) -> bool {
-    path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.starts_with("/\\")
-        && !path.contains(['\r', '\n'])
-}
-
-/// Why a role's page is not shown: no session (go and sign in) or another role (403).
-#[derive(Clone, Copy, Debug)]
-pub enum Refusal {
-    SignIn,
-    Forbidden(i18n::Lang),
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::SignIn => Redirect::to("/signin").into_response(),
-            Refusal::Forbidden(lang) => layout::refusal(
-                lang,
-                StatusCode::FORBIDDEN,
-                lang.t("forbidden.title"),
-                lang.t("forbidden.detail"),
-            ),
-        }
-    }
-}
-
-/// The signed-in actor when its role is one of `roles`.
-///
-/// # Errors
-/// [`Refusal::SignIn`] without a session, [`Refusal::Forbidden`] for another role.
-pub fn require_role(ctx: &Ctx, roles: &[domain::Role]) -> Result<domain::Actor, Refusal> {
-    match ctx.actor() {
-        Some(actor) if roles.contains(&actor.role) => Ok(actor.clone()),
-        Some(_) => Err(Refusal::Forbidden(ctx.lang)),
-        None => Err(Refusal::SignIn),
-    }
 }
 
 /// The sign-in links `serve --dev` prints: one per role, for the demo ledger's parties (the first verified
@@ -347,9 +307,9 @@ mod tests {
 
     #[test]
     fn redirects_stay_on_this_site() {
-        assert!(super::is_local_path("/bureau?x=1"));
+        assert!(super::guard::is_local_path("/bureau?x=1"));
         for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil", "/a\r\nSet-Cookie: x"] {
-            assert!(!super::is_local_path(bad), "{bad}");
+            assert!(!super::guard::is_local_path(bad), "{bad}");
         }
     }
 }

@@ -38,6 +38,7 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod console;
+mod console_pages;
 mod docs;
 mod edge_security;
 mod exports;

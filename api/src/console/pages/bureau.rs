@@ -18,10 +18,13 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{Fields, Render, decimal, in_jurisdiction, perform, rows, seg, text, today};
+use crate::console::guard::{Refusal, require_role};
+use crate::console::i18n;
 use crate::console::layout::{self, Shown, back_field, csrf_field, idempotency_field, page};
 use crate::console::list::{Cell, List, col};
 use crate::console::session::Ctx;
-use crate::console::{Console, Refusal, i18n, require_role, svg};
+use crate::console::state::Console;
+use crate::console::svg;
 
 /// This role's routes.
 pub fn routes() -> Router<Console> {

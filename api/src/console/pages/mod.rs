@@ -12,9 +12,12 @@ use std::collections::HashMap;
 
 use axum::Router;
 
-use super::Console;
-use super::layout::Shown;
-use super::session::Ctx;
+use crate::console::act;
+use crate::console::guard::is_local_path;
+use crate::console::layout::{Shown, with_done};
+use crate::console::list;
+use crate::console::session::Ctx;
+use crate::console::state::Console;
 
 /// Every page's routes.
 pub fn routes() -> Router<Console> {
@@ -60,7 +63,7 @@ pub fn working_days_between(from: chrono::NaiveDate, to: chrono::NaiveDate) -> O
 
 /// Today's business date (Asia/Shanghai) on the ledger's clock.
 pub fn today(console: &Console) -> chrono::NaiveDate {
-    super::i18n::business_date(console.app.clock.now())
+    crate::console::i18n::business_date(console.app.clock.now())
 }
 
 /// The read models' rows of `table` (`crate::views::rows`) that `keep` accepts, under one read lock.
@@ -94,20 +97,11 @@ pub async fn perform(
     render: Render,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let back = Some(fields.get("back")).filter(|back| super::is_local_path(back)).unwrap_or("/");
-    match super::act::command(console, ctx, path, body, fields.idempotency_key()).await {
+    let back = Some(fields.get("back")).filter(|back| is_local_path(back)).unwrap_or("/");
+    match act::command(console, ctx, path, body, fields.idempotency_key()).await {
         Ok(_) => axum::response::Redirect::to(&with_done(back)).into_response(),
         Err(problem) => render(console, &ctx.at(back), Some(&problem)),
     }
-}
-
-/// `back` with `done=1` in its query (and no other `done`).
-pub fn with_done(back: &str) -> String {
-    let (path, query) = back.split_once('?').unwrap_or((back, ""));
-    let mut pairs: Vec<(String, String)> =
-        form_urlencoded::parse(query.as_bytes()).into_owned().filter(|(name, _)| name != "done").collect();
-    pairs.push(("done".into(), "1".into()));
-    format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
 }
 
 /// A row's field as text ("" when absent).
@@ -117,7 +111,7 @@ pub fn text<'a>(row: &'a serde_json::Value, field: &str) -> &'a str {
 
 /// A decimal amount's text as a `Decimal` (zero when it is not one).
 pub fn decimal(value: &serde_json::Value) -> rust_decimal::Decimal {
-    super::list::text_of(value).parse().unwrap_or_default()
+    list::text_of(value).parse().unwrap_or_default()
 }
 
 /// A form's value as one path segment of an API route (percent-encoded: a `/` or `?` in it cannot reach

@@ -12,10 +12,11 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::{Fields, rows, today, working_days_between};
+use crate::console::act;
 use crate::console::layout::{self, Shown, csrf_field, idempotency_field, page};
 use crate::console::list::{Cell, List, col};
 use crate::console::session::Ctx;
-use crate::console::{Console, act};
+use crate::console::state::Console;
 
 /// This page's routes.
 pub fn routes() -> Router<Console> {

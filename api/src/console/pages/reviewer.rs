@@ -12,10 +12,11 @@ use maud::html;
 use serde_json::{Value, json};
 
 use super::{Fields, in_jurisdiction, perform, rows, seg, text};
+use crate::console::guard::{Refusal, require_role};
 use crate::console::layout::{self, Shown, back_field, csrf_field, idempotency_field, page};
 use crate::console::list::{Cell, List, col};
 use crate::console::session::Ctx;
-use crate::console::{Console, Refusal, require_role};
+use crate::console::state::Console;
 
 /// This role's routes.
 pub fn routes() -> Router<Console> {

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::Fields;
-use crate::console::Console;
+use crate::console::cookies::set_cookie;
 use crate::console::layout::{self, Shown, csrf_field, page};
-use crate::console::session::{self, Ctx, SESSION_COOKIE};
+use crate::console::session::{Ctx, SESSION_COOKIE};
+use crate::console::state::Console;
 
 /// `GET /signin`.
 pub async fn form(ctx: Ctx) -> Response {
@@ -46,10 +47,9 @@ pub async fn exchange(State(console): State<Console>, ctx: Ctx, Form(fields): Fo
                 console.sessions.end(old);
             }
             let mut response = Redirect::to(home).into_response();
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                session::set_cookie(SESSION_COOKIE, &id, Some(expires - now), ctx.secure),
-            );
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &id, Some(expires - now), ctx.secure));
             response
         }
         Err(error) => {
@@ -70,8 +70,6 @@ pub async fn sign_out(State(console): State<Console>, ctx: Ctx) -> Response {
         console.sessions.end(id);
     }
     let mut response = Redirect::to("/").into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, session::set_cookie(SESSION_COOKIE, "", Some(0), ctx.secure));
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), ctx.secure));
     response
 }

@@ -38,10 +38,10 @@ use uuid::Uuid;
 use crate::light;
 
 /// The rush's face value, in fen (200,000.00 yuan).
-const FACE_FEN: u64 = 200_000_00;
+const FACE_FEN: u64 = 20_000_000;
 /// The earlier batch's face value: the enterprise cap (5,000,000.00) less 100,000.00, so that one rush
 /// voucher more would exceed the cap.
-const EARLIER_FACE_FEN: u64 = 4_900_000_00;
+const EARLIER_FACE_FEN: u64 = 490_000_000;
 /// Every `CAPPED_EVERY`-th enterprise holds a voucher of the earlier batch.
 const CAPPED_EVERY: usize = 10;
 

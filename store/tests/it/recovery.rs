@@ -271,3 +271,27 @@ fn a_log_directory_without_its_segments_is_reported_unreadable_not_clean() {
     assert!(report.segments.is_empty() && report.positions.is_empty());
     assert!(matches!(FileLog::open_read_only(dir.path()), Err(StoreError::Unavailable(_))));
 }
+
+#[test]
+fn a_sealed_segment_ending_in_a_whole_header_is_a_frame_cut_short_not_a_short_header() {
+    // Exactly a header (8 bytes) after the last frame of a sealed segment: the header is complete, its body
+    // is missing; fewer bytes are an incomplete header.
+    let len = frame_len();
+    for (tail, reason) in [
+        (frame(3, 1, b"payload")[..8].to_vec(), "extends past the end of the segment"),
+        (vec![0x02, 0, 0, 0, 0, 0, 0, 0], "impossible frame length 2"),
+        (frame(3, 1, b"payload")[..7].to_vec(), "incomplete frame header"),
+    ] {
+        let mut first = frames([1, 2]);
+        first.extend(&tail);
+        let dir = log_with(&[(1, first), (3, frames([3]))]);
+        let report = file::scan(dir.path());
+        match report.first_corruption() {
+            Some(ScanProblem::Corrupt { position: 3, offset, reason: found, .. }) => {
+                assert_eq!(*offset, 2 * len);
+                assert!(found.contains(reason), "{} tail bytes: {found}", tail.len());
+            }
+            other => panic!("{} tail bytes: {other:?}", tail.len()),
+        }
+    }
+}

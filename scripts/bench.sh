@@ -9,7 +9,7 @@
 #   --runs N     runs of each figure (default 3); the table shows medians, ratios are per run
 #   --json FILE  also write the figures as JSON (commands_per_s_inprocess, commands_per_s_http,
 #                noop_per_s_http, baseline_commands_per_s, replay_events_per_s, raw_decode_hash_per_s,
-#                bytes_per_event, events_replayed, ratios, latencies and every run)
+#                bytes_per_event, events_replayed, console_page_p99_ms, ratios, latencies and every run)
 #   --keep       keep the work directory (logs, server output, JSON lines)
 #
 # Scales can be overridden with BENCH_SCALE_INPROCESS, BENCH_SCALE_HTTP, BENCH_SCALE_BASELINE (1 = the demo's
@@ -53,11 +53,13 @@ if [ "$quick" = 1 ]; then
     scale_http=${BENCH_SCALE_HTTP:-4}
     scale_baseline=${BENCH_SCALE_BASELINE:-4}
     noop_seconds=2
+    console_loads=20
 else
     scale_inprocess=${BENCH_SCALE_INPROCESS:-400}
     scale_http=${BENCH_SCALE_HTTP:-20}
     scale_baseline=${BENCH_SCALE_BASELINE:-20}
     noop_seconds=5
+    console_loads=100
 fi
 
 # What the harness needs: a Rust toolchain (Debian's cargo when there is none) and PostgreSQL
@@ -121,6 +123,10 @@ for run in $(seq 1 "$runs"); do
 done
 for run in $(seq 1 "$runs"); do
     "$bench" startup --server "$server" --dir "$replay_log" >>"$results"
+done
+# Every console page's server time on the same log (figure console_page_p99_ms).
+for run in $(seq 1 "$runs"); do
+    "$bench" console --server "$server" --dir "$replay_log" --loads "$console_loads" >>"$results"
 done
 elapsed=$(($(date +%s) - started))
 

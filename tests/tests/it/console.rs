@@ -7,7 +7,7 @@
 //! screenshot of the role's main page per language under `target/console-screenshots/`. A script that fails
 //! fails the test with its output.
 //!
-//! The flows of the public page and of the auditor, applicant and provider pages are written but were not yet
+//! The flows of the auditor, applicant and provider pages are written but were not yet
 //! run against the pages when they were committed: they are `#[ignore]`d saying so, and the line goes once
 //! each passes (`VOUCHER_LEDGER_CHROMIUM=/usr/bin/chromium cargo test -p e2e --test it console:: -- --ignored`
 //! after `cargo build --bin voucher-ledger` and `npm ci` in tests/browser).
@@ -276,7 +276,7 @@ async fn the_auditor_reads_histories_as_of_samples_and_downloads_in_the_browser(
 /// period in working days, an objection filed through the form, the language switch remembered, a bad
 /// sign-in token refused with the API's message; axe-core; screenshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run against the pages: remove this line once tests/browser/*.mjs pass (see its module comment)"]
+#[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
 async fn the_public_reads_announcements_and_objects_in_the_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = serve(dir.path());

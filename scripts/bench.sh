@@ -11,7 +11,7 @@
 #                noop_per_s_http, baseline_commands_per_s, replay_events_per_s, raw_decode_hash_per_s,
 #                bytes_per_event, events_replayed, ratios, latencies and every run; the rush: rush_claims_per_s,
 #                rush_baseline_claims_per_s, rush_p99_ms, rush_drain_s, rush_issued_ok; the light generator:
-#                commands_per_s_http_light, noop_per_s_http_light)
+#                commands_per_s_http_light, noop_per_s_http_light; the console: console_page_p99_ms)
 #   --keep       keep the work directory (logs, server output, JSON lines)
 #
 # Scales can be overridden with BENCH_SCALE_INPROCESS, BENCH_SCALE_HTTP, BENCH_SCALE_BASELINE (1 = the demo's
@@ -58,12 +58,14 @@ if [ "$quick" = 1 ]; then
     scale_baseline=${BENCH_SCALE_BASELINE:-4}
     noop_seconds=2
     rush_enterprises=${BENCH_RUSH_ENTERPRISES:-4000}
+    console_loads=20
 else
     scale_inprocess=${BENCH_SCALE_INPROCESS:-400}
     scale_http=${BENCH_SCALE_HTTP:-20}
     scale_baseline=${BENCH_SCALE_BASELINE:-20}
     noop_seconds=5
     rush_enterprises=${BENCH_RUSH_ENTERPRISES:-20000}
+    console_loads=100
 fi
 
 # What the harness needs: a Rust toolchain (Debian's cargo when there is none) and PostgreSQL
@@ -153,6 +155,10 @@ if [ -n "$scale_startup" ]; then
 fi
 for run in $(seq 1 "$runs"); do
     "$bench" startup-snapshot --server "$server" --dir "$startup_log" >>"$results"
+done
+# Every console page's server time on the same log (figure console_page_p99_ms).
+for run in $(seq 1 "$runs"); do
+    "$bench" console --server "$server" --dir "$replay_log" --loads "$console_loads" >>"$results"
 done
 elapsed=$(($(date +%s) - started))
 

@@ -65,10 +65,10 @@ else
     echo "test.sh: no promtool (run as root to install Debian's prometheus package): the rules check is ignored" >&2
 fi
 # The console's browser tests (tests/tests/it/console.rs): Debian's chromium, driven from node by the pinned
-# playwright-core and axe-core of tests/browser/package-lock.json.
+# playwright-core and axe-core of tests/browser/package-lock.json (with CJK fonts, for the zh-CN screenshots).
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing Debian's chromium package (for the console's browser tests)" >&2
-    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } >&2 || true
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-cjk; } >&2 || true
 fi
 if chromium=$(command -v chromium) && command -v node >/dev/null && (cd tests/browser && npm ci --no-audit --no-fund >&2); then
     export VOUCHER_LEDGER_CHROMIUM="$chromium"

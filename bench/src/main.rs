@@ -15,10 +15,13 @@
 //! voucher-bench models --dir DIR                       each read model alone: bytes/event, events/s
 //! voucher-bench startup --server BIN --dir DIR         serve on the log until /readyz answers
 //! voucher-bench startup-snapshot --server BIN --dir DIR  the same without, then with a snapshot
+//! voucher-bench console --server BIN --dir DIR         every console page's server time, p99 (console.rs)
 //! voucher-bench report --results FILE [--json OUT]     the table
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod console;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -145,6 +148,15 @@ enum Figure {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Every console page's server time (p50, p99 over `loads` loads) on a log, as each role.
+    Console {
+        #[arg(long)]
+        server: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        loads: usize,
+    },
     /// The table of medians and ratios from the JSON lines of the other subcommands.
     Report {
         #[arg(long)]
@@ -181,6 +193,7 @@ fn main() -> anyhow::Result<()> {
         Figure::Models { dir, model: None } => models(&dir)?,
         Figure::Startup { server, dir } => runtime.block_on(startup(&server, &dir))?,
         Figure::StartupSnapshot { server, dir } => runtime.block_on(startup::run(&server, &dir))?,
+        Figure::Console { server, dir, loads } => runtime.block_on(console::console(&server, &dir, loads))?,
         Figure::Report { results, json, machine } => {
             report(&results, json.as_deref(), machine.as_deref())?;
             return Ok(());
@@ -1233,6 +1246,19 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
         row(name, value, &target, detail);
     }
     let startup_fields = startup::report(&lines);
+    let console_p99 = med("console", "console_page_p99_ms");
+    row(
+        "console pages' server time, slowest page's p99, ms".into(),
+        console_p99.map_or_else(|| "-".to_owned(), |ms| format!("{ms:.1}")),
+        &format!("< 50 ms {}", verdict(console_p99.map(|ms| ms < 50.0))),
+        format!(
+            "{:?}",
+            field("console", "console_page_p99_ms")
+                .iter()
+                .map(|ms| (ms * 10.0).round() / 10.0)
+                .collect::<Vec<_>>()
+        ),
+    );
     if let Some(machine) = machine {
         println!("machine: {machine}");
     }
@@ -1262,6 +1288,7 @@ fn report(results: &Path, json_out: Option<&Path>, machine: Option<&str>) -> any
             "inclusion_proof_p99_us": number(inclusion_p99),
             "replay_tree_events_per_s": number(replay_tree),
             "ratio_replay_tree_to_plain": number(vs_replay),
+            "console_page_p99_ms": number(console_p99),
             "runs": lines,
             "machine": machine,
         });

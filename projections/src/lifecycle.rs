@@ -333,6 +333,13 @@ impl Lifecycle {
         views
     }
 
+    /// Every audit sample, in the order they were drawn.
+    pub fn samples(&self) -> Vec<&SampleView> {
+        let mut views: Vec<_> = self.samples.values().collect();
+        views.sort_by_key(|sample| (sample.as_of_position, sample.sample_id));
+        views
+    }
+
     /// The samples that drew `contract_id`, in the order they were drawn.
     pub fn samples_of(&self, contract_id: Uuid) -> Vec<&SampleView> {
         let mut views: Vec<_> =

@@ -2,7 +2,10 @@
 //! module is written). Each module exports `routes() -> Router<Console>`; add a module here and one line
 //! in [`routes`].
 
+pub mod applicant;
+pub mod auditor;
 pub mod bureau;
+pub mod provider;
 pub mod public;
 pub mod reviewer;
 pub mod service_center;
@@ -26,6 +29,9 @@ pub fn routes() -> Router<Console> {
         .merge(bureau::routes())
         .merge(service_center::routes())
         .merge(reviewer::routes())
+        .merge(auditor::routes())
+        .merge(applicant::routes())
+        .merge(provider::routes())
 }
 
 /// A submitted form's fields (the CSRF field was checked before the handler ran).

@@ -21,12 +21,13 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every file and folder of the repository (relative, `/`-separated), without build output and `.git`.
+/// Every file and folder of the repository (relative, `/`-separated), without build output, `.git` and the
+/// third-party packages npm installs (`tests/browser/node_modules`: their documents are not ours).
 fn tree(root: &Path, at: &Path, out: &mut BTreeSet<String>) {
     for entry in std::fs::read_dir(at).expect("read dir").flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name == "target" || name == ".git" {
+        if name == "target" || name == ".git" || name == "node_modules" {
             continue;
         }
         let relative = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");

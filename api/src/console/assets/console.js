@@ -49,6 +49,9 @@
   function init() {
     signInFromFragment();
     hashPickedFiles();
+    // A sign-in link opened while the sign-in page is already shown changes only the fragment: the page
+    // does not load again, so the token is taken from the fragment when it changes as well.
+    window.addEventListener("hashchange", signInFromFragment);
   }
 
   if (document.readyState === "loading") {

@@ -77,7 +77,7 @@ await inBothLanguages('auditor', async (page, language) => {
   await page.evaluate(() => document.querySelector('[data-testid="draw-size"]').removeAttribute('min'));
   await page.fill('[data-testid="draw-seed"]', `seed-${language}`);
   await submit(page, '[data-testid="draw-form"]');
-  await refusedWith(page, language, 'invalid_request', 'a sample of size 0');
+  await refusedWith(page, language, 'out_of_bounds', 'a sample of size 0');
   await axe(page, 'the audit page with a refusal');
   await page.goto(`${base}/auditor`);
   await page.fill('[data-testid="draw-year"]', '2025');

@@ -69,7 +69,8 @@ await inBothLanguages('provider', async (page, language) => {
   if (after === before) {
     throw new Error(`the submitted contract is not listed (${before} -> ${after})`);
   }
-  await rowShows(page, language, 'provider-contracts', `testing service`, 'submitted', 'the new contract');
+  // The list shows amounts, not descriptions: the new contract is the one of 9,000.00.
+  await rowShows(page, language, 'provider-contracts', '¥9,000.00', 'submitted', 'the new contract');
 
   // A redemption of the completed contract, with its invoice, remittance proof and result hashed in the browser.
   await page.selectOption('[data-testid="redemption-contract"]', mine.redeemable);

@@ -7,10 +7,8 @@
 //! screenshot of the role's main page per language under `target/console-screenshots/`. A script that fails
 //! fails the test with its output.
 //!
-//! The flows of the auditor, applicant and provider pages are written but were not yet
-//! run against the pages when they were committed: they are `#[ignore]`d saying so, and the line goes once
-//! each passes (`VOUCHER_LEDGER_CHROMIUM=/usr/bin/chromium cargo test -p e2e --test it console:: -- --ignored`
-//! after `cargo build --bin voucher-ledger` and `npm ci` in tests/browser).
+//! To run one by hand: `cargo build --bin voucher-ledger`, `npm ci` in tests/browser, then
+//! `VOUCHER_LEDGER_CHROMIUM=/usr/bin/chromium cargo test -p e2e --test it console::`.
 //!
 //! Built only where `scripts/test.sh` found Chromium, node and `tests/browser`'s npm packages
 //! (`VOUCHER_LEDGER_CHROMIUM`, `tests/build.rs`: cfg `e2e_browser`); elsewhere the tests are ignored with
@@ -172,7 +170,7 @@ async fn filed(
 /// filed contract's service complete, rate a completed one, see a voucher's history with its chain check,
 /// sign out; axe-core on every page; screenshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run against the pages: remove this line once tests/browser/*.mjs pass (see its module comment)"]
+#[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
 async fn the_applicant_claims_signs_completes_and_rates_in_the_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = serve(dir.path());
@@ -207,7 +205,7 @@ async fn the_applicant_claims_signs_completes_and_rates_in_the_browser() {
 /// of a completed contract with three documents hashed in the browser, sees its ratings, signs out; axe-core
 /// on every page; screenshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run against the pages: remove this line once tests/browser/*.mjs pass (see its module comment)"]
+#[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
 async fn the_provider_applies_contracts_and_requests_redemption_in_the_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = serve(dir.path());
@@ -250,7 +248,7 @@ async fn the_provider_applies_contracts_and_requests_redemption_in_the_browser()
 /// sample drawn, its contract seen and a finding recorded (a sample of size 0 is refused with the rule's
 /// message); a CSV download; sign out; axe-core on every page; screenshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run against the pages: remove this line once tests/browser/*.mjs pass (see its module comment)"]
+#[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
 async fn the_auditor_reads_histories_as_of_samples_and_downloads_in_the_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = serve(dir.path());
@@ -263,6 +261,8 @@ async fn the_auditor_reads_histories_as_of_samples_and_downloads_in_the_browser(
     let contract =
         e2e::filed_contract(&client, GUIYANG, &provider, &own, &body).await.expect("filed contract");
     e2e::complete(&client, &own, &contract).await.expect("complete");
+    // An audit draw samples the previous year's contracts (SPEC: audits): the business date moves into 2026.
+    e2e::set_clock(&client, &e2e::nine_am("2026-01-05")).await.expect("clock");
     let head = e2e::head_position(&client).await.expect("head");
     let tokens = json!({ "auditor": e2e::staff(Role::Auditor, GUIYANG) });
     let fixture = json!({

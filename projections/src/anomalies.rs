@@ -47,6 +47,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind (the console labels each one).
+    pub const ALL: [Kind; 6] = [
+        Kind::DocumentReused,
+        Kind::SharedLegalPerson,
+        Kind::SharedContact,
+        Kind::IdenticalAmounts,
+        Kind::CompletedTooSoon,
+        Kind::DominantProvider,
+    ];
+
     /// The stable name.
     pub fn as_str(self) -> &'static str {
         match self {

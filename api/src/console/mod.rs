@@ -258,15 +258,18 @@ mod tests {
         assert!(keys_used("ctx.t(\"nav.signin\"); col(\"a\", \"field.name\", x)").contains("field.name"));
     }
 
-    /// The names a page shows from the policy data (service categories, eligible industries) come from the
-    /// shipped Measures, not from the console's sources, so the key scan above cannot see them: each must be
-    /// in both catalogues, or a page shows the raw name.
+    /// The names a page shows from the domain's data (the shipped Measures' service categories and eligible
+    /// industries, the ledger's account kinds, the anomaly kinds) are not in the console's sources, so the key scan above cannot
+    /// see them: each must be in both catalogues, or a page shows the raw name.
     #[test]
-    fn every_name_of_the_shipped_policy_has_a_label_in_both_languages() {
+    fn every_name_of_the_shipped_policy_and_the_ledger_has_a_label_in_both_languages() {
         let book = domain::PolicyBook::shipped();
+        let accounts = domain::AccountKind::ALL.iter().map(|kind| kind.as_str());
+        let anomalies = projections::anomalies::Kind::ALL.iter().map(|kind| kind.as_str());
+        let names: Vec<String> = accounts.chain(anomalies).map(str::to_owned).collect();
         let mut missing = Vec::new();
         for version in book.versions() {
-            for name in version.service_categories.iter().chain(&version.eligible_industries) {
+            for name in version.service_categories.iter().chain(&version.eligible_industries).chain(&names) {
                 for lang in [Lang::Zh, Lang::En] {
                     if CATALOGUE.get(lang, &format!("value.{name}")).is_none() {
                         missing.push(format!("{lang:?}: value.{name}"));
@@ -275,7 +278,7 @@ mod tests {
             }
         }
         assert!(!book.versions().is_empty(), "the shipped policy is in force");
-        assert!(missing.is_empty(), "policy names without a label: {missing:?}");
+        assert!(missing.is_empty(), "names without a label: {missing:?}");
     }
 
     #[test]

@@ -1158,13 +1158,22 @@ fn scan_segment(
     let mut header = [0u8; HEADER_LEN];
     let mut body = Vec::new();
     let mut tail = None;
+    // A read-only open may scan the last segment while a writer appends to it (backup and verify on a served
+    // ledger): bytes read early in a buffer can be older than bytes read after them, so the writer's next
+    // frame can read as the zeros written ahead, or half copied. Before a frame of the last segment is called
+    // damaged it is read again; if it changed, the segment grew under the scan and the frame is a write in
+    // flight: the scan ends before it, as at the zeros written ahead. A log nobody writes reads the same.
+    let mut in_flight = false;
     while offset < file_len {
         let remaining = file_len - offset;
         if remaining < HEADER_LEN as u64 {
             tail = Some(TailKind::ShortHeader);
             break;
         }
-        reader.read_exact(&mut header)?;
+        if cut_under_scan(is_last, reader.read_exact(&mut header))? {
+            in_flight = true;
+            break;
+        }
         let Some((len, crc)) = read_header(&header) else { break };
         if (len as usize) < BODY_FIXED_LEN {
             tail = Some(TailKind::BadLength(len));
@@ -1176,11 +1185,19 @@ fn scan_segment(
             break;
         }
         body.resize(len as usize, 0);
-        reader.read_exact(&mut body)?;
+        if cut_under_scan(is_last, reader.read_exact(&mut body))? {
+            in_flight = true;
+            break;
+        }
         let frame_end = offset + frame_len;
         if crc32c::crc32c(&body) != crc {
             if frame_end == file_len || (is_last && only_zeros(&file, frame_end, file_len)?) {
                 tail = Some(TailKind::BadCrc(len));
+                break;
+            }
+            // Written past: if the frame reads differently now, it was being copied when first read.
+            if is_last && bytes_changed(&file, offset, &[&header, &body])? {
+                in_flight = true;
                 break;
             }
             problems.push(ScanProblem::Corrupt {
@@ -1228,17 +1245,18 @@ fn scan_segment(
     }
     out.next_expected = Some(expected);
 
-    let zeros_ahead = is_last
-        && matches!(tail, Some(TailKind::BadLength(0) | TailKind::ShortHeader))
-        && only_zeros(&file, offset, file_len)?;
+    let zeros_ahead = in_flight
+        || is_last
+            && matches!(tail, Some(TailKind::BadLength(0) | TailKind::ShortHeader))
+            && only_zeros(&file, offset, file_len)?;
     if zeros_ahead {
         out.zeros_ahead = true;
         out.data_end = offset;
     } else if let Some(kind) = tail {
         let mut bytes = file_len - offset;
-        let torn = is_last && {
-            let mut rest = vec![0u8; usize::try_from(bytes).map_err(io::Error::other)?];
-            file.read_exact_at(&mut rest, offset)?;
+        let mut rest = vec![0u8; if is_last { usize::try_from(bytes).map_err(io::Error::other)? } else { 0 }];
+        let cut = cut_under_scan(is_last, file.read_exact_at(&mut rest, offset))?;
+        let torn = is_last && !cut && {
             // Zeros written ahead after the torn part are not part of it (a torn header's own zeros are).
             let written = rest.iter().rposition(|&b| b != 0).map_or(0, |last| last as u64 + 1);
             bytes = written.max(bytes.min(HEADER_LEN as u64));
@@ -1260,7 +1278,17 @@ fn scan_segment(
                 }
             }
         };
-        if torn {
+        // Checked last, after every other read of the tail: bytes written after this frame mean the frame
+        // itself was written before them, so it reads differently now if the scan met it half copied.
+        let changed = || match kind {
+            TailKind::BadLength(_) | TailKind::ShortBody(..) => bytes_changed(&file, offset, &[&header]),
+            TailKind::BadCrc(_) => bytes_changed(&file, offset, &[&header, &body]),
+            TailKind::ShortHeader => Ok(false),
+        };
+        if cut || !torn && is_last && changed()? {
+            out.zeros_ahead = true;
+            out.data_end = offset;
+        } else if torn {
             problems.push(ScanProblem::TornTail {
                 segment: segment.path.clone(),
                 position: expected,
@@ -1340,6 +1368,27 @@ fn crc_matches_shorter_body(rest: &[u8], crc: u32) -> bool {
     false
 }
 
+/// True when a read of the last segment met its end before the length the scan started with: the writer
+/// sealed the segment while it was scanned, cutting the zeros written ahead (see [`scan_segment`]). Other
+/// errors, and an early end of any other segment, are errors.
+fn cut_under_scan(is_last: bool, read: io::Result<()>) -> io::Result<bool> {
+    match read {
+        Ok(()) => Ok(false),
+        Err(error) if is_last && error.kind() == io::ErrorKind::UnexpectedEof => Ok(true),
+        Err(error) => Err(error),
+    }
+}
+
+/// True when the bytes of `file` at `offset` are no longer `seen` (its parts in order), or no longer there.
+fn bytes_changed(file: &File, offset: u64, seen: &[&[u8]]) -> io::Result<bool> {
+    let mut now = vec![0u8; seen.iter().map(|part| part.len()).sum()];
+    match file.read_exact_at(&mut now, offset) {
+        Ok(()) => Ok(seen.iter().flat_map(|part| part.iter()).ne(now.iter())),
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => Ok(true),
+        Err(error) => Err(error),
+    }
+}
+
 /// True when the bytes of `file` from `from` to `to` are all zero.
 fn only_zeros(file: &File, from: u64, to: u64) -> io::Result<bool> {
     let mut buf = vec![0u8; SCAN_BUFFER];
@@ -1347,7 +1396,11 @@ fn only_zeros(file: &File, from: u64, to: u64) -> io::Result<bool> {
     while at < to {
         let n = usize::try_from(to - at).unwrap_or(buf.len()).min(buf.len());
         let chunk = &mut buf[..n];
-        file.read_exact_at(chunk, at)?;
+        match file.read_exact_at(chunk, at) {
+            // Cut while read: a writer sealing the segment cuts only the zeros it wrote ahead.
+            Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(true),
+            read => read?,
+        }
         if chunk.iter().any(|&b| b != 0) {
             return Ok(false);
         }

@@ -886,3 +886,45 @@ async fn a_frame_whose_write_stopped_at_a_sector_boundary_is_a_torn_tail() {
     assert_eq!(log.head_now().position, 1);
     assert_eq!(recovery.quarantine.unwrap().damaged_position, Some(2));
 }
+
+/// A read-only open beside a writer that keeps appending (what `backup` and `verify --expect-head` do on a
+/// served ledger) sees the writer's next frame land while it scans: the header it read was still the zeros
+/// written ahead, the bytes after it are no longer. That is a write in flight, not a damaged length field;
+/// every open must succeed with a head the writer acknowledged.
+#[test]
+fn read_only_opens_beside_a_writer_that_keeps_appending_never_report_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    // Small segments, so that the writer also seals segments (cutting their zeros) under the scans.
+    let (writer, _) = FileLog::open_with(dir.path(), tiny(256 << 10)).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acknowledged = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let appender = {
+        let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
+        std::thread::spawn(move || {
+            let mut head = Head::GENESIS;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && head.position < 100_000 {
+                let batch = commands(head.position + 1, 3, 100);
+                head = writer.append_blocking(head, batch).unwrap();
+                acknowledged.store(head.position, std::sync::atomic::Ordering::Release);
+            }
+            head.position
+        })
+    };
+    let (mut opens, mut grew) = (0, 0);
+    let mut last = 0;
+    while opens < 300 {
+        let before = acknowledged.load(std::sync::atomic::Ordering::Acquire);
+        let reader = FileLog::open_read_only(dir.path());
+        let head =
+            reader.unwrap_or_else(|error| panic!("open {opens} beside the writer: {error}")).head_now();
+        assert!(head.position >= before, "open {opens}: head {} behind acknowledged {before}", head.position);
+        grew += usize::from(head.position > last);
+        last = head.position;
+        opens += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = appender.join().unwrap();
+    // The opens really overlapped the appends: the head they saw moved between most of them.
+    assert!(grew > 100, "only {grew} of {opens} opens saw new records (writer reached {written})");
+    assert!(file::scan(dir.path()).is_clean());
+}

@@ -6,34 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use domain::{Actor, Cny, Command, Jurisdiction, Role};
-use engine::clock::Clock;
 use engine::writer::{self, Loaded, WriteError};
 
-use crate::support::Outage;
+use crate::support::{Outage, appropriation, clock, finance};
 use store::EventLog;
 use store::file::FileLog;
-
-fn finance() -> Actor {
-    Actor {
-        subject: "finance-1".into(),
-        role: Role::Finance,
-        jurisdiction: Some(Jurisdiction::Guiyang),
-        credit_code: None,
-    }
-}
-
-fn appropriation(fen: u64) -> Command {
-    Command::AppropriateBudget {
-        jurisdiction: Jurisdiction::Guiyang,
-        fiscal_year: 2025,
-        amount: Cny::from_fen(fen).expect("positive"),
-    }
-}
-
-fn clock() -> Clock {
-    Clock::manual(chrono::DateTime::parse_from_rfc3339("2025-03-03T09:00:00+08:00").expect("date").to_utc())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn closing_answers_what_was_handed_over_takes_nothing_more_and_releases_the_log() {

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use domain::{Actor, Cny, Command, Jurisdiction, Role};
+use domain::Command;
 use engine::clock::Clock;
 use engine::demo::{self, DemoOptions};
 use engine::snapshot::{self, Unusable};
@@ -14,31 +14,20 @@ use store::EventLog;
 use store::file::FileLog;
 use tlog::TreeHash;
 
-fn finance() -> Actor {
-    Actor {
-        subject: "finance-1".into(),
-        role: Role::Finance,
-        jurisdiction: Some(Jurisdiction::Guiyang),
-        credit_code: None,
-    }
-}
-
-fn appropriation(fen: u64) -> Command {
-    Command::AppropriateBudget {
-        jurisdiction: Jurisdiction::Guiyang,
-        fiscal_year: 2026,
-        amount: Cny::from_fen(fen).expect("positive"),
-    }
-}
-
-fn clock() -> Clock {
-    // After the demo's last record, so that starting the writer records nothing by itself.
-    Clock::manual(chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").expect("date").to_utc())
-}
+use crate::support::{self, finance};
 
 /// A demo program year in `dir`.
 async fn demo_ledger(dir: &Path, seed: u64) {
     demo::run(dir, DemoOptions { seed, applicants: 40, providers: 8 }).await.expect("demo");
+}
+
+/// After the demo's last record, so that starting the writer records nothing by itself.
+fn clock() -> Clock {
+    support::clock_at("2026-03-02T09:00:00+08:00")
+}
+
+fn appropriation(fen: u64) -> Command {
+    support::appropriation_in(2026, fen)
 }
 
 fn open(dir: &Path) -> Arc<dyn EventLog> {

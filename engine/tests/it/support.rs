@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
+use domain::{Actor, Cny, Command, Jurisdiction, Role};
+use engine::clock::Clock;
 use store::file::FileLog;
 use store::{EventLog, Head, StoreError, StoredRecord};
 
@@ -42,4 +44,38 @@ impl EventLog for Outage {
         self.check()?;
         self.inner.read_batch(from, max).await
     }
+}
+
+/// The Guiyang finance bureau, which appropriates budgets.
+pub fn finance() -> Actor {
+    Actor {
+        subject: "finance-1".into(),
+        role: Role::Finance,
+        jurisdiction: Some(Jurisdiction::Guiyang),
+        credit_code: None,
+    }
+}
+
+/// Appropriating `fen` to Guiyang's budget of `fiscal_year`.
+pub fn appropriation_in(fiscal_year: i32, fen: u64) -> Command {
+    Command::AppropriateBudget {
+        jurisdiction: Jurisdiction::Guiyang,
+        fiscal_year,
+        amount: Cny::from_fen(fen).expect("positive"),
+    }
+}
+
+/// Appropriating `fen` to Guiyang's 2025 budget (the year of [`clock`]).
+pub fn appropriation(fen: u64) -> Command {
+    appropriation_in(2025, fen)
+}
+
+/// A manual clock at `rfc3339`.
+pub fn clock_at(rfc3339: &str) -> Clock {
+    Clock::manual(chrono::DateTime::parse_from_rfc3339(rfc3339).expect("date").to_utc())
+}
+
+/// A manual clock on a working morning of 2025 (Monday 3 March, 09:00 in Shanghai).
+pub fn clock() -> Clock {
+    clock_at("2025-03-03T09:00:00+08:00")
 }

@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use domain::{Actor, Cny, Command, Jurisdiction, Role};
-use engine::clock::Clock;
+use domain::{Actor, Jurisdiction, Role};
 use engine::writer::{self, Loaded, WriteError};
 
-use crate::support::Outage;
+use crate::support::{Outage, appropriation, clock, finance};
 use store::file::FileLog;
 use store::{EventLog, Head, StoreError, StoredRecord};
 
@@ -72,27 +71,6 @@ impl EventLog for Gated {
     async fn read_batch(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
         self.inner.read_batch(from, max).await
     }
-}
-
-fn finance() -> Actor {
-    Actor {
-        subject: "finance-1".into(),
-        role: Role::Finance,
-        jurisdiction: Some(Jurisdiction::Guiyang),
-        credit_code: None,
-    }
-}
-
-fn appropriation(fen: u64) -> Command {
-    Command::AppropriateBudget {
-        jurisdiction: Jurisdiction::Guiyang,
-        fiscal_year: 2025,
-        amount: Cny::from_fen(fen).expect("positive"),
-    }
-}
-
-fn clock() -> Clock {
-    Clock::manual(chrono::DateTime::parse_from_rfc3339("2025-03-03T09:00:00+08:00").expect("date").to_utc())
 }
 
 async fn start(

@@ -18,6 +18,8 @@ mod bounds;
 mod deadlines;
 /// The manifest of `domain`: no runtime, protobuf, web or database dependency.
 mod dependencies;
+/// The double-entry ledger alone: account names and kinds, trial balances, violations.
+mod ledger;
 /// Arbitrary commands against a populated state: `decide` never panics and the invariants hold.
 mod no_panic;
 /// Random command sequences: the ledger's invariants hold after every accepted command.

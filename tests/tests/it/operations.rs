@@ -673,6 +673,13 @@ async fn clean_stop(signal: &str) {
         "the budget holds exactly the acknowledged appropriations (each 1.00)"
     );
     assert_eq!(head, acknowledged, "one record per acknowledged appropriation, nothing else");
+    // The clean stop wrote a snapshot at the head, and the next start loaded it instead of folding the log
+    // (the budget above was read from it).
+    assert!(dir.path().join(engine::snapshot::FILE).is_file(), "no snapshot after a clean stop");
+    let loaded = stderr.lines().find(|line| line.contains("snapshot loaded")).unwrap_or_else(|| {
+        panic!("the next start did not load the snapshot:\n{stderr}");
+    });
+    assert!(loaded.contains(&format!("position={head}")), "snapshot not at the head {head}: {loaded}");
     again.signal(signal);
     assert_eq!(again.wait().code(), Some(0), "{}", again.stderr());
 

@@ -20,6 +20,8 @@ mod deadlines;
 mod dependencies;
 /// The double-entry ledger alone: account names and kinds, trial balances, violations.
 mod ledger;
+/// Amounts, balances and shares as written: every parser's path and its errors.
+mod money;
 /// Arbitrary commands against a populated state: `decide` never panics and the invariants hold.
 mod no_panic;
 /// Random command sequences: the ledger's invariants hold after every accepted command.

@@ -417,6 +417,53 @@ fn an_announced_redemption_is_paid_only_after_the_list_closes_and_only_once() {
 }
 
 #[test]
+fn only_approved_redemptions_are_announced_each_once() {
+    let mut given = completed();
+    assert_eq!(step(&mut given, &provider(), "2025-06-03", request(900)), "accepted");
+    let bureau = staff(Role::Bureau);
+    let announce = |announcement: u128, redemptions: &[u128]| Command::AnnounceRedemptions {
+        announcement_id: id(announcement),
+        jurisdiction: GY,
+        redemption_ids: redemptions.iter().map(|n| id(*n)).collect(),
+    };
+    // Not reviewed yet.
+    assert_eq!(outcome_code(check(&given, &bureau, "2025-09-30", announce(950, &[900]))), "invalid_state");
+    let review = Command::ReviewRedemption { redemption_id: id(900), outcome: ReviewOutcome::Full };
+    assert_eq!(step(&mut given, &staff(Role::Reviewer), "2025-06-10", review), "accepted");
+    // Approved, but listed twice on one list.
+    assert_eq!(
+        outcome_code(check(&given, &bureau, "2025-09-30", announce(950, &[900, 900]))),
+        "invalid_state"
+    );
+    assert_eq!(step(&mut given, &bureau, "2025-09-30", announce(950, &[900])), "accepted");
+    // Already on a list.
+    assert_eq!(outcome_code(check(&given, &bureau, "2025-10-08", announce(951, &[900]))), "invalid_state");
+}
+
+#[test]
+fn a_redemption_takes_objections_through_its_lists_closing_day_while_it_is_on_the_list() {
+    // The list of 2025-09-30 closes on 2025-10-14: that day is still inside the period.
+    let object = |objection: u128| Command::FileObjection {
+        objection_id: id(objection),
+        target: ObjectionTarget::Redemption { redemption_id: id(900) },
+        text: "the report is copied from another firm's".into(),
+    };
+    let mut given = announced();
+    assert_eq!(step(&mut given, &public(), "2025-10-14", object(60)), "accepted");
+    assert_eq!(step(&mut given, &public(), "2025-10-15", object(61)), "announcement_closed");
+
+    // Denied by the bureau while on the list: it is off the list, so nothing is left to object to.
+    let mut given = announced();
+    let deny = Command::DenyRedemption {
+        redemption_id: id(900),
+        ground: DenialGround::Fraud,
+        reason: "forged invoice".into(),
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-13", deny), "accepted");
+    assert_eq!(step(&mut given, &public(), "2025-10-14", object(62)), "invalid_state");
+}
+
+#[test]
 fn an_upheld_objection_strikes_a_redemption_from_its_list() {
     let mut given = announced();
     let objection = Command::FileObjection {

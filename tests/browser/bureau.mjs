@@ -1,0 +1,113 @@
+// The bureau in both languages (zh-CN first, on the same ledger). Fixture per language: { provider (an
+// application to decide), redemption (approved, to announce), batch (the name of the batch to publish),
+// allocated (the 2025 budget's amount allocated to batches once it is published) }; token `bureau`.
+import {
+  axe, base, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn, signOut,
+  submit, t, text, titled,
+} from './lib.mjs';
+
+/** Opens the bureau's page `path` through the navigation, checks its title and runs axe-core on it. */
+async function open(page, language, path, key) {
+  await press(page, page.locator(`nav a[href="${path}"]`));
+  await titled(page, language, key, path);
+  await axe(page, path);
+}
+
+/** Fails unless the filter `field` of list `list` offers each of `values` by its name in `language`. */
+async function namedChoices(page, language, list, field, values) {
+  const shown = await page.locator(`[data-testid="${list}-filters"] select[name="${list}_${field}"] option`).allInnerTexts();
+  for (const value of values) {
+    const name = t(language, `value.${value}`);
+    if (!shown.includes(name)) {
+      throw new Error(`the filter ${list}_${field} offers ${JSON.stringify(shown)}, not ${JSON.stringify(name)}`);
+    }
+  }
+}
+
+await inBothLanguages('bureau', async (page, language) => {
+  const mine = fixture[language];
+  const other = fixture[language === 'en' ? 'zh-CN' : 'en'];
+
+  // The dashboard of the fiscal year with a budget: its figures and charts.
+  const home = await signIn(page, 'bureau');
+  if (home !== '/bureau') {
+    throw new Error(`the bureau landed on ${home}, not /bureau`);
+  }
+  await titled(page, language, 'bureau.dashboard', 'the dashboard');
+  contains(await text(page, '[data-testid="dashboard-budget"]'), '¥10,000,000.00', "the dashboard's budget");
+  await page.waitForSelector('[data-testid="chart-money-by-stage"]');
+  await axe(page, 'the dashboard');
+  await screenshot(page, `bureau-${language}`);
+
+  // The work queue: a provider's application rejected without a reason is refused by the rule; approved, it
+  // leaves the queue.
+  await open(page, language, '/bureau/queues', 'bureau.queues');
+  const application = () => row(page, 'providers-to-decide', mine.provider);
+  await press(page, application().locator('[data-testid="reject-provider"]'));
+  const refusal = await refusedWith(page, language, 'invalid_registration', 'a rejection without a reason');
+  contains(refusal.text, 'needs a reason', "the refusal's detail names the rule");
+  await axe(page, 'the work queues with a refusal');
+  await press(page, application().locator('[data-testid="approve-provider"]'));
+  await done(page, 'the approval');
+  if ((await application().count()) !== 0) {
+    throw new Error(`the approved provider ${mine.provider} is still in the queue`);
+  }
+
+  // The approved redemptions: this language's is announced, the other's (unticked) stays in the queue.
+  const pick = (id) => row(page, 'redemptions-to-announce', id).locator('[data-testid="announce-pick"]');
+  if (await pick(other.redemption).count()) {
+    await pick(other.redemption).uncheck();
+  }
+  if (!(await pick(mine.redemption).isChecked())) {
+    throw new Error('an approved redemption is not ticked for announcement');
+  }
+  await submit(page, '[data-testid="announce-form"]');
+  await done(page, 'the announcement');
+  if ((await row(page, 'redemptions-to-announce', mine.redemption).count()) !== 0) {
+    throw new Error(`the announced redemption ${mine.redemption} is still in the queue`);
+  }
+  if (language === 'zh-CN' && (await row(page, 'redemptions-to-announce', other.redemption).count()) !== 1) {
+    throw new Error(`the unticked redemption ${other.redemption} left the queue`);
+  }
+  await axe(page, 'the work queues after the actions');
+
+  // The approved provider is in its admission announcement, in the providers' list; the list's filters name
+  // their values in the page's language.
+  await open(page, language, '/bureau/providers', 'bureau.providers');
+  contains(await row(page, 'providers', mine.provider).innerText(), t(language, 'value.announced'), 'the approved provider');
+  await namedChoices(page, language, 'providers', 'suspended', ['false']);
+
+  // A batch published with the issuance guide; one over the budget is refused by the rule.
+  await open(page, language, '/bureau/batches', 'bureau.batches');
+  const publish = async (name, total) => {
+    const form = '[data-testid="publish-batch-form"]';
+    await page.fill(`${form} [name="name"]`, name);
+    await page.fill(`${form} [name="fiscal_year"]`, '2025');
+    await page.fill(`${form} [name="total"]`, total);
+    await page.fill(`${form} [name="face_value"]`, '50000.00');
+    await page.selectOption(`${form} [name="eligible_kind"]`, 'enterprise');
+    await page.fill(`${form} [name="eligible_industries"]`, 'advanced_equipment, aluminum');
+    await page.fill(`${form} [name="eligible_categories"]`, 'technology_innovation');
+    await page.fill(`${form} [name="claim_opens"]`, '2025-07-01');
+    await page.fill(`${form} [name="claim_closes"]`, '2025-09-30');
+    await page.fill(`${form} [name="valid_until"]`, '2025-12-31');
+    await submit(page, form);
+  };
+  await publish(`${mine.batch} (too large)`, '90000000.00');
+  await refusedWith(page, language, 'budget_insufficient', 'a batch over the budget');
+  await axe(page, 'the batches with a refusal');
+  await page.goto(`${base}/bureau/batches`);
+  await publish(mine.batch, '500000.00');
+  await done(page, 'the publication');
+  const published = await row(page, 'batches', mine.batch).innerText();
+  contains(published, '¥500,000.00', 'the published batch');
+  if ((await row(page, 'batches', `${mine.batch} (too large)`).count()) !== 0) {
+    throw new Error('the refused batch is listed');
+  }
+  await namedChoices(page, language, 'batches', 'closed', ['false']);
+
+  // The dashboard's budget shows the money allocated to it.
+  await open(page, language, '/bureau', 'bureau.dashboard');
+  contains(await row(page, 'budgets', '2025').innerText(), mine.allocated, "the budget's allocation");
+  await signOut(page, '/bureau');
+});

@@ -1,6 +1,7 @@
 // The bureau in both languages (zh-CN first, on the same ledger). Fixture per language: { provider (an
-// application to decide), redemption (approved, to announce), batch (the name of the batch to publish),
-// allocated (the 2025 budget's amount allocated to batches once it is published) }; token `bureau`.
+// application to decide), objection (one to rule on), redemption (approved, to announce), to_pay (a
+// redemption of 8,000.00 whose announcement ended), batch (the name of the batch to publish), allocated (the
+// 2025 budget's amount allocated to batches once it is published) }; token `bureau`.
 import {
   axe, base, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn, signOut,
   submit, t, text, titled,
@@ -51,6 +52,25 @@ await inBothLanguages('bureau', async (page, language) => {
   await done(page, 'the approval');
   if ((await application().count()) !== 0) {
     throw new Error(`the approved provider ${mine.provider} is still in the queue`);
+  }
+
+  // An objection dismissed with a reason.
+  const objection = () => row(page, 'objections-to-rule', mine.objection);
+  await objection().locator('[name="reason"]').fill(`${language}: the licence was checked with the issuer`);
+  await press(page, objection().locator('[data-testid="dismiss"]'));
+  await done(page, 'the ruling');
+  if ((await objection().count()) !== 0) {
+    throw new Error(`the ruled objection ${mine.objection} is still in the queue`);
+  }
+
+  // A redemption whose announcement ended, paid.
+  const payable = () => row(page, 'redemptions-to-pay', mine.to_pay);
+  contains(await payable().innerText(), '¥8,000.00', 'the redemption to pay');
+  await payable().locator('[name="payment_reference"]').fill(`GY-2025-${language}`);
+  await press(page, payable().locator('[data-testid="disburse"]'));
+  await done(page, 'the payment');
+  if ((await payable().count()) !== 0) {
+    throw new Error(`the paid redemption ${mine.to_pay} is still in the queue`);
   }
 
   // The approved redemptions: this language's is announced, the other's (unticked) stays in the queue.
@@ -105,6 +125,38 @@ await inBothLanguages('bureau', async (page, language) => {
     throw new Error('the refused batch is listed');
   }
   await namedChoices(page, language, 'batches', 'closed', ['false']);
+
+  // Closed early: the batch says so and offers no closing any more.
+  await press(page, row(page, 'batches', mine.batch).locator('[data-testid="close-batch"]'));
+  await done(page, 'the closing');
+  contains(await row(page, 'batches', mine.batch).innerText(), t(language, 'value.true'), 'the closed batch');
+  if ((await row(page, 'batches', mine.batch).locator('[data-testid="close-batch"]').count()) !== 0) {
+    throw new Error('the closed batch can be closed again');
+  }
+
+  // The payment clawed back in part (more than was paid is refused by the rule), and recovered.
+  await open(page, language, '/bureau/enforcement', 'bureau.enforcement');
+  const paid = () => row(page, 'paid-redemptions', mine.to_pay);
+  contains(await paid().innerText(), '¥8,000.00', 'the paid redemption');
+  const clawBack = async (amount) => {
+    await paid().locator('[name="amount"]').fill(amount);
+    await paid().locator('[name="reason"]').fill(`${language}: the invoice was issued twice`);
+    await press(page, paid().locator('[data-testid="clawback"]'));
+  };
+  await clawBack('9000.00');
+  await refusedWith(page, language, 'clawback_exceeds_disbursed', 'a clawback over the payment');
+  await axe(page, 'the enforcement page with a refusal');
+  await clawBack('1000.00');
+  await done(page, 'the clawback');
+  const clawback = () => row(page, 'clawbacks', mine.to_pay);
+  contains(await clawback().innerText(), '¥1,000.00', 'the clawback');
+  await clawback().locator('[name="amount"]').fill('1000.00');
+  await press(page, clawback().locator('[data-testid="recover"]'));
+  await done(page, 'the recovery');
+  if ((await clawback().locator('[data-testid="recover"]').count()) !== 0) {
+    throw new Error('a clawback recovered in full still offers a recovery');
+  }
+  await axe(page, 'the enforcement page after the actions');
 
   // The dashboard's budget shows the money allocated to it.
   await open(page, language, '/bureau', 'bureau.dashboard');

@@ -351,36 +351,56 @@ async fn view(client: &Client, path: &str) -> Value {
     e2e::read(client, path, Some(&e2e::staff(Role::Auditor, GUIYANG))).await.expect(path)
 }
 
-/// The bureau, in both languages: the dashboard of the fiscal year, a provider application decided from the
-/// work queue (a rejection without a reason is refused with the rule's message), one language's approved
-/// redemption announced while the other's stays in the queue, a batch published with the issuance guide (one
-/// over the budget is refused with the rule's message) and seen in the batches and on the dashboard's
-/// budget, sign out; axe-core on every page; screenshots.
+/// The bureau, in both languages: the dashboard of the fiscal year; from the work queues a provider
+/// application decided (a rejection without a reason is refused with the rule's message), an objection
+/// dismissed with a reason, one language's approved redemption announced while the other's stays in the
+/// queue, a redemption whose announcement ended paid; that payment clawed back (a clawback over what was paid
+/// is refused with the rule's message) and recovered; a batch published with the issuance guide (one over
+/// the budget is refused with the rule's message), seen in the batches and on the dashboard's budget, and
+/// closed early; sign out; axe-core on every page; screenshots. The ledger has what the browser did.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
-async fn the_bureau_decides_announces_and_publishes_in_the_browser() {
+async fn the_bureau_decides_announces_pays_and_publishes_in_the_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = serve(dir.path());
     let client = Client::new(&server.base);
     let (first, _) = two_batches(&client).await;
     admitted(&client, &[80]).await;
     let provider = e2e::provider_token(GUIYANG, 80);
+    let approved = |n: u32| {
+        let (client, provider, first) = (&client, &provider, &first);
+        async move {
+            let (own, voucher) = holder(client, first, n).await;
+            let contract = filed(client, provider, &own, &voucher, &credit_code(80), "10000.00").await;
+            e2e::complete(client, &own, &contract).await.expect("complete");
+            e2e::approved_redemption(client, GUIYANG, provider, &contract).await.expect("redemption")
+        }
+    };
+    // A redemption per language whose announcement has ended: payable.
+    let mut payable = Vec::new();
+    for (_, n) in LANGUAGES {
+        payable.push(approved(n + 83).await);
+    }
+    let ids: Vec<&str> = payable.iter().map(String::as_str).collect();
+    let (_, closes) = e2e::announce(&client, GUIYANG, &ids).await.expect("announce");
+    e2e::set_clock(&client, &e2e::nine_am(&e2e::day_after(&closes))).await.expect("clock");
     let mut fixture = serde_json::Map::new();
-    let mut redemptions = Vec::new();
-    for ((language, n), (p, allocated)) in
-        LANGUAGES.into_iter().zip([(81, "¥2,500,000.00"), (82, "¥3,000,000.00")])
+    for (((language, n), (p, allocated)), to_pay) in
+        LANGUAGES.into_iter().zip([(81, "¥2,500,000.00"), (82, "¥3,000,000.00")]).zip(&payable)
     {
         applied(&client, p).await;
-        let (own, voucher) = holder(&client, &first, n + 80).await;
-        let contract = filed(&client, &provider, &own, &voucher, &credit_code(80), "10000.00").await;
-        e2e::complete(&client, &own, &contract).await.expect("complete");
-        let redemption =
-            e2e::approved_redemption(&client, GUIYANG, &provider, &contract).await.expect("redemption");
-        redemptions.push(redemption.clone());
+        let redemption = approved(n + 80).await;
+        // An objection to a provider in its admission announcement.
+        e2e::approved_provider(&client, GUIYANG, p + 10, &["technology_innovation"]).await.expect("approved");
+        let objection = json!({ "target": { "kind": "provider", "provider": credit_code(p + 10) },
+                                "text": format!("objection {language}") });
+        let filed = accept(&client, "/v1/objections", None, &objection, 201, &["ObjectionFiled"])
+            .await
+            .expect("objection");
         fixture.insert(
             language.to_owned(),
             json!({ "provider": credit_code(p), "redemption": redemption, "batch": format!("batch {language}"),
-                    "allocated": allocated }),
+                    "allocated": allocated, "to_pay": to_pay, "objection": filed.body["objection_id"] }),
         );
     }
     let tokens = json!({ "bureau": e2e::staff(Role::Bureau, GUIYANG) });
@@ -388,16 +408,26 @@ async fn the_bureau_decides_announces_and_publishes_in_the_browser() {
     // What the browser did is in the ledger.
     for (language, _) in LANGUAGES {
         let mine = &fixture[language];
-        let code = mine["provider"].as_str().expect("provider");
+        let text = |key: &str| mine[key].as_str().expect(key).to_owned();
+        let decided = view(&client, &format!("/v1/providers/{}", text("provider"))).await;
+        assert_eq!(decided["status"], "announced", "{decided}");
+        let announced = view(&client, &format!("/v1/redemptions/{}", text("redemption"))).await;
+        assert_eq!(announced["status"], "announced", "{announced}");
+        let paid = view(&client, &format!("/v1/redemptions/{}", text("to_pay"))).await;
+        assert_eq!(paid["status"], "disbursed", "{paid}");
         assert_eq!(
-            view(&client, &format!("/v1/providers/{code}")).await["status"],
-            "announced",
-            "{language}"
+            (&paid["disbursed"], &paid["clawed_back"]),
+            (&json!("8000.00"), &json!("1000.00")),
+            "{paid}"
         );
-    }
-    for redemption in &redemptions {
-        let shown = view(&client, &format!("/v1/redemptions/{redemption}")).await;
-        assert_eq!(shown["status"], "announced", "{shown}");
+        // The objection is ruled: another ruling is refused as one on a ruled objection.
+        let ruling = format!("/v1/objections/{}/ruling", text("objection"));
+        let again = json!({ "ruling": "upheld", "reason": "again" });
+        let bureau = e2e::staff(Role::Bureau, GUIYANG);
+        let refusal = e2e::refuse(&client, &ruling, Some(&bureau), &again, 409, "invalid_state")
+            .await
+            .expect("a second ruling is refused");
+        assert!(refusal.body["detail"].to_string().contains("ruled"), "{language}: {}", refusal.body);
     }
     let budget = view(&client, "/v1/budgets/guiyang/2025").await;
     assert_eq!(budget["allocated_to_batches"], "3000000.00", "{budget}");

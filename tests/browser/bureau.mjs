@@ -1,11 +1,13 @@
 // The bureau in both languages (zh-CN first, on the same ledger). Fixture per language: { provider (an
 // application to decide), objection (one to rule on), redemption (approved, to announce), to_pay (a
 // redemption of 8,000.00 whose announcement ended), batch (the name of the batch to publish), allocated (the
-// 2025 budget's amount allocated to batches once it is published) }; token `bureau`.
+// 2025 budget's amount allocated to batches once it is published), suspend (an applicant's credit code) };
+// token `bureau`.
 import {
   axe, base, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn, signOut,
   submit, t, text, titled,
 } from './lib.mjs';
+import { readFile } from 'node:fs/promises';
 
 /** Opens the bureau's page `path` through the navigation, checks its title and runs axe-core on it. */
 async function open(page, language, path, key) {
@@ -96,6 +98,14 @@ await inBothLanguages('bureau', async (page, language) => {
   await open(page, language, '/bureau/providers', 'bureau.providers');
   contains(await row(page, 'providers', mine.provider).innerText(), t(language, 'value.announced'), 'the approved provider');
   await namedChoices(page, language, 'providers', 'suspended', ['false']);
+  // Filtered by status with the list's form: only applications in their announcement.
+  await page.selectOption('[name="providers_status"]', 'announced');
+  await press(page, page.locator('[data-testid="providers-filters"] [type="submit"]'));
+  const announcedOnly = await text(page, '[data-testid="providers"] tbody');
+  contains(announcedOnly, mine.provider, 'the providers filtered by status');
+  if (announcedOnly.includes(t(language, 'value.admitted'))) {
+    throw new Error('the filter by status kept an admitted provider');
+  }
 
   // A batch published with the issuance guide; one over the budget is refused by the rule.
   await open(page, language, '/bureau/batches', 'bureau.batches');
@@ -125,6 +135,10 @@ await inBothLanguages('bureau', async (page, language) => {
     throw new Error('the refused batch is listed');
   }
   await namedChoices(page, language, 'batches', 'closed', ['false']);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="batches-csv"]')]);
+  const csv = await readFile(await download.path(), 'utf8');
+  contains(csv, mine.batch, 'the batches CSV');
+  contains(csv, '500000.00', 'the batches CSV');
 
   // Closed early: the batch says so and offers no closing any more.
   await press(page, row(page, 'batches', mine.batch).locator('[data-testid="close-batch"]'));
@@ -156,6 +170,16 @@ await inBothLanguages('bureau', async (page, language) => {
   if ((await clawback().locator('[data-testid="recover"]').count()) !== 0) {
     throw new Error('a clawback recovered in full still offers a recovery');
   }
+  // An applicant suspended, a provider referred to the authorities.
+  await page.fill('[data-testid="suspend-applicant-form"] [name="credit_code"]', mine.suspend);
+  await page.fill('[data-testid="suspend-applicant-form"] [name="reason"]', `${language}: false statements`);
+  await submit(page, '[data-testid="suspend-applicant-form"]');
+  await done(page, 'the suspension');
+  await page.fill('[data-testid="referral-form"] [name="party"]', mine.provider);
+  await page.fill('[data-testid="referral-form"] [name="authority"]', 'market regulation');
+  await page.fill('[data-testid="referral-form"] [name="note"]', `${language}: forged licence`);
+  await submit(page, '[data-testid="referral-form"]');
+  await done(page, 'the referral');
   await axe(page, 'the enforcement page after the actions');
 
   // The dashboard's budget shows the money allocated to it.

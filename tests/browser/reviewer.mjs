@@ -5,6 +5,48 @@ import {
   axe, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn,
   sha256, signOut, text, titled,
 } from './lib.mjs';
+import { readFile } from 'node:fs/promises';
+
+/** RFC 4180 CSV: rows of fields (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text) {
+  const rows = [];
+  let fields = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') {
+        i += 1;
+      }
+      fields.push(field);
+      rows.push(fields);
+      fields = [];
+      field = '';
+    } else {
+      field += c;
+    }
+  }
+  if (field !== '' || fields.length > 0) {
+    fields.push(field);
+    rows.push(fields);
+  }
+  return rows.map((row) => (row[0]?.startsWith('\uFEFF') ? [row[0].slice(1), ...row.slice(1)] : row));
+}
 
 await inBothLanguages('reviewer', async (page, language) => {
   const mine = fixture[language];
@@ -24,6 +66,22 @@ await inBothLanguages('reviewer', async (page, language) => {
   }
   await axe(page, 'the redemptions to review');
   await screenshot(page, `reviewer-${language}`);
+
+  // The queue as CSV: the redemption's row with its documents, one per line, in one quoted field.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('[data-testid="redemptions-to-review-csv"]'),
+  ]);
+  const table = parseCsv(await readFile(await download.path(), 'utf8'));
+  const header = table[0];
+  const line = table.find((fields) => fields[header.indexOf('redemption_id')] === mine.full);
+  if (!line) {
+    throw new Error(`the CSV has no row of ${mine.full}: ${JSON.stringify(table).slice(0, 1000)}`);
+  }
+  const listed = line[header.indexOf('documents')].split('\n');
+  if (listed.length !== 3 || listed[0] !== `invoice-${language}.pdf ${mine.invoice_sha256}`) {
+    throw new Error(`the CSV's documents of ${mine.full}: ${JSON.stringify(listed)}`);
+  }
 
   // The invoice's file, picked and hashed in the browser, has the hash the ledger shows.
   const invoice = Buffer.from(mine.invoice);

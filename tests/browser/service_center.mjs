@@ -5,6 +5,7 @@ import {
   axe, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn, signOut, t,
   text, titled,
 } from './lib.mjs';
+import { readFile } from 'node:fs/promises';
 
 /** Fails unless no row of `list` contains `needle`. */
 async function gone(page, list, needle, what) {
@@ -52,6 +53,17 @@ await inBothLanguages('service_center', async (page, language) => {
   await axe(page, 'the contracts to file');
   await screenshot(page, `service-center-contracts-${language}`);
   const contract = (id) => row(page, 'contracts-to-file', id);
+  // Filtered by category with the list's filter form, and downloaded as CSV.
+  await page.selectOption('[name="contracts-to-file_category"]', 'technology_innovation');
+  await press(page, page.locator('[data-testid="contracts-to-file-filters"] [type="submit"]'));
+  contains(await contract(mine.to_file).innerText(), t(language, 'value.technology_innovation'), 'the filtered contracts');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('[data-testid="contracts-to-file-csv"]'),
+  ]);
+  const csv = await readFile(await download.path(), 'utf8');
+  contains(csv, mine.to_file, 'the contracts CSV');
+  contains(csv, '10000.00', 'the contracts CSV');
   contains(await contract(mine.to_file).innerText(), '¥10,000.00', 'the contract to file');
   await press(page, contract(mine.to_file).locator('[data-testid="file-contract"]'));
   await done(page, 'the filing');

@@ -357,7 +357,8 @@ async fn view(client: &Client, path: &str) -> Value {
 /// queue, a redemption whose announcement ended paid; that payment clawed back (a clawback over what was paid
 /// is refused with the rule's message) and recovered; a batch published with the issuance guide (one over
 /// the budget is refused with the rule's message), seen in the batches and on the dashboard's budget, and
-/// closed early; sign out; axe-core on every page; screenshots. The ledger has what the browser did.
+/// closed early; an applicant suspended and a provider referred to the authorities; lists filtered with their
+/// forms and downloaded as CSV; sign out; axe-core on every page; screenshots. The ledger has what the browser did.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
 async fn the_bureau_decides_announces_pays_and_publishes_in_the_browser() {
@@ -400,7 +401,8 @@ async fn the_bureau_decides_announces_pays_and_publishes_in_the_browser() {
         fixture.insert(
             language.to_owned(),
             json!({ "provider": credit_code(p), "redemption": redemption, "batch": format!("batch {language}"),
-                    "allocated": allocated, "to_pay": to_pay, "objection": filed.body["objection_id"] }),
+                    "allocated": allocated, "to_pay": to_pay, "objection": filed.body["objection_id"],
+                    "suspend": credit_code(n + 80) }),
         );
     }
     let tokens = json!({ "bureau": e2e::staff(Role::Bureau, GUIYANG) });
@@ -420,6 +422,8 @@ async fn the_bureau_decides_announces_pays_and_publishes_in_the_browser() {
             (&json!("8000.00"), &json!("1000.00")),
             "{paid}"
         );
+        let suspended = view(&client, &format!("/v1/applicants/{}", text("suspend"))).await;
+        assert_eq!(suspended["status"], "suspended", "{suspended}");
         // The objection is ruled: another ruling is refused as one on a ruled objection.
         let ruling = format!("/v1/objections/{}/ruling", text("objection"));
         let again = json!({ "ruling": "upheld", "reason": "again" });

@@ -115,7 +115,8 @@ await inBothLanguages('bureau', async (page, language) => {
     await page.fill(`${form} [name="fiscal_year"]`, '2025');
     await page.fill(`${form} [name="total"]`, total);
     await page.fill(`${form} [name="face_value"]`, '50000.00');
-    await page.selectOption(`${form} [name="eligible_kind"]`, 'enterprise');
+    // A batch open to enterprises and project entities both, as the issuance guide may say.
+    await page.selectOption(`${form} [name="eligible_kind"]`, ['enterprise', 'project_entity']);
     await page.fill(`${form} [name="eligible_industries"]`, 'advanced_equipment, aluminum');
     await page.fill(`${form} [name="eligible_categories"]`, 'technology_innovation');
     await page.fill(`${form} [name="claim_opens"]`, '2025-07-01');
@@ -131,6 +132,8 @@ await inBothLanguages('bureau', async (page, language) => {
   await done(page, 'the publication');
   const published = await row(page, 'batches', mine.batch).innerText();
   contains(published, '¥500,000.00', 'the published batch');
+  contains(published, t(language, 'value.project_entity'), "the published batch's eligible kinds");
+  contains(published, t(language, 'value.enterprise'), "the published batch's eligible kinds");
   if ((await row(page, 'batches', `${mine.batch} (too large)`).count()) !== 0) {
     throw new Error('the refused batch is listed');
   }

@@ -45,6 +45,7 @@ await inBothLanguages('bureau', async (page, language) => {
   // The work queue: a provider's application rejected without a reason is refused by the rule; approved, it
   // leaves the queue.
   await open(page, language, '/bureau/queues', 'bureau.queues');
+  await screenshot(page, `bureau-queues-${language}`);
   const application = () => row(page, 'providers-to-decide', mine.provider);
   await press(page, application().locator('[data-testid="reject-provider"]'));
   const refusal = await refusedWith(page, language, 'invalid_registration', 'a rejection without a reason');
@@ -109,6 +110,7 @@ await inBothLanguages('bureau', async (page, language) => {
 
   // A batch published with the issuance guide; one over the budget is refused by the rule.
   await open(page, language, '/bureau/batches', 'bureau.batches');
+  await screenshot(page, `bureau-batches-${language}`);
   const publish = async (name, total) => {
     const form = '[data-testid="publish-batch-form"]';
     await page.fill(`${form} [name="name"]`, name);
@@ -153,6 +155,7 @@ await inBothLanguages('bureau', async (page, language) => {
 
   // The payment clawed back in part (more than was paid is refused by the rule), and recovered.
   await open(page, language, '/bureau/enforcement', 'bureau.enforcement');
+  await screenshot(page, `bureau-enforcement-${language}`);
   const paid = () => row(page, 'paid-redemptions', mine.to_pay);
   contains(await paid().innerText(), '¥8,000.00', 'the paid redemption');
   const clawBack = async (amount) => {

@@ -3,7 +3,7 @@
 // invoice_sha256 (their SHA-256, as the ledger has it) }; token `reviewer`.
 import {
   axe, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn,
-  sha256, signOut, text, titled,
+  sha256, signOut, switchLanguage, text, titled,
 } from './lib.mjs';
 import { readFile } from 'node:fs/promises';
 
@@ -128,5 +128,12 @@ await inBothLanguages('reviewer', async (page, language) => {
     throw new Error('the rejected redemption is still in the queue');
   }
   await axe(page, 'the redemptions after the actions');
+  // The header's switch shows the page in the other language, and back.
+  const other = language === 'en' ? 'zh-CN' : 'en';
+  await switchLanguage(page, other);
+  await titled(page, other, 'reviewer.title', 'the redemptions to review in the other language');
+  await axe(page, 'the redemptions to review in the other language');
+  await switchLanguage(page, language);
+  await titled(page, language, 'reviewer.title', 'the redemptions to review switched back');
   await signOut(page, '/reviewer');
 });

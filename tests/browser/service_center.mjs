@@ -2,8 +2,8 @@
 // to_reject (credit codes of registered applicants), to_file, to_refuse (contracts both parties signed) };
 // token `service_center`.
 import {
-  axe, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn, signOut, t,
-  text, titled,
+  axe, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn, signOut,
+  switchLanguage, t, text, titled,
 } from './lib.mjs';
 import { readFile } from 'node:fs/promises';
 
@@ -74,5 +74,12 @@ await inBothLanguages('service_center', async (page, language) => {
   await gone(page, 'contracts-to-file', mine.to_refuse, 'the rejected contract');
   contains(await text(page, '[data-testid="notice"]'), t(language, 'notice.done'), 'the notice');
   await axe(page, 'the contracts after the actions');
+  // The header's switch shows the page in the other language, and back.
+  const other = language === 'en' ? 'zh-CN' : 'en';
+  await switchLanguage(page, other);
+  await titled(page, other, 'service_center.contracts', 'the contracts to file in the other language');
+  await axe(page, 'the contracts to file in the other language');
+  await switchLanguage(page, language);
+  await titled(page, language, 'service_center.contracts', 'the contracts to file switched back');
   await signOut(page, '/service-center');
 });

@@ -1,8 +1,8 @@
 // The bureau in both languages (zh-CN first, on the same ledger). Fixture per language: { provider (an
 // application to decide), objection (one to rule on), redemption (approved, to announce), to_pay (a
 // redemption of 8,000.00 whose announcement ended), batch (the name of the batch to publish), allocated (the
-// 2025 budget's amount allocated to batches once it is published), suspend (an applicant's credit code) };
-// token `bureau`.
+// 2025 budget's amount allocated to batches once it is published), paid and clawed_back (the dashboard's
+// figures after the flow), suspend (an applicant's credit code) }; token `bureau`.
 import {
   axe, base, contains, done, fixture, inBothLanguages, press, refusedWith, row, screenshot, signIn, signOut,
   submit, t, text, titled,
@@ -191,5 +191,8 @@ await inBothLanguages('bureau', async (page, language) => {
   // The dashboard's budget shows the money allocated to it.
   await open(page, language, '/bureau', 'bureau.dashboard');
   contains(await row(page, 'budgets', '2025').innerText(), mine.allocated, "the budget's allocation");
+  // Its figures count the payment and the clawback.
+  contains(await text(page, '[data-testid="dashboard-paid"]'), mine.paid, "the dashboard's paid figure");
+  contains(await text(page, '[data-testid="dashboard-clawed_back"]'), mine.clawed_back, "the dashboard's clawbacks");
   await signOut(page, '/bureau');
 });

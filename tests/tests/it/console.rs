@@ -386,8 +386,11 @@ async fn the_bureau_decides_announces_pays_and_publishes_in_the_browser() {
     let (_, closes) = e2e::announce(&client, GUIYANG, &ids).await.expect("announce");
     e2e::set_clock(&client, &e2e::nine_am(&e2e::day_after(&closes))).await.expect("clock");
     let mut fixture = serde_json::Map::new();
-    for (((language, n), (p, allocated)), to_pay) in
-        LANGUAGES.into_iter().zip([(81, "¥2,500,000.00"), (82, "¥3,000,000.00")]).zip(&payable)
+    // What the dashboard shows once a language's flow has run (zh-CN first): allocated to batches, paid and
+    // clawed back in 2025.
+    let after = [("¥2,500,000.00", "¥8,000.00", "¥1,000.00"), ("¥3,000,000.00", "¥16,000.00", "¥2,000.00")];
+    for (((language, n), (p, (allocated, paid, clawed_back))), to_pay) in
+        LANGUAGES.into_iter().zip([81, 82].into_iter().zip(after)).zip(&payable)
     {
         applied(&client, p).await;
         let redemption = approved(n + 80).await;
@@ -401,7 +404,7 @@ async fn the_bureau_decides_announces_pays_and_publishes_in_the_browser() {
         fixture.insert(
             language.to_owned(),
             json!({ "provider": credit_code(p), "redemption": redemption, "batch": format!("batch {language}"),
-                    "allocated": allocated, "to_pay": to_pay, "objection": filed.body["objection_id"],
+                    "allocated": allocated, "paid": paid, "clawed_back": clawed_back, "to_pay": to_pay, "objection": filed.body["objection_id"],
                     "suspend": credit_code(n + 80) }),
         );
     }

@@ -236,7 +236,7 @@ impl List {
                             select name=(name) {
                                 option value="" { (lang.t("list.any")) }
                                 @for value in values {
-                                    option value=(value) selected[value == chosen] { (shown(ctx, field, value)) }
+                                    option value=(value) selected[value == chosen] { (shown(ctx, self, field, value)) }
                                 }
                             }
                         }
@@ -303,10 +303,13 @@ fn cell_class(cell: Cell) -> &'static str {
     }
 }
 
-/// A filter value as shown: enumerated names through the catalogue, other values as they are.
-fn shown(ctx: &Ctx, field: &str, value: &str) -> String {
+/// A filter value as shown: enumerated names (the usual fields, and any the list shows as `Cell::Name`)
+/// through the catalogue, other values as they are.
+fn shown(ctx: &Ctx, list: &List, field: &str, value: &str) -> String {
+    let named = list.columns.iter().any(|column| column.field == field && matches!(column.cell, Cell::Name));
     match field {
         "status" | "jurisdiction" | "kind" | "category" | "decision" => name(ctx, value),
+        _ if named => name(ctx, value),
         _ => value.to_owned(),
     }
 }

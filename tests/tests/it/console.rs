@@ -284,3 +284,258 @@ async fn the_public_reads_announcements_and_objects_in_the_browser() {
     e2e::approved_provider(&client, GUIYANG, 7, &["technology_innovation"]).await.expect("approved provider");
     run_script("public.mjs", &server.base, &json!({}), &json!({ "provider": credit_code(7) }));
 }
+
+/// Applicant `n` registered (an enterprise in advanced equipment), waiting for the service center.
+async fn registered(client: &Client, n: u32) {
+    let code = credit_code(n);
+    let registration = json!({ "credit_code": code, "name": format!("enterprise {n}"), "kind": "enterprise",
+        "jurisdiction": "guiyang", "industry": "advanced_equipment",
+        "independent_legal_person": true, "tax_compliant": true });
+    accept(
+        client,
+        "/v1/applicants",
+        Some(&applicant_token(n, false)),
+        &registration,
+        201,
+        &["ApplicantRegistered"],
+    )
+    .await
+    .expect("registration");
+}
+
+/// Provider `n` applied for admission, waiting for the bureau's decision.
+async fn applied(client: &Client, n: u32) {
+    let application = json!({
+        "name": format!("provider {n}"), "categories": ["technology_innovation"],
+        "qualifications": [e2e::document(&format!("provider {n} licence.pdf"))], "contact": "0851-7654321",
+    });
+    accept(
+        client,
+        "/v1/providers",
+        Some(&e2e::provider_token(GUIYANG, n)),
+        &application,
+        201,
+        &["ProviderApplied"],
+    )
+    .await
+    .expect("application");
+}
+
+/// A contract of `provider` for `voucher`, submitted and signed by the applicant (waiting to be filed).
+async fn signed(
+    client: &Client,
+    provider: &str,
+    applicant: &str,
+    voucher: &str,
+    provider_code: &str,
+    total: &str,
+) -> String {
+    let contract = submitted(client, provider, voucher, provider_code, total).await;
+    let path = format!("/v1/contracts/{contract}/signature");
+    accept(client, &path, Some(applicant), &json!({}), 200, &["ContractSigned"]).await.expect("signature");
+    contract
+}
+
+/// A completed contract's redemption requested by its provider, with `invoice` as its invoice; its id.
+async fn requested(client: &Client, provider: &str, contract: &str, invoice: &Value) -> String {
+    let mut body = e2e::redemption_body(contract);
+    body["invoice"] = invoice.clone();
+    let answer = accept(client, "/v1/redemptions", Some(provider), &body, 201, &["RedemptionRequested"])
+        .await
+        .expect("redemption");
+    answer.body["redemption_id"].as_str().expect("redemption_id").to_owned()
+}
+
+/// A record of the read side, as the auditor reads it.
+async fn view(client: &Client, path: &str) -> Value {
+    e2e::read(client, path, Some(&e2e::staff(Role::Auditor, GUIYANG))).await.expect(path)
+}
+
+/// The bureau, in both languages: the dashboard of the fiscal year; from the work queues a provider
+/// application decided (a rejection without a reason is refused with the rule's message), an objection
+/// dismissed with a reason, one language's approved redemption announced while the other's stays in the
+/// queue, a redemption whose announcement ended paid; that payment clawed back (a clawback over what was paid
+/// is refused with the rule's message) and recovered; a batch published with the issuance guide (one over
+/// the budget is refused with the rule's message), seen in the batches and on the dashboard's budget, and
+/// closed early; an applicant suspended and a provider referred to the authorities; lists filtered with their
+/// forms and downloaded as CSV; sign out; axe-core on every page; screenshots. The ledger has what the browser did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
+async fn the_bureau_decides_announces_pays_and_publishes_in_the_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let client = Client::new(&server.base);
+    let (first, _) = two_batches(&client).await;
+    admitted(&client, &[80]).await;
+    let provider = e2e::provider_token(GUIYANG, 80);
+    let approved = |n: u32| {
+        let (client, provider, first) = (&client, &provider, &first);
+        async move {
+            let (own, voucher) = holder(client, first, n).await;
+            let contract = filed(client, provider, &own, &voucher, &credit_code(80), "10000.00").await;
+            e2e::complete(client, &own, &contract).await.expect("complete");
+            e2e::approved_redemption(client, GUIYANG, provider, &contract).await.expect("redemption")
+        }
+    };
+    // A redemption per language whose announcement has ended: payable.
+    let mut payable = Vec::new();
+    for (_, n) in LANGUAGES {
+        payable.push(approved(n + 83).await);
+    }
+    let ids: Vec<&str> = payable.iter().map(String::as_str).collect();
+    let (_, closes) = e2e::announce(&client, GUIYANG, &ids).await.expect("announce");
+    e2e::set_clock(&client, &e2e::nine_am(&e2e::day_after(&closes))).await.expect("clock");
+    let mut fixture = serde_json::Map::new();
+    // What the dashboard shows once a language's flow has run (zh-CN first): allocated to batches, paid and
+    // clawed back in 2025.
+    let after = [("¥2,500,000.00", "¥8,000.00", "¥1,000.00"), ("¥3,000,000.00", "¥16,000.00", "¥2,000.00")];
+    for (((language, n), (p, (allocated, paid, clawed_back))), to_pay) in
+        LANGUAGES.into_iter().zip([81, 82].into_iter().zip(after)).zip(&payable)
+    {
+        applied(&client, p).await;
+        let redemption = approved(n + 80).await;
+        // An objection to a provider in its admission announcement.
+        e2e::approved_provider(&client, GUIYANG, p + 10, &["technology_innovation"]).await.expect("approved");
+        let objection = json!({ "target": { "kind": "provider", "provider": credit_code(p + 10) },
+                                "text": format!("objection {language}") });
+        let filed = accept(&client, "/v1/objections", None, &objection, 201, &["ObjectionFiled"])
+            .await
+            .expect("objection");
+        fixture.insert(
+            language.to_owned(),
+            json!({ "provider": credit_code(p), "redemption": redemption, "batch": format!("batch {language}"),
+                    "allocated": allocated, "paid": paid, "clawed_back": clawed_back, "to_pay": to_pay, "objection": filed.body["objection_id"],
+                    "suspend": credit_code(n + 80) }),
+        );
+    }
+    let tokens = json!({ "bureau": e2e::staff(Role::Bureau, GUIYANG) });
+    run_script("bureau.mjs", &server.base, &tokens, &Value::Object(fixture.clone()));
+    // What the browser did is in the ledger.
+    for (language, _) in LANGUAGES {
+        let mine = &fixture[language];
+        let text = |key: &str| mine[key].as_str().expect(key).to_owned();
+        let decided = view(&client, &format!("/v1/providers/{}", text("provider"))).await;
+        assert_eq!(decided["status"], "announced", "{decided}");
+        let announced = view(&client, &format!("/v1/redemptions/{}", text("redemption"))).await;
+        assert_eq!(announced["status"], "announced", "{announced}");
+        let paid = view(&client, &format!("/v1/redemptions/{}", text("to_pay"))).await;
+        assert_eq!(paid["status"], "disbursed", "{paid}");
+        assert_eq!(
+            (&paid["disbursed"], &paid["clawed_back"]),
+            (&json!("8000.00"), &json!("1000.00")),
+            "{paid}"
+        );
+        let suspended = view(&client, &format!("/v1/applicants/{}", text("suspend"))).await;
+        assert_eq!(suspended["status"], "suspended", "{suspended}");
+        // The objection is ruled: another ruling is refused as one on a ruled objection.
+        let ruling = format!("/v1/objections/{}/ruling", text("objection"));
+        let again = json!({ "ruling": "upheld", "reason": "again" });
+        let bureau = e2e::staff(Role::Bureau, GUIYANG);
+        let refusal = e2e::refuse(&client, &ruling, Some(&bureau), &again, 409, "invalid_state")
+            .await
+            .expect("a second ruling is refused");
+        assert!(refusal.body["detail"].to_string().contains("ruled"), "{language}: {}", refusal.body);
+    }
+    let budget = view(&client, "/v1/budgets/guiyang/2025").await;
+    assert_eq!(budget["allocated_to_batches"], "3000000.00", "{budget}");
+}
+
+/// The service center, in both languages: an applicant verified and another rejected with a reason (a
+/// rejection without one is refused with the rule's message), a signed contract filed and another rejected
+/// with a reason, each leaving its queue, sign out; axe-core on every page; screenshots. The ledger has what
+/// the browser did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
+async fn the_service_center_verifies_files_and_rejects_in_the_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let client = Client::new(&server.base);
+    let (first, _) = two_batches(&client).await;
+    admitted(&client, &[90]).await;
+    let provider = e2e::provider_token(GUIYANG, 90);
+    let mut fixture = serde_json::Map::new();
+    for (language, n) in LANGUAGES {
+        let (to_verify, to_reject) = (n + 90, n + 91);
+        registered(&client, to_verify).await;
+        registered(&client, to_reject).await;
+        let (own, voucher) = holder(&client, &first, n + 92).await;
+        let to_file = signed(&client, &provider, &own, &voucher, &credit_code(90), "10000.00").await;
+        let to_refuse = signed(&client, &provider, &own, &voucher, &credit_code(90), "11000.00").await;
+        fixture.insert(
+            language.to_owned(),
+            json!({ "to_verify": credit_code(to_verify), "to_reject": credit_code(to_reject),
+                    "to_file": to_file, "to_refuse": to_refuse }),
+        );
+    }
+    let tokens = json!({ "service_center": e2e::staff(Role::ServiceCenter, GUIYANG) });
+    run_script("service_center.mjs", &server.base, &tokens, &Value::Object(fixture.clone()));
+    for (language, _) in LANGUAGES {
+        let mine = &fixture[language];
+        let text = |key: &str| mine[key].as_str().expect(key).to_owned();
+        let verified = view(&client, &format!("/v1/applicants/{}", text("to_verify"))).await;
+        assert_eq!(verified["status"], "verified", "{verified}");
+        let rejected = view(&client, &format!("/v1/applicants/{}", text("to_reject"))).await;
+        assert_eq!(rejected["status"], "rejected", "{rejected}");
+        let filed = view(&client, &format!("/v1/contracts/{}", text("to_file"))).await;
+        assert_eq!(filed["status"], "filed", "{filed}");
+        let refused = view(&client, &format!("/v1/contracts/{}", text("to_refuse"))).await;
+        assert_eq!(refused["status"], "rejected", "{refused}");
+    }
+}
+
+/// SHA-256 of the three bytes `abc` and of `hello` (FIPS 180-2's example and a well-known digest): the
+/// invoices whose files the reviewer picks in the browser to check them against the ledger.
+const INVOICES: [(&str, &str); 2] = [
+    ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    ("hello", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+];
+
+/// The reviewer, in both languages: the redemptions to review with their documents' hashes (a picked file
+/// hashed in the browser matches its invoice's), one approved in full, one reduced (a reduction not below
+/// the amount requested is refused with the rule's message), one rejected with a reason, each leaving the
+/// queue, sign out; axe-core on every page; screenshots. The ledger has what the browser did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(e2e_browser), ignore = "no chromium/node/npm packages: run scripts/test.sh")]
+async fn the_reviewer_approves_reduces_and_rejects_in_the_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let client = Client::new(&server.base);
+    let (first, _) = two_batches(&client).await;
+    admitted(&client, &[100]).await;
+    let provider = e2e::provider_token(GUIYANG, 100);
+    let mut fixture = serde_json::Map::new();
+    for ((language, n), (bytes, sha256)) in LANGUAGES.into_iter().zip(INVOICES) {
+        let (own, voucher) = holder(&client, &first, n + 100).await;
+        let mut ids = Vec::new();
+        for (i, total) in ["10000.00", "11000.00", "12000.00"].into_iter().enumerate() {
+            let contract = filed(&client, &provider, &own, &voucher, &credit_code(100), total).await;
+            e2e::complete(&client, &own, &contract).await.expect("complete");
+            let invoice = if i == 0 {
+                json!({ "sha256": sha256, "name": format!("invoice-{language}.pdf"), "size_bytes": bytes.len() })
+            } else {
+                e2e::document(&format!("invoice {contract}.pdf"))
+            };
+            ids.push(requested(&client, &provider, &contract, &invoice).await);
+        }
+        fixture.insert(
+            language.to_owned(),
+            json!({ "full": ids[0], "reduced": ids[1], "rejected": ids[2], "invoice": bytes, "invoice_sha256": sha256 }),
+        );
+    }
+    let tokens = json!({ "reviewer": e2e::staff(Role::Reviewer, GUIYANG) });
+    run_script("reviewer.mjs", &server.base, &tokens, &Value::Object(fixture.clone()));
+    for (language, _) in LANGUAGES {
+        let mine = &fixture[language];
+        let redemption = |key: &str| format!("/v1/redemptions/{}", mine[key].as_str().expect(key));
+        let full = view(&client, &redemption("full")).await;
+        assert_eq!((&full["status"], &full["approved"]), (&json!("approved"), &json!("8000.00")), "{full}");
+        let reduced = view(&client, &redemption("reduced")).await;
+        assert_eq!(
+            (&reduced["status"], &reduced["approved"]),
+            (&json!("approved"), &json!("5000.00")),
+            "{reduced}"
+        );
+        let rejected = view(&client, &redemption("rejected")).await;
+        assert_eq!(rejected["status"], "rejected", "{rejected}");
+    }
+}

@@ -549,8 +549,8 @@ fn batches(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response {
             label { (ctx.t("field.face_value")) input type="text" name="face_value" inputmode="decimal" required placeholder="200000.00"; }
             label {
                 (ctx.t("field.eligible_kinds"))
-                select name="eligible_kind" {
-                    option value="enterprise" { (crate::console::list::name(ctx, "enterprise")) }
+                select name="eligible_kind" multiple size="2" {
+                    option value="enterprise" selected { (crate::console::list::name(ctx, "enterprise")) }
                     option value="project_entity" { (crate::console::list::name(ctx, "project_entity")) }
                 }
             }
@@ -738,13 +738,16 @@ async fn act(
         ),
         "close-batch" => (format!("/v1/batches/{}/closure", seg(fields.get("batch_id"))), json!({}), batches),
         "publish-batch" => {
+            // Every kind picked in the form's multiple select (the issuance guide may name both).
+            let kinds: Vec<&str> =
+                all.iter().filter(|(name, _)| name == "eligible_kind").map(|(_, kind)| kind.trim()).collect();
             let mut body = json!({
                 "jurisdiction": fields.get("jurisdiction"),
                 "fiscal_year": fields.get("fiscal_year").parse::<i64>().unwrap_or_default(),
                 "name": fields.get("name"),
                 "total": fields.get("total"),
                 "face_value": fields.get("face_value"),
-                "eligible_kinds": [fields.get("eligible_kind")],
+                "eligible_kinds": kinds,
                 "eligible_industries": names(fields.get("eligible_industries")),
                 "eligible_categories": names(fields.get("eligible_categories")),
                 "claim_opens": fields.get("claim_opens"),

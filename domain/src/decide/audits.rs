@@ -10,9 +10,6 @@ use crate::event::Finding;
 use crate::state::State;
 use crate::{Balance, Cny, Context, CreditCode, Event, Jurisdiction, Rejection, Role};
 
-/// The largest audit sample drawn at once.
-const SAMPLE_SIZE_MAX: u32 = crate::bounds::MAX_SAMPLE_SIZE;
-
 pub(super) fn draw_audit_sample(
     state: &State,
     context: &Context,
@@ -29,9 +26,7 @@ pub(super) fn draw_audit_sample(
     if state.samples.contains_key(sample_id) {
         return Err(exists("sample", sample_id));
     }
-    if *size == 0 || *size > SAMPLE_SIZE_MAX {
-        return Err(Rejection::InvalidSample(format!("sample size must be 1 to {SAMPLE_SIZE_MAX}")));
-    }
+    // The size's range (1 to `bounds::MAX_SAMPLE_SIZE`) is checked with the command's bounds, before this.
     if seed.trim().is_empty() {
         return Err(Rejection::InvalidSample("a sample needs a seed".into()));
     }

@@ -4,10 +4,10 @@
 use crate::support::*;
 use std::collections::BTreeSet;
 
-use domain::decide::{draw_sample, due_commands};
+use domain::decide::{draw_sample, due_commands, sample_population};
 use domain::document::Sha256Hex;
 use domain::event::{
-    DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, ReviewOutcome, Ruling,
+    ContractTerms, DenialGround, Finding, ObjectionTarget, Party, ProviderApplication, ReviewOutcome, Ruling,
 };
 use domain::{Account, Actor, Balance, Command, Event, Jurisdiction, Rejection, Role};
 use uuid::Uuid;
@@ -576,6 +576,17 @@ fn an_auditor_samples_a_past_years_contracts_and_records_findings() {
     assert_eq!(step(&mut given, &auditor, "2026-02-02", finding(1)), "accepted");
 }
 
+#[test]
+fn an_audit_population_is_the_jurisdictions_contracts_filed_in_the_year_and_nothing_else() {
+    // Contract 1 of Guiyang, filed on 2025-04-01; contract 2 submitted and signed but never filed.
+    let mut given = filed();
+    assert_eq!(step(&mut given, &provider(), "2025-04-02", submit(2, "1000.00", "800.00")), "accepted");
+    let state = fold(&given);
+    assert_eq!(sample_population(&state, GY, 2025), vec![id(1)]);
+    assert!(sample_population(&state, GY, 2024).is_empty(), "another year's population");
+    assert!(sample_population(&state, GA, 2025).is_empty(), "another jurisdiction's population");
+}
+
 fn guian(role: Role) -> Actor {
     Actor { jurisdiction: Some(Jurisdiction::Guian), ..staff(role) }
 }
@@ -620,6 +631,44 @@ fn a_bureau_acts_only_on_parties_and_money_of_its_own_jurisdiction() {
     let suspend_provider = Command::SuspendProvider { provider: code(PROVIDER), reason: "fraud".into() };
     assert_eq!(step(&mut given, &ga, "2026-03-04", suspend_provider.clone()), "forbidden");
     assert_eq!(step(&mut given, &gy, "2026-03-04", suspend_provider), "accepted");
+}
+
+#[test]
+fn a_bureau_refers_a_provider_it_admitted_or_that_contracted_in_its_jurisdiction_and_no_other() {
+    // A contract in Gui'an, submitted by `provider` (folded as recorded: the Gui'an program behind it is
+    // not what this test is about).
+    let in_guian = |contract: u128, provider: u32| Event::ContractSubmitted {
+        contract_id: id(contract),
+        terms: ContractTerms {
+            voucher_id: id(9_000 + contract),
+            jurisdiction: GA,
+            provider: code(provider),
+            applicant: code(APPLICANT + 1),
+            category: "inspection_testing".into(),
+            description: "testing in Gui'an".into(),
+            term_start: day("2025-04-01"),
+            term_end: day("2025-05-31"),
+            total: cny("1000.00"),
+            voucher_amount: cny("800.00"),
+            document_sha256: Sha256Hex::parse(&"ab".repeat(32)).expect("digest"),
+        },
+        submitted_by: Party::Provider,
+    };
+    let refer = |n: u128| Command::RecordReferral {
+        referral_id: id(n),
+        party: code(PROVIDER),
+        authority: "market supervision bureau".into(),
+        note: String::new(),
+    };
+    // Admitted in Guiyang, contracted in Guiyang only; another provider contracted in Gui'an.
+    let mut given = filed();
+    given.push(in_guian(2, PROVIDER + 1));
+    assert_eq!(outcome_code(check(&given, &guian(Role::Bureau), "2025-06-01", refer(600))), "forbidden");
+    assert_eq!(outcome_code(check(&given, &staff(Role::Bureau), "2025-06-01", refer(600))), "accepted");
+    // Once it contracted in Gui'an too, Gui'an's bureau answers for that money and may refer it.
+    let mut given = filed();
+    given.push(in_guian(3, PROVIDER));
+    assert_eq!(outcome_code(check(&given, &guian(Role::Bureau), "2025-06-01", refer(601))), "accepted");
 }
 
 #[test]

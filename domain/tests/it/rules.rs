@@ -437,6 +437,28 @@ fn a_claim_from_another_jurisdiction_is_forbidden() {
 }
 
 #[test]
+fn a_claim_is_forbidden_unless_the_token_and_the_registration_both_match_the_batch() {
+    let mut given = program("1000000.00", "50000.00");
+    given.extend(verified_applicant(ApplicantKind::Enterprise, 2, GA));
+    given.extend(verified_applicant(ApplicantKind::ProjectEntity, 3, GY));
+    // A Guiyang enterprise whose token names Gui'an: the token's jurisdiction is not the batch's.
+    let wrong_token = applicant_actor(ApplicantKind::Enterprise, 1, GA);
+    assert_eq!(outcome_code(check(&given, &wrong_token, "2025-03-02", claim(batch_id(1), 1))), "forbidden");
+    // A Gui'an enterprise whose token names Guiyang: its registration is not the batch's jurisdiction.
+    let wrong_registration = applicant_actor(ApplicantKind::Enterprise, 2, GY);
+    assert_eq!(
+        outcome_code(check(&given, &wrong_registration, "2025-03-02", claim(batch_id(1), 2))),
+        "forbidden"
+    );
+    // A project entity acting as an enterprise: its registration is not of the acting kind.
+    let wrong_kind = applicant_actor(ApplicantKind::Enterprise, 3, GY);
+    assert_eq!(outcome_code(check(&given, &wrong_kind, "2025-03-02", claim(batch_id(1), 3))), "forbidden");
+    // The enterprise acting as what it is, where it is registered, claims.
+    let right = applicant_actor(ApplicantKind::Enterprise, 1, GY);
+    assert_eq!(outcome_code(check(&given, &right, "2025-03-02", claim(batch_id(1), 1))), "accepted");
+}
+
+#[test]
 fn no_voucher_is_issued_when_no_policy_is_in_force() {
     let mut given = vec![appropriated(GY, "1000000.00")];
     let mut spanning = guide(GY, "1000000.00", "50000.00");

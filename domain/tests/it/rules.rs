@@ -399,6 +399,33 @@ fn a_batch_issues_no_more_than_its_total() {
 }
 
 #[test]
+fn the_last_voucher_of_a_batch_takes_exactly_what_remains() {
+    let mut given = program("100000.00", "50000.00");
+    given.extend(verified_applicant(ApplicantKind::Enterprise, 2, GY));
+    given.push(issued(1, batch_id(1), 1, ApplicantKind::Enterprise, "50000.00"));
+    // 50,000.00 remain: one more voucher of 50,000.00, and the batch is empty.
+    let second = applicant_actor(ApplicantKind::Enterprise, 2, GY);
+    assert_eq!(step(&mut given, &second, "2025-03-02", claim(batch_id(1), 2)), "accepted");
+    assert_eq!(fold(&given).batch_remaining(batch_id(1), GY), Balance::ZERO);
+}
+
+#[test]
+fn a_batch_of_one_voucher_has_its_face_value_as_its_total() {
+    let given = [appropriated(GY, "1000000.00")];
+    let bureau = actor(Role::Bureau, GY);
+    let one = guide(GY, "50000.00", "50000.00");
+    assert_eq!(
+        outcome_code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &one, None))),
+        "accepted"
+    );
+    let over = guide(GY, "50000.00", "50000.01");
+    assert_eq!(
+        outcome_code(check(&given, &bureau, "2025-02-01", publish_command(batch_id(1), &over, None))),
+        "invalid_batch"
+    );
+}
+
+#[test]
 fn eligibility_follows_the_batch_guide() {
     let mut given = vec![appropriated(GY, "10000000.00")];
     let mut enterprises_only = guide(GY, "1000000.00", "50000.00");

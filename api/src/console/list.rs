@@ -695,3 +695,238 @@ pub fn cell(ctx: &Ctx, column: &Column, value: &Value) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+    use std::collections::HashMap;
+
+    use rust_decimal::Decimal;
+    use serde::Serialize;
+    use serde_json::{Value, json};
+
+    use super::{Cell, Key, List, PAGE_SIZE, col, pick, text_of};
+    use crate::console::i18n::Lang;
+    use crate::console::session::Ctx;
+
+    #[derive(Serialize)]
+    struct Inner {
+        jurisdiction: &'static str,
+        categories: Vec<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    }
+
+    #[derive(Serialize)]
+    struct Code(String);
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Outcome {
+        Full,
+        Reduced { approved: String },
+    }
+
+    /// A view shaped like the read models' (a flattened part, optional and skipped fields, a newtype, an
+    /// enum, numbers kept as decimal text).
+    #[derive(Serialize)]
+    struct View {
+        id: u32,
+        #[serde(flatten)]
+        inner: Inner,
+        code: Code,
+        name: String,
+        status: &'static str,
+        amount: String,
+        on: Option<String>,
+        outcome: Option<Outcome>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    }
+
+    fn views() -> Vec<View> {
+        (0..63u32)
+            .map(|id| View {
+                id,
+                inner: Inner {
+                    jurisdiction: if id % 3 == 0 { "guian" } else { "guiyang" },
+                    categories: vec!["inspection_testing"; (id % 2) as usize],
+                    note: (id % 4 == 0).then(|| format!("note {id}")),
+                },
+                code: Code(format!("CODE{:04}", (id * 37) % 101)),
+                name: format!("Name {}", (id * 7) % 13),
+                status: ["applied", "admitted", "rejected"][(id % 3) as usize],
+                // Numbers of several widths: sorted as numbers, not as text.
+                amount: format!("{}.{:02}", (id * 389) % 1000, id % 100),
+                on: (id % 5 != 0).then(|| format!("2026-0{}-1{}", 1 + id % 9, id % 10)),
+                outcome: match id % 3 {
+                    0 => None,
+                    1 => Some(Outcome::Full),
+                    _ => Some(Outcome::Reduced { approved: format!("{id}.00") }),
+                },
+                reason: (id % 7 == 0).then(|| "late".to_owned()),
+            })
+            .collect()
+    }
+
+    const LIST: List = List {
+        id: "things",
+        columns: &[
+            col("name", "field.name", Cell::Text),
+            col("code", "field.provider", Cell::Code),
+            col("status", "field.status", Cell::Name),
+            col("jurisdiction", "field.jurisdiction", Cell::Name),
+            col("amount", "field.amount", Cell::Money),
+            col("on", "field.applied_on", Cell::Date),
+            col("categories", "field.categories", Cell::Items),
+        ],
+        filters: &["status", "jurisdiction"],
+        sort: "on",
+        descending: true,
+    };
+
+    fn ctx(query: &str) -> Ctx {
+        Ctx {
+            lang: Lang::En,
+            session: None,
+            session_id: None,
+            csrf: String::new(),
+            secure: false,
+            here: format!("/things?{query}"),
+            query: form_urlencoded::parse(query.as_bytes()).into_owned().collect::<HashMap<_, _>>(),
+            forwarded: axum::http::Extensions::new(),
+            headers: axum::http::HeaderMap::new(),
+        }
+    }
+
+    /// What the lists answered when every row was converted first (the code before rows were read one
+    /// field at a time): every selected row, the page, the pages, the choices.
+    fn converting_everything(
+        list: &List,
+        ctx: &Ctx,
+        rows: Vec<Value>,
+    ) -> (Vec<Value>, usize, usize, Vec<Vec<String>>) {
+        let param = |name: &str| ctx.param(&format!("{}_{name}", list.id));
+        let choices = list
+            .filters
+            .iter()
+            .map(|field| {
+                let mut values: Vec<String> = rows.iter().map(|row| text_of(&row[*field])).collect();
+                values.sort();
+                values.dedup();
+                values.retain(|value| !value.is_empty());
+                values
+            })
+            .collect();
+        let search = param("q").map(str::to_lowercase);
+        let mut rows: Vec<Value> = rows
+            .into_iter()
+            .filter(|row| {
+                list.filters
+                    .iter()
+                    .all(|field| param(field).is_none_or(|value| text_of(&row[*field]) == value))
+            })
+            .filter(|row| {
+                search.as_ref().is_none_or(|search| {
+                    list.columns
+                        .iter()
+                        .any(|column| text_of(&row[column.field]).to_lowercase().contains(search))
+                })
+            })
+            .collect();
+        let sort =
+            param("sort").filter(|sort| list.columns.iter().any(|c| c.field == *sort)).unwrap_or(list.sort);
+        let descending = match param("dir") {
+            Some("desc") => true,
+            Some("asc") => false,
+            _ => list.descending && sort == list.sort,
+        };
+        rows.sort_by(|a, b| {
+            let (a, b) = (text_of(&a[sort]), text_of(&b[sort]));
+            let order = match (a.parse::<Decimal>(), b.parse::<Decimal>()) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                _ => a.cmp(&b),
+            };
+            if descending { order.reverse() } else { order }
+        });
+        let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
+        let page = param("page").and_then(|page| page.parse().ok()).unwrap_or(1).clamp(1, pages);
+        (rows, page, pages, choices)
+    }
+
+    #[test]
+    fn pick_gives_each_field_as_the_whole_row_has_it() {
+        for view in views() {
+            let row = crate::views::to_json(&view);
+            let fields = row.as_object().expect("an object");
+            assert!(fields.contains_key("jurisdiction"), "the flattened part is in the row");
+            for (name, value) in fields {
+                assert_eq!(&pick(&view, name), value, "{name} of {}", view.id);
+            }
+            for absent in ["reason_missing", "inner", "approved", ""] {
+                assert_eq!(pick(&view, absent), Value::Null, "{absent}");
+            }
+            if view.reason.is_none() {
+                assert_eq!(pick(&view, "reason"), Value::Null, "a skipped field is null");
+            }
+        }
+        assert_eq!(pick(&json!({"a": {"b": 1}}), "a"), json!({"b": 1}), "a map's entry");
+        assert_eq!(pick(&json!([1, 2]), "a"), Value::Null, "not a struct");
+    }
+
+    #[test]
+    fn reading_fields_one_at_a_time_selects_what_converting_every_row_selected() {
+        let views = views();
+        let rows: Vec<Value> = views.iter().map(crate::views::to_json).collect();
+        let mut queries: Vec<String> = vec![
+            String::new(),
+            "things_page=2".into(),
+            "things_page=3".into(),
+            "things_page=99".into(),
+            "things_page=0".into(),
+            "things_page=x".into(),
+            "things_status=admitted".into(),
+            "things_status=admitted&things_jurisdiction=guian".into(),
+            "things_status=nothing".into(),
+            "things_q=name%201".into(),
+            "things_q=CODE00&things_page=2".into(),
+            "things_sort=nowhere".into(),
+            "things_format=csv".into(),
+            "things_format=csv&things_status=applied&things_sort=amount".into(),
+        ];
+        for column in LIST.columns {
+            for dir in ["", "&things_dir=asc", "&things_dir=desc"] {
+                for page in ["", "&things_page=2"] {
+                    queries.push(format!("things_sort={}{dir}{page}", column.field));
+                }
+            }
+        }
+        for query in &queries {
+            let ctx = ctx(query);
+            let (every, page, pages, choices) = converting_everything(&LIST, &ctx, rows.clone());
+            for selected in [LIST.select_views(&ctx, views.iter().collect()), LIST.select(&ctx, rows.clone())]
+            {
+                assert_eq!(
+                    (selected.page, selected.pages, selected.total),
+                    (page, pages, every.len()),
+                    "{query}"
+                );
+                let chosen: Vec<Vec<String>> =
+                    selected.choices.iter().map(|(_, values)| values.clone()).collect();
+                assert_eq!(chosen, choices, "{query}");
+                let start = (page - 1) * PAGE_SIZE;
+                let shown: Vec<Value> = every.iter().skip(start).take(PAGE_SIZE).cloned().collect();
+                assert_eq!(selected.page_rows(), shown.as_slice(), "{query}");
+                if LIST.wants_csv(&ctx) {
+                    assert_eq!(selected.rows, every, "{query}: the CSV has every selected row");
+                } else {
+                    assert_eq!(selected.rows.len(), shown.len(), "{query}: only the page is converted");
+                }
+            }
+        }
+        // The cases above cover more than one page, empty selections and both directions.
+        let ctx = ctx("");
+        assert!(LIST.select_views(&ctx, views.iter().collect()).pages > 2);
+        assert_eq!(Key::of(&json!("10.5")).compare(&Key::of(&json!("9"))), Ordering::Greater);
+    }
+}

@@ -342,7 +342,7 @@ fn open_objections(console: &Console, ctx: &Ctx, jurisdiction: Jurisdiction) -> 
         ctx,
         open,
         |objection, field| objection_field(objection, field),
-        |objection| objection_row(objection),
+        objection_row,
     )
 }
 

@@ -142,8 +142,13 @@ fn mine(console: &Console, actor: &Actor) -> Mine {
             crate::views::to_json(view)
         })
         .collect();
-    let ranking =
-        crate::views::rankings(&projections, None).into_iter().find(|row| row["provider"] == code.as_str());
+    // Only this provider's row of the ranking is converted.
+    let ranking = projections
+        .rankings
+        .ranking(None)
+        .iter()
+        .find(|ranked| &ranked.provider == code)
+        .map(|ranked| crate::views::ranking_row(&projections, ranked, None));
     Mine { admission, contracts, redemptions, ranking, hashes }
 }
 

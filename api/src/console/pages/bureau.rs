@@ -109,16 +109,21 @@ pub fn figures(console: &Console, jurisdiction: Jurisdiction, year: i32) -> Figu
             batch.batch_id
         })
         .collect();
+    // Sums: the vouchers in no order, a balance looked up only for the year's vouchers.
     let mut vouchers = std::collections::HashSet::new();
-    for (voucher, _available, committed) in projections.balances.vouchers() {
-        if batches.contains(&voucher.batch_id) {
+    for voucher in projections.balances.voucher_views().filter(|voucher| batches.contains(&voucher.batch_id))
+    {
+        if let Some((_, _available, committed)) = projections.balances.voucher(voucher.voucher_id) {
             figures.committed += committed.amount();
-            *figures.issued_by_month.entry(voucher.issued_on.month()).or_default() +=
-                voucher.face_value.amount();
-            vouchers.insert(voucher.voucher_id);
         }
+        *figures.issued_by_month.entry(voucher.issued_on.month()).or_default() += voucher.face_value.amount();
+        vouchers.insert(voucher.voucher_id);
     }
-    for redemption in projections.lifecycle.redemptions() {
+    // Only a redemption with money paid or clawed back adds to the sums.
+    let moved = |redemption: &projections::lifecycle::RedemptionView| {
+        !redemption.disbursed.is_zero() || !redemption.clawed_back.is_zero()
+    };
+    for redemption in projections.lifecycle.redemptions_where(moved) {
         let in_year = projections
             .lifecycle
             .contract(redemption.contract_id)
@@ -128,11 +133,12 @@ pub fn figures(console: &Console, jurisdiction: Jurisdiction, year: i32) -> Figu
             figures.clawed_back += redemption.clawed_back.amount();
         }
     }
-    for provider in projections.lifecycle.providers() {
-        if provider.application.jurisdiction == jurisdiction && provider.status == "admitted" {
-            for category in &provider.application.categories {
-                *figures.providers_by_category.entry(category.clone()).or_default() += 1;
-            }
+    let admitted = |provider: &projections::lifecycle::ProviderView| {
+        provider.application.jurisdiction == jurisdiction && provider.status == "admitted"
+    };
+    for provider in projections.lifecycle.providers_where(admitted) {
+        for category in &provider.application.categories {
+            *figures.providers_by_category.entry(category.clone()).or_default() += 1;
         }
     }
     figures
@@ -356,12 +362,9 @@ fn redemptions_in(
 ) -> Selected {
     let projections =
         console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let redemptions: Vec<_> = projections
-        .lifecycle
-        .redemptions()
-        .into_iter()
-        .filter(|redemption| redemption.status == status && redemption.jurisdiction == jurisdiction)
-        .collect();
+    let redemptions = projections.lifecycle.redemptions_where(|redemption| {
+        redemption.status == status && redemption.jurisdiction == jurisdiction
+    });
     list.select_views(ctx, redemptions)
 }
 
@@ -375,12 +378,9 @@ fn providers_in(
 ) -> Selected {
     let projections =
         console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let providers: Vec<_> = projections
+    let providers = projections
         .lifecycle
-        .providers()
-        .into_iter()
-        .filter(|provider| provider.application.jurisdiction == jurisdiction && keep(provider))
-        .collect();
+        .providers_where(|provider| provider.application.jurisdiction == jurisdiction && keep(provider));
     list.select_views(ctx, providers)
 }
 

@@ -78,9 +78,8 @@ fn announcements(console: &Console, ctx: &Ctx) -> (Vec<Value>, Vec<Value>) {
     // Only the providers under announcement and the open lists are converted (a few among many).
     let mut admissions: Vec<Value> = projections
         .lifecycle
-        .providers()
+        .providers_where(|view| view.status == "announced")
         .into_iter()
-        .filter(|view| view.status == "announced")
         .map(crate::views::to_json)
         .collect();
     for row in &mut admissions {

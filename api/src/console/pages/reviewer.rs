@@ -74,12 +74,9 @@ fn redemptions(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Respons
     let selected = {
         let projections =
             console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let requested: Vec<_> = projections
-            .lifecycle
-            .redemptions()
-            .into_iter()
-            .filter(|view| view.status == "requested" && actor.jurisdiction == Some(view.jurisdiction))
-            .collect();
+        let requested = projections.lifecycle.redemptions_where(|view| {
+            view.status == "requested" && actor.jurisdiction == Some(view.jurisdiction)
+        });
         let documents_of = |view: &RedemptionView| {
             documents(&json!({
                 "invoice": pick(view, "invoice"),

@@ -124,12 +124,9 @@ fn contracts(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response 
     let selected = {
         let projections =
             console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let signed: Vec<_> = projections
-            .lifecycle
-            .contracts()
-            .into_iter()
-            .filter(|view| view.status == "signed" && actor.jurisdiction == Some(view.terms.jurisdiction))
-            .collect();
+        let signed = projections.lifecycle.contracts_where(|view| {
+            view.status == "signed" && actor.jurisdiction == Some(view.terms.jurisdiction)
+        });
         CONTRACTS_TO_FILE.select_views(ctx, signed)
     };
     if CONTRACTS_TO_FILE.wants_csv(ctx) {

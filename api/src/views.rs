@@ -394,29 +394,44 @@ pub fn trial_balance(projections: &Projections, jurisdiction: Jurisdiction) -> V
 /// The providers ranked by the Bayesian average of their ratings (overall, or in one category); each row
 /// states the prior too, so that a CSV row carries it.
 pub fn rankings(projections: &Projections, category: Option<&str>) -> Vec<Value> {
-    let prior = projections::rankings::PRIOR;
     projections
         .rankings
         .ranking(category)
         .iter()
-        .map(|ranked| {
-            let mut row = to_json(ranked);
-            row["name"] =
-                json!(projections.lifecycle.provider(&ranked.provider).map(|p| p.application.name.clone()));
-            row["category"] = json!(category);
-            row["prior_mean"] = json!(prior.mean);
-            row["prior_weight"] = json!(prior.weight);
-            row
-        })
+        .map(|ranked| ranking_row(projections, ranked, category))
         .collect()
+}
+
+/// One row of [`rankings`].
+pub fn ranking_row(
+    projections: &Projections,
+    ranked: &projections::rankings::RankedProvider,
+    category: Option<&str>,
+) -> Value {
+    let prior = projections::rankings::PRIOR;
+    let mut row = to_json(ranked);
+    row["name"] = json!(projections.lifecycle.provider(&ranked.provider).map(|p| p.application.name.clone()));
+    row["category"] = json!(category);
+    row["prior_mean"] = json!(prior.mean);
+    row["prior_weight"] = json!(prior.weight);
+    row
 }
 
 /// Every announcement list with its items' count.
 pub fn announcements(projections: &Projections) -> Vec<Value> {
+    announcements_where(projections, |_| true)
+}
+
+/// The announcement lists `keep` accepts, as rows of [`announcements`] (only those are converted).
+pub fn announcements_where(
+    projections: &Projections,
+    keep: impl Fn(&projections::lifecycle::AnnouncementView) -> bool,
+) -> Vec<Value> {
     projections
         .lifecycle
         .announcements()
         .into_iter()
+        .filter(|view| keep(view))
         .map(|view| {
             let mut row = to_json(view);
             row["item_count"] = json!(view.redemption_ids.len());

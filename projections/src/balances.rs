@@ -149,6 +149,12 @@ impl Balances {
         vouchers
     }
 
+    /// Every voucher without its balances, in no particular order (for sums over many vouchers: a
+    /// voucher's balances are two lookups each, [`Balances::voucher`]).
+    pub fn voucher_views(&self) -> impl Iterator<Item = &VoucherView> {
+        self.vouchers.values()
+    }
+
     /// Every batch with its remaining money, in publication order.
     pub fn batches(&self) -> Vec<(&BatchView, Balance)> {
         let mut batches: Vec<_> = self.batches.keys().filter_map(|id| self.batch(*id)).collect();

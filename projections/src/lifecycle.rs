@@ -307,21 +307,37 @@ impl Lifecycle {
 
     /// Every provider, in application order.
     pub fn providers(&self) -> Vec<&ProviderView> {
-        let mut views: Vec<_> = self.providers.values().collect();
+        self.providers_where(|_| true)
+    }
+
+    /// The providers `keep` accepts, in application order (only those are sorted).
+    pub fn providers_where(&self, keep: impl Fn(&ProviderView) -> bool) -> Vec<&ProviderView> {
+        let mut views: Vec<_> = self.providers.values().filter(|view| keep(view)).collect();
         views.sort_by_key(|view| view.applied_at_position);
         views
     }
 
     /// Every contract, in submission order.
     pub fn contracts(&self) -> Vec<&ContractView> {
-        let mut views: Vec<_> = self.contracts.values().map(Box::as_ref).collect();
+        self.contracts_where(|_| true)
+    }
+
+    /// The contracts `keep` accepts, in submission order (only those are sorted).
+    pub fn contracts_where(&self, keep: impl Fn(&ContractView) -> bool) -> Vec<&ContractView> {
+        let mut views: Vec<_> = self.contracts.values().map(Box::as_ref).filter(|view| keep(view)).collect();
         views.sort_by_key(|view| view.submitted_at_position);
         views
     }
 
     /// Every redemption, in request order.
     pub fn redemptions(&self) -> Vec<&RedemptionView> {
-        let mut views: Vec<_> = self.redemptions.values().map(Box::as_ref).collect();
+        self.redemptions_where(|_| true)
+    }
+
+    /// The redemptions `keep` accepts, in request order (only those are sorted).
+    pub fn redemptions_where(&self, keep: impl Fn(&RedemptionView) -> bool) -> Vec<&RedemptionView> {
+        let mut views: Vec<_> =
+            self.redemptions.values().map(Box::as_ref).filter(|view| keep(view)).collect();
         views.sort_by_key(|view| view.requested_at_position);
         views
     }

@@ -326,6 +326,87 @@ async fn lists_download_as_csv_and_page_sort_and_filter() {
     assert!(searched.body.contains(&scenario.pending_applicant));
 }
 
+/// The names of the rows of one list's table in a page (its first column), in order.
+fn first_cells(html: &str, list: &str) -> Vec<String> {
+    let Some(section) = html.split(&format!("data-testid=\"{list}\"")).nth(1) else { return Vec::new() };
+    let body = section.split("<tbody>").nth(1).and_then(|rest| rest.split("</tbody>").next()).unwrap_or("");
+    body.split("<tr>")
+        .skip(1)
+        .filter_map(|row| row.split("<td class=\"text\">").nth(1)?.split("</td>").next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_list_longer_than_a_page_pages_sorts_filters_and_downloads_every_row() {
+    let (_dir, server) = start();
+    let client = Client::new(&server.base);
+    let j = Jurisdiction::Guiyang;
+    // 30 registrations waiting in Guiyang (more than a page of 25), one in Gui'an (not this service
+    // center's).
+    for n in 30..61u32 {
+        let code = credit_code(n);
+        let jurisdiction = if n == 60 { Jurisdiction::Guian } else { j };
+        let own = token(Role::Enterprise, jurisdiction, &format!("applicant-{n}"), Some(&code));
+        let industry = if n % 2 == 0 { "aluminum" } else { "advanced_equipment" };
+        let registration = json!({ "credit_code": code, "name": format!("enterprise {n}"), "kind": "enterprise",
+            "jurisdiction": jurisdiction, "industry": industry, "independent_legal_person": true, "tax_compliant": true });
+        accept(&client, "/v1/applicants", Some(&own), &registration, 201, &["ApplicantRegistered"])
+            .await
+            .expect("registration");
+    }
+    let mut browser = Browser::new(&server.base, Some("en"));
+    browser.sign_in(&staff(Role::ServiceCenter, j)).await;
+    let names =
+        |range: std::ops::Range<u32>| -> Vec<String> { range.map(|n| format!("enterprise {n}")).collect() };
+
+    // Registration order, 25 on the first page, the rest on the second; the count is of every page.
+    let first = browser.get("/service-center").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.contains("30 rows"), "{}", first.body);
+    assert!(first.body.contains("Page 1 of 2"));
+    assert_eq!(first_cells(&first.body, "applicants-to-verify"), names(30..55));
+    let second = browser.get("/service-center?applicants-to-verify_page=2").await;
+    assert!(second.body.contains("Page 2 of 2"));
+    assert_eq!(first_cells(&second.body, "applicants-to-verify"), names(55..60));
+    assert!(!second.body.contains(&credit_code(60)), "another jurisdiction's registration is not listed");
+    let past = browser.get("/service-center?applicants-to-verify_page=9").await;
+    assert_eq!(
+        first_cells(&past.body, "applicants-to-verify"),
+        names(55..60),
+        "a page past the end is the last"
+    );
+
+    // Sorted by name, descending: the last name first, across the pages.
+    let sorted =
+        browser.get("/service-center?applicants-to-verify_sort=name&applicants-to-verify_dir=desc").await;
+    let mut descending = names(30..60);
+    descending.reverse();
+    assert_eq!(first_cells(&sorted.body, "applicants-to-verify"), descending[..25].to_vec());
+    let sorted_2 = browser
+        .get("/service-center?applicants-to-verify_sort=name&applicants-to-verify_dir=desc&applicants-to-verify_page=2")
+        .await;
+    assert_eq!(first_cells(&sorted_2.body, "applicants-to-verify"), descending[25..].to_vec());
+
+    // Filtered by industry: one page, the even ones; the select offers both industries.
+    let filtered = browser.get("/service-center?applicants-to-verify_industry=aluminum").await;
+    assert!(filtered.body.contains("15 rows"), "{}", filtered.body);
+    assert!(!filtered.body.contains("data-testid=\"applicants-to-verify-pager\""), "one page, no pager");
+    let even: Vec<String> = (30..60u32).filter(|n| n % 2 == 0).map(|n| format!("enterprise {n}")).collect();
+    assert_eq!(first_cells(&filtered.body, "applicants-to-verify"), even);
+    assert!(filtered.body.contains("<option value=\"advanced_equipment\">"), "{}", filtered.body);
+
+    // The CSV has every selected row (not only a page's), filtered and sorted as the page.
+    let csv = browser.get("/service-center?applicants-to-verify_format=csv").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.body.lines().count(), 31, "a header and 30 rows: {}", csv.body);
+    let csv = browser
+        .get("/service-center?applicants-to-verify_format=csv&applicants-to-verify_industry=advanced_equipment&applicants-to-verify_sort=name&applicants-to-verify_dir=desc")
+        .await;
+    let rows: Vec<&str> = csv.body.lines().skip(1).collect();
+    assert_eq!(rows.len(), 15, "{}", csv.body);
+    assert!(rows[0].contains(&credit_code(59)) && rows[14].contains(&credit_code(31)), "{}", csv.body);
+}
+
 #[tokio::test]
 async fn a_form_post_without_its_csrf_token_is_refused_and_records_nothing() {
     let (_dir, server) = start();

@@ -116,9 +116,8 @@ fn rows_of(console: &Console, actor: &Actor) -> (Vec<Value>, Vec<Value>, Vec<Val
         .collect();
     let contracts = projections
         .lifecycle
-        .contracts()
+        .contracts_where(|view| &view.terms.applicant == code)
         .into_iter()
-        .filter(|view| &view.terms.applicant == code)
         .map(crate::views::to_json)
         .collect();
     (batches, vouchers, contracts)

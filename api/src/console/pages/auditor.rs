@@ -4,8 +4,11 @@
 //! findings); anomalies, each linking to its records; downloads (the API's CSV of each table, as of the
 //! chosen date too).
 //!
-//! Every read goes through the API's own routes with the session's token (`act::query`), so the auditor
-//! reads what the API lets an auditor read, with the same as-of rule; every action through `act::command`.
+//! Reads of a past state go through the API's own routes with the session's token (`act::query`), so the
+//! auditor reads what the API lets an auditor read, with the same as-of rule; the main page's current
+//! trial balance and anomalies (what an auditor reads there without an as-of date) are read from the read
+//! models directly, as the API's routes read them, only the page of anomalies shown converted. Every action
+//! goes through `act::command`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,7 +25,7 @@ use super::Fields;
 use crate::console::act;
 use crate::console::guard::require_role;
 use crate::console::layout::{self, Shown, csrf_field, idempotency_field, page};
-use crate::console::list::{Cell, List, col};
+use crate::console::list::{Cell, List, col, pick};
 use crate::console::session::Ctx;
 use crate::console::state::Console;
 
@@ -146,11 +149,28 @@ pub async fn home(State(console): State<Console>, ctx: Ctx) -> Response {
 }
 
 async fn render_home(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response {
-    // The ledger as of the chosen date: the trial balance of both jurisdictions, through the API.
+    // The ledger as of the chosen date: the trial balance of both jurisdictions, through the API (the
+    // as-of rule, its limits and refusals); without a date, the current state from the read models.
     let mut balances = Vec::new();
     let mut position = Value::Null;
     let mut problem = refused.cloned();
-    for jurisdiction in [Jurisdiction::Guiyang, Jurisdiction::Guian] {
+    if as_of(ctx).is_none() {
+        let projections =
+            console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        position = json!(projections.position());
+        for jurisdiction in [Jurisdiction::Guiyang, Jurisdiction::Guian] {
+            for account in crate::views::trial_balance(&projections, jurisdiction) {
+                balances.push(json!({
+                    "jurisdiction": jurisdiction.as_str(),
+                    "account": account["account"],
+                    "balance": account["balance"],
+                }));
+            }
+        }
+    }
+    for jurisdiction in
+        [Jurisdiction::Guiyang, Jurisdiction::Guian].into_iter().filter(|_| as_of(ctx).is_some())
+    {
         let path = format!("/v1/trial-balance/{jurisdiction}{}", as_of_query(ctx, true));
         match act::query(console, ctx, &path).await {
             Ok(body) => {
@@ -177,14 +197,13 @@ async fn render_home(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> R
     if SAMPLES.wants_csv(ctx) {
         return SAMPLES.csv(&samples_selected);
     }
-    let anomalies = match act::query(console, ctx, "/v1/anomalies").await {
-        Ok(body) => body["signals"].as_array().cloned().unwrap_or_default(),
-        Err(shown) => {
-            problem.get_or_insert(shown);
-            Vec::new()
-        }
+    // Every signal (an auditor reads them all, `GET /v1/anomalies`), only the page shown converted.
+    let anomalies_selected = {
+        let projections =
+            console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let signals = projections.anomalies.signals();
+        ANOMALIES.select_with(ctx, signals, pick, |signal| crate::views::to_json(&signal))
     };
-    let anomalies_selected = ANOMALIES.select(ctx, anomalies);
     if ANOMALIES.wants_csv(ctx) {
         return ANOMALIES.csv(&anomalies_selected);
     }

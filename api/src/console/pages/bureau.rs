@@ -21,7 +21,7 @@ use super::{Fields, Render, decimal, in_jurisdiction, perform, rows, seg, text, 
 use crate::console::guard::{Refusal, require_role};
 use crate::console::i18n;
 use crate::console::layout::{self, Shown, back_field, csrf_field, idempotency_field, page};
-use crate::console::list::{Cell, List, col};
+use crate::console::list::{Cell, List, Selected, col};
 use crate::console::session::Ctx;
 use crate::console::state::Console;
 use crate::console::svg;
@@ -109,16 +109,21 @@ pub fn figures(console: &Console, jurisdiction: Jurisdiction, year: i32) -> Figu
             batch.batch_id
         })
         .collect();
+    // Sums: the vouchers in no order, a balance looked up only for the year's vouchers.
     let mut vouchers = std::collections::HashSet::new();
-    for (voucher, _available, committed) in projections.balances.vouchers() {
-        if batches.contains(&voucher.batch_id) {
+    for voucher in projections.balances.voucher_views().filter(|voucher| batches.contains(&voucher.batch_id))
+    {
+        if let Some((_, _available, committed)) = projections.balances.voucher(voucher.voucher_id) {
             figures.committed += committed.amount();
-            *figures.issued_by_month.entry(voucher.issued_on.month()).or_default() +=
-                voucher.face_value.amount();
-            vouchers.insert(voucher.voucher_id);
         }
+        *figures.issued_by_month.entry(voucher.issued_on.month()).or_default() += voucher.face_value.amount();
+        vouchers.insert(voucher.voucher_id);
     }
-    for redemption in projections.lifecycle.redemptions() {
+    // Only a redemption with money paid or clawed back adds to the sums.
+    let moved = |redemption: &projections::lifecycle::RedemptionView| {
+        !redemption.disbursed.is_zero() || !redemption.clawed_back.is_zero()
+    };
+    for redemption in projections.lifecycle.redemptions_where(moved) {
         let in_year = projections
             .lifecycle
             .contract(redemption.contract_id)
@@ -128,11 +133,12 @@ pub fn figures(console: &Console, jurisdiction: Jurisdiction, year: i32) -> Figu
             figures.clawed_back += redemption.clawed_back.amount();
         }
     }
-    for provider in projections.lifecycle.providers() {
-        if provider.application.jurisdiction == jurisdiction && provider.status == "admitted" {
-            for category in &provider.application.categories {
-                *figures.providers_by_category.entry(category.clone()).or_default() += 1;
-            }
+    let admitted = |provider: &projections::lifecycle::ProviderView| {
+        provider.application.jurisdiction == jurisdiction && provider.status == "admitted"
+    };
+    for provider in projections.lifecycle.providers_where(admitted) {
+        for category in &provider.application.categories {
+            *figures.providers_by_category.entry(category.clone()).or_default() += 1;
         }
     }
     figures
@@ -290,8 +296,37 @@ pub const REDEMPTIONS_TO_PAY: List = List {
     descending: false,
 };
 
-/// The open objections of the jurisdiction, as rows.
-fn open_objections(console: &Console, jurisdiction: Jurisdiction) -> Vec<Value> {
+/// An open objection as a row of [`OBJECTIONS_TO_RULE`].
+fn objection_row(objection: &projections::lifecycle::ObjectionView) -> Value {
+    let (kind, target) = match &objection.target {
+        domain::event::ObjectionTarget::Provider { provider } => ("provider", provider.as_str().to_owned()),
+        domain::event::ObjectionTarget::Redemption { redemption_id } => {
+            ("redemption", redemption_id.to_string())
+        }
+    };
+    json!({
+        "objection_id": objection.objection_id.to_string(),
+        "target_kind": kind,
+        "target": target,
+        "text": crate::views::to_json(&objection.text),
+        "filed_on": objection.filed_on.to_string(),
+    })
+}
+
+/// A field of an open objection's row (the one read for the list's filter, search and sort).
+fn objection_field(objection: &projections::lifecycle::ObjectionView, field: &str) -> Value {
+    match field {
+        "filed_on" => json!(objection.filed_on.to_string()),
+        "target_kind" => json!(match objection.target {
+            domain::event::ObjectionTarget::Provider { .. } => "provider",
+            domain::event::ObjectionTarget::Redemption { .. } => "redemption",
+        }),
+        _ => objection_row(objection)[field].clone(),
+    }
+}
+
+/// The open objections of the jurisdiction, filtered, sorted and paged by the request.
+fn open_objections(console: &Console, ctx: &Ctx, jurisdiction: Jurisdiction) -> Selected {
     let projections =
         console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut ids: Vec<uuid::Uuid> = Vec::new();
@@ -303,29 +338,50 @@ fn open_objections(console: &Console, jurisdiction: Jurisdiction) -> Vec<Value> 
     }
     ids.sort_unstable();
     ids.dedup();
-    projections
+    let open: Vec<_> = projections
         .lifecycle
         .objections(&ids)
         .into_iter()
         .filter(|objection| objection.jurisdiction == jurisdiction && objection.ruling.is_none())
-        .map(|objection| {
-            let (kind, target) = match &objection.target {
-                domain::event::ObjectionTarget::Provider { provider } => {
-                    ("provider", provider.as_str().to_owned())
-                }
-                domain::event::ObjectionTarget::Redemption { redemption_id } => {
-                    ("redemption", redemption_id.to_string())
-                }
-            };
-            json!({
-                "objection_id": objection.objection_id.to_string(),
-                "target_kind": kind,
-                "target": target,
-                "text": crate::views::to_json(&objection.text),
-                "filed_on": objection.filed_on.to_string(),
-            })
-        })
-        .collect()
+        .collect();
+    OBJECTIONS_TO_RULE.select_with(
+        ctx,
+        open,
+        |objection, field| objection_field(objection, field),
+        objection_row,
+    )
+}
+
+/// The jurisdiction's redemptions in `status`, filtered, sorted and paged by the request for `list`.
+fn redemptions_in(
+    console: &Console,
+    ctx: &Ctx,
+    list: &List,
+    jurisdiction: Jurisdiction,
+    status: &str,
+) -> Selected {
+    let projections =
+        console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let redemptions = projections.lifecycle.redemptions_where(|redemption| {
+        redemption.status == status && redemption.jurisdiction == jurisdiction
+    });
+    list.select_views(ctx, redemptions)
+}
+
+/// The jurisdiction's providers that `keep` accepts, filtered, sorted and paged by the request for `list`.
+fn providers_in(
+    console: &Console,
+    ctx: &Ctx,
+    list: &List,
+    jurisdiction: Jurisdiction,
+    keep: impl Fn(&projections::lifecycle::ProviderView) -> bool,
+) -> Selected {
+    let projections =
+        console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let providers = projections
+        .lifecycle
+        .providers_where(|provider| provider.application.jurisdiction == jurisdiction && keep(provider));
+    list.select_views(ctx, providers)
 }
 
 fn reason_input(ctx: &Ctx, required: bool) -> Markup {
@@ -339,23 +395,16 @@ fn hidden(name: &str, value: &str) -> Markup {
 }
 
 fn queues(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response {
-    let (actor, jurisdiction) = match bureau(ctx) {
+    let (_, jurisdiction) = match bureau(ctx) {
         Ok(found) => found,
         Err(refusal) => return refusal.into_response(),
     };
-    let to_decide = PROVIDERS_TO_DECIDE.select(
-        ctx,
-        rows(console, "providers", |row| row["status"] == "applied" && in_jurisdiction(&actor, row)),
-    );
-    let to_rule = OBJECTIONS_TO_RULE.select(ctx, open_objections(console, jurisdiction));
-    let to_announce = REDEMPTIONS_TO_ANNOUNCE.select(
-        ctx,
-        rows(console, "redemptions", |row| row["status"] == "approved" && in_jurisdiction(&actor, row)),
-    );
-    let to_pay = REDEMPTIONS_TO_PAY.select(
-        ctx,
-        rows(console, "redemptions", |row| row["status"] == "payable" && in_jurisdiction(&actor, row)),
-    );
+    let to_decide = providers_in(console, ctx, &PROVIDERS_TO_DECIDE, jurisdiction, |provider| {
+        provider.status == "applied"
+    });
+    let to_rule = open_objections(console, ctx, jurisdiction);
+    let to_announce = redemptions_in(console, ctx, &REDEMPTIONS_TO_ANNOUNCE, jurisdiction, "approved");
+    let to_pay = redemptions_in(console, ctx, &REDEMPTIONS_TO_PAY, jurisdiction, "payable");
     for (list, selected) in [
         (&PROVIDERS_TO_DECIDE, &to_decide),
         (&OBJECTIONS_TO_RULE, &to_rule),
@@ -461,12 +510,25 @@ pub const RANKINGS: List = List {
 };
 
 fn providers(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response {
-    let (actor, _) = match bureau(ctx) {
+    let (_, jurisdiction) = match bureau(ctx) {
         Ok(found) => found,
         Err(refusal) => return refusal.into_response(),
     };
-    let all = PROVIDERS.select(ctx, rows(console, "providers", |row| in_jurisdiction(&actor, row)));
-    let ranked = RANKINGS.select(ctx, rows(console, "rankings", |_| true));
+    let all = providers_in(console, ctx, &PROVIDERS, jurisdiction, |_| true);
+    let ranked = {
+        let projections =
+            console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ranking = projections.rankings.ranking(None);
+        RANKINGS.select_with(
+            ctx,
+            ranking.iter().collect(),
+            |ranked, field| match field {
+                "name" => crate::views::ranking_row(&projections, ranked, None)[field].clone(),
+                _ => crate::console::list::pick(*ranked, field),
+            },
+            |ranked| crate::views::ranking_row(&projections, ranked, None),
+        )
+    };
     if PROVIDERS.wants_csv(ctx) {
         return PROVIDERS.csv(&all);
     }
@@ -601,34 +663,32 @@ pub const CLAWBACKS: List = List {
     descending: true,
 };
 
-fn clawback_rows(console: &Console, jurisdiction: Jurisdiction) -> Vec<Value> {
+/// The clawbacks ordered in the jurisdiction, filtered, sorted and paged by the request.
+fn clawbacks(console: &Console, ctx: &Ctx, jurisdiction: Jurisdiction) -> Selected {
     let projections =
         console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     let ids: Vec<uuid::Uuid> = projections
         .lifecycle
         .redemptions()
         .iter()
-        .flat_map(|redemption| redemption.clawbacks.clone())
+        .flat_map(|redemption| redemption.clawbacks.iter().copied())
         .collect();
-    projections
+    let ordered: Vec<_> = projections
         .lifecycle
         .clawbacks(&ids)
         .into_iter()
         .filter(|clawback| clawback.jurisdiction == jurisdiction)
-        .map(crate::views::to_json)
-        .collect()
+        .collect();
+    CLAWBACKS.select_views(ctx, ordered)
 }
 
 fn enforcement(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response {
-    let (actor, jurisdiction) = match bureau(ctx) {
+    let (_, jurisdiction) = match bureau(ctx) {
         Ok(found) => found,
         Err(refusal) => return refusal.into_response(),
     };
-    let paid = PAID.select(
-        ctx,
-        rows(console, "redemptions", |row| row["status"] == "disbursed" && in_jurisdiction(&actor, row)),
-    );
-    let ordered = CLAWBACKS.select(ctx, clawback_rows(console, jurisdiction));
+    let paid = redemptions_in(console, ctx, &PAID, jurisdiction, "disbursed");
+    let ordered = clawbacks(console, ctx, jurisdiction);
     if PAID.wants_csv(ctx) {
         return PAID.csv(&paid);
     }

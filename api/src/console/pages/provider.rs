@@ -113,9 +113,8 @@ fn mine(console: &Console, actor: &Actor) -> Mine {
     }
     let contracts = projections
         .lifecycle
-        .contracts()
+        .contracts_where(|view| &view.terms.provider == code)
         .into_iter()
-        .filter(|view| &view.terms.provider == code)
         .map(|view| {
             hashes.insert(view.terms.document_sha256.to_string());
             let mut row = crate::views::to_json(view);
@@ -132,9 +131,8 @@ fn mine(console: &Console, actor: &Actor) -> Mine {
         .collect();
     let redemptions = projections
         .lifecycle
-        .redemptions()
+        .redemptions_where(|view| &view.provider == code)
         .into_iter()
-        .filter(|view| &view.provider == code)
         .map(|view| {
             for document in [&view.invoice, &view.remittance_proof].into_iter().chain(view.results.iter()) {
                 hashes.insert(document.sha256.to_string());
@@ -142,8 +140,13 @@ fn mine(console: &Console, actor: &Actor) -> Mine {
             crate::views::to_json(view)
         })
         .collect();
-    let ranking =
-        crate::views::rankings(&projections, None).into_iter().find(|row| row["provider"] == code.as_str());
+    // Only this provider's row of the ranking is converted.
+    let ranking = projections
+        .rankings
+        .ranking(None)
+        .iter()
+        .find(|ranked| &ranked.provider == code)
+        .map(|ranked| crate::views::ranking_row(&projections, ranked, None));
     Mine { admission, contracts, redemptions, ranking, hashes }
 }
 

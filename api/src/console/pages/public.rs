@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::{Fields, rows, today, working_days_between};
+use super::{Fields, today, working_days_between};
 use crate::console::act;
 use crate::console::layout::{self, Shown, csrf_field, idempotency_field, page};
 use crate::console::list::{Cell, List, col};
@@ -73,13 +73,19 @@ fn period(ctx: &Ctx, from: Option<NaiveDate>, to: Option<NaiveDate>, today: Naiv
 /// The rows of both lists, as of today.
 fn announcements(console: &Console, ctx: &Ctx) -> (Vec<Value>, Vec<Value>) {
     let today = today(console);
-    let mut admissions = rows(console, "providers", |row| row["status"] == "announced");
+    let projections =
+        console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Only the providers under announcement and the open lists are converted (a few among many).
+    let mut admissions: Vec<Value> = projections
+        .lifecycle
+        .providers_where(|view| view.status == "announced")
+        .into_iter()
+        .map(crate::views::to_json)
+        .collect();
     for row in &mut admissions {
         row["period"] = period(ctx, date(row, "announced_on"), date(row, "announcement_closes"), today);
     }
-    let lists = rows(console, "announcements", |row| row["closed"] != json!(true));
-    let projections =
-        console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let lists: Vec<Value> = crate::views::announcements_where(&projections, |view| !view.closed);
     let mut items = Vec::new();
     for list in &lists {
         let ids: Vec<uuid::Uuid> = list["redemption_ids"]

@@ -11,10 +11,12 @@ use domain::{Actor, Role};
 use maud::html;
 use serde_json::{Value, json};
 
-use super::{Fields, in_jurisdiction, perform, rows, seg, text};
+use projections::lifecycle::RedemptionView;
+
+use super::{Fields, perform, seg, text};
 use crate::console::guard::{Refusal, require_role};
 use crate::console::layout::{self, Shown, back_field, csrf_field, idempotency_field, page};
-use crate::console::list::{Cell, List, col};
+use crate::console::list::{Cell, List, col, pick};
 use crate::console::session::Ctx;
 use crate::console::state::Console;
 
@@ -69,12 +71,30 @@ fn redemptions(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Respons
         Ok(actor) => actor,
         Err(refusal) => return refusal.into_response(),
     };
-    let mut all =
-        rows(console, "redemptions", |row| row["status"] == "requested" && in_jurisdiction(&actor, row));
-    for row in &mut all {
-        row["documents"] = documents(row);
-    }
-    let selected = REDEMPTIONS_TO_REVIEW.select(ctx, all);
+    let selected = {
+        let projections =
+            console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let requested = projections.lifecycle.redemptions_where(|view| {
+            view.status == "requested" && actor.jurisdiction == Some(view.jurisdiction)
+        });
+        let documents_of = |view: &RedemptionView| {
+            documents(&json!({
+                "invoice": pick(view, "invoice"),
+                "remittance_proof": pick(view, "remittance_proof"),
+                "results": pick(view, "results"),
+            }))
+        };
+        REDEMPTIONS_TO_REVIEW.select_with(
+            ctx,
+            requested,
+            |view, field| if field == "documents" { documents_of(view) } else { pick(*view, field) },
+            |view| {
+                let mut row = crate::views::to_json(view);
+                row["documents"] = documents(&row);
+                row
+            },
+        )
+    };
     if REDEMPTIONS_TO_REVIEW.wants_csv(ctx) {
         return REDEMPTIONS_TO_REVIEW.csv(&selected);
     }

@@ -10,7 +10,7 @@ use domain::{Actor, Role};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::{Fields, Render, in_jurisdiction, perform, rows, seg, text};
+use super::{Fields, Render, perform, seg, text};
 use crate::console::guard::{Refusal, require_role};
 use crate::console::layout::{self, Shown, back_field, csrf_field, idempotency_field, page};
 use crate::console::list::{Cell, List, col};
@@ -62,10 +62,21 @@ fn applicants(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response
         Ok(actor) => actor,
         Err(refusal) => return refusal.into_response(),
     };
-    let selected = APPLICANTS_TO_VERIFY.select(
-        ctx,
-        rows(console, "applicants", |row| row["status"] == "pending" && in_jurisdiction(&actor, row)),
-    );
+    let selected = {
+        let projections =
+            console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // In registration order, as the `applicants` table (`crate::views::applicants`).
+        let mut pending: Vec<_> = projections
+            .applicants
+            .all()
+            .into_iter()
+            .filter(|view| {
+                view.status == "pending" && actor.jurisdiction == Some(view.registration.jurisdiction)
+            })
+            .collect();
+        pending.sort_by_key(|view| view.registered_at_position);
+        APPLICANTS_TO_VERIFY.select_views(ctx, pending)
+    };
     if APPLICANTS_TO_VERIFY.wants_csv(ctx) {
         return APPLICANTS_TO_VERIFY.csv(&selected);
     }
@@ -110,10 +121,14 @@ fn contracts(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response 
         Ok(actor) => actor,
         Err(refusal) => return refusal.into_response(),
     };
-    let selected = CONTRACTS_TO_FILE.select(
-        ctx,
-        rows(console, "contracts", |row| row["status"] == "signed" && in_jurisdiction(&actor, row)),
-    );
+    let selected = {
+        let projections =
+            console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let signed = projections.lifecycle.contracts_where(|view| {
+            view.status == "signed" && actor.jurisdiction == Some(view.terms.jurisdiction)
+        });
+        CONTRACTS_TO_FILE.select_views(ctx, signed)
+    };
     if CONTRACTS_TO_FILE.wants_csv(ctx) {
         return CONTRACTS_TO_FILE.csv(&selected);
     }

@@ -410,6 +410,38 @@ fn the_last_voucher_of_a_batch_takes_exactly_what_remains() {
 }
 
 #[test]
+fn a_batch_guide_may_put_its_dates_on_the_same_day() {
+    let given = [appropriated(GY, "1000000.00")];
+    let bureau = actor(Role::Bureau, GY);
+    // Claims open and close on the day of publication, and the vouchers are valid only that day.
+    let one_day = BatchGuide {
+        claim_opens: day("2025-06-30"),
+        claim_closes: day("2025-06-30"),
+        valid_until: day("2025-06-30"),
+        ..guide(GY, "1000000.00", "50000.00")
+    };
+    let publish = |guide: &BatchGuide| publish_command(batch_id(1), guide, None);
+    assert_eq!(outcome_code(check(&given, &bureau, "2025-06-30", publish(&one_day))), "accepted");
+    // A day off at each end is refused.
+    let closed_yesterday =
+        BatchGuide { claim_opens: day("2025-06-29"), claim_closes: day("2025-06-29"), ..one_day.clone() };
+    assert_eq!(
+        outcome_code(check(&given, &bureau, "2025-06-30", publish(&closed_yesterday))),
+        "invalid_batch"
+    );
+    let closes_before_opening = BatchGuide { claim_opens: day("2025-07-01"), ..one_day.clone() };
+    assert_eq!(
+        outcome_code(check(&given, &bureau, "2025-06-30", publish(&closes_before_opening))),
+        "invalid_batch"
+    );
+    let expires_before_closing = BatchGuide { valid_until: day("2025-06-29"), ..one_day };
+    assert_eq!(
+        outcome_code(check(&given, &bureau, "2025-06-29", publish(&expires_before_closing))),
+        "invalid_batch"
+    );
+}
+
+#[test]
 fn a_batch_of_one_voucher_has_its_face_value_as_its_total() {
     let given = [appropriated(GY, "1000000.00")];
     let bureau = actor(Role::Bureau, GY);

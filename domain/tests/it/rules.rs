@@ -300,6 +300,17 @@ fn the_service_center_verifies_and_in_guian_the_bureau_may_too() {
         outcome_code(check(&given_gy, &actor(Role::ServiceCenter, GA), "2025-02-02", verify(1))),
         "forbidden"
     );
+    // Nobody else: not Gui'an's bureau for a Guiyang applicant, not Guiyang's staff nor another role for a
+    // Gui'an one.
+    for (given, who, n) in [
+        (&given_gy, actor(Role::Bureau, GA), 1),
+        (&given_ga, actor(Role::ServiceCenter, GY), 2),
+        (&given_ga, actor(Role::Bureau, GY), 2),
+        (&given_ga, actor(Role::Auditor, GA), 2),
+        (&given_ga, actor(Role::Reviewer, GA), 2),
+    ] {
+        assert_eq!(outcome_code(check(given, &who, "2025-02-02", verify(n))), "forbidden", "{who:?}");
+    }
 }
 
 #[test]

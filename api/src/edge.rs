@@ -83,6 +83,7 @@ pub async fn serve_connections(
     limits: &EdgeLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let router = router.layer(axum::middleware::from_fn(close_when_body_unread));
     let permits = Arc::new(Semaphore::new(limits.connections_max.max(1)));
     let (closing_sender, closing) = watch::channel(false);
     // Every connection task holds a clone; when all are dropped after shutdown, every connection is done.
@@ -163,6 +164,57 @@ async fn refuse(mut stream: TcpStream) {
         let _ = stream.shutdown().await;
     })
     .await;
+}
+
+/// Says `Connection: close` on every answer given before the request's body was read to its end (a body
+/// refused for its size, a request refused before its body was looked at). hyper closes such a connection
+/// after the answer rather than read what is left of the body, but it only says so when it knew before
+/// the answer's head went out; a client that was not told reuses the connection for its next request and
+/// sees it closed under that request. Told, it opens a new one.
+async fn close_when_body_unread(request: Request, next: Next) -> Response {
+    use axum::body::{Body, HttpBody};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let ended = Arc::new(AtomicBool::new(false));
+    let request = request.map(|body| Body::new(WatchedBody { body, ended: ended.clone() }));
+    let mut response = next.run(request).await;
+    if !ended.load(Ordering::Acquire) {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// A request body that notes when it has been read to its end.
+struct WatchedBody {
+    body: axum::body::Body,
+    ended: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl axum::body::HttpBody for WatchedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.body).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) || self.body.is_end_stream() {
+            self.ended.store(true, std::sync::atomic::Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// The request timeout (a middleware): 408 `request_timeout` when the handler has not answered in time. The

@@ -455,3 +455,79 @@ async fn tokens_need_the_issuer_and_a_bounded_lifetime() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("all alike"), "{output:?}");
 }
+
+/// An answer given before the request's body was read (a body over the limit) says `Connection: close`
+/// and the server closes the connection, so a client never sends its next request on a connection the
+/// server is closing: one client alternating oversized and normal requests gets every normal one answered.
+#[tokio::test]
+async fn an_answer_before_the_body_is_read_closes_the_connection_and_says_so() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcessServer::start(dir.path(), MORNING).await.unwrap();
+    let finance = e2e::staff(Role::Finance, GUIYANG);
+    let route = "/v1/budgets/guiyang/2025/appropriations";
+
+    // Over raw TCP: the head announces 4 MiB and a little more than the limit follows.
+    let mut stream = tokio::net::TcpStream::connect(server.address).await.unwrap();
+    let head = format!(
+        "POST {route} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {finance}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        4 << 20
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![b' '; api::http::BODY_BYTES_MAX + 1024]).await.unwrap();
+    let within = std::time::Duration::from_secs(10);
+    let mut answer = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    // The answer's head and its body (its length from the head).
+    let complete = |answer: &[u8]| {
+        let text = String::from_utf8_lossy(answer).to_lowercase();
+        let Some(end) = text.find("\r\n\r\n") else { return false };
+        let length = text[..end]
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length: "))
+            .and_then(|value| value.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        answer.len() >= end + 4 + length
+    };
+    while !complete(&answer) {
+        let n =
+            tokio::time::timeout(within, stream.read(&mut buffer)).await.expect("answered").expect("read");
+        assert!(n > 0, "closed before the whole answer: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buffer[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(answer.starts_with("http/1.1 413"), "{answer}");
+    assert!(answer.contains("connection: close\r\n"), "the 413 did not say the connection closes: {answer}");
+    assert!(answer.contains("body_too_large"), "{answer}");
+    // Then the server closes the connection (an end of stream, or a reset for the body left unread).
+    let after = tokio::time::timeout(within, stream.read(&mut buffer)).await;
+    assert!(matches!(after, Ok(Ok(0) | Err(_))), "the connection stayed open after the 413: {after:?}");
+
+    // Over a pooling client: every normal request after an oversized one is answered.
+    let http = reqwest::Client::new();
+    let url = format!("{}{route}", server.base);
+    let head_before = head_position(&Client::new(&server.base)).await.unwrap();
+    for round in 0..20 {
+        let big = http.post(&url).bearer_auth(&finance).header("content-type", "application/json");
+        if let Ok(response) = big.body(vec![b' '; 4 << 20]).send().await {
+            assert_eq!(response.status().as_u16(), 413, "round {round}");
+        }
+        let small = http
+            .post(&url)
+            .bearer_auth(&finance)
+            .header("content-type", "application/json")
+            .body("[[]]")
+            .send()
+            .await
+            .unwrap_or_else(|error| {
+                panic!("round {round}: the request after the oversized one failed: {error}")
+            });
+        assert_eq!(small.status().as_u16(), 400, "round {round}");
+    }
+    assert_eq!(
+        head_position(&Client::new(&server.base)).await.unwrap(),
+        head_before,
+        "something was appended"
+    );
+    server.stop().await;
+}

@@ -79,6 +79,35 @@ pub struct ProviderBalanceView {
     pub redemptions_disbursed: u32,
 }
 
+/// A jurisdiction's fiscal year's money by stage (the bureau's dashboard), kept up to date as the events
+/// arrive: a voucher's money counts in the fiscal year of the batch it was issued from, a redemption's in the
+/// fiscal year its review names (the same year).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct YearMoneyView {
+    /// Face value of the vouchers issued from the year's batches.
+    pub issued: Balance,
+    /// The same, by month of issuance (1 to 12).
+    pub issued_by_month: BTreeMap<u32, Balance>,
+    /// Committed to filed contracts, not yet completed, cancelled or expired.
+    pub committed: Balance,
+    /// Services confirmed complete whose redemption is not yet reviewed (requested, or not yet requested).
+    pub completed_to_review: Balance,
+    /// Approved by the review and not yet paid (in announcement, payable), nor struck or denied.
+    pub approved_to_pay: Balance,
+    /// Paid to providers.
+    pub paid: Balance,
+    /// Ordered back from providers.
+    pub clawed_back: Balance,
+}
+
+/// The year and the approved money not yet paid of a reviewed redemption (for [`YearMoneyView`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+struct ReviewedMoney {
+    jurisdiction: Jurisdiction,
+    fiscal_year: i32,
+    to_pay: Balance,
+}
+
 /// The balances read model.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Balances {
@@ -90,6 +119,9 @@ pub struct Balances {
     providers: HashMap<(CreditCode, Jurisdiction), ProviderBalanceView>,
     /// Who each clawback is owed by, so a recovery can be credited to its provider.
     clawback_providers: HashMap<Uuid, CreditCode>,
+    years: BTreeMap<(Jurisdiction, i32), YearMoneyView>,
+    /// Approved redemptions: their year, and what of the approval is not yet paid.
+    reviewed: HashMap<Uuid, ReviewedMoney>,
 }
 
 impl Balances {
@@ -109,6 +141,44 @@ impl Balances {
     pub fn budget(&self, jurisdiction: Jurisdiction, fiscal_year: i32) -> Option<(&BudgetView, Balance)> {
         let view = self.budgets.get(&(jurisdiction, fiscal_year))?;
         Some((view, self.ledger.balance(jurisdiction, &Account::Budget { fiscal_year })))
+    }
+
+    /// A jurisdiction's fiscal year's money by stage (zero when nothing moved in it).
+    pub fn year_money(&self, jurisdiction: Jurisdiction, fiscal_year: i32) -> YearMoneyView {
+        self.years.get(&(jurisdiction, fiscal_year)).cloned().unwrap_or_default()
+    }
+
+    /// The year of a voucher's batch.
+    fn voucher_year(&self, voucher_id: Uuid) -> Option<(Jurisdiction, i32)> {
+        let voucher = self.vouchers.get(&voucher_id)?;
+        let batch = self.batches.get(&voucher.batch_id)?;
+        Some((batch.guide.jurisdiction, batch.guide.fiscal_year))
+    }
+
+    /// Keeps the money committed to contracts per year: a posting into or out of a voucher's committed
+    /// account moves it.
+    fn count_committed(&mut self, posting: &domain::Posting) {
+        for (account, sign) in [(&posting.to_account, true), (&posting.from_account, false)] {
+            if let Account::VoucherCommitted { voucher_id } = account
+                && let Some(key) = self.voucher_year(*voucher_id)
+            {
+                let year = self.years.entry(key).or_default();
+                year.committed =
+                    if sign { year.committed.add(posting.amount) } else { year.committed.sub(posting.amount) };
+            }
+        }
+    }
+
+    /// A redemption's money returned to the budget (reduced, rejected, struck, denied): what of it was
+    /// approved leaves "approved, to pay", the rest leaves "completed, to review".
+    fn count_returned(&mut self, redemption_id: Option<Uuid>, key: (Jurisdiction, i32), returned: Cny) {
+        let approved = redemption_id
+            .and_then(|id| self.reviewed.get_mut(&id))
+            .map_or(Balance::ZERO, |reviewed| std::mem::take(&mut reviewed.to_pay));
+        let year = self.years.entry(key).or_default();
+        year.approved_to_pay = year.approved_to_pay.checked_sub(approved);
+        year.completed_to_review =
+            year.completed_to_review.checked_sub(Balance::from(returned).checked_sub(approved));
     }
 
     /// A batch and its remaining money.
@@ -221,6 +291,69 @@ impl Balances {
         rows
     }
 
+    /// Keeps [`YearMoneyView`] up to date with one record (the committed money is kept from the postings).
+    fn count_year_money(&mut self, record: &Recorded) {
+        match &record.event {
+            Event::VoucherIssued { batch_id, face_value, .. } => {
+                let Some(batch) = self.batches.get(batch_id) else { return };
+                let key = (batch.guide.jurisdiction, batch.guide.fiscal_year);
+                let month = chrono::Datelike::month(&record.meta.business_date);
+                let year = self.years.entry(key).or_default();
+                year.issued = year.issued.add(*face_value);
+                let in_month = year.issued_by_month.entry(month).or_default();
+                *in_month = in_month.add(*face_value);
+            }
+            Event::ServiceCompleted { voucher_id, amount, .. } => {
+                if let Some(key) = self.voucher_year(*voucher_id) {
+                    let year = self.years.entry(key).or_default();
+                    year.completed_to_review = year.completed_to_review.add(*amount);
+                }
+            }
+            Event::RedemptionReviewed { redemption_id, jurisdiction, fiscal_year, approved, returned, .. } => {
+                let key = (*jurisdiction, *fiscal_year);
+                let year = self.years.entry(key).or_default();
+                if let Some(approved) = approved {
+                    year.completed_to_review = year.completed_to_review.sub(*approved);
+                    year.approved_to_pay = year.approved_to_pay.add(*approved);
+                    self.reviewed.insert(
+                        *redemption_id,
+                        ReviewedMoney {
+                            jurisdiction: *jurisdiction,
+                            fiscal_year: *fiscal_year,
+                            to_pay: Balance::from(*approved),
+                        },
+                    );
+                }
+                if let Some(returned) = returned {
+                    let year = self.years.entry(key).or_default();
+                    year.completed_to_review = year.completed_to_review.sub(*returned);
+                }
+            }
+            Event::RedemptionStruck { redemption_id, jurisdiction, fiscal_year, returned, .. }
+            | Event::RedemptionDenied { redemption_id, jurisdiction, fiscal_year, returned, .. } => {
+                self.count_returned(Some(*redemption_id), (*jurisdiction, *fiscal_year), *returned);
+            }
+            Event::RedemptionWindowLapsed { jurisdiction, fiscal_year, returned, .. } => {
+                self.count_returned(None, (*jurisdiction, *fiscal_year), *returned);
+            }
+            Event::RedemptionDisbursed { redemption_id, amount, .. } => {
+                let Some(reviewed) = self.reviewed.get_mut(redemption_id) else { return };
+                reviewed.to_pay = reviewed.to_pay.sub(*amount);
+                let key = (reviewed.jurisdiction, reviewed.fiscal_year);
+                let year = self.years.entry(key).or_default();
+                year.approved_to_pay = year.approved_to_pay.sub(*amount);
+                year.paid = year.paid.add(*amount);
+            }
+            Event::ClawbackOrdered { redemption_id, amount, .. } => {
+                let Some(reviewed) = self.reviewed.get(redemption_id) else { return };
+                let key = (reviewed.jurisdiction, reviewed.fiscal_year);
+                let year = self.years.entry(key).or_default();
+                year.clawed_back = year.clawed_back.add(*amount);
+            }
+            _ => {}
+        }
+    }
+
     fn provider_receivable(&self, view: &ProviderBalanceView) -> Balance {
         self.ledger
             .balance(view.jurisdiction, &Account::ProviderReceivable { provider: view.provider.clone() })
@@ -253,7 +386,9 @@ impl ReadModel for Balances {
     fn apply(&mut self, record: &Recorded) {
         for posting in record.event.postings() {
             self.ledger.post(&posting);
+            self.count_committed(&posting);
         }
+        self.count_year_money(record);
         match &record.event {
             Event::BudgetAppropriated { jurisdiction, fiscal_year, amount } => {
                 let budget = self.budgets.entry((*jurisdiction, *fiscal_year)).or_default();

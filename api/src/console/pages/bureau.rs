@@ -81,12 +81,8 @@ pub const BUDGETS: List = List {
 #[derive(Debug, Default)]
 pub struct Figures {
     pub budget: Decimal,
-    pub issued: Decimal,
-    pub committed: Decimal,
-    pub paid: Decimal,
-    pub clawed_back: Decimal,
-    /// Issued per month (1..=12) of the fiscal year's vouchers.
-    pub issued_by_month: BTreeMap<u32, Decimal>,
+    /// The year's money by stage, kept by the balances read model.
+    pub money: projections::balances::YearMoneyView,
     /// Admitted providers per service category.
     pub providers_by_category: BTreeMap<String, u32>,
 }
@@ -99,40 +95,7 @@ pub fn figures(console: &Console, jurisdiction: Jurisdiction, year: i32) -> Figu
     if let Some((budget, _)) = projections.balances.budget(jurisdiction, year) {
         figures.budget = budget.appropriated.amount();
     }
-    let batches: std::collections::HashSet<uuid::Uuid> = projections
-        .balances
-        .batches()
-        .into_iter()
-        .filter(|(batch, _)| batch.guide.jurisdiction == jurisdiction && batch.guide.fiscal_year == year)
-        .map(|(batch, _)| {
-            figures.issued += batch.issued.amount();
-            batch.batch_id
-        })
-        .collect();
-    // Sums: the vouchers in no order, a balance looked up only for the year's vouchers.
-    let mut vouchers = std::collections::HashSet::new();
-    for voucher in projections.balances.voucher_views().filter(|voucher| batches.contains(&voucher.batch_id))
-    {
-        if let Some((_, _available, committed)) = projections.balances.voucher(voucher.voucher_id) {
-            figures.committed += committed.amount();
-        }
-        *figures.issued_by_month.entry(voucher.issued_on.month()).or_default() += voucher.face_value.amount();
-        vouchers.insert(voucher.voucher_id);
-    }
-    // Only a redemption with money paid or clawed back adds to the sums.
-    let moved = |redemption: &projections::lifecycle::RedemptionView| {
-        !redemption.disbursed.is_zero() || !redemption.clawed_back.is_zero()
-    };
-    for redemption in projections.lifecycle.redemptions_where(moved) {
-        let in_year = projections
-            .lifecycle
-            .contract(redemption.contract_id)
-            .is_some_and(|contract| vouchers.contains(&contract.terms.voucher_id));
-        if in_year {
-            figures.paid += redemption.disbursed.amount();
-            figures.clawed_back += redemption.clawed_back.amount();
-        }
-    }
+    figures.money = projections.balances.year_money(jurisdiction, year);
     let admitted = |provider: &projections::lifecycle::ProviderView| {
         provider.application.jurisdiction == jurisdiction && provider.status == "admitted"
     };
@@ -170,12 +133,15 @@ fn dashboard(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response 
     }
     let f = figures(console, jurisdiction, year);
     let lang = ctx.lang;
+    let money = &f.money;
     let stages = [
         ("dashboard.budget", f.budget),
-        ("dashboard.issued", f.issued),
-        ("dashboard.committed", f.committed),
-        ("dashboard.paid", f.paid),
-        ("dashboard.clawed_back", f.clawed_back),
+        ("dashboard.issued", money.issued.amount()),
+        ("dashboard.committed", money.committed.amount()),
+        ("dashboard.completed_to_review", money.completed_to_review.amount()),
+        ("dashboard.approved_to_pay", money.approved_to_pay.amount()),
+        ("dashboard.paid", money.paid.amount()),
+        ("dashboard.clawed_back", money.clawed_back.amount()),
     ];
     let bars: Vec<(String, Decimal, String)> =
         stages.iter().map(|(key, amount)| (lang.t(key).to_owned(), *amount, i18n::money(*amount))).collect();
@@ -183,7 +149,7 @@ fn dashboard(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> Response 
         .map(|month| {
             (
                 lang.tf("chart.month", &[("m", &month.to_string())]),
-                f.issued_by_month.get(&month).copied().unwrap_or_default(),
+                money.issued_by_month.get(&month).map(|issued| issued.amount()).unwrap_or_default(),
             )
         })
         .collect();

@@ -207,6 +207,28 @@ fn a_contract_is_filed_only_once_both_parties_signed() {
     assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-01", filing), "accepted");
 }
 
+/// A party signs as itself only: a provider's token for another provider is not the contract's provider,
+/// and the applicant's credit code under another applicant kind or in the other jurisdiction is not the
+/// applicant (SPEC §2: the token's role, code and jurisdiction must all be the party's).
+#[test]
+fn only_the_contracts_parties_with_their_own_role_and_jurisdiction_sign_it() {
+    let sign = Command::SignContract { contract_id: id(1) };
+    // The applicant submitted: another provider of the same jurisdiction cannot sign as the provider.
+    let mut given = program();
+    assert_eq!(step(&mut given, &applicant(), "2025-04-01", submit(1, "100000.00", "80000.00")), "accepted");
+    assert_eq!(step(&mut given, &provider_of(PROVIDER + 50), "2025-04-01", sign.clone()), "forbidden");
+    assert_eq!(step(&mut given, &provider(), "2025-04-01", sign.clone()), "accepted");
+
+    // The provider submitted: the applicant's code as a project entity, or in Gui'an, is not the applicant.
+    let mut given = program();
+    assert_eq!(step(&mut given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.00")), "accepted");
+    let other_kind = Actor { role: Role::ProjectEntity, ..applicant() };
+    assert_eq!(step(&mut given, &other_kind, "2025-04-01", sign.clone()), "forbidden");
+    let other_place = Actor { jurisdiction: Some(GA), ..applicant() };
+    assert_eq!(step(&mut given, &other_place, "2025-04-01", sign.clone()), "forbidden");
+    assert_eq!(step(&mut given, &applicant(), "2025-04-01", sign), "accepted");
+}
+
 #[test]
 fn a_voucher_pays_no_more_than_the_share_cap_or_its_balance() {
     let given = program();

@@ -210,3 +210,93 @@ pub static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
         Catalogue { zh: BTreeMap::new(), en: BTreeMap::new() }
     })
 });
+
+#[cfg(test)]
+mod tests {
+    use super::{CATALOGUE, Catalogue, Lang};
+    use std::collections::BTreeSet;
+
+    /// The codes of `prefix` (`problem.`, `hint.`) in `lang`'s file.
+    fn codes<'a>(catalogue: &'a Catalogue, lang: Lang, prefix: &str) -> BTreeSet<&'a str> {
+        catalogue.keys(lang).filter_map(|key| key.strip_prefix(prefix)).collect()
+    }
+
+    /// Beside `console::tests::catalogue_files_parse_and_have_the_same_keys_with_no_empty_string`: a refusal
+    /// shows its title and, under it, what the rule is and what to do next (`hint.<code>`), so every titled
+    /// code has a hint in both languages, no hint is left without its title, and a hint is really written in
+    /// each language (not empty, not the other language's text).
+    #[test]
+    fn every_problem_title_has_a_hint_in_both_languages_and_every_hint_a_title() {
+        let catalogue = Catalogue::parse().expect("both catalogue files parse");
+        let mut wrong = Vec::new();
+        for lang in Lang::ALL {
+            let titles = codes(&catalogue, lang, "problem.");
+            let hints = codes(&catalogue, lang, "hint.");
+            assert!(titles.len() > 50, "the problem titles are found ({})", titles.len());
+            for code in titles.difference(&hints) {
+                wrong.push(format!("hint.{code} missing ({})", lang.tag()));
+            }
+            for code in hints.difference(&titles) {
+                wrong.push(format!("hint.{code} has no problem.{code} ({})", lang.tag()));
+            }
+        }
+        for code in codes(&catalogue, Lang::Zh, "hint.") {
+            let key = format!("hint.{code}");
+            let zh = catalogue.get(Lang::Zh, &key).unwrap_or_default().trim();
+            let en = catalogue.get(Lang::En, &key).unwrap_or_default().trim();
+            if zh.is_empty() || en.is_empty() {
+                wrong.push(format!("{key} is empty in a language"));
+            }
+            if zh == en {
+                wrong.push(format!("{key} is the same text in both languages"));
+            }
+            if !zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+                wrong.push(format!("{key} (zh-CN) has no Chinese"));
+            }
+            if en
+                .chars()
+                .any(|c| ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c))
+            {
+                wrong.push(format!("{key} (en) has Chinese text or punctuation"));
+            }
+        }
+        assert!(wrong.is_empty(), "hints:\n{}", wrong.join("\n"));
+    }
+
+    /// Every code the API can answer (the rules' and its own) has a title and a hint in both languages, and
+    /// the label of the detail the console shows under the hint is there too.
+    #[test]
+    fn every_code_the_api_answers_has_a_hint_in_both_languages() {
+        let mut missing = Vec::new();
+        for code in domain::Rejection::CODES.iter().chain(crate::error::API_CODES) {
+            for lang in Lang::ALL {
+                for key in [format!("problem.{code}"), format!("hint.{code}")] {
+                    if CATALOGUE.get(lang, &key).is_none() {
+                        missing.push(format!("{key} ({})", lang.tag()));
+                    }
+                }
+            }
+        }
+        for lang in Lang::ALL {
+            if CATALOGUE.get(lang, "label.problem_detail").is_none() {
+                missing.push(format!("label.problem_detail ({})", lang.tag()));
+            }
+        }
+        assert!(missing.is_empty(), "missing: {missing:?}");
+    }
+
+    /// The check above can fail: a catalogue without one hint is caught.
+    #[test]
+    fn a_missing_hint_is_caught() {
+        let zh = super::FILES[0]
+            .1
+            .lines()
+            .filter(|line| !line.starts_with("\"hint.cap_exceeded\""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let zh: std::collections::BTreeMap<String, String> = toml::from_str(&zh).expect("parses");
+        assert!(zh.contains_key("problem.cap_exceeded") && !zh.contains_key("hint.cap_exceeded"));
+        assert!(CATALOGUE.get(Lang::Zh, "hint.cap_exceeded").is_some());
+        assert!(crate::console::layout::hint(Lang::En, "no_such_code").is_none(), "no hint, no paragraph");
+    }
+}

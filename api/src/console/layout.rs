@@ -8,7 +8,7 @@ use domain::Role;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::console::assets;
-use crate::console::i18n::Lang;
+use crate::console::i18n::{CATALOGUE, Lang};
 use crate::console::session::{CSRF_FIELD, Ctx};
 
 /// A problem the API answered to an action (its stable code, localised title and detail), shown on the
@@ -149,17 +149,46 @@ pub fn back_field(ctx: &Ctx) -> Markup {
     html! { input type="hidden" name="back" value=(back); }
 }
 
-/// The notice of a done action (`?done=1` after the redirect) or the refusal of one.
+/// The notice of a done action (`?done=1` after the redirect) or the refusal of one: the problem's
+/// localised title, then what the rule is and what to do next in the page's language (the catalogue's
+/// `hint.<code>`; none for a code without one), then the API's detail (the specifics, in English) under a
+/// localised label.
 pub fn outcome(ctx: &Ctx, refused: Option<&Shown>) -> Markup {
     html! {
         @if let Some(problem) = refused {
             div.problem role="alert" id="problem" data-testid="problem" data-code=(problem.code) {
                 strong data-testid="problem-title" { (problem.title) }
-                p data-testid="problem-detail" { (problem.detail) }
+                @if let Some(hint) = hint(ctx.lang, &problem.code) {
+                    p.hint data-testid="problem-hint" { (hint) }
+                }
+                (detail(ctx.lang, &problem.detail))
             }
         } @else if ctx.param("done").is_some() {
             div.notice role="status" id="notice" data-testid="notice" { (ctx.t("notice.done")) }
         }
+    }
+}
+
+/// The catalogue's guidance for a problem code in `lang` (`hint.<code>`), if it has one.
+pub fn hint(lang: Lang, code: &str) -> Option<&'static str> {
+    CATALOGUE.get(lang, &format!("hint.{code}"))
+}
+
+/// The API's detail of a problem, smaller, after a localised label.
+fn detail(lang: Lang, detail: &str) -> Markup {
+    html! {
+        p.detail {
+            span.label { (lang.t("label.problem_detail")) (label_colon(lang)) }
+            span data-testid="problem-detail" { (detail) }
+        }
+    }
+}
+
+/// The colon after a label: full width in Chinese.
+fn label_colon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "：",
+        Lang::En => ": ",
     }
 }
 

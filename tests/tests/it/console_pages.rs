@@ -1,7 +1,8 @@
 //! The console over real HTTP (the binary, loopback): each of the bureau's, service center's, reviewer's and
 //! the public pages renders in both languages with the ledger's rows; sign-in exchanges a token for a
 //! session cookie with its attributes; a form POST without its CSRF token is refused and records nothing;
-//! every answer carries the Content-Security-Policy; a refused action shows the rule's localised title; the
+//! every answer carries the Content-Security-Policy; a refused action shows the rule's localised title and
+//! guidance (what the rule is, what to do next) above the API's detail; the
 //! API's problem titles follow Accept-Language; `serve --dev` prints sign-in links with the token in the
 //! fragment. (The catalogue's own completeness is checked by `api`'s unit tests; here, that no page shows a
 //! catalogue key instead of its text.) The clicking in a real browser is `console.rs`.
@@ -505,9 +506,39 @@ async fn a_refused_action_shows_the_rules_code_and_localised_title_and_records_n
         let problem: serde_json::Value = response.json().await.expect("problem+json");
         assert_eq!(problem["code"].as_str(), Some(code.as_str()));
         assert_eq!(problem["title"].as_str(), Some(shown_title.as_str()), "{lang}");
-        let expected = api::console::i18n::Lang::from_tag(lang).expect("lang").t(&format!("problem.{code}"));
+        let page_lang = api::console::i18n::Lang::from_tag(lang).expect("lang");
+        let expected = page_lang.t(&format!("problem.{code}"));
         assert_eq!(shown_title, expected, "the catalogue's title in {lang}");
+        // Under the title, what the rule is and what to do next, in the page's language; then the API's
+        // detail under a localised label.
+        let shown_hint = between(&refused.body, "data-testid=\"problem-hint\">", "<").expect("a hint");
+        let expected_hint = api::console::layout::hint(page_lang, &code).expect("the code has a hint");
+        assert_eq!(unescape(&shown_hint), expected_hint, "the catalogue's hint in {lang}");
+        let chinese = shown_hint.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        assert_eq!(chinese, lang == "zh-CN", "the hint is in the page's language: {shown_hint}");
+        let hint_at = refused.body.find("data-testid=\"problem-hint\"").expect("hint");
+        let detail_at = refused.body.find("data-testid=\"problem-detail\"").expect("detail");
+        assert!(hint_at < detail_at, "the hint comes before the detail");
+        assert!(
+            refused.body[hint_at..detail_at].contains(page_lang.t("label.problem_detail")),
+            "the detail's label"
+        );
+        let shown_detail = between(&refused.body, "data-testid=\"problem-detail\">", "<").expect("a detail");
+        assert_eq!(
+            problem["detail"].as_str(),
+            Some(unescape(&shown_detail).as_str()),
+            "the API's detail, as it is"
+        );
     }
+}
+
+/// Text of an HTML element as written (the escapes maud writes).
+fn unescape(html: &str) -> String {
+    html.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 fn between(html: &str, start: &str, end: &str) -> Option<String> {

@@ -207,6 +207,11 @@ impl Anomalies {
         self.fired.values().cloned().collect()
     }
 
+    /// The signals that fire, in the same order as [`Anomalies::signals`], without copying them.
+    pub fn signal_views(&self) -> impl Iterator<Item = &Signal> {
+        self.fired.values()
+    }
+
     /// Sets the signal of `kind` and `key` to `signal`, or clears it.
     fn set(&mut self, kind: Kind, key: String, signal: Option<Signal>) {
         if let Some(first) = self.slots.remove(&(kind, key.clone())) {

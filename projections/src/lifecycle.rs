@@ -295,6 +295,19 @@ impl Lifecycle {
         ids.iter().filter_map(|id| self.clawbacks.get(id)).collect()
     }
 
+    /// The clawbacks `keep` accepts, by their redemption's request order, then in the order they were
+    /// ordered (only the redemptions with a clawback are sorted).
+    pub fn clawbacks_where(&self, keep: impl Fn(&ClawbackView) -> bool) -> Vec<&ClawbackView> {
+        let mut clawed: Vec<&RedemptionView> =
+            self.redemptions.values().map(Box::as_ref).filter(|view| !view.clawbacks.is_empty()).collect();
+        clawed.sort_by_key(|view| view.requested_at_position);
+        clawed
+            .into_iter()
+            .flat_map(|view| view.clawbacks.iter().filter_map(|id| self.clawbacks.get(id)))
+            .filter(|clawback| keep(clawback))
+            .collect()
+    }
+
     /// A referral.
     pub fn referral(&self, referral_id: Uuid) -> Option<&ReferralView> {
         self.referrals.get(&referral_id)

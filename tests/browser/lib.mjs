@@ -286,6 +286,8 @@ export async function refusedWith(page, language, code, where) {
   }
   if (title !== null) {
     contains(shown.text, title, `${where}: the refusal's title`);
+    // A code with a title has its hint in the page's language: what the rule is and what to do.
+    contains(shown.text, t(language, `hint.${code}`), `${where}: the refusal's hint`);
   }
   return shown;
 }

@@ -25,7 +25,7 @@ use super::Fields;
 use crate::console::act;
 use crate::console::guard::require_role;
 use crate::console::layout::{self, Shown, csrf_field, idempotency_field, page};
-use crate::console::list::{Cell, List, col, pick};
+use crate::console::list::{Cell, List, col};
 use crate::console::session::Ctx;
 use crate::console::state::Console;
 
@@ -201,8 +201,7 @@ async fn render_home(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> R
     let anomalies_selected = {
         let projections =
             console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let signals = projections.anomalies.signals();
-        ANOMALIES.select_with(ctx, signals, pick, |signal| crate::views::to_json(&signal))
+        ANOMALIES.select_views(ctx, projections.anomalies.signal_views().collect())
     };
     if ANOMALIES.wants_csv(ctx) {
         return ANOMALIES.csv(&anomalies_selected);

@@ -633,18 +633,7 @@ pub const CLAWBACKS: List = List {
 fn clawbacks(console: &Console, ctx: &Ctx, jurisdiction: Jurisdiction) -> Selected {
     let projections =
         console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let ids: Vec<uuid::Uuid> = projections
-        .lifecycle
-        .redemptions()
-        .iter()
-        .flat_map(|redemption| redemption.clawbacks.iter().copied())
-        .collect();
-    let ordered: Vec<_> = projections
-        .lifecycle
-        .clawbacks(&ids)
-        .into_iter()
-        .filter(|clawback| clawback.jurisdiction == jurisdiction)
-        .collect();
+    let ordered = projections.lifecycle.clawbacks_where(|clawback| clawback.jurisdiction == jurisdiction);
     CLAWBACKS.select_views(ctx, ordered)
 }
 

@@ -229,6 +229,34 @@ fn only_the_contracts_parties_with_their_own_role_and_jurisdiction_sign_it() {
     assert_eq!(step(&mut given, &applicant(), "2025-04-01", sign), "accepted");
 }
 
+/// A refusal for the state a thing is in names that state by its stable name (the API's detail and the
+/// console show it): a provider admitted, a contract submitted, signed, completed, a redemption approved.
+#[test]
+fn a_refusal_for_the_wrong_state_names_the_state_the_thing_is_in() {
+    fn status_of(outcome: Result<Vec<Event>, Rejection>) -> String {
+        match outcome {
+            Err(Rejection::InvalidState { status, .. }) => status,
+            other => panic!("expected invalid_state, got {other:?}"),
+        }
+    }
+    let mut given = program();
+    let decide = Command::DecideProvider { provider: code(PROVIDER), approve: true, reason: String::new() };
+    assert_eq!(status_of(check(&given, &staff(Role::Bureau), "2025-04-01", decide)), "admitted");
+    let confirm = Command::ConfirmCompletion { contract_id: id(1) };
+    assert_eq!(step(&mut given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.00")), "accepted");
+    assert_eq!(status_of(check(&given, &applicant(), "2025-04-01", confirm.clone())), "submitted");
+    let sign = Command::SignContract { contract_id: id(1) };
+    assert_eq!(step(&mut given, &applicant(), "2025-04-01", sign), "accepted");
+    assert_eq!(status_of(check(&given, &applicant(), "2025-04-01", confirm.clone())), "signed");
+
+    let mut given = completed();
+    assert_eq!(status_of(check(&given, &applicant(), "2025-06-03", confirm)), "completed");
+    assert_eq!(step(&mut given, &provider(), "2025-06-03", request(900)), "accepted");
+    let review = Command::ReviewRedemption { redemption_id: id(900), outcome: ReviewOutcome::Full };
+    assert_eq!(step(&mut given, &staff(Role::Reviewer), "2025-06-10", review.clone()), "accepted");
+    assert_eq!(status_of(check(&given, &staff(Role::Reviewer), "2025-06-11", review)), "approved");
+}
+
 #[test]
 fn a_voucher_pays_no_more_than_the_share_cap_or_its_balance() {
     let given = program();

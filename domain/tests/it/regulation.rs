@@ -442,7 +442,11 @@ fn an_announced_redemption_is_paid_only_after_the_list_closes_and_only_once() {
     let mut given = announced();
     let disburse =
         Command::DisburseRedemption { redemption_id: id(900), payment_reference: "GY-PAY-0001".into() };
-    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-14", disburse.clone()), "not_payable");
+    // Refused with the reason the bureau can act on: the list is still open.
+    match check(&given, &staff(Role::Bureau), "2025-10-14", &disburse) {
+        Err(Rejection::NotPayable { reason, .. }) => assert_eq!(reason, "its announcement has not closed"),
+        other => panic!("expected not_payable, got {other:?}"),
+    }
     let state = fold(&given);
     assert!(
         due_commands(&state, day("2025-10-14"))

@@ -133,6 +133,9 @@ pub enum Violation {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ledger {
     balances: HashMap<(Jurisdiction, Account), Balance>,
+    /// The sum of each jurisdiction's accounts of each kind, kept with every posting (the trial balance
+    /// without a walk over every account).
+    totals: BTreeMap<(Jurisdiction, AccountKind), Balance>,
 }
 
 impl Ledger {
@@ -141,6 +144,12 @@ impl Ledger {
         let from = self.balances.entry((posting.jurisdiction, posting.from_account.clone())).or_default();
         *from = from.sub(posting.amount);
         let to = self.balances.entry((posting.jurisdiction, posting.to_account.clone())).or_default();
+        *to = to.add(posting.amount);
+        let from =
+            self.totals.entry((posting.jurisdiction, posting.from_account.kind())).or_insert(Balance::ZERO);
+        *from = from.sub(posting.amount);
+        let to =
+            self.totals.entry((posting.jurisdiction, posting.to_account.kind())).or_insert(Balance::ZERO);
         *to = to.add(posting.amount);
     }
 
@@ -151,15 +160,10 @@ impl Ledger {
 
     /// The trial balance of a jurisdiction: the sum of its accounts by kind, every kind listed.
     pub fn trial_balance(&self, jurisdiction: Jurisdiction) -> BTreeMap<AccountKind, Balance> {
-        let mut totals: BTreeMap<AccountKind, Balance> =
-            AccountKind::ALL.iter().map(|kind| (*kind, Balance::ZERO)).collect();
-        for ((account_jurisdiction, account), balance) in &self.balances {
-            if *account_jurisdiction == jurisdiction {
-                let total = totals.entry(account.kind()).or_default();
-                *total = total.checked_add(*balance);
-            }
-        }
-        totals
+        AccountKind::ALL
+            .iter()
+            .map(|kind| (*kind, self.totals.get(&(jurisdiction, *kind)).copied().unwrap_or(Balance::ZERO)))
+            .collect()
     }
 
     /// The ledger invariants of SPEC §5 that the balances alone can show.

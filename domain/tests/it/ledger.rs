@@ -102,3 +102,47 @@ fn only_the_fiscal_source_may_go_negative_and_negatives_are_listed_by_name() {
         ]
     );
 }
+
+// 256 cases of up to 60 postings over 14 accounts of every kind in both jurisdictions: every kind, both
+// jurisdictions and repeated accounts (an account posted from and to, several of one kind) occur in almost
+// every case, and each case is microseconds.
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// The trial balance is kept with every posting: it equals the sum, per kind, of the balances of the
+    /// accounts posted to, in each jurisdiction, after any sequence of postings.
+    #[test]
+    fn the_kept_trial_balance_equals_the_sum_of_the_accounts_by_kind(
+        moves in proptest::collection::vec((0usize..14, 0usize..14, proptest::bool::ANY, 1i64..1_000_000), 0..60),
+    ) {
+        let accounts: Vec<Account> = every_account()
+            .into_iter()
+            .chain([
+                Account::Budget { fiscal_year: 2026 },
+                Account::BatchPool { batch_id: id(BATCH + 1) },
+                Account::VoucherAvailable { voucher_id: id(VOUCHER + 1) },
+                Account::VoucherCommitted { voucher_id: id(VOUCHER + 1) },
+                Account::ProviderReceivable { provider: code(PROVIDER + 1) },
+                Account::VoucherAvailable { voucher_id: id(VOUCHER + 2) },
+            ])
+            .collect();
+        let mut ledger = Ledger::default();
+        for (from, to, guian, fen) in &moves {
+            let jurisdiction = if *guian { GA } else { GY };
+            let amount = Balance::from_fen(*fen).to_string();
+            ledger.post(&posting(jurisdiction, accounts[*from].clone(), accounts[*to].clone(), &amount));
+        }
+        for jurisdiction in [GY, GA] {
+            let kept = ledger.trial_balance(jurisdiction);
+            for kind in AccountKind::ALL {
+                let summed = accounts
+                    .iter()
+                    .filter(|account| account.kind() == kind)
+                    .fold(Balance::ZERO, |sum, account| sum.checked_add(ledger.balance(jurisdiction, account)));
+                proptest::prop_assert_eq!(kept[&kind], summed, "{} {}", jurisdiction, kind.as_str());
+            }
+            let total = kept.values().fold(Balance::ZERO, |sum, balance| sum.checked_add(*balance));
+            proptest::prop_assert!(total.is_zero(), "{} sums to {}", jurisdiction, total);
+        }
+    }
+}

@@ -470,6 +470,34 @@ fn an_announced_redemption_is_paid_only_after_the_list_closes_and_only_once() {
     assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-16", disburse), "already_disbursed");
 }
 
+/// A redemption whose list has closed is not paid while an objection to it is still open; once the
+/// objection is dismissed it is.
+#[test]
+fn a_redemption_is_not_paid_while_an_objection_to_it_is_open() {
+    let mut given = announced();
+    let object = Command::FileObjection {
+        objection_id: id(62),
+        target: ObjectionTarget::Redemption { redemption_id: id(900) },
+        text: "the invoice looks forged".into(),
+    };
+    assert_eq!(step(&mut given, &public(), "2025-10-10", object), "accepted");
+    let close = Command::CloseRedemptionAnnouncement { announcement_id: id(950) };
+    assert_eq!(step(&mut given, &system(), "2025-10-15", close), "accepted");
+    let disburse =
+        Command::DisburseRedemption { redemption_id: id(900), payment_reference: "GY-PAY-0002".into() };
+    match check(&given, &staff(Role::Bureau), "2025-10-15", &disburse) {
+        Err(Rejection::NotPayable { reason, .. }) => assert_eq!(reason, "an objection is open"),
+        other => panic!("expected not_payable, got {other:?}"),
+    }
+    let dismiss = Command::RuleOnObjection {
+        objection_id: id(62),
+        ruling: Ruling::Dismissed,
+        reason: "checked".into(),
+    };
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-16", dismiss), "accepted");
+    assert_eq!(step(&mut given, &staff(Role::Bureau), "2025-10-16", disburse), "accepted");
+}
+
 #[test]
 fn only_approved_redemptions_are_announced_each_once() {
     let mut given = completed();

@@ -108,9 +108,16 @@ struct Key {
 }
 
 impl Key {
-    fn of(value: &Value) -> Key {
-        let text = text_of(value);
-        let number = text.parse::<Decimal>().ok();
+    fn of(value: Value) -> Key {
+        let text = match value {
+            Value::String(text) => text,
+            other => text_of(&other),
+        };
+        // A decimal is digits with at most one point and a leading sign: a date or an id is not tried.
+        let numeric = text.bytes().enumerate().all(|(at, byte)| {
+            byte.is_ascii_digit() || byte == b'.' || (at == 0 && (byte == b'-' || byte == b'+'))
+        });
+        let number = if numeric { text.parse::<Decimal>().ok() } else { None };
         Key { text, number }
     }
 
@@ -496,7 +503,7 @@ impl List {
                         .any(|column| text_of(&field(item, column.field)).to_lowercase().contains(search))
                 })
             })
-            .map(|(item, _)| (Key::of(&field(&item, sort)), item))
+            .map(|(item, _)| (Key::of(field(&item, sort)), item))
             .collect();
         // A stable sort: rows with equal keys keep the read model's order, in both directions.
         kept.sort_by(|(a, _), (b, _)| {
@@ -930,6 +937,13 @@ mod tests {
         // The cases above cover more than one page, empty selections and both directions.
         let ctx = ctx("");
         assert!(LIST.select_views(&ctx, views.iter().collect()).pages > 2);
-        assert_eq!(Key::of(&json!("10.5")).compare(&Key::of(&json!("9"))), Ordering::Greater);
+        assert_eq!(Key::of(json!("10.5")).compare(&Key::of(json!("9"))), Ordering::Greater);
+        assert_eq!(Key::of(json!("-12.00")).compare(&Key::of(json!("3"))), Ordering::Less);
+        assert_eq!(Key::of(json!(7)).compare(&Key::of(json!("10"))), Ordering::Less, "a JSON number");
+        assert_eq!(
+            Key::of(json!("2025-10-09")).compare(&Key::of(json!("2025-9-30"))),
+            Ordering::Less,
+            "text"
+        );
     }
 }

@@ -192,8 +192,7 @@ async fn render_home(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> R
     if TRIAL_BALANCE.wants_csv(ctx) {
         return TRIAL_BALANCE.csv(&balances_selected);
     }
-    let samples = sample_rows(console);
-    let samples_selected = SAMPLES.select(ctx, samples);
+    let samples_selected = samples_selected(console, ctx);
     if SAMPLES.wants_csv(ctx) {
         return SAMPLES.csv(&samples_selected);
     }
@@ -296,19 +295,25 @@ fn draw_form(ctx: &Ctx, today: chrono::NaiveDate) -> Markup {
 }
 
 /// Every sample as a row (the lifecycle model keeps them; an auditor reads them all).
-fn sample_rows(console: &Console) -> Vec<Value> {
+/// The samples, filtered, sorted and paged by the request; only the rows shown are converted (a sample holds
+/// its drawn contracts and their findings, which the list does not show).
+fn samples_selected(console: &Console, ctx: &Ctx) -> crate::console::list::Selected {
     let projections =
         console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    projections
-        .lifecycle
-        .samples()
-        .into_iter()
-        .map(|sample| {
-            let mut row = crate::views::to_json(sample);
-            row["findings_count"] = json!(sample.findings.len());
-            row
-        })
-        .collect()
+    let row = |sample: &projections::lifecycle::SampleView| {
+        let mut row = crate::views::to_json(sample);
+        row["findings_count"] = json!(sample.findings.len());
+        row
+    };
+    SAMPLES.select_with(
+        ctx,
+        projections.lifecycle.samples(),
+        |sample, field| match field {
+            "findings_count" => json!(sample.findings.len()),
+            _ => crate::console::list::pick(*sample, field),
+        },
+        row,
+    )
 }
 
 /// `GET /auditor/history?id=...`: a voucher's or a contract's history, whichever the id names.

@@ -928,3 +928,94 @@ fn read_only_opens_beside_a_writer_that_keeps_appending_never_report_corruption(
     assert!(grew > 100, "only {grew} of {opens} opens saw new records (writer reached {written})");
     assert!(file::scan(dir.path()).is_clean());
 }
+
+/// Frames rewritten on disk under an open log, each with a valid checksum over its new length, read back
+/// as corruption at the right position, never as records or a panic: a length shorter than a record's fixed
+/// part (position, flags, hash), and a last frame shorter than the range the index holds for it (bytes left
+/// after it, named at the position after the range).
+#[tokio::test]
+async fn frames_rewritten_under_an_open_log_with_valid_checksums_read_as_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = FileLog::open(dir.path()).unwrap();
+    let records = commands(1, 3, 60);
+    log.append(Head::GENESIS, records.clone()).await.unwrap();
+    assert_eq!(log.read_batch(1, 3).await.unwrap(), records);
+    let segment = dir.path().join("segments/00000000000000000001.seg");
+    let file = OpenOptions::new().read(true).write(true).open(&segment).unwrap();
+    // Each frame: an 8-byte header (length, CRC-32C of the body), then a body of 41 + 60 bytes.
+    let frame = 8 + 41 + 60;
+    let header_with = |offset: u64, len: u32| {
+        let mut body = vec![0u8; len as usize];
+        file.read_exact_at(&mut body, offset + 8).unwrap();
+        let mut header = len.to_le_bytes().to_vec();
+        header.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
+        header
+    };
+    let mut original = vec![0u8; 8];
+    file.read_exact_at(&mut original, frame).unwrap();
+
+    // Frame 2 says it is 4 bytes long, and its checksum agrees.
+    file.write_all_at(&header_with(frame, 4), frame).unwrap();
+    match log.read_batch(1, 3).await {
+        Err(StoreError::Corrupt { position, reason }) => {
+            assert_eq!(position, 2, "{reason}");
+            assert!(reason.contains("length"), "{reason}");
+        }
+        other => panic!("a frame shorter than a record's fixed part read as {other:?}"),
+    }
+    file.write_all_at(&original, frame).unwrap();
+    assert_eq!(log.read_batch(1, 3).await.unwrap(), records, "the frame restored reads again");
+
+    // Frame 3, the last of the range, says it is 10 bytes shorter, and its checksum agrees.
+    let last = 2 * frame;
+    file.write_all_at(&header_with(last, 41 + 50), last).unwrap();
+    match log.read_batch(1, 3).await {
+        Err(StoreError::Corrupt { position, reason }) => {
+            assert_eq!(position, 4, "the position after the range: {reason}");
+            assert!(reason.contains("trailing"), "{reason}");
+        }
+        other => panic!("a frame shorter than its indexed range read as {other:?}"),
+    }
+}
+
+/// Opening a log brings the record of started segments up to its last segment only when the record lags:
+/// a log of one segment gets no record, a current record is left as it is (not appended to on every open),
+/// and a record that stops at an earlier segment gets the last one, so that deleting it is noticed.
+#[tokio::test]
+async fn opening_a_log_records_its_last_segment_only_when_the_record_lags() {
+    let recorded = |dir: &Path| -> Option<String> { fs::read_to_string(dir.join("SEGMENTS_STARTED")).ok() };
+    let first_of = |segment: &Path| -> u64 {
+        segment.file_stem().and_then(|stem| stem.to_str()).and_then(|stem| stem.parse().ok()).unwrap()
+    };
+
+    // One segment: nothing to record.
+    let single = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open(single.path()).unwrap();
+        fill(&log, 3).await;
+    }
+    drop(FileLog::open(single.path()).unwrap());
+    assert_eq!(segments(single.path()).len(), 1);
+    assert_eq!(recorded(single.path()), None, "a log of one segment records none");
+
+    // Several segments, the record current: opening again leaves it byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = FileLog::open_with(dir.path(), tiny(400)).unwrap();
+        fill(&log, 40).await;
+    }
+    let last = first_of(&last_segment(dir.path()));
+    assert!(last > 1);
+    let current = recorded(dir.path()).expect("a record of started segments");
+    drop(FileLog::open_with(dir.path(), tiny(400)).unwrap());
+    assert_eq!(recorded(dir.path()).as_deref(), Some(current.as_str()), "a current record is not written");
+
+    // The record stops at the first segment: the open records the last one.
+    fs::write(dir.path().join("SEGMENTS_STARTED"), "1\n").unwrap();
+    drop(FileLog::open_with(dir.path(), tiny(400)).unwrap());
+    let lines: Vec<u64> =
+        recorded(dir.path()).unwrap().lines().filter_map(|line| line.trim().parse().ok()).collect();
+    assert_eq!(lines, vec![1, last], "the lagging record gets the last segment");
+    fs::remove_file(last_segment(dir.path())).unwrap();
+    assert!(matches!(file::scan(dir.path()).first_corruption(), Some(ScanProblem::MissingSegment { .. })));
+}

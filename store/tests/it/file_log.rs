@@ -912,7 +912,9 @@ fn read_only_opens_beside_a_writer_that_keeps_appending_never_report_corruption(
     };
     let (mut opens, mut grew) = (0, 0);
     let mut last = 0;
-    while opens < 300 {
+    // At least 300 opens, and on until 100 of them saw the head move: the opens overlap the appends however
+    // fast either side runs on a loaded machine (the writer stops by itself at 100,000 records).
+    while (opens < 300 || grew < 100) && !appender.is_finished() {
         let before = acknowledged.load(std::sync::atomic::Ordering::Acquire);
         let reader = FileLog::open_read_only(dir.path());
         let head =
@@ -924,8 +926,8 @@ fn read_only_opens_beside_a_writer_that_keeps_appending_never_report_corruption(
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let written = appender.join().unwrap();
-    // The opens really overlapped the appends: the head they saw moved between most of them.
-    assert!(grew > 100, "only {grew} of {opens} opens saw new records (writer reached {written})");
+    // The opens really overlapped the appends: the head they saw moved between 100 of them.
+    assert!(grew >= 100, "only {grew} of {opens} opens saw new records (writer reached {written})");
     assert!(file::scan(dir.path()).is_clean());
 }
 

@@ -295,3 +295,42 @@ fn a_sealed_segment_ending_in_a_whole_header_is_a_frame_cut_short_not_a_short_he
         }
     }
 }
+
+#[test]
+fn a_segment_that_cannot_be_read_is_a_problem_of_that_segment_for_scan_and_an_error_for_open() {
+    // A directory under a segment's name opens but cannot be read (EISDIR), even for root, which the test
+    // suite runs as here: an I/O error in the middle of the scan, not a damaged byte.
+    let len = frame_len();
+    let dir = log_with(&[(1, frames([1, 2])), (5, frames([5, 6]))]);
+    let unreadable = segment(dir.path(), 3);
+    fs::create_dir(&unreadable).expect("a directory named as segment 3");
+
+    // `scan` (verify, the operator's view) reports the I/O error against that segment and goes on.
+    let report = file::scan(dir.path());
+    let io: Vec<_> = report.problems.iter().filter(|p| matches!(p, ScanProblem::Io { .. })).collect();
+    match io.as_slice() {
+        [ScanProblem::Io { path, error }] => {
+            assert_eq!(path, &unreadable, "the problem names the unreadable segment");
+            assert!(error.to_lowercase().contains("directory"), "{error}");
+        }
+        other => panic!("one I/O problem, of segment 3: {other:?}; all: {:?}", report.problems),
+    }
+    assert_eq!(report.positions, vec![1, 2, 5, 6], "the segments around it are still read");
+    assert_eq!(report.segments.len(), 3);
+    assert_eq!(report.segments[0].bytes, 2 * len);
+    assert!(!report.is_clean());
+
+    // Opening (strict) stops on the error itself: the log is unavailable, not corrupt at some position,
+    // and nothing is cut or quarantined.
+    for open in [FileLog::open_read_only(dir.path()).map(drop), FileLog::open(dir.path()).map(drop)] {
+        match open {
+            Err(StoreError::Unavailable(error)) => {
+                assert!(error.to_string().to_lowercase().contains("directory"), "{error}")
+            }
+            Err(other) => panic!("an I/O error, not {other}"),
+            Ok(()) => panic!("a log with an unreadable segment opened"),
+        }
+    }
+    assert_eq!(fs::read(segment(dir.path(), 5)).expect("segment 5"), frames([5, 6]));
+    assert!(!dir.path().join("quarantine").exists(), "nothing quarantined");
+}

@@ -45,6 +45,7 @@ use uuid::Uuid;
 
 mod light;
 mod rush;
+mod snapshot_parts;
 mod startup;
 
 #[derive(Parser)]
@@ -148,6 +149,11 @@ enum Figure {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// What the snapshot in DIR is made of: each part's encoded bytes and decoding time.
+    SnapshotParts {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Every console page's server time (p50, p99 over `loads` loads) on a log, as each role.
     Console {
         #[arg(long)]
@@ -194,6 +200,7 @@ fn main() -> anyhow::Result<()> {
         Figure::Startup { server, dir } => runtime.block_on(startup(&server, &dir))?,
         Figure::StartupSnapshot { server, dir } => runtime.block_on(startup::run(&server, &dir))?,
         Figure::Console { server, dir, loads } => runtime.block_on(console::console(&server, &dir, loads))?,
+        Figure::SnapshotParts { dir } => snapshot_parts::run(&dir)?,
         Figure::Report { results, json, machine } => {
             report(&results, json.as_deref(), machine.as_deref())?;
             return Ok(());

@@ -442,7 +442,7 @@ pub fn announcements_where(
 
 /// Every anomaly signal, ordered by the first record behind it.
 pub fn anomalies(projections: &Projections) -> Vec<Value> {
-    projections.anomalies.signal_views().map(to_json).collect()
+    projections.anomalies.signals().iter().map(to_json).collect()
 }
 
 #[cfg(test)]

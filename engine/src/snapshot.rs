@@ -43,8 +43,9 @@ use tlog::{MerkleTree, NodeHash, TreeHash};
 pub const FILE: &str = "snapshot";
 /// The format version this build writes and reads; any change to a serialized type bumps it (2: the
 /// anomalies read model keeps its signals up to date; 3: the balances keep each fiscal year's money by stage,
-/// the ledger its trial balance).
-pub const VERSION: u32 = 3;
+/// the ledger its trial balance; 4: the anomalies read model keeps which signals fire and builds them when
+/// read).
+pub const VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"VLSNAP01";
 const HEADER: usize = 8 + 4 + 8 + 32 + 1 + 8 + 4;
 

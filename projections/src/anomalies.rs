@@ -16,7 +16,7 @@
 //! - `dominant_provider`: an applicant with at least [`CONCENTRATION_CONTRACTS_MIN`] filed contracts, one
 //!   provider holding more than half of their voucher money.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use domain::document::Sha256Hex;
@@ -135,30 +135,53 @@ struct Party {
     position: u64,
 }
 
-/// The contracts of one provider with one total (`identical_amounts`): their submissions and jurisdictions.
+/// The contracts of one provider with one total (`identical_amounts`): how many, and the first one's
+/// submission. Which they are is read from the provider's contracts when the signal is read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct AmountGroup {
-    submitted_at: Vec<u64>,
-    jurisdictions: Vec<Jurisdiction>,
+    count: u32,
+    first: u64,
+}
+
+/// One provider's part of an applicant's filed contracts: its voucher money and the filings' positions.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Share {
+    provider: CreditCode,
+    amount: Balance,
+    positions: Vec<u64>,
 }
 
 /// An applicant's filed contracts (`dominant_provider`): how many, their voucher money, their jurisdictions,
-/// and per provider its money and the filings' positions.
+/// and each provider's share (ordered by provider: a few providers each, so a sorted vector rather than a
+/// tree, whose every node holds room for eleven).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Filings {
     count: usize,
     total: Balance,
     jurisdictions: Vec<Jurisdiction>,
-    by_provider: BTreeMap<CreditCode, (Balance, Vec<u64>)>,
+    by_provider: Vec<Share>,
 }
 
-/// Where a signal sits in [`Anomalies::signals`]' order: its first record, its kind, then its key (the
-/// subject, and for `identical_amounts` the total: one provider may have several groups).
-type Slot = (u64, Kind, String);
+/// Which signal of its kind a signal is: its subject, as the model keys it. Ordered as the subject's text
+/// (a digest's bytes, a contract id's, a credit code's), so that signals sort as they read.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+enum Key {
+    Document(Sha256Hex),
+    Contract(Uuid),
+    /// `identical_amounts`: one provider may have several groups, one per total.
+    Amounts(CreditCode, Cny),
+    Applicant(CreditCode),
+}
 
-/// The anomalies read model. The signals are kept up to date as the events arrive: each event recomputes
+/// Where a signal sits in [`Anomalies::signals`]' order: its first record, its kind, then its subject.
+type Slot = (u64, Kind, Key);
+
+/// The anomalies read model. Which signals fire is kept up to date as the events arrive: each event checks
 /// only the signals it can change (a document's, a contract's, one provider's total, one applicant's
-/// filings), so reading them is a walk over the ones that fire, whatever the size of the ledger.
+/// filings) and keeps a fired signal's place (its first record) without building it. A signal is built
+/// (its subject, text and records) only when it is read, so the fold allocates nothing for a signal and a
+/// growing group is never copied; reading them is a walk over the ones that fire, whatever the size of the
+/// ledger.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Anomalies {
     documents: HashMap<Sha256Hex, Uses>,
@@ -171,9 +194,9 @@ pub struct Anomalies {
     amounts: HashMap<(CreditCode, Cny), AmountGroup>,
     filings: HashMap<CreditCode, Filings>,
     /// The signals that fire, in their order.
-    fired: BTreeMap<Slot, Signal>,
-    /// The slot of each fired signal, by kind and key.
-    slots: HashMap<(Kind, String), u64>,
+    fired: BTreeSet<Slot>,
+    /// The first record of each fired signal, by kind and subject.
+    slots: HashMap<(Kind, Key), u64>,
 }
 
 /// A name as compared: trimmed, lowercase, without white space.
@@ -201,57 +224,137 @@ fn include(list: &mut Vec<Jurisdiction>, jurisdiction: Jurisdiction) {
     }
 }
 
+/// A filing or completion: its date and log position.
+type Dated = (NaiveDate, u64);
+
 impl Anomalies {
     /// Every signal, ordered by the first record behind it (then kind and subject).
     pub fn signals(&self) -> Vec<Signal> {
-        self.fired.values().cloned().collect()
+        self.fired.iter().filter_map(|(_, kind, key)| self.render(*kind, key)).collect()
     }
 
-    /// The signals that fire, in the same order as [`Anomalies::signals`], without copying them.
-    pub fn signal_views(&self) -> impl Iterator<Item = &Signal> {
-        self.fired.values()
+    /// How many signals fire.
+    pub fn count(&self) -> usize {
+        self.fired.len()
     }
 
-    /// Sets the signal of `kind` and `key` to `signal`, or clears it.
-    fn set(&mut self, kind: Kind, key: String, signal: Option<Signal>) {
-        if let Some(first) = self.slots.remove(&(kind, key.clone())) {
-            self.fired.remove(&(first, kind, key.clone()));
+    // ---- the rules: when each kind fires (one function each; the fold and the reader both ask them) ----
+
+    /// `document_reused`: the document's uses and the distinct contracts among them, when two or more.
+    fn reused(&self, sha256: &Sha256Hex) -> Option<(&[DocumentUse], Vec<Uuid>)> {
+        let uses = self.documents.get(sha256)?.as_slice();
+        if uses.len() < 2 {
+            return None;
         }
-        if let Some(signal) = signal {
-            let first = signal.records.first().copied().unwrap_or_default();
-            self.slots.insert((kind, key.clone()), first);
-            self.fired.insert((first, kind, key), signal);
+        let mut contracts: Vec<Uuid> = uses.iter().map(|u| u.contract_id).collect();
+        contracts.sort();
+        contracts.dedup();
+        (contracts.len() >= 2).then_some((uses, contracts))
+    }
+
+    /// A contract with both of its parties registered: the contract, its provider and its applicant.
+    fn parties(&self, contract_id: &Uuid) -> Option<(&ContractFacts, &Party, &Party)> {
+        let contract = self.contracts.get(contract_id)?;
+        Some((contract, self.providers.get(&contract.provider)?, self.applicants.get(&contract.applicant)?))
+    }
+
+    /// `shared_legal_person`: the contract's provider and applicant registered one name.
+    fn same_name(&self, contract_id: &Uuid) -> Option<(&ContractFacts, &Party, &Party)> {
+        let (contract, provider, applicant) = self.parties(contract_id)?;
+        (!provider.name.is_empty() && provider.name == applicant.name).then_some((contract, provider, applicant))
+    }
+
+    /// `shared_contact`: the contract's applicant applied as a provider with its provider's contact; the
+    /// contract, its provider and the applicant's application.
+    fn same_contact(&self, contract_id: &Uuid) -> Option<(&ContractFacts, &Party, &Party)> {
+        let (contract, provider, _) = self.parties(contract_id)?;
+        let other = self.providers.get(&contract.applicant)?;
+        let contact = provider.contact.as_ref().filter(|contact| !contact.is_empty())?;
+        (other.contact.as_ref() == Some(contact)).then_some((contract, provider, other))
+    }
+
+    /// `identical_amounts`: the provider's contracts of this total, when there are enough of them.
+    fn identical(&self, provider: &CreditCode, total: Cny) -> Option<&AmountGroup> {
+        self.amounts
+            .get(&(provider.clone(), total))
+            .filter(|group| group.count as usize >= IDENTICAL_AMOUNTS_MIN)
+    }
+
+    /// The contracts `provider` submitted with this total.
+    fn submitted_by<'a>(&'a self, provider: &'a CreditCode, total: Cny) -> impl Iterator<Item = &'a ContractFacts> {
+        let ids = self.contracts_of.get(provider).map(Vec::as_slice).unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        ids.iter()
+            .filter(move |id| seen.insert(**id))
+            .filter_map(|id| self.contracts.get(id).map(Box::as_ref))
+            .filter(move |contract| contract.provider == *provider && contract.total == total)
+    }
+
+    /// `completed_too_soon`: the contract, its filing, its completion and the days between them.
+    fn too_soon(&self, contract_id: &Uuid) -> Option<(&ContractFacts, Dated, Dated, i64)> {
+        let contract = self.contracts.get(contract_id)?;
+        let (filed, completed) = (contract.filed?, contract.completed?);
+        let days = (completed.0 - filed.0).num_days();
+        (days < COMPLETION_DAYS_MIN).then_some((contract, filed, completed, days))
+    }
+
+    /// `dominant_provider`: the applicant's filings and the provider holding more than half of their voucher
+    /// money (at most one can), with its money and filings' positions.
+    #[allow(clippy::type_complexity)]
+    fn dominant(&self, applicant: &CreditCode) -> Option<(&Filings, &Share)> {
+        let filings = self.filings.get(applicant).filter(|f| f.count >= CONCENTRATION_CONTRACTS_MIN)?;
+        // More than half: twice the provider's money exceeds the applicant's total.
+        let share = filings.by_provider.iter().find(|share| share.amount.checked_add(share.amount) > filings.total)?;
+        Some((filings, share))
+    }
+
+    /// The first record of the signal of `kind` about `key`, when it fires.
+    fn first_record(&self, kind: Kind, key: &Key) -> Option<u64> {
+        let first = |positions: &mut dyn Iterator<Item = u64>| positions.min().unwrap_or_default();
+        match (kind, key) {
+            (Kind::DocumentReused, Key::Document(sha256)) => {
+                self.reused(sha256).map(|(uses, _)| first(&mut uses.iter().map(|u| u.position)))
+            }
+            (Kind::SharedLegalPerson, Key::Contract(id)) => self
+                .same_name(id)
+                .map(|(contract, provider, applicant)| {
+                    provider.position.min(applicant.position).min(contract.submitted_at)
+                }),
+            (Kind::SharedContact, Key::Contract(id)) => self
+                .same_contact(id)
+                .map(|(contract, provider, other)| provider.position.min(other.position).min(contract.submitted_at)),
+            (Kind::IdenticalAmounts, Key::Amounts(provider, total)) => {
+                self.identical(provider, *total).map(|group| group.first)
+            }
+            (Kind::CompletedTooSoon, Key::Contract(id)) => {
+                self.too_soon(id).map(|(_, (_, filed_at), (_, completed_at), _)| filed_at.min(completed_at))
+            }
+            (Kind::DominantProvider, Key::Applicant(applicant)) => {
+                self.dominant(applicant).map(|(_, share)| first(&mut share.positions.iter().copied()))
+            }
+            _ => None,
         }
     }
 
-    fn document_signal(&mut self, sha256: &Sha256Hex) {
-        let signal = self.documents.get(sha256).and_then(|uses| {
-            let uses = uses.as_slice();
-            let mut contracts: Vec<Uuid> = uses.iter().map(|u| u.contract_id).collect();
-            contracts.sort();
-            contracts.dedup();
-            (contracts.len() >= 2).then(|| Signal {
-                kind: Kind::DocumentReused,
-                subject: sha256.to_string(),
-                jurisdictions: jurisdictions(
-                    contracts.iter().filter_map(|id| self.contracts.get(id)).map(|c| c.jurisdiction),
-                ),
-                detail: format!("document {sha256} is used by {} different contracts", contracts.len()),
-                records: sorted(uses.iter().map(|u| u.position).collect()),
-            })
-        });
-        self.set(Kind::DocumentReused, sha256.to_string(), signal);
-    }
-
-    fn party_signals(&mut self, contract_id: Uuid) {
-        let (mut same_name, mut same_contact) = (None, None);
-        if let Some(contract) = self.contracts.get(&contract_id)
-            && let (Some(provider), Some(applicant)) =
-                (self.providers.get(&contract.provider), self.applicants.get(&contract.applicant))
-        {
-            if !provider.name.is_empty() && provider.name == applicant.name {
-                same_name = Some(Signal {
-                    kind: Kind::SharedLegalPerson,
+    /// The signal of `kind` about `key` as the model stands, when it fires.
+    fn render(&self, kind: Kind, key: &Key) -> Option<Signal> {
+        match (kind, key) {
+            (Kind::DocumentReused, Key::Document(sha256)) => {
+                let (uses, contracts) = self.reused(sha256)?;
+                Some(Signal {
+                    kind,
+                    subject: sha256.to_string(),
+                    jurisdictions: jurisdictions(
+                        contracts.iter().filter_map(|id| self.contracts.get(id)).map(|c| c.jurisdiction),
+                    ),
+                    detail: format!("document {sha256} is used by {} different contracts", contracts.len()),
+                    records: sorted(uses.iter().map(|u| u.position).collect()),
+                })
+            }
+            (Kind::SharedLegalPerson, Key::Contract(contract_id)) => {
+                let (contract, provider, applicant) = self.same_name(contract_id)?;
+                Some(Signal {
+                    kind,
                     subject: contract_id.to_string(),
                     jurisdictions: vec![contract.jurisdiction],
                     detail: format!(
@@ -259,15 +362,12 @@ impl Anomalies {
                         contract.provider, contract.applicant
                     ),
                     records: sorted(vec![provider.position, applicant.position, contract.submitted_at]),
-                });
+                })
             }
-            let applicant_as_provider = self.providers.get(&contract.applicant);
-            if let (Some(contact), Some(other)) = (&provider.contact, applicant_as_provider)
-                && !contact.is_empty()
-                && other.contact.as_ref() == Some(contact)
-            {
-                same_contact = Some(Signal {
-                    kind: Kind::SharedContact,
+            (Kind::SharedContact, Key::Contract(contract_id)) => {
+                let (contract, provider, other) = self.same_contact(contract_id)?;
+                Some(Signal {
+                    kind,
                     subject: contract_id.to_string(),
                     jurisdictions: vec![contract.jurisdiction],
                     detail: format!(
@@ -275,11 +375,72 @@ impl Anomalies {
                         contract.provider, contract.applicant
                     ),
                     records: sorted(vec![provider.position, other.position, contract.submitted_at]),
-                });
+                })
             }
+            (Kind::IdenticalAmounts, Key::Amounts(provider, total)) => {
+                let group = self.identical(provider, *total)?;
+                let contracts: Vec<&ContractFacts> = self.submitted_by(provider, *total).collect();
+                Some(Signal {
+                    kind,
+                    subject: provider.to_string(),
+                    jurisdictions: jurisdictions(contracts.iter().map(|c| c.jurisdiction)),
+                    detail: format!("provider {provider} submitted {} contracts of {total} each", group.count),
+                    records: sorted(contracts.iter().map(|c| c.submitted_at).collect()),
+                })
+            }
+            (Kind::CompletedTooSoon, Key::Contract(contract_id)) => {
+                let (contract, (filed_on, filed_at), (_, completed_at), days) = self.too_soon(contract_id)?;
+                Some(Signal {
+                    kind,
+                    subject: contract_id.to_string(),
+                    jurisdictions: vec![contract.jurisdiction],
+                    detail: format!(
+                        "contract {contract_id} was filed on {filed_on} and confirmed complete {days} day(s) later"
+                    ),
+                    records: sorted(vec![filed_at, completed_at]),
+                })
+            }
+            (Kind::DominantProvider, Key::Applicant(applicant)) => {
+                let (filings, Share { provider, amount, positions }) = self.dominant(applicant)?;
+                Some(Signal {
+                    kind,
+                    subject: applicant.to_string(),
+                    jurisdictions: filings.jurisdictions.clone(),
+                    detail: format!(
+                        "provider {provider} holds {amount} of the {} voucher money in applicant \
+                         {applicant}'s {} filed contracts",
+                        filings.total, filings.count
+                    ),
+                    records: sorted(positions.clone()),
+                })
+            }
+            _ => None,
         }
-        self.set(Kind::SharedLegalPerson, contract_id.to_string(), same_name);
-        self.set(Kind::SharedContact, contract_id.to_string(), same_contact);
+    }
+
+    /// Brings the signal of `kind` about `key` up to date: in its place if it fires, gone if not.
+    fn refresh(&mut self, kind: Kind, key: Key) {
+        let first = self.first_record(kind, &key);
+        let slot = (kind, key);
+        let before = self.slots.get(&slot).copied();
+        if before == first {
+            return;
+        }
+        let (kind, key) = slot;
+        if let Some(before) = before {
+            self.slots.remove(&(kind, key.clone()));
+            self.fired.remove(&(before, kind, key.clone()));
+        }
+        if let Some(first) = first {
+            self.slots.insert((kind, key.clone()), first);
+            self.fired.insert((first, kind, key));
+        }
+    }
+
+    /// The party signals of a contract.
+    fn party_signals(&mut self, contract_id: Uuid) {
+        self.refresh(Kind::SharedLegalPerson, Key::Contract(contract_id));
+        self.refresh(Kind::SharedContact, Key::Contract(contract_id));
     }
 
     /// A registration or application of `party` changes the party signals of the contracts it is on.
@@ -290,67 +451,6 @@ impl Anomalies {
         }
     }
 
-    fn amount_signal(&mut self, provider: &CreditCode, total: Cny) {
-        let key = format!("{provider} {total}");
-        let signal = self.amounts.get(&(provider.clone(), total)).and_then(|group| {
-            (group.submitted_at.len() >= IDENTICAL_AMOUNTS_MIN).then(|| Signal {
-                kind: Kind::IdenticalAmounts,
-                subject: provider.to_string(),
-                jurisdictions: group.jurisdictions.clone(),
-                detail: format!(
-                    "provider {provider} submitted {} contracts of {total} each",
-                    group.submitted_at.len()
-                ),
-                records: sorted(group.submitted_at.clone()),
-            })
-        });
-        self.set(Kind::IdenticalAmounts, key, signal);
-    }
-
-    fn completion_signal(&mut self, contract_id: Uuid) {
-        let signal = self.contracts.get(&contract_id).and_then(|contract| {
-            let ((filed_on, filed_at), (completed_on, completed_at)) = (contract.filed?, contract.completed?);
-            let days = (completed_on - filed_on).num_days();
-            (days < COMPLETION_DAYS_MIN).then(|| Signal {
-                kind: Kind::CompletedTooSoon,
-                subject: contract_id.to_string(),
-                jurisdictions: vec![contract.jurisdiction],
-                detail: format!(
-                    "contract {contract_id} was filed on {filed_on} and confirmed complete {days} day(s) later"
-                ),
-                records: sorted(vec![filed_at, completed_at]),
-            })
-        });
-        self.set(Kind::CompletedTooSoon, contract_id.to_string(), signal);
-    }
-
-    fn concentration_signal(&mut self, applicant: &CreditCode) {
-        let mut fired = Vec::new();
-        if let Some(filings) = self.filings.get(applicant)
-            && filings.count >= CONCENTRATION_CONTRACTS_MIN
-        {
-            for (provider, (amount, positions)) in &filings.by_provider {
-                // More than half: twice the provider's money exceeds the applicant's total.
-                if amount.checked_add(*amount) <= filings.total {
-                    continue;
-                }
-                fired.push(Signal {
-                    kind: Kind::DominantProvider,
-                    subject: applicant.to_string(),
-                    jurisdictions: filings.jurisdictions.clone(),
-                    detail: format!(
-                        "provider {provider} holds {amount} of the {} voucher money in applicant \
-                         {applicant}'s {} filed contracts",
-                        filings.total, filings.count
-                    ),
-                    records: sorted(positions.clone()),
-                });
-            }
-        }
-        // More than half of the money: at most one provider.
-        self.set(Kind::DominantProvider, applicant.to_string(), fired.pop());
-    }
-
     fn uses(&mut self, sha256: &Sha256Hex, contract_id: Uuid, position: u64) {
         let first = DocumentUse { contract_id, position };
         match self.documents.entry(sha256.clone()) {
@@ -359,7 +459,7 @@ impl Anomalies {
                 none.insert(Uses::One(first));
             }
         }
-        self.document_signal(sha256);
+        self.refresh(Kind::DocumentReused, Key::Document(sha256.clone()));
     }
 }
 
@@ -409,9 +509,11 @@ impl ReadModel for Anomalies {
                 self.uses(&terms.document_sha256, *contract_id, position);
                 self.party_signals(*contract_id);
                 let group = self.amounts.entry((terms.provider.clone(), terms.total)).or_default();
-                group.submitted_at.push(position);
-                include(&mut group.jurisdictions, terms.jurisdiction);
-                self.amount_signal(&terms.provider, terms.total);
+                if group.count == 0 {
+                    group.first = position;
+                }
+                group.count += 1;
+                self.refresh(Kind::IdenticalAmounts, Key::Amounts(terms.provider.clone(), terms.total));
             }
             Event::ContractFiled { contract_id, filed_on, .. } => {
                 let Some(contract) = self.contracts.get_mut(contract_id) else { return };
@@ -419,25 +521,33 @@ impl ReadModel for Anomalies {
                 let (applicant, provider) = (contract.applicant.clone(), contract.provider.clone());
                 let (jurisdiction, amount) = (contract.jurisdiction, contract.voucher_amount);
                 let filings = self.filings.entry(applicant.clone()).or_default();
-                let (money, positions) = filings.by_provider.entry(provider).or_default();
+                let at = match filings.by_provider.binary_search_by(|share| share.provider.cmp(&provider)) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        let share = Share { provider, amount: Balance::ZERO, positions: Vec::new() };
+                        filings.by_provider.insert(at, share);
+                        at
+                    }
+                };
+                let share = &mut filings.by_provider[at];
                 match before {
                     // Filed again (the domain refuses it; a log is read as it is): the later filing counts.
-                    Some(at) => positions.iter_mut().filter(|p| **p == at).for_each(|p| *p = position),
+                    Some(at) => share.positions.iter_mut().filter(|p| **p == at).for_each(|p| *p = position),
                     None => {
-                        *money = money.add(amount);
-                        positions.push(position);
+                        share.amount = share.amount.add(amount);
+                        share.positions.push(position);
                         filings.count += 1;
                         filings.total = filings.total.add(amount);
                         include(&mut filings.jurisdictions, jurisdiction);
                     }
                 }
-                self.concentration_signal(&applicant);
-                self.completion_signal(*contract_id);
+                self.refresh(Kind::DominantProvider, Key::Applicant(applicant));
+                self.refresh(Kind::CompletedTooSoon, Key::Contract(*contract_id));
             }
             Event::ServiceCompleted { contract_id, completed_on, .. } => {
                 if let Some(contract) = self.contracts.get_mut(contract_id) {
                     contract.completed = Some((*completed_on, position));
-                    self.completion_signal(*contract_id);
+                    self.refresh(Kind::CompletedTooSoon, Key::Contract(*contract_id));
                 }
             }
             Event::RedemptionRequested { contract_id, invoice, remittance_proof, results, .. } => {
@@ -454,6 +564,8 @@ impl ReadModel for Anomalies {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use chrono::TimeZone;
     use domain::document::{Document, Sha256Hex};
     use domain::event::{ContractTerms, Party as ContractParty, ProviderApplication, Registration};

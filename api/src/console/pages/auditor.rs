@@ -200,7 +200,8 @@ async fn render_home(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> R
     let anomalies_selected = {
         let projections =
             console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        ANOMALIES.select_views(ctx, projections.anomalies.signal_views().collect())
+        let signals = projections.anomalies.signals();
+        ANOMALIES.select_views(ctx, signals.iter().collect())
     };
     if ANOMALIES.wants_csv(ctx) {
         return ANOMALIES.csv(&anomalies_selected);

@@ -226,6 +226,10 @@ pub fn document(name: &str, salt: u64) -> Result<Document, WorkloadError> {
     })
 }
 
+/// The largest appropriation the workload makes in one command (100,000,000,000.00 CNY, a tenth of what one
+/// amount may be): larger budgets are appropriated in parts.
+const APPROPRIATION_MAX_FEN: u64 = 100_000_000_000_00;
+
 /// An amount in fen.
 pub fn cny(fen: u64) -> Result<Cny, WorkloadError> {
     Cny::from_fen(fen).map_err(|error| invalid("amount", error))
@@ -307,9 +311,16 @@ pub fn generate(options: WorkloadOptions) -> Result<Workload, WorkloadError> {
     for (jurisdiction, fen) in
         [(Jurisdiction::Guiyang, 300_000_000_00u64), (Jurisdiction::Guian, 120_000_000_00)]
     {
-        let command =
-            Command::AppropriateBudget { jurisdiction, fiscal_year: 2025, amount: cny(fen * factor)? };
-        chains.push(vec![step(&staff(Role::Finance, jurisdiction), command)]);
+        // One command's amount is bounded (`Cny`): a large scale's budget is appropriated in parts.
+        let mut left = fen * factor;
+        let mut chain = Vec::new();
+        while left > 0 {
+            let part = left.min(APPROPRIATION_MAX_FEN);
+            left -= part;
+            let command = Command::AppropriateBudget { jurisdiction, fiscal_year: 2025, amount: cny(part)? };
+            chain.push(step(&staff(Role::Finance, jurisdiction), command));
+        }
+        chains.push(chain);
     }
     g.phase("budgets", "2025-01-06", chains)?;
 

@@ -258,3 +258,21 @@ fn a_policy_version_is_bounded_too() {
         assert_eq!(outcome_code(check(&[], &bureau, "2025-03-01", &command)), "out_of_bounds", "{command:?}");
     }
 }
+
+#[test]
+fn a_document_of_exactly_four_gibibytes_passes_the_size_bound_and_one_byte_more_does_not() {
+    let provider = party(Role::Provider, PROVIDER);
+    let request = |size_bytes: u64| Command::RequestRedemption {
+        redemption_id: id(5),
+        contract_id: id(1),
+        invoice: domain::document::Document { size_bytes, ..document("invoice.pdf") },
+        remittance_proof: document("remittance.pdf"),
+        results: vec![document("result.pdf")],
+    };
+    assert_eq!(domain::bounds::MAX_DOCUMENT_BYTES, 4_294_967_296);
+    // At the bound, the size is not what refuses it (there is no contract: the next rule does).
+    let at_bound = check(&[], &provider, "2025-03-01", &request(4_294_967_296));
+    assert_ne!(outcome_code(&at_bound), "out_of_bounds");
+    let over = check(&[], &provider, "2025-03-01", &request(4_294_967_297));
+    assert_eq!(outcome_code(&over), "out_of_bounds");
+}

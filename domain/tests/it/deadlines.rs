@@ -62,3 +62,20 @@ fn a_provider_approved_again_moves_its_entry_and_an_empty_state_has_none() {
     assert!(due_commands(&state, day("2025-10-22")).contains(&close));
     assert_eq!(due_commands(&state, day("2025-10-22")), due_commands_by_scan(&state, day("2025-10-22")));
 }
+
+#[test]
+fn the_business_date_is_the_date_in_shanghai_eight_hours_ahead_of_utc() {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    assert_eq!(domain::SHANGHAI_OFFSET_SECONDS, 8 * 60 * 60);
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    for ((hour, minute, second), expected) in [
+        ((0, 0, 0), date(2025, 12, 31)),
+        ((15, 59, 59), date(2025, 12, 31)),
+        ((16, 0, 0), date(2026, 1, 1)),
+        ((23, 59, 59), date(2026, 1, 1)),
+    ] {
+        let instant = Utc.with_ymd_and_hms(2025, 12, 31, hour, minute, second).single().expect("instant");
+        assert_eq!(domain::business_date(instant), expected, "{instant}");
+    }
+    assert_eq!(domain::business_date(chrono::DateTime::<Utc>::MAX_UTC), NaiveDate::MAX);
+}

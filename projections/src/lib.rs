@@ -64,8 +64,51 @@ macro_rules! registry {
             pub fn models(&self) -> [&dyn ReadModel; MODELS] {
                 [$(&self.$field),*]
             }
+
+            /// Each read model encoded on its own by `codec`, in the registry's order, one thread each (a
+            /// snapshot writes them side by side, [`Projections::decode_each`] reads them back).
+            ///
+            /// # Errors
+            /// The first model `codec` could not encode.
+            pub fn encode_each<C: Codec>(&self, codec: &C) -> Result<Vec<Vec<u8>>, C::Error> {
+                std::thread::scope(|scope| {
+                    let encoding = [$(scope.spawn(|| codec.encode(&self.$field))),*];
+                    encoding.into_iter().map(joined).collect()
+                })
+            }
+
+            /// The read models at `position` decoded from their parts (as [`Projections::encode_each`] wrote
+            /// them), one thread each.
+            ///
+            /// # Errors
+            /// `None` when there are not exactly [`MODELS`] parts; otherwise the first model that did not
+            /// decode.
+            pub fn decode_each<C: Codec>(
+                codec: &C,
+                position: u64,
+                parts: &[&[u8]],
+            ) -> Option<Result<Projections, C::Error>> {
+                let [$($field),*]: [&[u8]; MODELS] = parts.try_into().ok()?;
+                Some(std::thread::scope(|scope| {
+                    $(let $field = scope.spawn(move || codec.decode::<$model>($field));)*
+                    Ok(Projections { position, $($field: joined($field)?,)* })
+                }))
+            }
         }
     };
+}
+
+/// How [`Projections::encode_each`] and [`Projections::decode_each`] turn one read model into bytes and back
+/// (the snapshot's format is the caller's choice).
+pub trait Codec: Sync {
+    type Error: Send;
+    fn encode<T: serde::Serialize + Sync>(&self, value: &T) -> Result<Vec<u8>, Self::Error>;
+    fn decode<T: serde::de::DeserializeOwned + Send>(&self, bytes: &[u8]) -> Result<T, Self::Error>;
+}
+
+/// A scoped thread's result; its panic, if it panicked, goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 registry! {

@@ -173,6 +173,25 @@ enum Key {
     Applicant(CreditCode),
 }
 
+/// A signal that fires, not built yet ([`Anomalies::fired`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Fired<'a> {
+    model: &'a Anomalies,
+    kind: Kind,
+    key: &'a Key,
+}
+
+impl Fired<'_> {
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The signal, built now from the model it fires in.
+    pub fn signal(&self) -> Option<Signal> {
+        self.model.render(self.kind, self.key)
+    }
+}
+
 /// Where a signal sits in [`Anomalies::signals`]' order: its first record, its kind, then its subject.
 type Slot = (u64, Kind, Key);
 
@@ -230,7 +249,13 @@ type Dated = (NaiveDate, u64);
 impl Anomalies {
     /// Every signal, ordered by the first record behind it (then kind and subject).
     pub fn signals(&self) -> Vec<Signal> {
-        self.fired.iter().filter_map(|(_, kind, key)| self.render(*kind, key)).collect()
+        self.fired().filter_map(|fired| fired.signal()).collect()
+    }
+
+    /// The signals that fire, in the order of [`Anomalies::signals`], each built only when asked (a page
+    /// of a list builds the signals it shows).
+    pub fn fired(&self) -> impl Iterator<Item = Fired<'_>> {
+        self.fired.iter().map(|(_, kind, key)| Fired { model: self, kind: *kind, key })
     }
 
     /// How many signals fire.
@@ -1103,7 +1128,16 @@ mod tests {
             let events: Vec<Event> = steps.iter().filter_map(|step| event_of(step, &mut contracts)).collect();
             for end in 0..=events.len() {
                 let model = fold(events[..end].to_vec());
-                prop_assert_eq!(model.signals(), recomputed(&model), "after {} events", end);
+                let signals = model.signals();
+                let expected = recomputed(&model);
+                prop_assert_eq!(&signals, &expected, "after {} events", end);
+                // Every signal that fires builds (none fires without a signal), with the kind it fired as.
+                let fired: Vec<Fired<'_>> = model.fired().collect();
+                prop_assert_eq!(fired.len(), signals.len());
+                for (fired, signal) in fired.iter().zip(&signals) {
+                    prop_assert_eq!(fired.kind(), signal.kind);
+                    prop_assert_eq!(fired.signal(), Some(signal.clone()));
+                }
             }
         }
     }

@@ -200,8 +200,21 @@ async fn render_home(console: &Console, ctx: &Ctx, refused: Option<&Shown>) -> R
     let anomalies_selected = {
         let projections =
             console.app.shared.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let signals = projections.anomalies.signals();
-        ANOMALIES.select_views(ctx, signals.iter().collect())
+        // The kind (the filter and the default sort) without building the signal; a signal is built for
+        // the page shown, or for a search or another sort.
+        let fired: Vec<_> = projections.anomalies.fired().collect();
+        ANOMALIES.select_with(
+            ctx,
+            fired,
+            |fired, field| match field {
+                "kind" => Value::from(fired.kind().as_str()),
+                _ => fired
+                    .signal()
+                    .map(|signal| crate::console::list::pick(&signal, field))
+                    .unwrap_or_default(),
+            },
+            |fired| fired.signal().map(|signal| crate::views::to_json(&signal)).unwrap_or_default(),
+        )
     };
     if ANOMALIES.wants_csv(ctx) {
         return ANOMALIES.csv(&anomalies_selected);

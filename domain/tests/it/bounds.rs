@@ -276,3 +276,30 @@ fn a_document_of_exactly_four_gibibytes_passes_the_size_bound_and_one_byte_more_
     let over = check(&[], &provider, "2025-03-01", &request(4_294_967_297));
     assert_eq!(outcome_code(&over), "out_of_bounds");
 }
+
+#[test]
+fn a_batchs_lists_of_industries_and_categories_are_bounded_in_length_and_in_each_label() {
+    let bureau = staff(Role::Bureau);
+    let with = |industries: Vec<String>, categories: Vec<String>| {
+        let mut command = publish_command(id(BATCH), &guide(60), None);
+        if let Command::PublishBatch { eligible_industries, eligible_categories, .. } = &mut command {
+            eligible_industries.extend(industries);
+            eligible_categories.extend(categories);
+        }
+        command
+    };
+    let many = |prefix: &str| (0..=domain::bounds::MAX_CATEGORIES).map(|n| format!("{prefix}{n}")).collect();
+    let long = vec!["长".repeat(domain::bounds::MAX_LABEL_CHARS + 1)];
+    for (what, command) in [
+        ("65 industries", with(many("industry "), vec![])),
+        ("65 categories", with(vec![], many("category "))),
+        ("an industry of 201 characters", with(long.clone(), vec![])),
+        ("a category of 201 characters", with(vec![], long.clone())),
+    ] {
+        let outcome = check(&[], &bureau, "2025-03-01", &command);
+        assert_eq!(outcome_code(&outcome), "out_of_bounds", "{what}");
+    }
+    // At the bounds the lists pass the door (the next rule refuses this batch: no policy in force).
+    let at_bound = with(vec!["长".repeat(domain::bounds::MAX_LABEL_CHARS)], vec![]);
+    assert_ne!(outcome_code(&check(&[], &bureau, "2025-03-01", &at_bound)), "out_of_bounds");
+}

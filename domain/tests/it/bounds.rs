@@ -271,9 +271,9 @@ fn a_document_of_exactly_four_gibibytes_passes_the_size_bound_and_one_byte_more_
     };
     assert_eq!(domain::bounds::MAX_DOCUMENT_BYTES, 4_294_967_296);
     // At the bound, the size is not what refuses it (there is no contract: the next rule does).
-    let at_bound = check(&[], &provider, "2025-03-01", &request(4_294_967_296));
+    let at_bound = check(&[], &provider, "2025-03-01", request(4_294_967_296));
     assert_ne!(outcome_code(&at_bound), "out_of_bounds");
-    let over = check(&[], &provider, "2025-03-01", &request(4_294_967_297));
+    let over = check(&[], &provider, "2025-03-01", request(4_294_967_297));
     assert_eq!(outcome_code(&over), "out_of_bounds");
 }
 
@@ -301,5 +301,5 @@ fn a_batchs_lists_of_industries_and_categories_are_bounded_in_length_and_in_each
     }
     // At the bounds the lists pass the door (the next rule refuses this batch: no policy in force).
     let at_bound = with(vec!["长".repeat(domain::bounds::MAX_LABEL_CHARS)], vec![]);
-    assert_ne!(outcome_code(&check(&[], &bureau, "2025-03-01", &at_bound)), "out_of_bounds");
+    assert_ne!(outcome_code(check(&[], &bureau, "2025-03-01", &at_bound)), "out_of_bounds");
 }

@@ -39,7 +39,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use domain::{Event, State};
+use domain::State;
 use projections::Projections;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -51,29 +51,21 @@ pub const FILE: &str = "snapshot";
 /// The format version this build writes and reads; any change to a serialized type bumps it (2: the
 /// anomalies read model keeps its signals up to date; 3: the balances keep each fiscal year's money by stage,
 /// the ledger its trial balance; 4: the anomalies read model keeps which signals fire and builds them when
-/// read; 5: the body in parts, encoded and decoded in parallel).
-pub const VERSION: u32 = 5;
+/// read; 5: the body in parts, encoded and decoded in parallel; 6: an idempotency key keeps where its first
+/// answer is in the log, not its events).
+pub const VERSION: u32 = 6;
 const MAGIC: &[u8; 8] = b"VLSNAP01";
 const HEADER: usize = 8 + 4 + 8 + 32 + 1 + 8 + 4;
 
-/// One event of an idempotency key's first answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KeptEvent {
-    pub position: u64,
-    pub hash: [u8; 32],
-    pub stream: String,
-    pub stream_version: u64,
-    pub event: Event,
-}
-
-/// An idempotency key (scope, key), the digest of its request and its first answer.
+/// An idempotency key (scope, key), the digest of its request and where its first answer's records are in
+/// the log (`first..=position`; none when `first > position`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeptKey {
     pub scope: String,
     pub key: String,
     pub request_digest: [u8; 32],
+    pub first: u64,
     pub position: u64,
-    pub events: Vec<KeptEvent>,
 }
 
 /// What a snapshot holds besides the tree, borrowed for writing.

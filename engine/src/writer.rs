@@ -81,6 +81,9 @@ enum Message {
     Close(oneshot::Sender<()>),
 }
 
+/// Records read per call when a replay reads a first answer back.
+const REPLAY_READ_BATCH: usize = 256;
+
 /// How often the scheduler looks for passed deadlines.
 const TICK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -205,11 +208,14 @@ fn scoped_key(actor: &Actor, key: Option<&String>) -> Option<(String, String)> {
     Some((key_scope(actor)?, key?.clone()))
 }
 
-/// An idempotency key's first answer.
+/// An idempotency key's first answer, by where its records are in the log (`first..=last`; empty when
+/// `first > last`): a replay reads them back ([`Writer::replayed`]), so the table holds a few numbers per key
+/// rather than a copy of every keyed command's events.
 #[derive(Clone, Debug, PartialEq)]
 struct KeyRecord {
     request_digest: [u8; 32],
-    answer: Arc<Committed>,
+    first: u64,
+    last: u64,
 }
 
 /// Everything the writer derives from the log. Equal when every derived structure is (a snapshot's round trip
@@ -277,19 +283,9 @@ impl Loaded {
             .keys
             .into_iter()
             .map(|kept| {
-                let events = kept
-                    .events
-                    .into_iter()
-                    .map(|e| CommittedEvent {
-                        position: e.position,
-                        hash: e.hash,
-                        stream: e.stream,
-                        stream_version: e.stream_version,
-                        event: e.event,
-                    })
-                    .collect();
-                let answer = Arc::new(Committed { events, position: kept.position, replayed: false });
-                ((kept.scope, kept.key), KeyRecord { request_digest: kept.request_digest, answer })
+                let record =
+                    KeyRecord { request_digest: kept.request_digest, first: kept.first, last: kept.position };
+                ((kept.scope, kept.key), record)
             })
             .collect();
         Loaded {
@@ -362,23 +358,15 @@ impl Loaded {
         let digest = last.meta.request_digest;
         let position = last.position;
         let hash = last.hash;
-        let mut events = Vec::with_capacity(records.len());
+        let first = records.first().map_or(position, |record| record.position);
         for recorded in records {
             self.state.evolve(&recorded.event);
             self.stream_versions.insert(recorded.meta.stream.clone(), recorded.meta.stream_version);
             self.projections.apply(&recorded);
-            events.push(CommittedEvent {
-                position: recorded.position,
-                hash: recorded.hash,
-                stream: recorded.meta.stream.clone(),
-                stream_version: recorded.meta.stream_version,
-                event: recorded.event,
-            });
         }
         self.head = Head { position, hash };
         if let (Some(key), Some(request_digest)) = (key, digest) {
-            let answer = Arc::new(Committed { events, position, replayed: false });
-            self.keys.insert(key, KeyRecord { request_digest, answer });
+            self.keys.insert(key, KeyRecord { request_digest, first, last: position });
         }
     }
 }
@@ -477,8 +465,11 @@ enum Ended {
 enum Outcome {
     /// Decided and sealed; answered once the append is durable.
     Pending { reply: oneshot::Sender<Result<Committed, WriteError>>, answer: Arc<Committed> },
-    /// Answered now (refused, or an idempotent replay of an earlier answer that is already durable).
+    /// Answered now (refused).
     Immediate { reply: oneshot::Sender<Result<Committed, WriteError>>, result: Result<Committed, WriteError> },
+    /// An idempotent replay: the first answer's records (`first..=last`), read back from the log once the
+    /// group's append is durable (the first answer may be in this very group).
+    Replay { reply: oneshot::Sender<Result<Committed, WriteError>>, first: u64, last: u64 },
 }
 
 impl Writer {
@@ -548,19 +539,8 @@ impl Writer {
                 scope: scope.clone(),
                 key: key.clone(),
                 request_digest: record.request_digest,
-                position: record.answer.position,
-                events: record
-                    .answer
-                    .events
-                    .iter()
-                    .map(|e| crate::snapshot::KeptEvent {
-                        position: e.position,
-                        hash: e.hash,
-                        stream: e.stream.clone(),
-                        stream_version: e.stream_version,
-                        event: e.event.clone(),
-                    })
-                    .collect(),
+                first: record.first,
+                position: record.last,
             })
             .collect();
         let projections = self.projections.read().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -679,6 +659,13 @@ impl Writer {
                             (reply, Err(WriteError::Unavailable(message.clone())))
                         }
                         Outcome::Immediate { reply, result } => (reply, result),
+                        // A first answer durable before this group is still the answer.
+                        Outcome::Replay { reply, first, last } if last <= expected.position => {
+                            (reply, self.replayed(first, last).await)
+                        }
+                        Outcome::Replay { reply, .. } => {
+                            (reply, Err(WriteError::Unavailable(message.clone())))
+                        }
                     };
                     let _client_may_have_gone = reply.send(result);
                 }
@@ -690,9 +677,49 @@ impl Writer {
             let (reply, result) = match outcome {
                 Outcome::Pending { reply, answer } => (reply, Ok((*answer).clone())),
                 Outcome::Immediate { reply, result } => (reply, result),
+                Outcome::Replay { reply, first, last } => (reply, self.replayed(first, last).await),
             };
             let _client_may_have_gone = reply.send(result);
         }
+    }
+
+    /// The first answer of an idempotency key, its records (`first..=last`, durable) read back from the log.
+    async fn replayed(&self, first: u64, last: u64) -> Result<Committed, WriteError> {
+        let unreadable = |reason: String| {
+            tracing::error!(first, last, %reason, "an idempotent replay could not read its first answer");
+            WriteError::Unavailable(format!(
+                "the first answer (records {first} to {last}) cannot be read: {reason}"
+            ))
+        };
+        let mut events = Vec::new();
+        let mut next = first;
+        while next <= last {
+            let want = usize::try_from(last - next + 1).unwrap_or(usize::MAX).min(REPLAY_READ_BATCH);
+            let records =
+                self.log.read_batch(next, want).await.map_err(|error| unreadable(error.to_string()))?;
+            if records.is_empty() {
+                return Err(unreadable(format!("the log ends before record {next}")));
+            }
+            for record in records.iter().take_while(|record| record.position <= last) {
+                let recorded =
+                    ledger_proto::decode_record(record).map_err(|error| unreadable(error.to_string()))?;
+                if recorded.position != next {
+                    return Err(unreadable(format!(
+                        "record {} where {next} was expected",
+                        recorded.position
+                    )));
+                }
+                next += 1;
+                events.push(CommittedEvent {
+                    position: recorded.position,
+                    hash: recorded.hash,
+                    stream: recorded.meta.stream,
+                    stream_version: recorded.meta.stream_version,
+                    event: recorded.event,
+                });
+            }
+        }
+        Ok(Committed { events, position: last, replayed: true })
     }
 
     /// Decides one submission against the state as left by the commands before it in the group, and seals
@@ -711,17 +738,12 @@ impl Writer {
         let idempotency_key = key.as_ref().and(idempotency_key);
         if let Some((key, first)) = key.as_ref().and_then(|key| self.keys.get(key).map(|first| (key, first)))
         {
-            let result = if first.request_digest == request_digest {
-                Ok(Committed { replayed: true, ..(*first.answer).clone() })
+            // A replay is answered after the group's append, from the log: a first answer sealed in this
+            // same group waits for its append like the first.
+            return if first.request_digest == request_digest {
+                Outcome::Replay { reply, first: first.first, last: first.last }
             } else {
-                Err(WriteError::IdempotencyKeyReused(key.1.clone()))
-            };
-            // A replay of an answer sealed in this same group must wait for the append like the first.
-            return match result {
-                Ok(answer) if first.answer.position > self.durable_position() => {
-                    Outcome::Pending { reply, answer: Arc::new(answer) }
-                }
-                result => Outcome::Immediate { reply, result },
+                Outcome::Immediate { reply, result: Err(WriteError::IdempotencyKeyReused(key.1.clone())) }
             };
         }
         let context = Context { actor: actor.clone(), business_date, log_position: self.head.position };
@@ -771,13 +793,10 @@ impl Writer {
         let answer = Arc::new(Committed { events: committed, position: self.head.position, replayed: false });
         metrics::counter!(crate::metrics::COMMANDS_COMMITTED, "command" => command.name()).increment(1);
         if let Some(key) = key {
-            self.keys.insert(key, KeyRecord { request_digest, answer: answer.clone() });
+            let first = answer.events.first().map_or(answer.position + 1, |event| event.position);
+            self.keys.insert(key, KeyRecord { request_digest, first, last: answer.position });
         }
         Outcome::Pending { reply, answer }
-    }
-
-    fn durable_position(&self) -> u64 {
-        self.head_sender.borrow().position
     }
 
     /// After a failed append: forget everything not durable and rebuild from the log. While the log cannot

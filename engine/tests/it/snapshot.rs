@@ -176,3 +176,36 @@ async fn a_damaged_or_mismatched_snapshot_is_ignored_and_the_log_folded_from_scr
     assert_eq!(snapshot_outcome(dir.path()).await.expect("usable"), scratch.head.position);
     assert!(with_snapshot(dir.path()).await == scratch);
 }
+
+/// An idempotency key keeps where its first answer is in the log, not the answer: a retry after a start
+/// from a snapshot reads the first answer's records back and answers them, the same events, hashes and
+/// stream versions, marked replayed; the same key with another request is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_start_from_a_snapshot_answers_the_first_answer_read_back_from_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = open(dir.path());
+    let loaded =
+        engine::open::load_with_snapshot(log.as_ref(), TreeHash::Sha256, dir.path()).await.expect("load");
+    let (handle, _shared, task) = writer::spawn_with_task(log, loaded, clock());
+    handle.submit(appropriation(100), finance(), None, [1; 32]).await.expect("first");
+    let first = handle.submit(appropriation(200), finance(), Some("k".into()), [2; 32]).await.expect("keyed");
+    handle.submit(appropriation(300), finance(), None, [3; 32]).await.expect("after");
+    handle.close().await;
+    task.await.expect("writer task");
+    assert!(!first.replayed && !first.events.is_empty());
+
+    assert_eq!(snapshot_outcome(dir.path()).await.expect("a usable snapshot"), 3);
+    let log = open(dir.path());
+    let loaded =
+        engine::open::load_with_snapshot(log.as_ref(), TreeHash::Sha256, dir.path()).await.expect("load");
+    let (handle, _shared, task) = writer::spawn_with_task(log.clone(), loaded, clock());
+    let again =
+        handle.submit(appropriation(200), finance(), Some("k".into()), [2; 32]).await.expect("replay");
+    assert!(again.replayed);
+    assert_eq!((again.position, &again.events), (first.position, &first.events));
+    let reused = handle.submit(appropriation(999), finance(), Some("k".into()), [9; 32]).await;
+    assert!(matches!(reused, Err(writer::WriteError::IdempotencyKeyReused(_))), "{reused:?}");
+    assert_eq!(log.head().await.expect("head").position, 3, "nothing recorded by the retries");
+    handle.close().await;
+    task.await.expect("writer task");
+}

@@ -221,6 +221,13 @@ mod tests {
     /// 9 + 3 + 9 + 27 + 160 + 50 + 13 + 40 + 90 + 84 = 485; 485 mod 31 = 20; 31 - 20 = 11 = 'B'.
     const HAND_CHECKED: &str = "91110000802100433B";
 
+    #[test]
+    fn the_method_and_the_free_function_give_the_hand_checked_check_character() {
+        assert_eq!(CreditCode::check_character(&HAND_CHECKED[..17]), Ok('B'));
+        assert_eq!(check_character(&HAND_CHECKED[..17]), Ok('B'));
+        assert!(CreditCode::check_character(&HAND_CHECKED[..16]).is_err(), "16 characters");
+    }
+
     /// An independent reference: the check character straight from the GB 32100 formula.
     fn reference_check(first17: &str) -> char {
         let alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";

@@ -205,7 +205,9 @@ fn key_scope(actor: &Actor) -> Option<String> {
 /// not honoured for this actor (see [`key_scope`]). Recomputed from each record's actor at load, so records
 /// written before keys were scoped by the whole identity keep replaying for the same caller.
 fn scoped_key(actor: &Actor, key: Option<&String>) -> Option<(String, String)> {
-    Some((key_scope(actor)?, key?.clone()))
+    // The key first: most records have none, and the scope is a string to build.
+    let key = key?;
+    Some((key_scope(actor)?, key.clone()))
 }
 
 /// An idempotency key's first answer, by where its records are in the log (`first..=last`; empty when

@@ -40,7 +40,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use domain::State;
-use projections::Projections;
+use projections::{Projections, joined};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use store::Head;
@@ -259,11 +259,6 @@ fn decode_body(mut body: &[u8]) -> Result<OwnedParts, Unusable> {
         .ok_or_else(|| Unusable::Damaged("read model parts".into()))?
         .map_err(|error| damaged("read models", error))?;
     Ok(OwnedParts { state, projections, stream_versions, keys })
-}
-
-/// A scoped thread's result; its panic, if it panicked, goes on here.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], Unusable> {

@@ -106,8 +106,9 @@ pub trait Codec: Sync {
     fn decode<T: serde::de::DeserializeOwned + Send>(&self, bytes: &[u8]) -> Result<T, Self::Error>;
 }
 
-/// A scoped thread's result; its panic, if it panicked, goes on in the caller.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+/// A scoped thread's result; its panic, if it panicked, goes on in the caller (also used by the snapshot,
+/// which decodes the writer's state beside the models).
+pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 

@@ -338,6 +338,7 @@ mod tests {
         let code = CreditCode::parse(HAND_CHECKED).expect("valid");
         let json = serde_json::to_string(&code).expect("serializes");
         assert_eq!(json, format!("\"{HAND_CHECKED}\""));
+        assert_eq!(<CreditCode as AsRef<str>>::as_ref(&code), HAND_CHECKED);
         assert_eq!(serde_json::from_str::<CreditCode>(&json).expect("parses"), code);
         assert!(serde_json::from_str::<CreditCode>("\"91110000802100433C\"").is_err());
         assert!(serde_json::from_str::<CreditCode>("911100008021004330").is_err());

@@ -47,6 +47,9 @@ mod tests {
         assert_eq!(take(), Some(FieldKind::Amount));
         assert!(serde_json::from_str::<CreditCode>("\"91520000000000000X\"").is_err());
         assert_eq!(take(), Some(FieldKind::CreditCode));
+        // Not a string at all: serde asks the visitor what it expected, which notes the kind too.
+        assert!(serde_json::from_str::<CreditCode>("5").is_err());
+        assert_eq!(take(), Some(FieldKind::CreditCode));
         assert!(serde_json::from_str::<Share>("\"2\"").is_err());
         assert_eq!(take(), None, "a share has no code of its own");
         assert!(serde_json::from_str::<Cny>("\"12.34\"").is_ok());

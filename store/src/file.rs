@@ -1270,7 +1270,8 @@ fn scan_segment(
                 TailKind::ShortBody(_, crc) => {
                     !contains_frame_for(&rest, expected + 1) && !crc_matches_shorter_body(&rest, crc)
                 }
-                TailKind::ShortHeader => !contains_frame_for(&rest, expected + 1),
+                // Fewer bytes than a header: no frame can follow inside them.
+                TailKind::ShortHeader => true,
                 // A complete frame: torn only if part of it was never written (reads as zeros).
                 TailKind::BadCrc(len) => {
                     let frame_len = (HEADER_LEN + len as usize).min(rest.len());

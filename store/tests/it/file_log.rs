@@ -578,6 +578,34 @@ async fn damaged_length_field_in_the_last_segment_is_not_taken_for_a_torn_tail()
     assert_eq!(file::scan(dir.path()).first_corruption().map(ScanProblem::position), Some(3));
 }
 
+/// A length field damaged to claim more than the file holds, in a frame whose bytes are damaged too (a bad
+/// sector across its header and body): its checksum matches no shorter body either, but the next frame
+/// follows it intact, so it is corruption at that frame, never a torn tail that would cut the frames after it.
+#[tokio::test]
+async fn a_long_length_and_a_damaged_body_in_a_middle_frame_of_the_last_segment_is_corrupt_not_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = OVERHEAD + 40;
+    {
+        let (log, _) = FileLog::open(dir.path()).unwrap();
+        log.append(Head::GENESIS, commands(1, 5, 40)).await.unwrap();
+    }
+    let segment = last_segment(dir.path());
+    flip_byte(&segment, 2 * frame + 2);
+    flip_byte(&segment, 3 * frame - 10);
+    let before = fs::read(&segment).unwrap();
+
+    let opened = FileLog::open(dir.path());
+    assert!(matches!(opened, Err(StoreError::Corrupt { position: 3, .. })), "{opened:?}");
+    assert_eq!(fs::read(&segment).unwrap(), before, "nothing cut");
+    let scan = file::scan(dir.path());
+    assert_eq!(scan.first_corruption().map(ScanProblem::position), Some(3));
+    assert!(
+        !scan.problems.iter().any(|problem| matches!(problem, ScanProblem::TornTail { .. })),
+        "taken for a torn tail: {:?}",
+        scan.problems
+    );
+}
+
 /// A length field damaged to below a frame's fixed size (0 or a few bytes) in a frame of the last segment
 /// that acknowledged frames follow: corruption at that frame, never a torn tail that would cut them.
 #[tokio::test]

@@ -110,6 +110,19 @@ mod digest_tests {
     use super::*;
 
     #[test]
+    fn a_document_needs_a_name_and_some_bytes() {
+        let digest = Sha256Hex::parse(&"ab".repeat(32)).expect("digest");
+        let document =
+            |name: &str, size_bytes| Document { sha256: digest.clone(), name: name.into(), size_bytes };
+        assert_eq!(document("contract.pdf", 1).validate(), Ok(()));
+        assert_eq!(document(" \t", 10).validate(), Err(DocumentError::EmptyName));
+        assert_eq!(
+            document("contract.pdf", 0).validate(),
+            Err(DocumentError::EmptyFile("contract.pdf".into()))
+        );
+    }
+
+    #[test]
     fn a_digest_reads_back_as_the_same_text_and_orders_like_it() {
         let text = "00ff10a9".repeat(8);
         let digest = Sha256Hex::parse(&text).expect("digest");

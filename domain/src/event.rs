@@ -584,3 +584,46 @@ impl Event {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stored name of an event is its serde variant's name (the key of its JSON), and its stream names
+    /// the entity it is about; a party's stable name is its serde name.
+    #[test]
+    fn an_event_names_its_type_and_its_stream_and_a_party_its_side() {
+        let code = crate::CreditCode::parse("91110000802100433B").expect("code");
+        let id = Uuid::from_u128(7);
+        let cases = [
+            (
+                Event::ApplicantVerified { credit_code: code.clone() },
+                "ApplicantVerified",
+                format!("applicant-{code}"),
+            ),
+            (
+                Event::ProviderAdmitted { provider: code.clone() },
+                "ProviderAdmitted",
+                format!("provider-{code}"),
+            ),
+            (
+                Event::RedemptionAnnouncementClosed { announcement_id: id },
+                "RedemptionAnnouncementClosed",
+                format!("announcement-{id}"),
+            ),
+        ];
+        for (event, name, stream) in cases {
+            assert_eq!(event.event_type(), name);
+            assert_eq!(event.stream(), stream);
+            let json = serde_json::to_value(&event).expect("json");
+            assert_eq!(
+                json.as_object().and_then(|fields| fields.keys().next()).map(String::as_str),
+                Some(name)
+            );
+        }
+        for (party, name) in [(Party::Provider, "provider"), (Party::Applicant, "applicant")] {
+            assert_eq!(party.as_str(), name);
+            assert_eq!(serde_json::to_value(party).expect("json"), serde_json::json!(name));
+        }
+    }
+}

@@ -90,25 +90,28 @@ pub async fn open_embedded(data_dir: &Path, auth: Authenticator, clock: Clock) -
 /// The store is locked by another process or cannot be reached, the log is corrupt, or its chain does not
 /// verify.
 pub async fn open(spec: &StoreSpec, auth: Authenticator, clock: Clock) -> Result<Ledger, StartError> {
-    open_signed(spec, auth, clock, None).await
+    open_signed(spec, auth, clock, None, None).await
 }
 
 /// Like [`open`], signing checkpoints with `signer` (its algorithm decides the Merkle tree's hash, see
-/// `engine::transparency`).
+/// `engine::transparency`), and refusing a log whose last record was recorded after `records_not_after`
+/// (a manual clock's start: [`engine::open::check_last_record`], on the store as it is opened, so the log is
+/// read once).
 ///
 /// # Errors
-/// See [`open`].
+/// See [`open`]; [`StartError::Clock`].
 pub async fn open_signed(
     spec: &StoreSpec,
     auth: Authenticator,
     clock: Clock,
     signer: Option<engine::transparency::Signer>,
+    records_not_after: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Ledger, StartError> {
     let tree_hash = signer
         .as_ref()
         .map_or_else(tlog::TreeHash::default, |s| engine::transparency::tree_hash_for(s.key.algorithm()));
     let Started { log, recovery, writer, shared } =
-        engine::open::start_writer_hashed(spec, clock.clone(), tree_hash).await?;
+        engine::open::start_writer_hashed(spec, clock.clone(), tree_hash, records_not_after).await?;
     if let Some(signer) = signer {
         // Cannot fail: the tree was hashed for this key's algorithm just now.
         if let Err(error) = shared.transparency.set_signer(signer) {

@@ -21,6 +21,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// mimalloc rather than the system allocator: the read models are millions of small allocations, and
+/// mimalloc packs them in size classes without a per-allocation header (less resident memory per event)
+/// and allocates them faster (start-up and replay build them all).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod console;
 
 use std::collections::{BTreeMap, HashMap};

@@ -28,6 +28,8 @@ pub enum StartError {
     Load(#[from] writer::LoadError),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Clock(#[from] ClockError),
 }
 
 /// Where a ledger is kept: the embedded file log in a directory, or a PostgreSQL database.
@@ -165,9 +167,15 @@ pub async fn open_store(spec: &StoreSpec, access: Access) -> Result<OpenedStore,
     match (spec, access) {
         (StoreSpec::File(dir), Access::Write) => {
             let dir = dir.clone();
+            let started = std::time::Instant::now();
             let (log, recovery) = tokio::task::spawn_blocking(move || FileLog::open(&dir))
                 .await
                 .map_err(|e| StoreError::Unavailable(std::io::Error::other(e)))??;
+            tracing::info!(
+                head = log.head_now().position,
+                elapsed_ms = started.elapsed().as_millis(),
+                "file log opened (every frame's checksum checked)"
+            );
             if recovery.truncated_bytes > 0 {
                 tracing::warn!(
                     truncated_bytes = recovery.truncated_bytes,
@@ -211,20 +219,26 @@ pub struct Started {
 /// The store is locked by another process or cannot be reached, the log is corrupt, or its chain does not
 /// verify.
 pub async fn start_writer(spec: &StoreSpec, clock: Clock) -> Result<Started, StartError> {
-    start_writer_hashed(spec, clock, tlog::TreeHash::default()).await
+    start_writer_hashed(spec, clock, tlog::TreeHash::default(), None).await
 }
 
 /// Like [`start_writer`], the Merkle tree over the log hashed with `tree_hash` (`crate::transparency`: SM3
-/// when checkpoints are signed with SM2).
+/// when checkpoints are signed with SM2). With `records_not_after` (a manual clock's start, see
+/// [`check_last_record`]), the log's last record is checked on the store just opened, before anything is
+/// loaded.
 ///
 /// # Errors
-/// See [`start_writer`].
+/// See [`start_writer`]; [`StartError::Clock`] when the last record was recorded after `records_not_after`.
 pub async fn start_writer_hashed(
     spec: &StoreSpec,
     clock: Clock,
     tree_hash: tlog::TreeHash,
+    records_not_after: Option<DateTime<Utc>>,
 ) -> Result<Started, StartError> {
     let OpenedStore { log, recovery } = open_store(spec, Access::Write).await?;
+    if let Some(now) = records_not_after {
+        check_last_record(log.as_ref(), now).await?;
+    }
     let loaded = match spec {
         StoreSpec::File(dir) => load_with_snapshot(log.as_ref(), tree_hash, dir).await?,
         StoreSpec::Postgres(_) | StoreSpec::Kurrent(_) => {
@@ -272,11 +286,21 @@ pub async fn check_manual_start(spec: &StoreSpec, now: DateTime<Utc>) -> Result<
     let Ok(opened) = open_store(spec, Access::ReadOnly).await else {
         return Ok(());
     };
-    let Ok(head) = opened.log.head().await else { return Ok(()) };
+    check_last_record(opened.log.as_ref(), now).await
+}
+
+/// The rule of [`check_manual_start`] on a store already open: refuses `now` when the log's last record was
+/// recorded after it. A log that holds nothing, or whose last record cannot be read or decoded, passes (the
+/// load that follows reports its problems).
+///
+/// # Errors
+/// [`ClockError::BehindRecords`].
+pub async fn check_last_record(log: &dyn EventLog, now: DateTime<Utc>) -> Result<(), ClockError> {
+    let Ok(head) = log.head().await else { return Ok(()) };
     if head.position == 0 {
         return Ok(());
     }
-    let Ok(last) = opened.log.read_batch(head.position, 1).await else { return Ok(()) };
+    let Ok(last) = log.read_batch(head.position, 1).await else { return Ok(()) };
     let Some(Ok(recorded)) = last.first().map(ledger_proto::decode_record) else { return Ok(()) };
     if recorded.meta.recorded_at > now {
         return Err(ClockError::BehindRecords { last_recorded_at: recorded.meta.recorded_at, now });

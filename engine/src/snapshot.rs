@@ -26,6 +26,12 @@
 //! - **In parallel.** The body is in parts (the state; the stream versions and idempotency keys; each read
 //!   model: [`projections::Projections::encode_each`]), each encoded and decoded on a thread of its own, so
 //!   a stop and a start take about the time of the largest part rather than of all of them.
+//! - **Streamed.** Neither a stop nor a start holds the whole file in memory (4.8 GB at 10 M events): a stop
+//!   writes the encoded parts and the tree's levels straight to the file with their running checksum and
+//!   writes the header, which holds it, last; a start reads the parts one by one, each decoded on its thread
+//!   as soon as it is read (the reading of the later parts overlaps the decoding of the first) and its bytes
+//!   freed once decoded, reads the tree while they decode, and uses nothing before the checksum holds. Every
+//!   length read from the file is checked against what the file has left before anything is allocated.
 //!
 //! Layout: `VLSNAP01` (8 bytes), format version (u32 LE), position (u64 LE), the record hash at it (32),
 //! tree hash (1: 0 SHA-256, 1 SM3), body length (u64 LE), CRC-32C of the rest (u32 LE), the body, then the
@@ -36,7 +42,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use domain::State;
@@ -142,41 +148,108 @@ fn tree_code(hash: TreeHash) -> u8 {
 }
 
 /// Writes a snapshot at `head` into `dir`, atomically (temporary file, fsync, rename, directory fsync).
-/// Returns the bytes written.
+/// Returns the bytes written. The parts are encoded in parallel and streamed to the file with their checksum,
+/// never gathered into one buffer; the header, which holds the checksum, is written last.
 ///
 /// # Errors
 /// Serialization or I/O failures; the previous snapshot (if any) is then left as it was.
 pub fn write(dir: &Path, head: Head, parts: &Parts<'_>, tree: &MerkleTree) -> std::io::Result<u64> {
-    let body = encode_body(parts).map_err(std::io::Error::other)?;
+    let encoded = encode_parts(parts).map_err(std::io::Error::other)?;
+    let body_len = 12 + encoded.iter().map(|part| 8 + part.len() as u64).sum::<u64>();
     let levels = tree.levels();
-    let mut rest =
-        Vec::with_capacity(body.len() + 4 + levels.iter().map(|l| 8 + l.len() * 32).sum::<usize>());
-    rest.extend_from_slice(&body);
-    rest.extend_from_slice(&u32::try_from(levels.len()).map_err(std::io::Error::other)?.to_le_bytes());
-    for level in levels {
-        rest.extend_from_slice(&(level.len() as u64).to_le_bytes());
-        for node in level {
-            rest.extend_from_slice(node);
-        }
+    let temporary = dir.join(format!("{FILE}.tmp"));
+    let file = fs::File::create(&temporary)?;
+    let mut sink = Sink { out: std::io::BufWriter::with_capacity(1 << 20, file), crc: 0, written: 0 };
+    // The header's place; it is written once the checksum of what follows it is known.
+    sink.out.write_all(&[0; HEADER])?;
+    sink.put(&parts.projections.position().to_le_bytes())?;
+    sink.put(&u32::try_from(encoded.len()).map_err(std::io::Error::other)?.to_le_bytes())?;
+    for part in encoded {
+        sink.put(&(part.len() as u64).to_le_bytes())?;
+        sink.put(&part)?;
     }
+    sink.put(&u32::try_from(levels.len()).map_err(std::io::Error::other)?.to_le_bytes())?;
+    for level in levels {
+        sink.put(&(level.len() as u64).to_le_bytes())?;
+        sink.put(level.as_flattened())?;
+    }
+    let Sink { out, crc, written } = sink;
+    let mut file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&VERSION.to_le_bytes());
     header.extend_from_slice(&head.position.to_le_bytes());
     header.extend_from_slice(&head.hash);
     header.push(tree_code(tree.hash()));
-    header.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    header.extend_from_slice(&crc32c::crc32c(&rest).to_le_bytes());
-    let temporary = dir.join(format!("{FILE}.tmp"));
-    {
-        let mut file = fs::File::create(&temporary)?;
-        file.write_all(&header)?;
-        file.write_all(&rest)?;
-        file.sync_all()?;
-    }
+    header.extend_from_slice(&body_len.to_le_bytes());
+    header.extend_from_slice(&crc.to_le_bytes());
+    file.seek(std::io::SeekFrom::Start(0))?;
+    file.write_all(&header)?;
+    file.sync_all()?;
+    drop(file);
     fs::rename(&temporary, path(dir))?;
     fs::File::open(dir)?.sync_all()?;
-    Ok((header.len() + rest.len()) as u64)
+    Ok(HEADER as u64 + written)
+}
+
+/// Where a snapshot's bytes after its header go: the file, and their running checksum and count.
+struct Sink<W: Write> {
+    out: W,
+    crc: u32,
+    written: u64,
+}
+
+impl<W: Write> Sink<W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.crc = crc32c::crc32c_append(self.crc, bytes);
+        self.written += bytes.len() as u64;
+        self.out.write_all(bytes)
+    }
+}
+
+/// Where a snapshot's bytes after its header come from: the file, their running checksum, and how many bytes
+/// the region being read (the body, then the tree) has left, which bounds every length read from the file
+/// before anything is allocated for it.
+struct Source<R: Read> {
+    input: R,
+    crc: u32,
+    left: u64,
+}
+
+impl<R: Read> Source<R> {
+    fn bytes(&mut self, n: u64) -> Result<Vec<u8>, Unusable> {
+        if n > self.left {
+            return Err(Unusable::Damaged("shorter than its lengths say".into()));
+        }
+        let len = usize::try_from(n).map_err(|_| Unusable::Damaged("a length out of range".into()))?;
+        let mut bytes = vec![0; len];
+        self.fill(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn fill(&mut self, bytes: &mut [u8]) -> Result<(), Unusable> {
+        self.input.read_exact(bytes).map_err(|error| match error.kind() {
+            std::io::ErrorKind::UnexpectedEof => Unusable::Damaged("shorter than its lengths say".into()),
+            _ => Unusable::Io(error),
+        })?;
+        self.crc = crc32c::crc32c_append(self.crc, bytes);
+        self.left -= bytes.len() as u64;
+        Ok(())
+    }
+
+    fn u64(&mut self) -> Result<u64, Unusable> {
+        Ok(u64_of(&self.bytes(8)?))
+    }
+
+    fn u32(&mut self) -> Result<u32, Unusable> {
+        Ok(u32_of(&self.bytes(4)?))
+    }
+
+    /// A part: its length, then its bytes.
+    fn part(&mut self) -> Result<Vec<u8>, Unusable> {
+        let len = self.u64()?;
+        self.bytes(len)
+    }
 }
 
 /// The snapshot's encoding of each part: MessagePack with field names.
@@ -207,8 +280,8 @@ struct OwnedKeysPart {
     keys: Vec<KeptKey>,
 }
 
-/// The body (see the module's layout), its parts encoded in parallel.
-fn encode_body(parts: &Parts<'_>) -> Result<Vec<u8>, String> {
+/// The body's parts (see the module's layout), encoded in parallel.
+fn encode_parts(parts: &Parts<'_>) -> Result<Vec<Vec<u8>>, String> {
     use projections::Codec;
     let (state, keys, models) = std::thread::scope(|scope| {
         let state = scope.spawn(|| MessagePack.encode(parts.state));
@@ -218,47 +291,44 @@ fn encode_body(parts: &Parts<'_>) -> Result<Vec<u8>, String> {
         let models = parts.projections.encode_each(&MessagePack);
         (joined(state), joined(keys), models)
     });
-    let encoded = [state?, keys?].into_iter().chain(models?).collect::<Vec<_>>();
-    let mut body = Vec::with_capacity(12 + encoded.iter().map(|part| 8 + part.len()).sum::<usize>());
-    body.extend_from_slice(&parts.projections.position().to_le_bytes());
-    body.extend_from_slice(&u32::try_from(encoded.len()).map_err(|error| error.to_string())?.to_le_bytes());
-    for part in &encoded {
-        body.extend_from_slice(&(part.len() as u64).to_le_bytes());
-        body.extend_from_slice(part);
-    }
-    Ok(body)
+    Ok([state?, keys?].into_iter().chain(models?).collect())
 }
 
-/// The parts of a body, decoded in parallel.
-fn decode_body(mut body: &[u8]) -> Result<OwnedParts, Unusable> {
+/// Reads the body (`src.left` is its length) and decodes its parts, each on a thread of its own that starts
+/// as soon as its part is read (so the reading of the later parts overlaps the decoding of the first) and
+/// frees the part's bytes when done; `then` reads on from `src` while they decode.
+fn read_body<R: Read, T>(
+    src: &mut Source<R>,
+    then: impl FnOnce(&mut Source<R>) -> Result<T, Unusable>,
+) -> Result<(OwnedParts, T), Unusable> {
     use projections::Codec;
     let damaged = |what: &str, error: String| Unusable::Damaged(format!("{what}: {error}"));
-    let position = u64_of(take(&mut body, 8)?);
-    let count = u32_of(take(&mut body, 4)?) as usize;
+    let position = src.u64()?;
+    let count = src.u32()? as usize;
     if count != 2 + projections::MODELS {
         return Err(Unusable::Damaged(format!("{count} parts, this build has {}", 2 + projections::MODELS)));
     }
-    let mut encoded = Vec::with_capacity(count);
-    for _ in 0..count {
-        let len = usize::try_from(u64_of(take(&mut body, 8)?))
-            .map_err(|_| Unusable::Damaged("part length out of range".into()))?;
-        encoded.push(take(&mut body, len)?);
-    }
-    if !body.is_empty() {
-        return Err(Unusable::Damaged("bytes after the parts".into()));
-    }
-    let (state, keys, models) = std::thread::scope(|scope| {
-        let state = scope.spawn(|| MessagePack.decode::<State>(encoded[0]));
-        let keys = scope.spawn(|| MessagePack.decode::<OwnedKeysPart>(encoded[1]));
-        let models = projections::Projections::decode_each(&MessagePack, position, &encoded[2..]);
-        (joined(state), joined(keys), models)
-    });
+    let (state, keys, models, then) = std::thread::scope(|scope| {
+        let bytes = src.part()?;
+        let state = scope.spawn(move || MessagePack.decode::<State>(&bytes));
+        let bytes = src.part()?;
+        let keys = scope.spawn(move || MessagePack.decode::<OwnedKeysPart>(&bytes));
+        let parts = (0..projections::MODELS).map(|_| src.part()).collect::<Result<Vec<_>, _>>()?;
+        if src.left != 0 {
+            return Err(Unusable::Damaged("bytes after the parts".into()));
+        }
+        let models =
+            scope.spawn(move || projections::Projections::decode_each(&MessagePack, position, parts));
+        let then = then(src);
+        Ok((joined(state), joined(keys), joined(models), then))
+    })?;
+    let then = then?;
     let state = state.map_err(|error| damaged("state", error))?;
     let OwnedKeysPart { stream_versions, keys } = keys.map_err(|error| damaged("keys", error))?;
     let projections = models
         .ok_or_else(|| Unusable::Damaged("read model parts".into()))?
         .map_err(|error| damaged("read models", error))?;
-    Ok(OwnedParts { state, projections, stream_versions, keys })
+    Ok((OwnedParts { state, projections, stream_versions, keys }, then))
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], Unusable> {
@@ -287,14 +357,20 @@ fn u32_of(bytes: &[u8]) -> u32 {
 /// # Errors
 /// See [`Unusable`].
 pub fn read(dir: &Path, tree_hash: TreeHash) -> Result<Snapshot, Unusable> {
-    let mut file = match fs::File::open(path(dir)) {
+    let started = std::time::Instant::now();
+    let file = match fs::File::open(path(dir)) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(Unusable::Missing),
         Err(error) => return Err(error.into()),
     };
-    let mut all = Vec::new();
-    file.read_to_end(&mut all)?;
-    let mut bytes = all.as_slice();
+    let file_len = file.metadata()?.len();
+    let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut header = [0; HEADER];
+    input.read_exact(&mut header).map_err(|error| match error.kind() {
+        std::io::ErrorKind::UnexpectedEof => Unusable::Damaged("shorter than its header".into()),
+        _ => Unusable::Io(error),
+    })?;
+    let mut bytes = header.as_slice();
     if take(&mut bytes, 8)? != MAGIC {
         return Err(Unusable::Damaged("not a snapshot (no magic)".into()));
     }
@@ -313,38 +389,46 @@ pub fn read(dir: &Path, tree_hash: TreeHash) -> Result<Snapshot, Unusable> {
     if found != tree_hash {
         return Err(Unusable::TreeHash { found: found.as_str(), wanted: tree_hash.as_str() });
     }
-    let body_len = usize::try_from(u64_of(take(&mut bytes, 8)?))
-        .map_err(|_| Unusable::Damaged("body length out of range".into()))?;
+    let body_len = u64_of(take(&mut bytes, 8)?);
     let crc = u32_of(take(&mut bytes, 4)?);
-    if crc32c::crc32c(bytes) != crc {
+    let rest = file_len.saturating_sub(HEADER as u64);
+    if body_len > rest {
+        return Err(Unusable::Damaged("shorter than its lengths say".into()));
+    }
+    let mut src = Source { input, crc: 0, left: body_len };
+    let (parts, levels) = read_body(&mut src, |src| {
+        src.left = rest - body_len;
+        let count = src.u32()?;
+        let mut levels = Vec::new();
+        for _ in 0..count {
+            let nodes = src.u64()?;
+            if nodes.saturating_mul(32) > src.left {
+                return Err(Unusable::Damaged("shorter than its lengths say".into()));
+            }
+            let nodes = usize::try_from(nodes).map_err(|_| Unusable::Damaged("level too long".into()))?;
+            let mut level: Vec<NodeHash> = vec![[0; 32]; nodes];
+            src.fill(level.as_flattened_mut())?;
+            levels.push(level);
+        }
+        if src.left != 0 {
+            return Err(Unusable::Damaged("bytes after the tree".into()));
+        }
+        Ok(levels)
+    })?;
+    if src.crc != crc {
         return Err(Unusable::Damaged("checksum mismatch".into()));
-    }
-    let body = take(&mut bytes, body_len)?;
-    let parts = decode_body(body)?;
-    let count = u32_of(take(&mut bytes, 4)?);
-    let mut levels = Vec::new();
-    for _ in 0..count {
-        let nodes = usize::try_from(u64_of(take(&mut bytes, 8)?))
-            .map_err(|_| Unusable::Damaged("level length out of range".into()))?;
-        let raw = take(&mut bytes, nodes.checked_mul(32).ok_or(Unusable::Damaged("level too long".into()))?)?;
-        levels.push(
-            raw.chunks_exact(32)
-                .map(|chunk| {
-                    let mut node: NodeHash = [0; 32];
-                    node.copy_from_slice(chunk);
-                    node
-                })
-                .collect::<Vec<_>>(),
-        );
-    }
-    if !bytes.is_empty() {
-        return Err(Unusable::Damaged("bytes after the tree".into()));
     }
     let tree = MerkleTree::from_levels(found, levels)
         .map_err(|level| Unusable::Damaged(format!("tree level {level} has the wrong length")))?;
     if tree.len() != position || parts.projections.position() != position {
         return Err(Unusable::Damaged("its tree or read models are not at its position".into()));
     }
+    tracing::info!(
+        position,
+        bytes = file_len,
+        elapsed_ms = started.elapsed().as_millis(),
+        "snapshot read and decoded"
+    );
     Ok(Snapshot { head: Head { position, hash }, parts, tree })
 }
 
@@ -405,7 +489,23 @@ mod tests {
             stream_versions: &stream_versions,
             keys: vec![],
         };
-        encode_body(&parts).expect("encoded")
+        let encoded = encode_parts(&parts).expect("encoded");
+        let mut body = Vec::new();
+        body.extend_from_slice(&projections.position().to_le_bytes());
+        body.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
+        for part in encoded {
+            body.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            body.extend_from_slice(&part);
+        }
+        body
+    }
+
+    /// The body in `bytes` read and decoded as [`read`] does (the header saying it is `bytes.len()` long).
+    fn decode_body(bytes: &[u8]) -> Result<OwnedParts, Unusable> {
+        let mut src = Source { input: bytes, crc: 0, left: bytes.len() as u64 };
+        let (parts, ()) = read_body(&mut src, |_| Ok(()))?;
+        assert_eq!(src.crc, crc32c::crc32c(bytes), "the checksum covers every byte read");
+        Ok(parts)
     }
 
     #[test]
@@ -417,8 +517,12 @@ mod tests {
 
         let mut one_part_less = good.clone();
         one_part_less[8..12].copy_from_slice(&(1 + projections::MODELS as u32).to_le_bytes());
+        // A length the file cannot hold is refused before anything is allocated for it.
+        let mut huge_part = good.clone();
+        huge_part[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
         let shapes = [
             (one_part_less, "parts, this build has"),
+            (huge_part, "shorter than its lengths say"),
             (good[..good.len() - 1].to_vec(), "shorter than its lengths say"),
             ([good.as_slice(), &[0]].concat(), "bytes after the parts"),
         ];

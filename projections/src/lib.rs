@@ -78,7 +78,7 @@ macro_rules! registry {
             }
 
             /// The read models at `position` decoded from their parts (as [`Projections::encode_each`] wrote
-            /// them), one thread each.
+            /// them), one thread each; each part's bytes are freed as soon as its model is decoded.
             ///
             /// # Errors
             /// `None` when there are not exactly [`MODELS`] parts; otherwise the first model that did not
@@ -86,11 +86,15 @@ macro_rules! registry {
             pub fn decode_each<C: Codec>(
                 codec: &C,
                 position: u64,
-                parts: &[&[u8]],
+                parts: Vec<Vec<u8>>,
             ) -> Option<Result<Projections, C::Error>> {
-                let [$($field),*]: [&[u8]; MODELS] = parts.try_into().ok()?;
+                let [$($field),*]: [Vec<u8>; MODELS] = parts.try_into().ok()?;
                 Some(std::thread::scope(|scope| {
-                    $(let $field = scope.spawn(move || codec.decode::<$model>($field));)*
+                    $(let $field = scope.spawn(move || {
+                        let model = codec.decode::<$model>(&$field);
+                        drop($field);
+                        model
+                    });)*
                     Ok(Projections { position, $($field: joined($field)?,)* })
                 }))
             }

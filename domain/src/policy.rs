@@ -331,6 +331,20 @@ mod tests {
     }
 
     #[test]
+    fn a_window_of_one_day_is_valid_and_one_that_ends_before_it_starts_is_empty() {
+        let mut version = PolicyBook::shipped().versions()[0].clone();
+        version.effective_from = date("2026-03-02");
+        version.effective_until = date("2026-03-02");
+        assert_eq!(version.validate(), Ok(()));
+        version.effective_until = date("2026-03-01");
+        assert!(
+            matches!(version.validate(), Err(PolicyError::EmptyWindow { .. })),
+            "{:?}",
+            version.validate()
+        );
+    }
+
+    #[test]
     fn a_successor_may_not_overlap_the_version_in_force() {
         let mut book = PolicyBook::shipped();
         let mut successor = book.versions()[0].clone();

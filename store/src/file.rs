@@ -1620,3 +1620,33 @@ fn read_segments_started(dir: &Path) -> io::Result<Option<u64>> {
         Err(error) => Err(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame whose CRC fails: non-zero bytes, then `trailing` zero bytes.
+    fn frame(len: usize, trailing: usize) -> Vec<u8> {
+        let mut frame = vec![0x5a; len];
+        frame[len - trailing..].fill(0);
+        frame
+    }
+
+    /// Where the frame sits decides what its zeros mean: the same few trailing zeros are unwritten space when
+    /// they reach back to a sector boundary of the file, and a damaged record when they do not.
+    #[test]
+    fn a_few_trailing_zeros_are_unwritten_space_only_from_a_sector_boundary_of_the_file_on() {
+        // Bytes 1059..1659 of the segment: the 8 zeros (1651..1659) lie inside the sector 1536..2048.
+        assert!(!shows_unwritten_space(&frame(600, 8), 1059));
+        // Bytes 1000..1560: 30 zeros from 1530 on cross the boundary at 1536.
+        assert!(shows_unwritten_space(&frame(560, 30), 1000));
+        // Bytes 1000..1560 again, 20 zeros from 1540: inside one sector, and no whole sector inside the frame.
+        assert!(!shows_unwritten_space(&frame(560, 20), 1000));
+        // As many zeros as a torn write leaves, wherever they are.
+        assert!(shows_unwritten_space(&frame(600, TORN_ZEROS_MIN), 1059));
+        // A whole zero sector inside the frame (1024..1536 of bytes 1000..1600), its end written.
+        let mut holed = frame(600, 0);
+        holed[24..536].fill(0);
+        assert!(shows_unwritten_space(&holed, 1000));
+    }
+}

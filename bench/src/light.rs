@@ -13,10 +13,13 @@ use anyhow::{Context as _, bail};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-/// One keep-alive connection.
+/// One keep-alive connection; opened again when an answer says `Connection: close` (the server says so when
+/// it answers before reading a request's body, a refusal such as 413 or 429, and then closes it).
 pub struct Conn {
+    address: SocketAddr,
     stream: TcpStream,
     buffer: Vec<u8>,
+    closing: bool,
 }
 
 /// An answer: its status and its body.
@@ -54,11 +57,15 @@ impl Conn {
     pub async fn connect(address: SocketAddr) -> anyhow::Result<Conn> {
         let stream = TcpStream::connect(address).await.with_context(|| format!("connecting to {address}"))?;
         stream.set_nodelay(true)?;
-        Ok(Conn { stream, buffer: Vec::with_capacity(4096) })
+        Ok(Conn { address, stream, buffer: Vec::with_capacity(4096), closing: false })
     }
 
-    /// Sends one rendered request and reads its answer.
+    /// Sends one rendered request and reads its answer (on a new connection if the last answer closed this
+    /// one).
     pub async fn send(&mut self, request: &[u8]) -> anyhow::Result<Answer> {
+        if self.closing {
+            *self = Conn::connect(self.address).await?;
+        }
         self.stream.write_all(request).await.context("sending a request")?;
         loop {
             if let Some(answer) = self.take_answer()? {
@@ -88,6 +95,10 @@ impl Conn {
                 length = std::str::from_utf8(header.value).ok().and_then(|v| v.trim().parse::<usize>().ok());
             } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
                 bail!("a chunked answer (the light client reads Content-Length answers only)");
+            } else if header.name.eq_ignore_ascii_case("connection")
+                && header.value.eq_ignore_ascii_case(b"close")
+            {
+                self.closing = true;
             }
         }
         let length = length.context("an answer without Content-Length")?;
@@ -157,4 +168,34 @@ pub async fn noop_rate(
 /// The runtime the light generator runs on: one thread, so that its cost stays a fraction of one core.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// A server that answers one request per connection and closes it, saying so: the client opens a new
+    /// connection for the next request instead of failing on the closed one.
+    #[tokio::test]
+    async fn an_answer_that_closes_the_connection_is_followed_by_a_new_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let server = tokio::spawn(async move {
+            for status in ["429 Too Many Requests", "200 OK"] {
+                let (mut stream, _) = listener.accept().await.expect("accept");
+                let mut request = [0u8; 1024];
+                let read = stream.read(&mut request).await.expect("read");
+                assert!(read > 0, "a request on each connection");
+                let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+                stream.write_all(answer.as_bytes()).await.expect("write");
+            }
+        });
+        let mut conn = Conn::connect(address).await.expect("connect");
+        let request = render("GET", "/", &[], b"");
+        assert_eq!(conn.send(&request).await.expect("first").status, 429);
+        let second = conn.send(&request).await.expect("second, on a new connection");
+        assert_eq!((second.status, second.body.as_slice()), (200, b"ok".as_slice()));
+        server.await.expect("server");
+    }
 }

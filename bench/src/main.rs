@@ -338,7 +338,8 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// Starts `voucher-ledger serve` on the log in `dir` with a manual clock at `now`, its output in `output`.
+/// Starts `voucher-ledger serve` on the log in `dir` with a manual clock at `now`, its output in `output`, and
+/// no objection limit per address.
 fn start_server(server: &Path, dir: &Path, now: &str, output: &Path) -> anyhow::Result<Server> {
     let port = free_port()?;
     let log = std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
@@ -346,6 +347,10 @@ fn start_server(server: &Path, dir: &Path, now: &str, output: &Path) -> anyhow::
         .args(["serve", "--data"])
         .arg(dir)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--clock", "manual", "--now", now])
+        // The load generator is one address standing for every member of the public who objects: the
+        // per-address objection limit (429 beyond 20 an hour by default) would refuse the workload's
+        // objections from the full scale on and measure refusals instead.
+        .args(["--objections-per-address", &u32::MAX.to_string()])
         .env(SECRET_VARIABLE, SECRET)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

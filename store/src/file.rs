@@ -1330,7 +1330,8 @@ fn shows_unwritten_space(frame: &[u8], offset: u64) -> bool {
     }
     let end = offset + frame.len() as u64;
     let zeros_from = end - trailing as u64;
-    if trailing > 0 && zeros_from.div_ceil(SECTOR) * SECTOR < end {
+    // (No zeros: `zeros_from` is `end`, and no boundary lies before it and at or after it.)
+    if zeros_from.div_ceil(SECTOR) * SECTOR < end {
         return true;
     }
     let mut sector = offset.div_ceil(SECTOR) * SECTOR;
@@ -1642,6 +1643,8 @@ mod tests {
         assert!(shows_unwritten_space(&frame(560, 30), 1000));
         // Bytes 1000..1560 again, 20 zeros from 1540: inside one sector, and no whole sector inside the frame.
         assert!(!shows_unwritten_space(&frame(560, 20), 1000));
+        // Bytes 1448..2048: 8 zeros at the very end of a sector, none from its start: a damaged record.
+        assert!(!shows_unwritten_space(&frame(600, 8), 1448));
         // As many zeros as a torn write leaves, wherever they are.
         assert!(shows_unwritten_space(&frame(600, TORN_ZEROS_MIN), 1059));
         // A whole zero sector inside the frame (1024..1536 of bytes 1000..1600), its end written.

@@ -819,3 +819,23 @@ fn deadline_touched(event: &Event) -> Option<Deadline> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ApplicantStatus;
+
+    /// The names a refusal and the read models give an applicant's standing.
+    #[test]
+    fn an_applicants_standing_has_a_stable_name_for_each_status() {
+        let reason = || "documents do not match".to_owned();
+        let names = [
+            (ApplicantStatus::Pending, "pending"),
+            (ApplicantStatus::Verified, "verified"),
+            (ApplicantStatus::Rejected { reason: reason() }, "rejected"),
+            (ApplicantStatus::Suspended { reason: reason() }, "suspended"),
+        ];
+        for (status, name) in names {
+            assert_eq!(status.as_str(), name, "{status:?}");
+        }
+    }
+}

@@ -822,7 +822,29 @@ fn deadline_touched(event: &Event) -> Option<Deadline> {
 
 #[cfg(test)]
 mod tests {
-    use super::ApplicantStatus;
+    use super::{ApplicantStatus, RedemptionStatus};
+
+    /// A redemption's status reads back as it was written (a snapshot holds the state), a refusal with the
+    /// reason it was given; a reason `evolve` never writes does not read.
+    #[test]
+    fn a_redemption_status_reads_back_with_its_refusal_reason_and_no_other() {
+        let statuses = [
+            RedemptionStatus::Requested,
+            RedemptionStatus::Approved,
+            RedemptionStatus::Announced { announcement_id: uuid::Uuid::from_u128(3) },
+            RedemptionStatus::Payable,
+            RedemptionStatus::Disbursed,
+            RedemptionStatus::Refused { reason: "rejected" },
+            RedemptionStatus::Refused { reason: "struck" },
+            RedemptionStatus::Refused { reason: "denied" },
+        ];
+        for status in statuses {
+            let json = serde_json::to_string(&status).expect("json");
+            assert_eq!(serde_json::from_str::<RedemptionStatus>(&json).expect(&json), status);
+        }
+        let unknown = serde_json::from_str::<RedemptionStatus>(r#"{"Refused":{"reason":"lost"}}"#);
+        assert!(unknown.is_err_and(|error| error.to_string().contains("unknown refusal reason")));
+    }
 
     /// The names a refusal and the read models give an applicant's standing.
     #[test]

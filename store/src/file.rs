@@ -1651,5 +1651,9 @@ mod tests {
         let mut holed = frame(600, 0);
         holed[24..536].fill(0);
         assert!(shows_unwritten_space(&holed, 1000));
+        // The same hole in the second of three whole sectors (1536..2048 of bytes 1000..2600).
+        let mut holed = frame(1600, 0);
+        holed[536..1048].fill(0);
+        assert!(shows_unwritten_space(&holed, 1000));
     }
 }

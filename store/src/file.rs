@@ -1633,6 +1633,25 @@ mod tests {
         frame
     }
 
+    /// A frame's header, then `body`: the tail `crc_matches_shorter_body` looks at.
+    fn tail(body: &[u8]) -> Vec<u8> {
+        [&[0xff; HEADER_LEN][..], body].concat()
+    }
+
+    /// A complete record whose length field was damaged is recognised by its CRC at a shorter length, down
+    /// to a body of exactly the fixed part; a tail that is all zeros but for its first byte matches nothing.
+    #[test]
+    fn a_shorter_body_is_found_by_its_crc_down_to_the_fixed_part() {
+        let body: Vec<u8> = (1..=BODY_FIXED_LEN as u8).collect();
+        let crc = crc32c::crc32c(&body);
+        assert!(crc_matches_shorter_body(&tail(&body), crc));
+        assert!(crc_matches_shorter_body(&tail(&[body.as_slice(), &[0; 30]].concat()), crc));
+        assert!(!crc_matches_shorter_body(&tail(&body), crc ^ 1));
+        let mut first_only = vec![0; 100];
+        first_only[0] = 5;
+        assert!(!crc_matches_shorter_body(&tail(&first_only), crc));
+    }
+
     /// Where the frame sits decides what its zeros mean: the same few trailing zeros are unwritten space when
     /// they reach back to a sector boundary of the file, and a damaged record when they do not.
     #[test]

@@ -560,50 +560,36 @@ async fn the_log_creates_its_directories_0700_and_its_files_0600() {
     }
 }
 
+/// Frame 3's length field damaged to claim more than the rest of the file: it looks torn, but frame 4 follows
+/// it intact, so it is corruption at that frame, never a torn tail that would cut the frames after it. Also
+/// when its body is damaged too (a bad sector across its header and body), so that its checksum matches no
+/// shorter body either.
 #[tokio::test]
 async fn damaged_length_field_in_the_last_segment_is_not_taken_for_a_torn_tail() {
-    let dir = tempfile::tempdir().unwrap();
     let frame = OVERHEAD + 40;
-    {
-        let (log, _) = FileLog::open(dir.path()).unwrap();
-        log.append(Head::GENESIS, commands(1, 5, 40)).await.unwrap();
+    for damaged in [vec![2 * frame + 2], vec![2 * frame + 2, 3 * frame - 10]] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (log, _) = FileLog::open(dir.path()).unwrap();
+            log.append(Head::GENESIS, commands(1, 5, 40)).await.unwrap();
+        }
+        let segment = last_segment(dir.path());
+        for offset in &damaged {
+            flip_byte(&segment, *offset);
+        }
+        let before = fs::read(&segment).unwrap();
+
+        let opened = FileLog::open(dir.path());
+        assert!(matches!(opened, Err(StoreError::Corrupt { position: 3, .. })), "{damaged:?}: {opened:?}");
+        assert_eq!(fs::read(&segment).unwrap(), before, "{damaged:?}: nothing cut");
+        let scan = file::scan(dir.path());
+        assert_eq!(scan.first_corruption().map(ScanProblem::position), Some(3), "{damaged:?}");
+        assert!(
+            !scan.problems.iter().any(|problem| matches!(problem, ScanProblem::TornTail { .. })),
+            "{damaged:?}: taken for a torn tail: {:?}",
+            scan.problems
+        );
     }
-    let segment = last_segment(dir.path());
-    // Frame 3's length now claims more than the rest of the file: it looks torn, but frame 4 follows it.
-    flip_byte(&segment, 2 * frame + 2);
-
-    let opened = FileLog::open(dir.path());
-    assert!(matches!(opened, Err(StoreError::Corrupt { position: 3, .. })), "{opened:?}");
-    assert_eq!(file_len(&segment), 5 * frame);
-    assert_eq!(file::scan(dir.path()).first_corruption().map(ScanProblem::position), Some(3));
-}
-
-/// A length field damaged to claim more than the file holds, in a frame whose bytes are damaged too (a bad
-/// sector across its header and body): its checksum matches no shorter body either, but the next frame
-/// follows it intact, so it is corruption at that frame, never a torn tail that would cut the frames after it.
-#[tokio::test]
-async fn a_long_length_and_a_damaged_body_in_a_middle_frame_of_the_last_segment_is_corrupt_not_cut() {
-    let dir = tempfile::tempdir().unwrap();
-    let frame = OVERHEAD + 40;
-    {
-        let (log, _) = FileLog::open(dir.path()).unwrap();
-        log.append(Head::GENESIS, commands(1, 5, 40)).await.unwrap();
-    }
-    let segment = last_segment(dir.path());
-    flip_byte(&segment, 2 * frame + 2);
-    flip_byte(&segment, 3 * frame - 10);
-    let before = fs::read(&segment).unwrap();
-
-    let opened = FileLog::open(dir.path());
-    assert!(matches!(opened, Err(StoreError::Corrupt { position: 3, .. })), "{opened:?}");
-    assert_eq!(fs::read(&segment).unwrap(), before, "nothing cut");
-    let scan = file::scan(dir.path());
-    assert_eq!(scan.first_corruption().map(ScanProblem::position), Some(3));
-    assert!(
-        !scan.problems.iter().any(|problem| matches!(problem, ScanProblem::TornTail { .. })),
-        "taken for a torn tail: {:?}",
-        scan.problems
-    );
 }
 
 /// A length field damaged to below a frame's fixed size (0 or a few bytes) in a frame of the last segment

@@ -68,7 +68,7 @@ impl CreditCode {
     /// [`CreditCodeError::CheckCharacterMismatch`] when the 18th character is not the check character.
     pub fn parse(code: &str) -> Result<CreditCode, CreditCodeError> {
         let values = values(code, CODE_LENGTH)?;
-        let expected = check_of(&values[..CODE_LENGTH - 1]);
+        let expected = check_of(&values);
         let found = alphabet_char(values[CODE_LENGTH - 1]);
         if expected != found {
             return Err(CreditCodeError::CheckCharacterMismatch { code: code.to_owned(), expected, found });
@@ -112,7 +112,7 @@ impl CreditCode {
 /// [`CreditCodeError::WrongLength`] unless 17 characters, [`CreditCodeError::Lowercase`] or
 /// [`CreditCodeError::InvalidCharacter`] for a character outside the alphabet.
 pub fn check_character(first17: &str) -> Result<char, CreditCodeError> {
-    Ok(check_of(&values(first17, CODE_LENGTH - 1)?[..CODE_LENGTH - 1]))
+    Ok(check_of(&values(first17, CODE_LENGTH - 1)?))
 }
 
 /// The code made of the 17-character body `first17` and its check character.
@@ -155,9 +155,10 @@ fn alphabet_char(value: u32) -> char {
     usize::try_from(value).ok().and_then(|i| ALPHABET.get(i)).map_or('?', |&b| char::from(b))
 }
 
-/// The check character of 17 values: 31 - (Σ value × weight mod 31), with 31 written as 0.
-fn check_of(body: &[u32]) -> char {
-    let sum: u32 = body.iter().zip(WEIGHTS).map(|(value, weight)| value * weight).sum();
+/// The check character of a code's values: 31 - (Σ value × weight mod 31) over the body's 17 (the 17 weights
+/// end the sum there, whatever the 18th slot holds), with 31 written as 0.
+fn check_of(values: &[u32; CODE_LENGTH]) -> char {
+    let sum: u32 = values.iter().zip(WEIGHTS).map(|(value, weight)| value * weight).sum();
     alphabet_char((31 - sum % 31) % 31)
 }
 

@@ -1262,8 +1262,10 @@ fn scan_segment(
             bytes = written.max(bytes.min(HEADER_LEN as u64));
             out.data_end = offset + bytes;
             match kind {
-                // Zeros past the last frame: blocks allocated by a crash but never written.
-                TailKind::BadLength(_) => rest.iter().all(|&b| b == 0),
+                // A length below a record's fixed part is damage, never a torn write: zeros past the last
+                // frame (blocks allocated by a crash but never written) were taken as space written ahead
+                // above, so the bytes here are not all zeros.
+                TailKind::BadLength(_) => false,
                 // A real torn write has no later valid frame inside it; if one is there, the length field
                 // of a frame in the middle was damaged. Nor does its CRC match a shorter body: then the
                 // frame is complete and its length field was damaged.

@@ -1635,6 +1635,37 @@ mod tests {
         frame
     }
 
+    /// A valid frame is found after the damaged frame's own bytes only for the position it holds.
+    #[test]
+    fn a_frame_is_found_only_for_the_position_it_holds() {
+        let mut buf = vec![0xee; MIN_FRAME_LEN];
+        let record = StoredRecord { position: 7, ends_command: true, hash: [9; 32], bytes: vec![1, 2, 3] };
+        encode_frame(&mut buf, &record);
+        assert!(contains_frame_for(&buf, 7));
+        assert!(!contains_frame_for(&buf, 3));
+        assert!(!contains_frame_for(&buf[..buf.len() - 1], 7), "a frame cut short is not found");
+    }
+
+    /// `only_zeros` reads its whole range, chunk after chunk; a range the file no longer reaches (the writer
+    /// cut the zeros it wrote ahead) counts as zeros; any other read error is an error.
+    #[test]
+    fn only_zeros_reads_every_chunk_of_its_range_and_reports_read_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("segment");
+        let len = 3 * SCAN_BUFFER;
+        fs::write(&path, vec![0u8; len]).expect("write");
+        let file = File::open(&path).expect("open");
+        assert!(only_zeros(&file, 2, len as u64).expect("read"));
+        assert!(only_zeros(&file, 2, len as u64 + 100).expect("read past the end"));
+        // A byte just after the first chunk (2 + SCAN_BUFFER bytes from the start).
+        let mut bytes = vec![0u8; len];
+        bytes[2 + SCAN_BUFFER + 1] = 1;
+        fs::write(&path, bytes).expect("write");
+        assert!(!only_zeros(&file, 2, len as u64).expect("read"));
+        let write_only = File::options().write(true).open(&path).expect("open");
+        assert!(only_zeros(&write_only, 0, 10).is_err(), "a file that cannot be read is an error");
+    }
+
     /// A frame's header, then `body`: the tail `crc_matches_shorter_body` looks at.
     fn tail(body: &[u8]) -> Vec<u8> {
         [&[0xff; HEADER_LEN][..], body].concat()

@@ -207,6 +207,21 @@ fn a_contract_is_filed_only_once_both_parties_signed() {
     assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-01", filing), "accepted");
 }
 
+/// The service center rejects a submitted contract with a reason; a rejected contract is no longer
+/// submitted: it is not rejected twice, signed or filed.
+#[test]
+fn a_rejected_contract_is_neither_rejected_again_nor_signed_nor_filed() {
+    let mut given = program();
+    assert_eq!(step(&mut given, &provider(), "2025-04-01", submit(1, "100000.00", "80000.00")), "accepted");
+    let reject = Command::RejectContract { contract_id: id(1), reason: "seal missing".into() };
+    assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-02", reject.clone()), "accepted");
+    assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-02", reject), "invalid_state");
+    let sign = Command::SignContract { contract_id: id(1) };
+    assert_eq!(step(&mut given, &applicant(), "2025-04-02", sign), "invalid_state");
+    let filing = Command::FileContract { contract_id: id(1) };
+    assert_eq!(step(&mut given, &staff(Role::ServiceCenter), "2025-04-02", filing), "invalid_state");
+}
+
 /// A party signs as itself only: a provider's token for another provider is not the contract's provider,
 /// and the applicant's credit code under another applicant kind or in the other jurisdiction is not the
 /// applicant (SPEC §2: the token's role, code and jurisdiction must all be the party's).

@@ -231,32 +231,49 @@ impl<'a> VerifiedReader<'a> {
     }
 }
 
-/// Folds the records after `from`'s position up to `position` into `from` (no chain check: the service
-/// verified the chain when it opened the log, and only its writer appends).
+/// Reads the records `first..=last` from `log` in batches, decodes each (no chain check: for a log the
+/// service opened, whose chain it verified and only its writer appends to) and hands them to `each` in
+/// order.
 ///
 /// # Errors
-/// `Store` when the log cannot be read, `Decode` for a record that does not decode, `PastHead` when the log
-/// ends first.
+/// `Store` when the log cannot be read, `Decode` for a record that does not decode or is not the position
+/// expected, `PastHead` when the log ends first.
+pub async fn each_decoded(
+    log: &dyn EventLog,
+    first: u64,
+    last: u64,
+    mut each: impl FnMut(Recorded),
+) -> Result<(), ReplayError> {
+    let mut next = first;
+    while next <= last {
+        let want = usize::try_from(last - next + 1).unwrap_or(READ_BATCH).min(READ_BATCH);
+        let batch = log.read_batch(next, want).await?;
+        if batch.is_empty() {
+            return Err(ReplayError::PastHead { asked: last, head: next - 1 });
+        }
+        for record in batch.iter().take_while(|record| record.position <= last) {
+            let decode = |reason: String| ReplayError::Decode { position: record.position, reason };
+            let recorded = ledger_proto::decode_record(record).map_err(|error| decode(error.to_string()))?;
+            if recorded.position != next {
+                return Err(decode(format!("read where position {next} was expected")));
+            }
+            next += 1;
+            each(recorded);
+        }
+    }
+    Ok(())
+}
+
+/// Folds the records after `from`'s position up to `position` into `from` ([`each_decoded`]).
+///
+/// # Errors
+/// See [`each_decoded`].
 pub async fn fold_forward(
     log: &dyn EventLog,
     mut from: Projections,
     position: u64,
 ) -> Result<Projections, ReplayError> {
-    while from.position() < position {
-        let next = from.position() + 1;
-        let want = usize::try_from(position - from.position()).unwrap_or(READ_BATCH).min(READ_BATCH);
-        let batch = log.read_batch(next, want).await?;
-        if batch.is_empty() {
-            return Err(ReplayError::PastHead { asked: position, head: from.position() });
-        }
-        for record in &batch {
-            let recorded = ledger_proto::decode_record(record).map_err(|error| ReplayError::Decode {
-                position: record.position,
-                reason: error.to_string(),
-            })?;
-            from.apply(&recorded);
-        }
-    }
+    each_decoded(log, from.position() + 1, position, |recorded| from.apply(&recorded)).await?;
     Ok(from)
 }
 

@@ -81,9 +81,6 @@ enum Message {
     Close(oneshot::Sender<()>),
 }
 
-/// Records read per call when a replay reads a first answer back.
-const REPLAY_READ_BATCH: usize = 256;
-
 /// How often the scheduler looks for passed deadlines.
 const TICK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -687,39 +684,22 @@ impl Writer {
 
     /// The first answer of an idempotency key, its records (`first..=last`, durable) read back from the log.
     async fn replayed(&self, first: u64, last: u64) -> Result<Committed, WriteError> {
-        let unreadable = |reason: String| {
-            tracing::error!(first, last, %reason, "an idempotent replay could not read its first answer");
-            WriteError::Unavailable(format!(
-                "the first answer (records {first} to {last}) cannot be read: {reason}"
-            ))
-        };
         let mut events = Vec::new();
-        let mut next = first;
-        while next <= last {
-            let want = usize::try_from(last - next + 1).unwrap_or(usize::MAX).min(REPLAY_READ_BATCH);
-            let records =
-                self.log.read_batch(next, want).await.map_err(|error| unreadable(error.to_string()))?;
-            if records.is_empty() {
-                return Err(unreadable(format!("the log ends before record {next}")));
-            }
-            for record in records.iter().take_while(|record| record.position <= last) {
-                let recorded =
-                    ledger_proto::decode_record(record).map_err(|error| unreadable(error.to_string()))?;
-                if recorded.position != next {
-                    return Err(unreadable(format!(
-                        "record {} where {next} was expected",
-                        recorded.position
-                    )));
-                }
-                next += 1;
-                events.push(CommittedEvent {
-                    position: recorded.position,
-                    hash: recorded.hash,
-                    stream: recorded.meta.stream,
-                    stream_version: recorded.meta.stream_version,
-                    event: recorded.event,
-                });
-            }
+        let read = crate::replay::each_decoded(self.log.as_ref(), first, last, |recorded| {
+            events.push(CommittedEvent {
+                position: recorded.position,
+                hash: recorded.hash,
+                stream: recorded.meta.stream,
+                stream_version: recorded.meta.stream_version,
+                event: recorded.event,
+            });
+        })
+        .await;
+        if let Err(reason) = read {
+            tracing::error!(first, last, %reason, "an idempotent replay could not read its first answer");
+            return Err(WriteError::Unavailable(format!(
+                "the first answer (records {first} to {last}) cannot be read: {reason}"
+            )));
         }
         Ok(Committed { events, position: last, replayed: true })
     }
